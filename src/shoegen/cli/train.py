@@ -1,0 +1,69 @@
+"""`shoegen train`: flags generated from TrainConfig, so the YAML keys, the flags and their help are one list."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import typing
+from pathlib import Path
+
+from shoegen.config.train import TrainConfig, build_config
+
+EXAMPLE = """\
+examples:
+  shoegen train --pretrained_model_name_or_path tiny --dataset_path data/shoes --output_dir runs/try \\
+      --resolution 64 --max_train_steps 200
+  shoegen train --config configs/shoes-sd15.yaml --learning_rate 5e-5
+  shoegen train --config configs/shoes-sd15.yaml --resume_from_checkpoint latest
+  accelerate launch --num_processes 2 -m shoegen.cli.main train --config configs/shoes-sd15.yaml
+
+Command-line flags override the --config file; the resolved settings are written to OUTPUT_DIR/run.yaml.
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="fine-tune a LoRA adapter on a folder of captioned product photos",
+        description="Train LoRA adapters on a Stable Diffusion 1.x base. Writes checkpoints, validation "
+        "images, logs (JSONL, TensorBoard, loss curve) and the final adapter to --output_dir.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="YAML file of training settings (keys as the flags below)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    for name, info in TrainConfig.model_fields.items():
+        add_field_flag(parser, name, info)
+    parser.set_defaults(handler=run)
+
+
+def add_field_flag(parser: argparse.ArgumentParser, name: str, info) -> None:
+    default = info.default
+    shown = "" if default is None else f" (default: {default.as_posix() if isinstance(default, Path) else default})"
+    help_text = (info.description or "") + shown
+    # SUPPRESS: only flags the user actually typed override the config file.
+    common = {"default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
+    annotation = info.annotation
+    if annotation is bool:
+        parser.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, **common)
+    elif typing.get_origin(annotation) is list or list in typing.get_args(annotation) or any(
+        typing.get_origin(arg) is list for arg in typing.get_args(annotation)
+    ):
+        parser.add_argument(f"--{name}", nargs="+", metavar="VALUE", **common)
+    else:
+        parser.add_argument(f"--{name}", metavar=name.split("_")[-1].upper(), **common)
+
+
+def run(args: argparse.Namespace) -> int:
+    from shoegen.training.loop import train
+
+    skip = {"config", "quiet", "handler", "command"}
+    overrides = {k: v for k, v in vars(args).items() if k not in skip}
+    config = build_config(args.config, overrides)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    result = train(config, show_progress=not args.quiet)
+    print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
+    print(f"final adapter: {result.lora_weights}")
+    print(f"checkpoints:   {', '.join(p.name for p in result.checkpoints) or 'none'}")
+    print(f"loss curve:    {result.output_dir / 'logs' / 'loss_curve.png'}")
+    return 0

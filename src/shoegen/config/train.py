@@ -1,0 +1,184 @@
+"""Typed, validated training settings. Field names keep the diffusers example scripts' flag names (the
+original system's command line), so its documented commands work; each docstring is the flag's --help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shoegen.errors import ShoegenError
+from shoegen.models.resolve import DEFAULT_BASE_MODEL
+
+LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
+
+
+class TrainConfig(BaseModel):
+    """Everything one LoRA training run depends on; written next to its checkpoints as run.yaml."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, validate_assignment=True)
+
+    # --- data and model ---
+    pretrained_model_name_or_path: str = DEFAULT_BASE_MODEL
+    """Base model: a hub id, a local diffusers folder, a single .safetensors/.ckpt file, or `tiny` (built in)."""
+    single_file_config: str | None = None
+    """For a single-file base: a local diffusers folder of the same architecture to take its configuration from."""
+    dataset_path: Path | None = None
+    """Training data folder: captions.json + images/, metadata.jsonl (imagefolder), or images with .txt captions."""
+    validation_path: Path | None = None
+    """Optional separate validation folder (any accepted layout); its loss is logged beside the training loss."""
+    validation_split: float = Field(0.0, ge=0.0, lt=1.0)
+    """Fraction of the training data held out for validation loss when no --validation_path is given."""
+    output_dir: Path = Path("runs/lora")
+    """Run folder: checkpoints/, validation/, lora_weights/, logs/, run.yaml."""
+    overwrite_output_dir: bool = False
+    """Allow a new run in a folder that already holds checkpoints (they are deleted); otherwise refused."""
+    resolution: int = Field(512, ge=64, le=2048)
+    """Training resolution in pixels (a multiple of 8); images are bucketed by aspect ratio around it."""
+    enable_bucket: bool = True
+    """Aspect-ratio bucketing: non-square photos train at the bucket nearest their shape instead of a square crop."""
+    random_flip: bool = False
+    """Randomly mirror training images horizontally."""
+    min_image_side: int = Field(64, ge=1)
+    """Images whose shorter side is below this many pixels are skipped (with a warning naming them)."""
+
+    # --- optimisation ---
+    train_batch_size: int = Field(2, ge=1)
+    """Images per micro-batch on each process."""
+    gradient_accumulation_steps: int = Field(8, ge=1)
+    """Micro-batches accumulated into one optimizer step."""
+    learning_rate: float = Field(1e-4, gt=0, le=1.0)
+    """Peak learning rate of the AdamW optimizer."""
+    lr_scheduler: str = "constant_with_warmup"
+    """Learning-rate schedule: constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial."""
+    lr_warmup_steps: int = Field(100, ge=0)
+    """Optimizer steps of linear learning-rate warmup."""
+    max_train_steps: int = Field(3000, ge=1)
+    """Total optimizer steps to train."""
+    adam_beta1: float = Field(0.9, ge=0, lt=1)
+    """AdamW beta1."""
+    adam_beta2: float = Field(0.999, ge=0, lt=1)
+    """AdamW beta2."""
+    adam_weight_decay: float = Field(1e-2, ge=0)
+    """AdamW weight decay."""
+    adam_epsilon: float = Field(1e-8, gt=0)
+    """AdamW epsilon."""
+    max_grad_norm: float = Field(1.0, gt=0)
+    """Gradient clipping norm."""
+    snr_gamma: float | None = Field(None, gt=0)
+    """Min-SNR-gamma loss weighting (5.0 is the paper's value); off when unset."""
+    noise_offset: float = Field(0.0, ge=0, le=1)
+    """Noise offset (about 0.05 helps very dark or very bright images); 0 turns it off."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass: less memory, about 20% slower."""
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
+    """auto: bf16 on CUDA cards that support it, else fp16 on CUDA, fp32 on MPS and CPU."""
+    seed: int = 42
+    """Seed for weights, data order, noise and validation images."""
+
+    # --- LoRA ---
+    rank: int = Field(8, ge=1, le=1024)
+    """LoRA rank."""
+    lora_alpha: float = Field(16.0, gt=0)
+    """LoRA alpha; the update is scaled by alpha / rank."""
+    lora_dropout: float = Field(0.0, ge=0, lt=1)
+    """Dropout on the LoRA branch."""
+    lora_target_modules: list[str] = ["to_q", "to_k", "to_v", "to_out.0"]
+    """UNet modules that get LoRA layers (attention projections by default)."""
+    train_text_encoder: bool = False
+    """Also train LoRA layers on the text encoder (q/k/v/out projections); disables text-embedding caching."""
+
+    # --- speed ---
+    cache_latents: bool = True
+    """Encode each image with the frozen VAE once instead of every step."""
+    cache_latents_to_disk: bool = False
+    """Keep the latent cache on disk in the run folder so resumed and repeated runs skip the encoding."""
+
+    # --- checkpoints, validation, logging ---
+    checkpointing_steps: int = Field(500, ge=1)
+    """Save a resumable checkpoint every N optimizer steps."""
+    checkpoints_total_limit: int | None = Field(None, ge=1)
+    """Keep only the newest N checkpoints."""
+    resume_from_checkpoint: str | None = None
+    """`latest`, `checkpoint-N` or a checkpoint folder path: continue that run exactly where it stopped."""
+    validation_steps: int = Field(500, ge=1)
+    """Generate validation images and compute validation loss every N optimizer steps."""
+    validation_prompts: list[str] | None = None
+    """Prompts for validation images; defaults to the first two training captions."""
+    num_validation_images: int = Field(2, ge=0, le=16)
+    """Images per validation prompt (fixed seeds: seed, seed+1, ...)."""
+    validation_inference_steps: int = Field(25, ge=1, le=200)
+    """Denoising steps for validation images."""
+
+    @field_validator("resolution")
+    @classmethod
+    def _multiple_of_8(cls, value: int) -> int:
+        if value % 8:
+            raise ValueError("must be a multiple of 8")
+        return value
+
+    @field_validator("lr_scheduler")
+    @classmethod
+    def _known_scheduler(cls, value: str) -> str:
+        if value not in LR_SCHEDULERS:
+            raise ValueError(f"must be one of {', '.join(LR_SCHEDULERS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainConfig:
+        if self.cache_latents_to_disk and not self.cache_latents:
+            raise ValueError("--cache_latents_to_disk needs --cache_latents")
+        return self
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_yaml())
+
+
+def field_help(name: str) -> str:
+    return TrainConfig.model_fields[name].description or ""
+
+
+def build_config(file: Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """A validated TrainConfig from an optional YAML file, with command-line `overrides` winning."""
+    values: dict = {}
+    if file is not None:
+        values = read_yaml_mapping(file)
+    values.update(overrides or {})
+    try:
+        return TrainConfig(**values)
+    except ValidationError as error:
+        raise ShoegenError(describe_validation_error(error, file)) from None
+
+
+def read_yaml_mapping(file: Path) -> dict:
+    try:
+        loaded = yaml.safe_load(Path(file).read_text())
+    except FileNotFoundError:
+        raise ShoegenError(f"Config file {file} does not exist.") from None
+    except yaml.YAMLError as error:
+        raise ShoegenError(f"Config file {file} is not valid YAML: {error}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ShoegenError(f"Config file {file} must hold a mapping of option: value, not {type(loaded).__name__}.")
+    return loaded
+
+
+def describe_validation_error(error: ValidationError, file: Path | None) -> str:
+    """One line per bad option, named as its flag, e.g. `--learning_rate: Input should be greater than 0`."""
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "config"
+        if problem["type"] == "extra_forbidden":
+            where = f" in {file}" if file else ""
+            lines.append(f"unknown option `{name}`{where} (see `shoegen train --help` for the valid options)")
+            continue
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"--{name}: {message} (got {problem.get('input')!r})")
+    return "invalid training configuration:\n  " + "\n  ".join(lines)

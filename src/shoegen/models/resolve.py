@@ -1,0 +1,139 @@
+"""Where a base model comes from: `tiny` (built in), a local diffusers folder, a single-file
+`.safetensors`/`.ckpt` checkpoint, or a Hugging Face hub id. Every failure is one readable paragraph."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import filelock
+
+from shoegen.errors import ShoegenError
+from shoegen.models import tiny
+
+DEFAULT_BASE_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+BUILTIN_BASES = ("tiny",)
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
+
+
+def cache_dir() -> Path:
+    """Where built-in bases are cached: $SHOEGEN_CACHE_DIR, else ~/.cache/shoegen."""
+    configured = os.environ.get("SHOEGEN_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "shoegen"
+
+
+@dataclass(frozen=True)
+class BaseModelSource:
+    """What `--pretrained_model_name_or_path` named, classified."""
+
+    name: str
+    kind: str  # "builtin" | "folder" | "single_file" | "hub"
+    location: str  # folder or file path, or hub id
+
+
+def classify(name_or_path: str) -> BaseModelSource:
+    if name_or_path in BUILTIN_BASES:
+        return BaseModelSource(name_or_path, "builtin", str(builtin_base_path(name_or_path, build=False)))
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise ShoegenError(
+                f"{path} is a folder but not a diffusers model folder (it has no model_index.json). "
+                "Point at a folder written by `save_pretrained`, a single .safetensors/.ckpt file, a hub id, "
+                "or use `tiny`."
+            )
+        return BaseModelSource(name_or_path, "folder", str(path.resolve()))
+    if path.suffix.lower() in SINGLE_FILE_SUFFIXES:
+        if not path.is_file():
+            raise ShoegenError(f"Base model file {path} does not exist.")
+        return BaseModelSource(name_or_path, "single_file", str(path.resolve()))
+    if name_or_path.count("/") != 1 or name_or_path.startswith(("/", ".", "~")):
+        raise ShoegenError(
+            f"Base model {name_or_path!r} is neither `tiny`, an existing diffusers folder, a .safetensors/.ckpt "
+            "file, nor a hub id of the form owner/name."
+        )
+    return BaseModelSource(name_or_path, "hub", name_or_path)
+
+
+def builtin_base_path(name: str, build: bool = True) -> Path:
+    """The local diffusers folder of a built-in base, built first when `build` and not cached yet."""
+    if name not in BUILTIN_BASES:
+        raise ShoegenError(f"Unknown built-in base {name!r}; built-in bases: {', '.join(BUILTIN_BASES)}.")
+    folder = cache_dir() / "models" / name
+    if build and not _is_current(folder):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # Parallel processes (tests, `accelerate launch`) wait for one builder instead of racing.
+        with filelock.FileLock(str(folder) + ".lock"):
+            if not _is_current(folder):
+                tiny.write_tiny_base(folder)
+    return folder
+
+
+def _is_current(folder: Path) -> bool:
+    marker = folder / "SHOEGEN_TINY_VERSION"
+    return marker.is_file() and marker.read_text() == tiny.TINY_FORMAT_VERSION
+
+
+def load_pipeline(name_or_path: str, *, single_file_config: str | None = None):
+    """A StableDiffusionPipeline (fp32, CPU) from any supported source."""
+    from diffusers import StableDiffusionPipeline
+
+    source = classify(name_or_path)
+    common = {"safety_checker": None, "requires_safety_checker": False}
+    if source.kind == "builtin":
+        return StableDiffusionPipeline.from_pretrained(builtin_base_path(source.name), **common)
+    if source.kind == "folder":
+        return StableDiffusionPipeline.from_pretrained(source.location, **common)
+    if source.kind == "single_file":
+        return _load_single_file(source.location, single_file_config, common)
+    return _load_from_hub(source.location, common)
+
+
+def _load_single_file(path: str, config: str | None, common: dict):
+    from diffusers import StableDiffusionPipeline
+
+    try:
+        # diffusers reads .ckpt pickles with torch's weights-only loader; one that needs code is refused.
+        return StableDiffusionPipeline.from_single_file(path, config=config, **common)
+    except pickle.UnpicklingError as error:
+        raise ShoegenError(
+            f"Refused to load {path}: this .ckpt pickle contains code or objects beyond plain tensors, and "
+            "loading it would run that code. Convert it to .safetensors with a trusted tool, or use a "
+            f"safetensors checkpoint. ({str(error).splitlines()[0]})"
+        ) from None
+    except (OSError, ValueError) as error:
+        if _looks_offline(error):
+            raise _offline_error(
+                f"single-file checkpoint {path}",
+                "A single-file checkpoint needs its model configuration; diffusers fetches it from the hub "
+                "unless you pass a local diffusers folder of the same architecture as --single_file_config.",
+            ) from None
+        raise ShoegenError(f"Could not load the single-file checkpoint {path}: {error}") from None
+
+
+def _load_from_hub(repo_id: str, common: dict):
+    from diffusers import StableDiffusionPipeline
+
+    try:
+        return StableDiffusionPipeline.from_pretrained(repo_id, **common)
+    except (OSError, ValueError) as error:
+        if _looks_offline(error):
+            raise _offline_error(f"hub model {repo_id}", "It is not in the local Hugging Face cache.") from None
+        raise ShoegenError(f"Could not load hub model {repo_id}: {error}") from None
+
+
+def _looks_offline(error: Exception) -> bool:
+    text = f"{type(error).__name__} {error}".lower()
+    hints = ("connect", "offline", "resolve", "network", "cannot find the requested files", "local_files_only")
+    return any(hint in text for hint in hints) or os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
+def _offline_error(what: str, detail: str) -> ShoegenError:
+    return ShoegenError(
+        f"Could not load the {what}: the Hugging Face hub is not reachable from this machine (offline) "
+        f"and the files are not cached here. {detail} Either download the model on a connected machine "
+        "(`huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5`) and point "
+        "--pretrained_model_name_or_path at the local folder, or use the built-in `tiny` base to try things out."
+    )

@@ -1,0 +1,82 @@
+"""Run logs: a JSONL line per optimizer step (step, loss, lr, seconds, and validation loss when measured),
+TensorBoard scalars and images, and a loss-curve PNG redrawn at every validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+LOG_FILE = "train_log.jsonl"
+LOSS_CURVE_FILE = "loss_curve.png"
+
+
+class RunLog:
+    def __init__(self, logs_dir: Path, resume_step: int | None):
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir = logs_dir
+        self.jsonl_path = logs_dir / LOG_FILE
+        if resume_step is None:
+            self.jsonl_path.unlink(missing_ok=True)
+        else:
+            self._truncate_after(resume_step)
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.tensorboard = SummaryWriter(str(logs_dir / "tensorboard"), purge_step=resume_step)
+
+    def _truncate_after(self, step: int) -> None:
+        """A resumed run rewrites the steps after its checkpoint, so the log never shows them twice."""
+        if not self.jsonl_path.is_file():
+            return
+        kept = [line for line in self.jsonl_path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+        self.jsonl_path.write_text("".join(line + "\n" for line in kept))
+
+    def log(self, step: int, **values: float) -> None:
+        with self.jsonl_path.open("a") as handle:
+            handle.write(json.dumps({"step": step, **values}) + "\n")
+        for name, value in values.items():
+            self.tensorboard.add_scalar(f"train/{name}", value, step)
+        self.tensorboard.flush()
+
+    def log_images(self, step: int, tag: str, images) -> None:
+        import numpy as np
+
+        for index, image in enumerate(images):
+            self.tensorboard.add_image(f"{tag}/{index}", np.asarray(image), step, dataformats="HWC")
+        self.tensorboard.flush()
+
+    def records(self) -> list[dict]:
+        if not self.jsonl_path.is_file():
+            return []
+        return [json.loads(line) for line in self.jsonl_path.read_text().splitlines() if line]
+
+    def close(self) -> None:
+        self.tensorboard.close()
+
+
+def draw_loss_curve(records: list[dict], path: Path) -> Path:
+    """Training loss (raw and smoothed) and validation loss against the optimizer step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["step"] for r in records if "loss" in r]
+    losses = [r["loss"] for r in records if "loss" in r]
+    figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
+    if steps:
+        axes.plot(steps, losses, color="#9ab", linewidth=0.8, label="training loss")
+        window = max(1, len(losses) // 20)
+        smoothed = [sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
+                    for i in range(len(losses))]
+        axes.plot(steps, smoothed, color="#1f5f9f", linewidth=1.8, label=f"training loss (mean of {window})")
+    validation = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+    if validation:
+        axes.plot(*zip(*validation), "o-", color="#d9480f", label="validation loss")
+    axes.set_xlabel("optimizer step")
+    axes.set_ylabel("loss (MSE)")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path

@@ -1,0 +1,406 @@
+"""`shoegen train`: LoRA fine-tuning of a Stable Diffusion 1.x UNet, read top to bottom.
+
+setup (accelerator, run folder, data, models, caches, optimizer) → restore (exact resume) → fit (the
+step loop: noise, predict, weight, backward, step) → save (checkpoints, validation, final adapter).
+accelerate underneath: one process on CPU/MPS/one GPU, or `accelerate launch` for several, unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from shoegen.config.train import TrainConfig
+from shoegen.data.splits import load_training_examples
+from shoegen.errors import ShoegenError
+from shoegen.models.resolve import load_pipeline
+from shoegen.training import checkpoint as ckpt
+from shoegen.training import data as batches
+from shoegen.training import lora
+from shoegen.training.logs import LOSS_CURVE_FILE, RunLog, draw_loss_curve
+from shoegen.training.validation import save_validation, validation_images, validation_loss
+
+log = logging.getLogger("shoegen.train")
+RESOLVED_CONFIG_FILE = "run.yaml"
+FINAL_WEIGHTS_DIR = "lora_weights"
+RESUME_MUST_MATCH = ("rank", "lora_alpha", "lora_target_modules", "train_text_encoder", "train_batch_size",
+                     "gradient_accumulation_steps", "seed", "random_flip", "resolution")
+
+
+@dataclass
+class TrainResult:
+    output_dir: Path
+    final_step: int
+    lora_weights: Path
+    checkpoints: list[Path]
+    records: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Run:
+    """Everything the step loop touches, built once by `setup`."""
+
+    config: TrainConfig
+    accelerator: object
+    unet: torch.nn.Module
+    text_encoder: torch.nn.Module
+    tokenizer: object
+    vae: torch.nn.Module
+    noise_scheduler: object
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: object
+    params: list[torch.nn.Parameter]
+    train: list[batches.BucketedExample]
+    validation: list[batches.BucketedExample]
+    stream: batches.BatchStream
+    latents: dict | None
+    text: dict | None
+    generator: torch.Generator
+    run_log: RunLog | None
+    step: int = 0
+
+    @property
+    def out(self) -> Path:
+        return self.config.output_dir
+
+
+def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
+    started = time.perf_counter()
+    run, resume_from = setup(config, show_progress)
+    if resume_from is not None:
+        restore(run, resume_from)
+    fit(run, show_progress)
+    result = finish(run)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- setup
+
+def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoint | None]:
+    from accelerate import Accelerator
+    from diffusers import DDPMScheduler
+    from diffusers.optimization import get_scheduler
+
+    if config.dataset_path is None:
+        raise ShoegenError("--dataset_path is required: the folder of training images and captions.")
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision))
+    resume_from = _check_run_folder(config, accelerator)
+
+    # Data first: a bad dataset fails in seconds, before any model is loaded.
+    validation = config.validation_path if config.validation_path else (config.validation_split or None)
+    examples = load_training_examples(config.dataset_path, min_side=config.min_image_side,
+                                      validation=validation, seed=config.seed)
+    train_set = batches.assign_buckets(examples.train, config.resolution, config.enable_bucket)
+    validation_set = batches.assign_buckets(examples.validation, config.resolution, config.enable_bucket)
+
+    # Models: frozen base in the compute precision, trainable LoRA layers in fp32.
+    pipeline = load_pipeline(config.pretrained_model_name_or_path, single_file_config=config.single_file_config)
+    weight_dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)
+    unet, vae, text_encoder = pipeline.unet, pipeline.vae, pipeline.text_encoder
+    vae.requires_grad_(False)
+    for module in (unet, vae, text_encoder):
+        module.to(accelerator.device)
+        if weight_dtype != torch.float32:
+            module.to(dtype=weight_dtype)
+    params = lora.add_lora_layers(unet, text_encoder, config)
+    if config.gradient_checkpointing:
+        unet.enable_gradient_checkpointing()
+        if config.train_text_encoder:
+            text_encoder.gradient_checkpointing_enable()
+    noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
+
+    # Caches: with the VAE and text encoder frozen, a step needs only the UNet.
+    main = accelerator.is_main_process
+    latents = None
+    if config.cache_latents:
+        cache_file = None
+        if config.cache_latents_to_disk:
+            key = batches.latent_cache_key(train_set + validation_set, config.pretrained_model_name_or_path,
+                                           config.random_flip)
+            cache_file = config.output_dir / "cache" / f"latents-{key}.safetensors"
+            if not main:
+                accelerator.wait_for_everyone()  # let the main process write the file once
+        latents = batches.build_latent_cache(train_set + validation_set, vae, config.random_flip, cache_file,
+                                             show_progress and main)
+        if config.cache_latents_to_disk and main:
+            accelerator.wait_for_everyone()
+    text = None
+    if not config.train_text_encoder:
+        captions = [e.caption for e in train_set + validation_set]
+        text = batches.build_text_cache(captions, pipeline.tokenizer, text_encoder, show_progress and main)
+
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
+                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon)
+    # Not passed through accelerator.prepare: it would step the schedule once per process.
+    lr_scheduler = get_scheduler(config.lr_scheduler, optimizer, num_warmup_steps=config.lr_warmup_steps,
+                                 num_training_steps=config.max_train_steps)
+    if config.train_text_encoder:
+        unet, text_encoder, optimizer = accelerator.prepare(unet, text_encoder, optimizer)
+    else:
+        unet, optimizer = accelerator.prepare(unet, optimizer)
+
+    generator = torch.Generator().manual_seed(config.seed * 1000 + accelerator.process_index)
+    if main:
+        config.save(config.output_dir / RESOLVED_CONFIG_FILE)
+    run_log = RunLog(config.output_dir / "logs", resume_from.step if resume_from else None) if main else None
+    stream = batches.BatchStream(train_set, config.train_batch_size, config.seed, config.random_flip)
+    run = Run(config, accelerator, unet, text_encoder, pipeline.tokenizer, vae, noise_scheduler, optimizer,
+              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log)
+    if main:
+        log.info("training %d images (%d validation) in %d buckets, %d micro-batches per epoch",
+                 len(train_set), len(validation_set), len({e.bucket for e in train_set}), stream.batches_per_epoch)
+    return run, resume_from
+
+
+def _mixed_precision(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"
+
+
+def _check_run_folder(config: TrainConfig, accelerator) -> ckpt.Checkpoint | None:
+    """Resume only what exists and has steps left; never overwrite a run by accident."""
+    checkpoints_dir = config.output_dir / "checkpoints"
+    if config.resume_from_checkpoint:
+        found = ckpt.find_resume_checkpoint(checkpoints_dir, config.resume_from_checkpoint)
+        if found.step >= config.max_train_steps:
+            raise ShoegenError(
+                f"{found.path.name} is already at step {found.step} and --max_train_steps is "
+                f"{config.max_train_steps}: nothing to train. Raise --max_train_steps to train further."
+            )
+        state = ckpt.read_state(found)
+        changed = [name for name in RESUME_MUST_MATCH if state["config"].get(name) != _jsonable(config, name)]
+        if changed:
+            raise ShoegenError(
+                f"Cannot resume {found.path}: these settings differ from the run that wrote it: "
+                + ", ".join(f"--{n} (was {state['config'].get(n)!r}, now {_jsonable(config, n)!r})" for n in changed)
+            )
+        return found
+    if ckpt.list_checkpoints(checkpoints_dir):
+        if not config.overwrite_output_dir:
+            raise ShoegenError(
+                f"{config.output_dir} already holds a training run with checkpoints. Continue it with "
+                "--resume_from_checkpoint latest, pick another --output_dir, or pass --overwrite_output_dir "
+                "to delete it and start again."
+            )
+        if accelerator.is_main_process:
+            for part in ("checkpoints", "validation", "logs", FINAL_WEIGHTS_DIR):
+                shutil.rmtree(config.output_dir / part, ignore_errors=True)
+        accelerator.wait_for_everyone()
+    return None
+
+
+def _jsonable(config: TrainConfig, name: str):
+    return config.model_dump(mode="json")[name]
+
+
+# -------------------------------------------------------------------------------------------- restore
+
+def restore(run: Run, checkpoint: ckpt.Checkpoint) -> None:
+    """Weights, optimizer, schedule, step and random state exactly as they were at the checkpoint."""
+    config, accelerator = run.config, run.accelerator
+    lora.load_resume_state(checkpoint.path, accelerator.unwrap_model(run.unet),
+                           accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
+    run.optimizer.load_state_dict(ckpt.load_torch_state(checkpoint.path / "optimizer.pt"))
+    run.lr_scheduler.load_state_dict(ckpt.load_torch_state(checkpoint.path / "lr_scheduler.pt"))
+    random_states = ckpt.load_torch_state(checkpoint.path / "random_states.pt")["processes"]
+    if len(random_states) == accelerator.num_processes:
+        mine = random_states[accelerator.process_index]
+        run.generator.set_state(mine["generator"])
+        torch.set_rng_state(mine["torch"])
+    else:
+        log.warning("checkpoint was written by %d processes, resuming with %d: the data order continues "
+                    "exactly, the noise does not", len(random_states), accelerator.num_processes)
+        run.generator.manual_seed(config.seed * 1000 + accelerator.process_index + checkpoint.step)
+    run.step = checkpoint.step
+    if accelerator.is_main_process:
+        log.info("resumed from %s at step %d", checkpoint.path, checkpoint.step)
+
+
+# ------------------------------------------------------------------------------------------------ fit
+
+def fit(run: Run, show_progress: bool) -> None:
+    config, accelerator = run.config, run.accelerator
+    bar = tqdm(total=config.max_train_steps, initial=run.step, desc="Training", unit="step",
+               disable=not (show_progress and accelerator.is_main_process), dynamic_ncols=True)
+    run.unet.train()
+    while run.step < config.max_train_steps:
+        step_started = time.perf_counter()
+        loss = optimizer_step(run)
+        run.step += 1
+        if accelerator.is_main_process:
+            lr = run.lr_scheduler.get_last_lr()[0]
+            run.run_log.log(run.step, loss=loss, lr=lr, seconds=time.perf_counter() - step_started)
+            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}")
+        bar.update(1)
+        if run.step % config.validation_steps == 0 or run.step == config.max_train_steps:
+            validate(run)
+        if run.step % config.checkpointing_steps == 0 or run.step == config.max_train_steps:
+            save_checkpoint(run)
+    bar.close()
+
+
+def optimizer_step(run: Run) -> float:
+    """One optimizer step: `gradient_accumulation_steps` micro-batches, gradients synchronised on the last."""
+    config, accelerator = run.config, run.accelerator
+    accumulation = config.gradient_accumulation_steps
+    total = torch.zeros((), device=accelerator.device)
+    for micro in range(accumulation):
+        k = ((run.step * accumulation + micro) * accelerator.num_processes) + accelerator.process_index
+        last = micro == accumulation - 1
+        with nullcontext() if last else accelerator.no_sync(run.unet), accelerator.autocast():
+            loss = micro_batch_loss(run, run.stream[k])
+            accelerator.backward(loss / accumulation)
+        total += loss.detach() / accumulation
+    accelerator.clip_grad_norm_(run.params, config.max_grad_norm)
+    run.optimizer.step()
+    run.lr_scheduler.step()
+    run.optimizer.zero_grad(set_to_none=True)
+    return accelerator.reduce(total, reduction="mean").item()
+
+
+def micro_batch_loss(run: Run, batch: batches.MicroBatch) -> torch.Tensor:
+    config, device = run.config, run.accelerator.device
+    examples = [run.train[i] for i in batch.indices]
+    if run.latents is not None:
+        latents = torch.stack([run.latents[(i, flip)] for i, flip in zip(batch.indices, batch.flips)])
+    else:
+        pixels = torch.stack([batches.load_pixels(e, flip) for e, flip in zip(examples, batch.flips)])
+        latents = batches.encode_pixels(run.vae, pixels).float().cpu()
+    captions = [e.caption for e in examples]
+    if run.text is not None:
+        context = torch.stack([run.text[c] for c in captions]).to(device)
+    else:
+        context = run.text_encoder(batches.tokenize(run.tokenizer, captions).to(device))[0]
+
+    # Noise and timesteps come from the run's own generator (on the CPU): resumable and device-independent.
+    noise = torch.randn(latents.shape, generator=run.generator)
+    if config.noise_offset:
+        noise += config.noise_offset * torch.randn((latents.shape[0], latents.shape[1], 1, 1),
+                                                   generator=run.generator)
+    timesteps = torch.randint(0, run.noise_scheduler.config.num_train_timesteps, (latents.shape[0],),
+                              generator=run.generator)
+    noisy = run.noise_scheduler.add_noise(latents, noise, timesteps)
+    if run.noise_scheduler.config.prediction_type == "v_prediction":
+        target = run.noise_scheduler.get_velocity(latents, noise, timesteps)
+    else:
+        target = noise
+    prediction = run.unet(noisy.to(device), timesteps.to(device), context).sample
+    per_example = F.mse_loss(prediction.float(), target.to(device).float(), reduction="none").mean(dim=(1, 2, 3))
+    if config.snr_gamma is not None:
+        per_example = per_example * min_snr_weights(run.noise_scheduler, timesteps, config.snr_gamma).to(device)
+    return per_example.mean()
+
+
+def min_snr_weights(noise_scheduler, timesteps: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma (Hang et al. 2023): caps the weight of low-noise timesteps at gamma / SNR."""
+    alphas_cumprod = noise_scheduler.alphas_cumprod[timesteps].float()
+    snr = alphas_cumprod / (1 - alphas_cumprod)
+    weights = torch.clamp(snr, max=gamma) / snr
+    if noise_scheduler.config.prediction_type == "v_prediction":
+        weights = torch.clamp(snr, max=gamma) / (snr + 1)
+    return weights
+
+
+# ------------------------------------------------------------------------------------ save & validate
+
+def validate(run: Run) -> None:
+    """Validation loss and images, on the main process; the others wait."""
+    accelerator, config = run.accelerator, run.config
+    if accelerator.is_main_process:
+        unet = accelerator.unwrap_model(run.unet)
+        text_encoder = accelerator.unwrap_model(run.text_encoder)
+        unet.eval()
+        values = {}
+        if run.validation:
+            offset = len(run.train)
+            latents = [_example_latents(run, offset + i, e) for i, e in enumerate(run.validation)]
+            embeddings = [_caption_embedding(run, text_encoder, e.caption) for e in run.validation]
+            with accelerator.autocast():
+                values["val_loss"] = validation_loss(unet, run.noise_scheduler, latents, embeddings, config.seed)
+            run.run_log.log(run.step, **values)
+        if config.num_validation_images:
+            rows = validation_images(_pipeline_for_validation(run, unet, text_encoder),
+                                     config.validation_prompts or sorted({e.caption for e in run.train})[:2],
+                                     config.num_validation_images, config.seed, config.validation_inference_steps,
+                                     (config.resolution, config.resolution))
+            save_validation(rows, config.output_dir / "validation", run.step)
+            run.run_log.log_images(run.step, "validation", [image for row in rows for image in row])
+        draw_loss_curve(run.run_log.records(), config.output_dir / "logs" / LOSS_CURVE_FILE)
+        unet.train()
+    accelerator.wait_for_everyone()
+
+
+def _example_latents(run: Run, cache_index: int, example: batches.BucketedExample) -> torch.Tensor:
+    if run.latents is not None:
+        return run.latents[(cache_index, False)]
+    return batches.encode_pixels(run.vae, batches.load_pixels(example, False).unsqueeze(0))[0].float().cpu()
+
+
+def _caption_embedding(run: Run, text_encoder, caption: str) -> torch.Tensor:
+    if run.text is not None:
+        return run.text[caption]
+    return batches.encode_text(run.tokenizer, text_encoder, [caption])[0].float().cpu()
+
+
+def _pipeline_for_validation(run: Run, unet, text_encoder):
+    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+
+    pipeline = StableDiffusionPipeline(
+        vae=run.vae, text_encoder=text_encoder, tokenizer=run.tokenizer, unet=unet,
+        scheduler=DPMSolverMultistepScheduler.from_config(run.noise_scheduler.config),
+        safety_checker=None, feature_extractor=None, requires_safety_checker=False,
+    )
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline
+
+
+def save_checkpoint(run: Run) -> None:
+    accelerator, config = run.accelerator, run.config
+    # Every process hands over its random state; only the main process writes.
+    from accelerate.utils import gather_object
+
+    random_state = {"generator": run.generator.get_state(), "torch": torch.get_rng_state()}
+    random_states = gather_object([random_state])
+    if accelerator.is_main_process:
+        unet = accelerator.unwrap_model(run.unet)
+        text_encoder = accelerator.unwrap_model(run.text_encoder)
+
+        def write_payload(folder: Path) -> None:
+            lora.save_lora_weights(folder, unet, text_encoder, config.train_text_encoder)
+            lora.save_resume_state(folder, unet, text_encoder, config.train_text_encoder)
+            torch.save(run.optimizer.state_dict(), folder / "optimizer.pt")
+            torch.save(run.lr_scheduler.state_dict(), folder / "lr_scheduler.pt")
+            torch.save({"processes": random_states}, folder / "random_states.pt")
+
+        state = {"step": run.step, "num_processes": accelerator.num_processes,
+                 "config": config.model_dump(mode="json")}
+        ckpt.save_checkpoint(config.output_dir / "checkpoints", run.step, write_payload, state)
+        ckpt.prune_checkpoints(config.output_dir / "checkpoints", config.checkpoints_total_limit)
+    accelerator.wait_for_everyone()
+
+
+def finish(run: Run) -> TrainResult:
+    accelerator, config = run.accelerator, run.config
+    final = config.output_dir / FINAL_WEIGHTS_DIR
+    records = []
+    if accelerator.is_main_process:
+        lora.save_lora_weights(final, accelerator.unwrap_model(run.unet),
+                               accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
+        records = run.run_log.records()
+        run.run_log.close()
+    accelerator.wait_for_everyone()
+    checkpoints = [c.path for c in ckpt.list_checkpoints(config.output_dir / "checkpoints")]
+    return TrainResult(config.output_dir, run.step, final / lora.LORA_WEIGHTS_NAME, checkpoints, records)

@@ -1,0 +1,98 @@
+"""LoRA layers on the UNet (and optionally the text encoder), and their files.
+
+Two files per save: `pytorch_lora_weights.safetensors` in diffusers' format with the adapter metadata
+(rank, alpha, targets) embedded, so `pipe.load_lora_weights(folder)` restores the exact strength; and,
+inside checkpoints, the raw peft state used for exact resume.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from peft import LoraConfig
+from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
+from safetensors.torch import load_file, save_file
+
+from shoegen.config.train import TrainConfig
+
+LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
+TEXT_ENCODER_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
+RESUME_STATE_NAME = "lora_state.safetensors"
+
+
+def unet_lora_config(config: TrainConfig) -> LoraConfig:
+    return LoraConfig(
+        r=config.rank,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        init_lora_weights="gaussian",
+        target_modules=list(config.lora_target_modules),
+    )
+
+
+def text_encoder_lora_config(config: TrainConfig) -> LoraConfig:
+    return LoraConfig(
+        r=config.rank,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        init_lora_weights="gaussian",
+        target_modules=TEXT_ENCODER_TARGETS,
+    )
+
+
+def add_lora_layers(unet, text_encoder, config: TrainConfig) -> list[torch.nn.Parameter]:
+    """Freeze the base weights, add LoRA layers, and return the parameters to train (kept in fp32)."""
+    unet.requires_grad_(False)
+    text_encoder.requires_grad_(False)
+    unet.add_adapter(unet_lora_config(config))
+    modules = [unet]
+    if config.train_text_encoder:
+        text_encoder.add_adapter(text_encoder_lora_config(config))
+        modules.append(text_encoder)
+    trainable = [p for module in modules for p in module.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError(f"no UNet module matches --lora_target_modules {config.lora_target_modules}")
+    for parameter in trainable:
+        parameter.data = parameter.data.float()
+    return trainable
+
+
+def _adapter_metadata(module) -> dict:
+    return module.peft_config["default"].to_dict()
+
+
+def save_lora_weights(folder: Path, unet, text_encoder, train_text_encoder: bool) -> Path:
+    """Write the diffusers-format adapter file (loadable with `pipe.load_lora_weights(folder)`)."""
+    from diffusers import StableDiffusionPipeline
+    from diffusers.utils import convert_state_dict_to_diffusers
+
+    folder.mkdir(parents=True, exist_ok=True)
+    kwargs = {
+        "unet_lora_layers": convert_state_dict_to_diffusers(get_peft_model_state_dict(unet)),
+        "unet_lora_adapter_metadata": _adapter_metadata(unet),
+    }
+    if train_text_encoder:
+        kwargs["text_encoder_lora_layers"] = convert_state_dict_to_diffusers(get_peft_model_state_dict(text_encoder))
+        kwargs["text_encoder_lora_adapter_metadata"] = _adapter_metadata(text_encoder)
+    StableDiffusionPipeline.save_lora_weights(folder, safe_serialization=True, weight_name=LORA_WEIGHTS_NAME, **kwargs)
+    return folder / LORA_WEIGHTS_NAME
+
+
+def save_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool) -> None:
+    """The LoRA tensors exactly as peft holds them, prefixed by module, for bit-exact resume."""
+    state = {f"unet.{k}": v.contiguous() for k, v in get_peft_model_state_dict(unet).items()}
+    if train_text_encoder:
+        state |= {f"text_encoder.{k}": v.contiguous() for k, v in get_peft_model_state_dict(text_encoder).items()}
+    save_file(state, folder / RESUME_STATE_NAME)
+
+
+def load_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool) -> None:
+    state = load_file(folder / RESUME_STATE_NAME)
+    for prefix, module in (("unet.", unet), ("text_encoder.", text_encoder)):
+        part = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
+        if prefix == "text_encoder." and not train_text_encoder:
+            continue
+        result = set_peft_model_state_dict(module, part)
+        if getattr(result, "unexpected_keys", None):
+            raise ValueError(f"checkpoint {folder} does not match this run's LoRA layout")

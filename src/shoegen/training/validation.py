@@ -1,0 +1,64 @@
+"""What the run reports while it trains: validation images from fixed prompts and seeds, and a
+validation loss measured at fixed timesteps and fixed noise so values are comparable across steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+VALIDATION_TIMESTEPS = (100, 300, 500, 700, 900)
+
+
+@torch.no_grad()
+def validation_loss(unet, noise_scheduler, latents: list[torch.Tensor], embeddings: list[torch.Tensor],
+                    seed: int) -> float:
+    """Mean denoising MSE over every (example, fixed timestep) pair, with noise fixed per example."""
+    device, dtype = unet.device, unet.dtype
+    total, count = 0.0, 0
+    for index, (latent, embedding) in enumerate(zip(latents, embeddings)):
+        generator = torch.Generator().manual_seed(seed + index)
+        batch = latent.unsqueeze(0).expand(len(VALIDATION_TIMESTEPS), *latent.shape)
+        noise = torch.randn(batch.shape, generator=generator)
+        timesteps = torch.tensor(VALIDATION_TIMESTEPS)
+        noisy = noise_scheduler.add_noise(batch, noise, timesteps)
+        target = noise if noise_scheduler.config.prediction_type == "epsilon" else \
+            noise_scheduler.get_velocity(batch, noise, timesteps)
+        context = embedding.unsqueeze(0).expand(len(VALIDATION_TIMESTEPS), *embedding.shape)
+        prediction = unet(noisy.to(device, dtype), timesteps.to(device), context.to(device, dtype)).sample
+        total += torch.nn.functional.mse_loss(prediction.float().cpu(), target, reduction="sum").item()
+        count += target.numel()
+    return total / max(count, 1)
+
+
+@torch.no_grad()
+def validation_images(pipeline, prompts: list[str], images_per_prompt: int, seed: int, steps: int,
+                      size: tuple[int, int]) -> list[list[Image.Image]]:
+    """rows[p][i]: prompt p with seed `seed + i`, the same seeds at every validation step."""
+    rows = []
+    for prompt in prompts:
+        row = []
+        for offset in range(images_per_prompt):
+            generator = torch.Generator().manual_seed(seed + offset)
+            row += pipeline(prompt, num_inference_steps=steps, width=size[0], height=size[1],
+                            generator=generator).images
+        rows.append(row)
+    return rows
+
+
+def save_validation(rows: list[list[Image.Image]], folder: Path, step: int) -> Path:
+    """Each image as `step-N/p{prompt}-s{seed_offset}.png`, and a contact sheet `step-N.png`."""
+    step_dir = folder / f"step-{step:06d}"
+    step_dir.mkdir(parents=True, exist_ok=True)
+    for p, row in enumerate(rows):
+        for i, image in enumerate(row):
+            image.save(step_dir / f"p{p}-s{i}.png")
+    width, height = rows[0][0].size
+    sheet = Image.new("RGB", (width * max(len(r) for r in rows), height * len(rows)), "white")
+    for p, row in enumerate(rows):
+        for i, image in enumerate(row):
+            sheet.paste(image, (i * width, p * height))
+    sheet_path = folder / f"step-{step:06d}.png"
+    sheet.save(sheet_path)
+    return sheet_path
