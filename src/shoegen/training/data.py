@@ -126,7 +126,7 @@ def build_latent_cache(examples: list[BucketedExample], vae, random_flip: bool, 
         chunk = [w for w in wanted[start : start + ENCODE_BATCH] if examples[w[0]].bucket == bucket]
         pixels = torch.stack([load_pixels(examples[i], flip) for i, flip in chunk])
         for key, latent in zip(chunk, encode_pixels(vae, pixels).float().cpu()):
-            cache[key] = latent.clone()
+            cache[key] = latent.clone(memory_format=torch.contiguous_format)
         start += len(chunk)
         bar.update(len(chunk))
     bar.close()

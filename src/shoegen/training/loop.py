@@ -88,6 +88,7 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
 
 def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoint | None]:
     from accelerate import Accelerator
+    from accelerate.utils import set_seed
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_scheduler
 
@@ -112,6 +113,7 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         module.to(accelerator.device)
         if weight_dtype != torch.float32:
             module.to(dtype=weight_dtype)
+    set_seed(config.seed)  # LoRA initialisation draws from the global generator
     params = lora.add_lora_layers(unet, text_encoder, config)
     if config.gradient_checkpointing:
         unet.enable_gradient_checkpointing()

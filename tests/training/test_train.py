@@ -1,0 +1,126 @@
+"""The training loop through `train()`: it learns, its outputs load in diffusers, and resume is exact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from shoegen.errors import ShoegenError
+from shoegen.training.checkpoint import list_checkpoints
+from shoegen.training.loop import train
+
+
+def lora_tensors(checkpoint) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(checkpoint / "lora_state.safetensors")
+
+
+def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
+    config = fast_config(max_train_steps=60, train_batch_size=8, gradient_accumulation_steps=1,
+                         learning_rate=3e-3, lr_warmup_steps=0, checkpointing_steps=30, validation_steps=20,
+                         validation_path=sample_dataset)
+    result = train(config, show_progress=False)
+
+    validation = [r["val_loss"] for r in result.records if "val_loss" in r]
+    assert len(validation) == 3
+    # Fixed noise and timesteps: the drop is the model fitting the photos, not sampling luck.
+    assert validation[-1] < 0.85 * validation[0]
+    losses = [r["loss"] for r in result.records if "loss" in r]
+    assert len(losses) == 60 and all("lr" in r and "seconds" in r for r in result.records if "loss" in r)
+    assert sum(losses[-10:]) < sum(losses[:10])
+
+    out = config.output_dir
+    assert [c.step for c in list_checkpoints(out / "checkpoints")] == [30, 60]
+    assert (out / "lora_weights" / "pytorch_lora_weights.safetensors").is_file()
+    assert (out / "logs" / "loss_curve.png").stat().st_size > 1000
+    assert list((out / "logs" / "tensorboard").glob("events.out.tfevents.*"))
+    assert sorted(p.name for p in (out / "validation").glob("step-*.png")) == [
+        "step-000020.png", "step-000040.png", "step-000060.png"]
+    resolved = (out / "run.yaml").read_text()
+    assert "learning_rate: 0.003" in resolved and "pretrained_model_name_or_path: tiny" in resolved
+
+
+def test_resume_continues_exactly(fast_config):
+    straight = train(fast_config("straight", max_train_steps=6), show_progress=False)
+
+    train(fast_config("split", max_train_steps=3), show_progress=False)
+    resumed = train(fast_config("split", max_train_steps=6, resume_from_checkpoint="latest"), show_progress=False)
+
+    assert resumed.final_step == 6
+    expected = lora_tensors(straight.output_dir / "checkpoints" / "checkpoint-6")
+    actual = lora_tensors(resumed.output_dir / "checkpoints" / "checkpoint-6")
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        torch.testing.assert_close(actual[key], expected[key], rtol=1e-5, atol=1e-6)
+    # The log holds each step once, in order, across the two processes' worth of training.
+    steps = [r["step"] for r in resumed.records if "loss" in r]
+    assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
+    config = fast_config("cosine", lr_scheduler="cosine", max_train_steps=6, checkpointing_steps=3)
+    straight = train(config, show_progress=False)
+    final = lora_tensors(straight.output_dir / "checkpoints" / "checkpoint-6")
+
+    again = train(config.model_copy(update={"resume_from_checkpoint": "checkpoint-3"}), show_progress=False)
+    for key, value in lora_tensors(again.output_dir / "checkpoints" / "checkpoint-6").items():
+        torch.testing.assert_close(value, final[key], rtol=1e-5, atol=1e-6)
+
+
+def test_resume_that_would_train_nothing_is_refused(fast_config):
+    with pytest.raises(ShoegenError, match="no checkpoint found"):
+        train(fast_config("empty", resume_from_checkpoint="latest"), show_progress=False)
+
+    train(fast_config("done", max_train_steps=3), show_progress=False)
+    with pytest.raises(ShoegenError, match="already at step 3.*nothing to train"):
+        train(fast_config("done", max_train_steps=3, resume_from_checkpoint="latest"), show_progress=False)
+    with pytest.raises(ShoegenError, match="checkpoint-2: not a complete checkpoint.*checkpoint-3"):
+        train(fast_config("done", max_train_steps=6, resume_from_checkpoint="checkpoint-2"), show_progress=False)
+    with pytest.raises(ShoegenError, match="--rank \\(was 8, now 4\\)"):
+        train(fast_config("done", max_train_steps=6, rank=4, resume_from_checkpoint="latest"), show_progress=False)
+
+
+def test_existing_run_is_never_overwritten_silently(fast_config):
+    first = train(fast_config("keep", max_train_steps=3), show_progress=False)
+    before = lora_tensors(first.checkpoints[-1])
+    with pytest.raises(ShoegenError, match="already holds a training run"):
+        train(fast_config("keep", max_train_steps=3), show_progress=False)
+    assert torch.equal(lora_tensors(first.checkpoints[-1])["unet.down_blocks.0.attentions.0.transformer_blocks.0"
+                                                           ".attn1.to_q.lora_A.weight"],
+                       before["unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight"])
+    train(fast_config("keep", max_train_steps=3, overwrite_output_dir=True, seed=8), show_progress=False)
+
+
+def test_checkpoints_total_limit_keeps_newest(fast_config):
+    result = train(fast_config(max_train_steps=6, checkpointing_steps=2, checkpoints_total_limit=2),
+                   show_progress=False)
+    assert [c.name for c in result.checkpoints] == ["checkpoint-4", "checkpoint-6"]
+    state = json.loads((result.checkpoints[-1] / "training_state.json").read_text())
+    assert state["step"] == 6 and state["config"]["rank"] == 8
+
+
+def test_latent_cache_does_not_change_training(fast_config):
+    cached = train(fast_config("cached", max_train_steps=2, random_flip=False), show_progress=False)
+    direct = train(fast_config("direct", max_train_steps=2, random_flip=False, cache_latents=False),
+                   show_progress=False)
+    on_disk = train(fast_config("disk", max_train_steps=2, random_flip=False, cache_latents_to_disk=True),
+                    show_progress=False)
+    assert list((on_disk.output_dir / "cache").glob("latents-*.safetensors"))
+    reference = lora_tensors(cached.checkpoints[-1])
+    for other in (direct, on_disk):
+        for key, value in lora_tensors(other.checkpoints[-1]).items():
+            torch.testing.assert_close(value, reference[key], rtol=1e-4, atol=1e-5)
+
+
+def test_all_options_together_train(fast_config):
+    """Text-encoder LoRA, no caches, gradient checkpointing, min-SNR weighting and noise offset in one run."""
+    result = train(fast_config(max_train_steps=2, checkpointing_steps=2, train_text_encoder=True,
+                               cache_latents=False, gradient_checkpointing=True, snr_gamma=5.0,
+                               noise_offset=0.05, validation_split=0.25), show_progress=False)
+    state = lora_tensors(result.checkpoints[-1])
+    assert any(k.startswith("text_encoder.") for k in state)
+    assert all(torch.isfinite(v).all() for v in state.values())
+    assert any("val_loss" in r for r in result.records)
