@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     config = build_config(args.config, overrides)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     result = train(config, show_progress=not args.quiet)
+    if not result.is_main_process:
+        return 0
     print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
     print(f"final adapter: {result.lora_weights}")
     print(f"checkpoints:   {', '.join(p.name for p in result.checkpoints) or 'none'}")

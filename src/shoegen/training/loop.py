@@ -43,6 +43,7 @@ class TrainResult:
     checkpoints: list[Path]
     records: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    is_main_process: bool = True
 
 
 @dataclass
@@ -94,7 +95,9 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
 
     if config.dataset_path is None:
         raise ShoegenError("--dataset_path is required: the folder of training images and captions.")
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision))
+    # cpu=True on machines without an accelerator lets `accelerate launch`/torchrun processes join a gloo group.
+    has_accelerator = torch.cuda.is_available() or torch.backends.mps.is_available()
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision), cpu=not has_accelerator)
     resume_from = _check_run_folder(config, accelerator)
 
     # Data first: a bad dataset fails in seconds, before any model is loaded.
@@ -405,4 +408,5 @@ def finish(run: Run) -> TrainResult:
         run.run_log.close()
     accelerator.wait_for_everyone()
     checkpoints = [c.path for c in ckpt.list_checkpoints(config.output_dir / "checkpoints")]
-    return TrainResult(config.output_dir, run.step, final / lora.LORA_WEIGHTS_NAME, checkpoints, records)
+    return TrainResult(config.output_dir, run.step, final / lora.LORA_WEIGHTS_NAME, checkpoints, records,
+                       is_main_process=accelerator.is_main_process)
