@@ -124,3 +124,41 @@ def test_all_options_together_train(fast_config):
     assert any(k.startswith("text_encoder.") for k in state)
     assert all(torch.isfinite(v).all() for v in state.values())
     assert any("val_loss" in r for r in result.records)
+
+
+def test_messy_catalogue_trains_and_names_what_it_skipped(fast_config, sample_dataset, tmp_path, caplog):
+    """Real catalogues: 3:4 JPEGs, CMYK, grayscale, a corrupt file, a missing image, an uncaptioned photo."""
+    import shutil
+
+    from PIL import Image
+
+    root = tmp_path / "catalogue"
+    shutil.copytree(sample_dataset, root)
+    records = json.loads((root / "captions.json").read_text())
+    Image.new("RGB", (96, 128), (200, 40, 40)).save(root / "images" / "portrait.jpg")
+    Image.new("CMYK", (64, 64), (0, 200, 200, 0)).save(root / "images" / "cmyk.jpg")
+    Image.new("L", (80, 80), 90).save(root / "images" / "gray.png")
+    (root / "images" / "corrupt.png").write_bytes(b"\x89PNG not really")
+    Image.new("RGB", (64, 64)).save(root / "images" / "uncaptioned.png")
+    caption = "A professional product photo of red casual shoes, centered on white background"
+    for name in ("portrait.jpg", "cmyk.jpg", "gray.png", "corrupt.png", "missing.png"):
+        records.append({"image_file": f"images/{name}", "caption": caption, "metadata": {"brand": "Red Tape"}})
+    (root / "captions.json").write_text(json.dumps(records))
+
+    with caplog.at_level("WARNING", logger="shoegen.data"):
+        result = train(fast_config(dataset_path=root, max_train_steps=2, checkpointing_steps=2),
+                       show_progress=False)
+    assert result.final_step == 2
+    warnings = caplog.text
+    assert "corrupt.png" in warnings and "missing.png" in warnings and "uncaptioned.png" in warnings
+    assert "portrait.jpg" not in warnings and "cmyk.jpg" not in warnings
+
+
+def test_dataset_with_nothing_usable_stops_before_loading_the_model(fast_config, tmp_path):
+    root = tmp_path / "broken"
+    (root / "images").mkdir(parents=True)
+    (root / "images" / "a.png").write_bytes(b"garbage")
+    (root / "captions.json").write_text(json.dumps([{"image_file": "images/a.png", "caption": "shoes"}]))
+    with pytest.raises(ShoegenError, match="a.png"):
+        train(fast_config(dataset_path=root, pretrained_model_name_or_path="some-org/not-cached"),
+              show_progress=False)

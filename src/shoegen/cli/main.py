@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from shoegen import __version__
-from shoegen.errors import ShoegenError
+# Before transformers is first imported: it warns that torchvision is absent, which shoegen never needs.
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+from shoegen import __version__  # noqa: E402
+from shoegen.errors import ShoegenError  # noqa: E402
 
 SUBCOMMAND_MODULES = (
     "shoegen.cli.train",
