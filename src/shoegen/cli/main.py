@@ -12,6 +12,8 @@ import sys
 
 # Before transformers is first imported: it warns that torchvision is absent, which shoegen never needs.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# diffusers notes on every text-encoder-less LoRA that it has no text-encoder keys; expected here.
+os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
 from shoegen import __version__  # noqa: E402
 from shoegen.errors import ShoegenError  # noqa: E402
@@ -23,6 +25,8 @@ SUBCOMMAND_MODULES = (
     "shoegen.cli.base",
     "shoegen.cli.lora",
     "shoegen.cli.doctor",
+    "shoegen.cli.serve",
+    "shoegen.cli.generate",
 )
 
 

@@ -19,6 +19,7 @@ from shoegen.engine.models import ModelEntry, discover_adapters, find_adapter
 from shoegen.engine.prompts import LoraRef, extract_lora_tags, token_report
 from shoegen.engine.samplers import DEFAULT_SAMPLER, find_sampler, make_scheduler
 from shoegen.errors import ShoegenError
+from shoegen.storage.params import ImageParams, LoraWeight
 
 MAX_SIDE = 2048
 MAX_SEED = 2**32 - 1
@@ -67,6 +68,19 @@ class GeneratedImage:
     image: Image.Image
     seed: int
     metadata: dict
+
+    @property
+    def params(self) -> ImageParams:
+        """The parameters in the gallery's and the PNG's form."""
+        core = ("prompt", "negative_prompt", "model", "loras", "seed", "steps", "guidance_scale", "sampler",
+                "width", "height", "strength")
+        m = self.metadata
+        return ImageParams(
+            prompt=m["prompt"], negative_prompt=m["negative_prompt"], model=m["model"],
+            loras=[LoraWeight(lora["name"], lora["weight"]) for lora in m["loras"]], seed=self.seed,
+            steps=m["steps"], guidance_scale=m["guidance_scale"], sampler=m["sampler"], width=m["width"],
+            height=m["height"], strength=m.get("strength"), extra={k: v for k, v in m.items() if k not in core},
+        )
 
 
 @dataclass

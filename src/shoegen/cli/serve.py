@@ -1,0 +1,39 @@
+"""`shoegen serve`: the REST API (and, once built, the web UI) on one port."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the generation API (FastAPI) on 127.0.0.1:8011",
+        description="Serve the REST API: /api/generate, /api/jobs (with Server-Sent Events), /api/models, "
+        "/api/gallery, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset. OpenAPI docs at /docs. "
+        "Settings come from SHOEGEN_* environment variables (SHOEGEN_API_KEY, SHOEGEN_DATA_DIR, "
+        "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, SHOEGEN_QUEUE_SIZE, ...); "
+        "the flags below override them.",
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8011)")
+    parser.add_argument("--base-model", help="base model: hub id, folder, single file, or `tiny`")
+    parser.add_argument("--models-dir", type=Path, help="training runs and LoRA files to offer (default ./runs)")
+    parser.add_argument("--data-dir", type=Path, help="gallery database and images (default ./shoegen-data)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from shoegen.service.app import create_app
+    from shoegen.service.settings import ServiceSettings
+
+    overrides = {"host": args.host, "port": args.port, "base_model": args.base_model,
+                 "models_dir": args.models_dir, "data_dir": args.data_dir}
+    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
+    print(f"Shoes AI Generator API on http://{settings.host}:{settings.port} (docs at /docs), "
+          f"base model {settings.base_model}, models from {settings.models_dir}", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0

@@ -1,0 +1,72 @@
+"""The FastAPI application: `create_app(settings)` wires engine, gallery and job queue; routes stay thin."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from shoegen import __version__
+from shoegen.engine.engine import Engine
+from shoegen.service.deps import Services
+from shoegen.service.jobs import JobQueue
+from shoegen.service.limits import BodySizeLimit
+from shoegen.service.routes import api, gallery, jobs, sdapi
+from shoegen.service.settings import ServiceSettings
+from shoegen.storage.gallery import Gallery
+
+log = logging.getLogger("shoegen.service")
+
+
+def build_services(settings: ServiceSettings, engine: Engine | None = None) -> Services:
+    engine = engine or Engine(settings.base_model, settings.models_dir, device=settings.device,
+                              max_adapters=settings.max_adapters, preview_every=settings.preview_every)
+    data_dir = Path(settings.data_dir)
+    store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
+        else Gallery.for_data_dir(data_dir)
+    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size))
+
+
+def create_app(settings: ServiceSettings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or ServiceSettings()
+    services = build_services(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        report = services.gallery.reconcile()
+        if report.removed_rows or report.removed_files:
+            log.warning("gallery cleanup after an unclean stop: %s", report)
+        if settings.warm_up:
+            services.engine.load()
+        services.jobs.start()
+        yield
+        services.jobs.stop()
+
+    app = FastAPI(
+        title="Shoes AI Generator",
+        version=__version__,
+        description="Generate product photos with Stable Diffusion 1.x and LoRA adapters; keep them in a "
+        "searchable gallery. When SHOEGEN_API_KEY is set, send it as `Authorization: Bearer <key>` or "
+        "`X-API-Key`.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"], expose_headers=["Retry-After"])
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        # Name each bad field; never echo the input back (it may be a huge base64 image).
+        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return JSONResponse({"detail": details}, status_code=422)
+
+    for router in (api.router, jobs.router, gallery.router, sdapi.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,49 @@
+"""Dependencies shared by the routes: the app's services, and the API-key check."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from shoegen.engine.engine import Engine
+from shoegen.service.jobs import JobQueue
+from shoegen.service.settings import ServiceSettings
+from shoegen.storage.gallery import Gallery
+
+
+@dataclass
+class Services:
+    settings: ServiceSettings
+    engine: Engine
+    gallery: Gallery
+    jobs: JobQueue
+    sdapi_checkpoint: str | None = None  # the model /sdapi requests use, set through POST /sdapi/v1/options
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+bearer = HTTPBearer(auto_error=False, description="the API key as a Bearer token")
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
+
+
+def presented_key_is_valid(services: Services, bearer_credentials, header_key: str | None) -> bool:
+    expected = services.settings.api_key
+    if expected is None:
+        return True
+    presented = header_key or (bearer_credentials.credentials if bearer_credentials else None)
+    return presented is not None and hmac.compare_digest(presented.encode(), expected.get_secret_value().encode())
+
+
+def require_api_key(
+    services: Services = Depends(get_services),
+    bearer_credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    header_key: str | None = Depends(api_key_header),
+) -> None:
+    if not presented_key_is_valid(services, bearer_credentials, header_key):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or invalid API key",
+                            headers={"WWW-Authenticate": "Bearer"})

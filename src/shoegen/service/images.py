@@ -1,0 +1,40 @@
+"""Images crossing the HTTP boundary: base64 in (decoded under a pixel limit), base64 PNG out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import warnings
+
+from fastapi import HTTPException, status
+from PIL import Image
+
+
+def decode_image(data: str, max_pixels: int, field: str = "init_image") -> Image.Image:
+    """A base64 (optionally data-URL) image, refused before decoding when its header says it is too big."""
+    if data.startswith("data:"):
+        data = data.partition(",")[2]
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: not valid base64") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))
+            width, height = image.size
+            if width * height > max_pixels:
+                raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                                    f"{field}: {width}x{height} is over the {max_pixels} pixel limit")
+            image.load()
+    except HTTPException:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: not a readable image") from None
+    return image.convert("RGB")
+
+
+def png_base64(path) -> str:
+    with open(path, "rb") as handle:
+        return base64.b64encode(handle.read()).decode()

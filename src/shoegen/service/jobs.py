@@ -1,0 +1,184 @@
+"""Generation jobs: a bounded queue drained by one worker thread per engine (one device).
+
+Every request, synchronous or not, is a job: the worker runs it on the engine, stores its images in the
+gallery and publishes events (queued, progress, done, error, cancelled) that SSE clients follow.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
+from shoegen.errors import ShoegenError
+from shoegen.storage.gallery import Gallery, StoredImage
+
+log = logging.getLogger("shoegen.service")
+FINISHED = ("done", "error", "cancelled")
+KEEP_FINISHED_JOBS = 1000
+
+
+class QueueFullError(Exception):
+    def __init__(self, retry_after: int):
+        super().__init__("the generation queue is full")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Job:
+    id: str
+    request: GenerationRequest
+    status: str = "queued"  # queued | running | done | error | cancelled
+    step: int = 0
+    total_steps: int = 0
+    created_at: float = field(default_factory=time.time)
+    started_at: float | None = None
+    finished_at: float | None = None
+    images: list[StoredImage] = field(default_factory=list)
+    error: str | None = None
+    generation_time: float | None = None
+    events: list[dict] = field(default_factory=list)
+    cancel_requested: bool = False
+
+
+class JobQueue:
+    def __init__(self, engine: Engine, gallery: Gallery, max_queued: int):
+        self.engine, self.gallery = engine, gallery
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=max_queued)
+        self._jobs: dict[str, Job] = {}
+        self._changed = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._seconds_per_job = 5.0  # running estimate for Retry-After
+
+    # ----------------------------------------------------------------- client side
+    def submit(self, request: GenerationRequest) -> Job:
+        request.validate()
+        job = Job(uuid.uuid4().hex, request, total_steps=request.steps)
+        with self._changed:
+            self._jobs[job.id] = job
+            self._publish(job, {"event": "queued", "position": self._queue.qsize() + 1})
+        try:
+            self._queue.put_nowait(job)
+        except queue.Full:
+            with self._changed:
+                del self._jobs[job.id]
+            raise QueueFullError(self.retry_after()) from None
+        return job
+
+    def retry_after(self) -> int:
+        return max(1, round(self._seconds_per_job * max(1, self._queue.qsize()) / 2))
+
+    def get(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def running(self) -> Job | None:
+        return next((j for j in self._jobs.values() if j.status == "running"), None)
+
+    def cancel(self, job_id: str) -> Job | None:
+        with self._changed:
+            job = self._jobs.get(job_id)
+            if job is None or job.status in FINISHED:
+                return job
+            job.cancel_requested = True
+            if job.status == "queued":  # the worker skips it when it comes up
+                self._finish(job, "cancelled")
+        return job
+
+    def events_after(self, job: Job, seen: int, timeout: float) -> list[dict]:
+        """Events past the first `seen`, waiting up to `timeout` seconds for one to arrive."""
+        with self._changed:
+            if len(job.events) <= seen and job.status not in FINISHED:
+                self._changed.wait(timeout)
+            return job.events[seen:]
+
+    def wait(self, job: Job, timeout: float | None = None) -> Job:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while job.status not in FINISHED:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+        return job
+
+    # ----------------------------------------------------------------- worker side
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="shoegen-worker", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._queue.put(None)
+            self._worker.join(timeout=60)
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if job.status != "queued":
+                continue
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        with self._changed:
+            job.status, job.started_at = "running", time.time()
+            self._publish(job, {"event": "started"})
+        try:
+            result = self.engine.generate(job.request, on_progress=self._progress_reporter(job),
+                                          should_cancel=lambda: job.cancel_requested)
+            stored = [self.gallery.add(image.image, image.params, job_id=job.id) for image in result.images]
+        except GenerationCancelled:
+            with self._changed:
+                self._finish(job, "cancelled")
+            return
+        except ShoegenError as error:
+            with self._changed:
+                job.error = str(error)
+                self._finish(job, "error")
+            return
+        except Exception as error:  # the worker must survive anything one request does
+            log.exception("job %s failed", job.id)
+            with self._changed:
+                job.error = f"generation failed: {type(error).__name__}"
+                self._finish(job, "error")
+            return
+        self._seconds_per_job = 0.8 * self._seconds_per_job + 0.2 * result.seconds
+        with self._changed:
+            job.images, job.generation_time = stored, result.seconds
+            self._finish(job, "done")
+
+    def _progress_reporter(self, job: Job) -> Callable:
+        def report(step: int, total: int, preview) -> None:
+            event = {"event": "progress", "step": step, "total": total}
+            if preview is not None:
+                event["preview"] = preview
+            with self._changed:
+                job.step, job.total_steps = step, total
+                self._publish(job, event)
+
+        return report
+
+    def _finish(self, job: Job, status: str) -> None:
+        job.status, job.finished_at = status, time.time()
+        event = {"event": status}
+        if status == "done":
+            event["image_ids"] = [image.id for image in job.images]
+        if job.error:
+            event["error"] = job.error
+        self._publish(job, event)
+        finished = [j for j in self._jobs.values() if j.status in FINISHED]
+        for old in finished[:-KEEP_FINISHED_JOBS]:
+            del self._jobs[old.id]
+
+    def _publish(self, job: Job, event: dict) -> None:
+        job.events.append(event)
+        self._changed.notify_all()

@@ -1,0 +1,105 @@
+"""The persistent gallery: list, search, get, image file, delete, ZIP and metadata export."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import FileResponse, StreamingResponse
+
+from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.service.schemas import GalleryExportCreate, GalleryImagePublic, GalleryImagesPublic
+from shoegen.storage.gallery import StoredImage
+
+router = APIRouter(prefix="/api/gallery", dependencies=[Depends(require_api_key)])
+
+
+def image_public(image: StoredImage) -> GalleryImagePublic:
+    p = image.params
+    return GalleryImagePublic(
+        id=image.id, created_at=image.created_at, prompt=p.prompt, negative_prompt=p.negative_prompt, model=p.model,
+        loras=[lora.to_dict() for lora in p.loras], seed=p.seed, steps=p.steps, guidance_scale=p.guidance_scale,
+        sampler=p.sampler, width=p.width, height=p.height, strength=p.strength, job_id=image.job_id,
+        image_url=f"/api/gallery/{image.id}/image", params=p.to_dict(),
+    )
+
+
+def _filters(model, q, created_after, created_before) -> dict:
+    return {"model": model, "search": q, "created_after": created_after, "created_before": created_before}
+
+
+@router.get("", response_model=GalleryImagesPublic, summary="Images, newest first, filtered and paginated")
+def list_images(
+    services: Services = Depends(get_services),
+    model: str | None = Query(None, max_length=300, description="only this model"),
+    q: str | None = Query(None, max_length=500, description="words that must all appear in the prompt"),
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    job_id: str | None = Query(None, max_length=64),
+    offset: int = Query(0, ge=0, le=10**9),
+    limit: int = Query(50, ge=1, le=200),
+) -> GalleryImagesPublic:
+    page = services.gallery.list(**_filters(model, q, created_after, created_before), job_id=job_id,
+                                 offset=offset, limit=limit)
+    return GalleryImagesPublic(items=[image_public(i) for i in page.items], total=page.total, offset=page.offset,
+                               limit=page.limit)
+
+
+@router.get("/models", response_model=list[str], summary="Models that appear in the gallery")
+def gallery_models(services: Services = Depends(get_services)) -> list[str]:
+    return services.gallery.models()
+
+
+def _zip_response(services: Services, ids, filters: dict) -> StreamingResponse:
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 2**20)
+    services.gallery.export_zip(spool, ids=ids, **filters)
+    spool.seek(0)
+
+    def chunks():
+        with spool:
+            while chunk := spool.read(1 << 16):
+                yield chunk
+
+    return StreamingResponse(chunks(), media_type="application/zip",
+                             headers={"Content-Disposition": 'attachment; filename="shoegen-gallery.zip"'})
+
+
+@router.post("/export", summary="ZIP of the given ids, or of a filter: PNGs + metadata.json",
+             response_class=StreamingResponse, responses={200: {"content": {"application/zip": {}}}})
+def export_zip(body: GalleryExportCreate, services: Services = Depends(get_services)) -> StreamingResponse:
+    return _zip_response(services, body.ids, _filters(body.model, body.q, body.created_after, body.created_before))
+
+
+@router.post("/metadata", response_model=list[dict], summary="Metadata JSON of the given ids, or of a filter")
+def export_metadata(body: GalleryExportCreate, services: Services = Depends(get_services)) -> list[dict]:
+    return services.gallery.export_metadata(
+        ids=body.ids, **_filters(body.model, body.q, body.created_after, body.created_before))
+
+
+def _find(services: Services, image_id: str) -> StoredImage:
+    image = services.gallery.get(image_id)
+    if image is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no image {image_id!r} in the gallery")
+    return image
+
+
+@router.get("/{image_id}", response_model=GalleryImagePublic, summary="One image's record")
+def get_image(image_id: str, services: Services = Depends(get_services)) -> GalleryImagePublic:
+    return image_public(_find(services, image_id))
+
+
+@router.get("/{image_id}/image", response_class=FileResponse, summary="The PNG file (parameters embedded)",
+            responses={200: {"content": {"image/png": {}}}})
+def get_image_file(image_id: str, services: Services = Depends(get_services)) -> FileResponse:
+    _find(services, image_id)
+    path = services.gallery.image_path(image_id)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"the file of image {image_id!r} is missing")
+    return FileResponse(path, media_type="image/png", filename=f"{image_id}.png")
+
+
+@router.delete("/{image_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an image and its file")
+def delete_image(image_id: str, services: Services = Depends(get_services)) -> None:
+    _find(services, image_id)
+    services.gallery.delete([image_id])

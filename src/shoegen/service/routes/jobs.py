@@ -1,0 +1,88 @@
+"""Asynchronous generation: submit a job, follow it with Server-Sent Events, cancel it."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import StreamingResponse
+
+from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.service.jobs import FINISHED, Job
+from shoegen.service.routes.api import submit, to_generation_request
+from shoegen.service.schemas import GenerateCreate, JobPublic
+
+router = APIRouter(prefix="/api/jobs", dependencies=[Depends(require_api_key)])
+KEEPALIVE_SECONDS = 15.0
+
+
+def job_public(job: Job) -> JobPublic:
+    return JobPublic(id=job.id, status=job.status, step=job.step, total_steps=job.total_steps,
+                     created_at=datetime.fromtimestamp(job.created_at, timezone.utc),
+                     image_ids=[image.id for image in job.images], error=job.error,
+                     generation_time=job.generation_time)
+
+
+def find_job(services: Services, job_id: str) -> Job:
+    job = services.jobs.get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id!r}")
+    return job
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic,
+             summary="Queue a generation; follow it at /api/jobs/{id}/events")
+def create_job(body: GenerateCreate, services: Services = Depends(get_services)) -> JobPublic:
+    return job_public(submit(services, to_generation_request(body, services)))
+
+
+@router.get("/{job_id}", response_model=JobPublic, summary="A job's state")
+def get_job(job_id: str, services: Services = Depends(get_services)) -> JobPublic:
+    return job_public(find_job(services, job_id))
+
+
+@router.delete("/{job_id}", response_model=JobPublic, summary="Cancel a queued or running job")
+def cancel_job(job_id: str, services: Services = Depends(get_services)) -> JobPublic:
+    find_job(services, job_id)
+    return job_public(services.jobs.cancel(job_id))
+
+
+def sse_line(event: dict) -> str:
+    payload = dict(event)
+    name = payload.pop("event")
+    if "preview" in payload:
+        buffer = io.BytesIO()
+        payload["preview"].save(buffer, format="PNG")
+        payload["preview"] = base64.b64encode(buffer.getvalue()).decode()
+    return f"event: {name}\ndata: {json.dumps(payload)}\n\n"
+
+
+@router.get("/{job_id}/events", summary="Server-Sent Events: queued, started, progress, done | error | cancelled",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}})
+async def job_events(job_id: str, services: Services = Depends(get_services)) -> StreamingResponse:
+    job = find_job(services, job_id)
+
+    async def stream():
+        seen, idle = 0, 0.0
+        while True:
+            events = job.events[seen:]
+            for event in events:
+                yield sse_line(event)
+            seen += len(events)
+            if job.status in FINISHED and seen >= len(job.events):
+                return
+            if events:
+                idle = 0.0
+            elif idle >= KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                idle = 0.0
+            await asyncio.sleep(0.05)
+            idle += 0.05
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,46 @@
+"""Service settings, read from the environment (SHOEGEN_*) when the app is created, never at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shoegen.models.resolve import DEFAULT_BASE_MODEL
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SHOEGEN_", use_attribute_docstrings=True, extra="ignore",
+                                      populate_by_name=True)
+
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+    port: int = Field(8011, ge=1, le=65535)
+    """Port to listen on."""
+    base_model: str = DEFAULT_BASE_MODEL
+    """Base model: hub id, local diffusers folder, single file, or `tiny`."""
+    data_dir: Path = Path("shoegen-data")
+    """Gallery database and image files."""
+    models_dir: Path = Field(Path("runs"), validation_alias=AliasChoices("SHOEGEN_MODELS_DIR", "MODELS_DIR"))
+    """Training runs and LoRA files to offer as models (MODELS_DIR is honoured too)."""
+    database_url: str | None = None
+    """SQLAlchemy URL of the gallery database; default SQLite in data_dir. Use PostgreSQL for several replicas."""
+    api_key: SecretStr | None = None
+    """When set, every route except the minimal health answer requires it (Bearer or X-API-Key)."""
+    cors_origins: list[str] = []
+    """Browser origins allowed to call the API (JSON list), e.g. ["http://localhost:5173"]."""
+    queue_size: int = Field(16, ge=1, le=1000)
+    """Jobs waiting at most; beyond it requests get 429 with Retry-After."""
+    max_adapters: int = Field(8, ge=1, le=128)
+    """LoRA adapters kept loaded (least recently used evicted)."""
+    max_body_bytes: int = Field(20 * 2**20, ge=1024)
+    """Largest request body accepted."""
+    max_image_pixels: int = Field(4096 * 4096, ge=64 * 64)
+    """Largest uploaded (init) image, in pixels, checked before decoding."""
+    preview_every: int = Field(0, ge=0)
+    """Send a small preview image every N denoising steps in job events (0: none)."""
+    device: str | None = None
+    """Torch device (cuda, mps, cpu); default: the best available."""
+    warm_up: bool = True
+    """Load the base model at start instead of on the first request."""
