@@ -51,14 +51,39 @@ def register(subparsers) -> None:
     add_generation_flags(grid, default_seed=42, with_model=False)
     grid.set_defaults(handler=run_grid)
 
+    models = subparsers.add_parser(
+        "models", help="list the adapters generation can use",
+        description="List every run's final weights and checkpoints, and loose LoRA files, under the models "
+        "folder, by the names that --model, <lora:NAME:weight> and the API accept.",
+    )
+    models.add_argument("--models-dir", type=Path, default=_default_models_dir(),
+                        help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")
+    models.set_defaults(handler=run_models)
+
+
+def _default_models_dir() -> Path:
+    return Path(os.environ.get("SHOEGEN_MODELS_DIR") or os.environ.get("MODELS_DIR") or "runs")
+
+
+def run_models(args: argparse.Namespace) -> int:
+    from shoegen.engine.models import discover_adapters
+
+    entries = discover_adapters(args.models_dir)
+    if not entries:
+        print(f"no adapters under {args.models_dir} (train one with `shoegen train --output_dir "
+              f"{args.models_dir}/NAME`)")
+    for entry in entries:
+        step = f"step {entry.step}" if entry.step is not None else ""
+        print(f"{entry.name:<40} {entry.type:<10} {step}")
+    return 0
+
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | None = None,
                          with_model: bool = True) -> None:
     parser.add_argument("--base-model", default=os.environ.get("SHOEGEN_BASE_MODEL", DEFAULT_BASE_MODEL),
                         help="base model: hub id, folder, single file or `tiny` (default $SHOEGEN_BASE_MODEL or "
                         f"{DEFAULT_BASE_MODEL})")
-    parser.add_argument("--models-dir", type=Path,
-                        default=Path(os.environ.get("SHOEGEN_MODELS_DIR") or os.environ.get("MODELS_DIR") or "runs"),
+    parser.add_argument("--models-dir", type=Path, default=_default_models_dir(),
                         help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")
     if with_model:
         parser.add_argument("--model", help="adapter to apply, e.g. `shoes/checkpoint-1500` (default: base only)")

@@ -71,4 +71,4 @@ def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
         if entry.name == name:
             return entry
     raise UnknownModelError(f"unknown model {name!r}; list the available ones with GET /api/models "
-                            "(or `shoegen models`)")
+                            "or `shoegen models --models-dir DIR`")

@@ -11,7 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from shoegen.engine.engine import Engine
 from shoegen.service.jobs import JobQueue
 from shoegen.service.settings import ServiceSettings
-from shoegen.storage.gallery import Gallery
+from shoegen.storage import Gallery
 
 
 @dataclass

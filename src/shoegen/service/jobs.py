@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
 from shoegen.errors import ShoegenError
-from shoegen.storage.gallery import Gallery, StoredImage
+from shoegen.storage import Gallery, StoredImage
 
 log = logging.getLogger("shoegen.service")
 FINISHED = ("done", "error", "cancelled")

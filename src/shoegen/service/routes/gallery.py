@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 
 from shoegen.service.deps import Services, get_services, require_api_key
 from shoegen.service.schemas import GalleryExportCreate, GalleryImagePublic, GalleryImagesPublic
-from shoegen.storage.gallery import StoredImage
+from shoegen.storage import ImageFilter, StoredImage
 
 router = APIRouter(prefix="/api/gallery", dependencies=[Depends(require_api_key)])
 
@@ -25,8 +25,9 @@ def image_public(image: StoredImage) -> GalleryImagePublic:
     )
 
 
-def _filters(model, q, created_after, created_before) -> dict:
-    return {"model": model, "search": q, "created_after": created_after, "created_before": created_before}
+def _filter(body: GalleryExportCreate) -> ImageFilter:
+    return ImageFilter(ids=body.ids, model=body.model, search=body.q, created_after=body.created_after,
+                       created_before=body.created_before)
 
 
 @router.get("", response_model=GalleryImagesPublic, summary="Images, newest first, filtered and paginated")
@@ -40,8 +41,9 @@ def list_images(
     offset: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),
 ) -> GalleryImagesPublic:
-    page = services.gallery.list(**_filters(model, q, created_after, created_before), job_id=job_id,
-                                 offset=offset, limit=limit)
+    where = ImageFilter(model=model, search=q, created_after=created_after, created_before=created_before,
+                        job_id=job_id)
+    page = services.gallery.list(where, offset=offset, limit=limit)
     return GalleryImagesPublic(items=[image_public(i) for i in page.items], total=page.total, offset=page.offset,
                                limit=page.limit)
 
@@ -51,9 +53,10 @@ def gallery_models(services: Services = Depends(get_services)) -> list[str]:
     return services.gallery.models()
 
 
-def _zip_response(services: Services, ids, filters: dict) -> StreamingResponse:
+def _zip_response(services: Services, where: ImageFilter) -> StreamingResponse:
+    # Spooled: small exports stay in memory, large ones go to a temporary file, never all in RAM.
     spool = tempfile.SpooledTemporaryFile(max_size=32 * 2**20)
-    services.gallery.export_zip(spool, ids=ids, **filters)
+    services.gallery.export_zip(spool, where)
     spool.seek(0)
 
     def chunks():
@@ -68,13 +71,12 @@ def _zip_response(services: Services, ids, filters: dict) -> StreamingResponse:
 @router.post("/export", summary="ZIP of the given ids, or of a filter: PNGs + metadata.json",
              response_class=StreamingResponse, responses={200: {"content": {"application/zip": {}}}})
 def export_zip(body: GalleryExportCreate, services: Services = Depends(get_services)) -> StreamingResponse:
-    return _zip_response(services, body.ids, _filters(body.model, body.q, body.created_after, body.created_before))
+    return _zip_response(services, _filter(body))
 
 
 @router.post("/metadata", response_model=list[dict], summary="Metadata JSON of the given ids, or of a filter")
 def export_metadata(body: GalleryExportCreate, services: Services = Depends(get_services)) -> list[dict]:
-    return services.gallery.export_metadata(
-        ids=body.ids, **_filters(body.model, body.q, body.created_after, body.created_before))
+    return services.gallery.export_metadata(_filter(body))
 
 
 def _find(services: Services, image_id: str) -> StoredImage:

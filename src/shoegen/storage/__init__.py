@@ -1,0 +1,32 @@
+"""The persistent gallery: generated images as PNG files with embedded parameters plus database rows.
+
+Imports only SQLAlchemy and Pillow (never torch, diffusers or FastAPI): the engine-free service layer
+and the CLI load it and must start fast.
+"""
+
+from shoegen.storage.export import write_zip
+from shoegen.storage.gallery import (
+    MAX_PAGE_SIZE,
+    Gallery,
+    ImageFilter,
+    Page,
+    ReconcileReport,
+)
+from shoegen.storage.params import ImageParams, LoraWeight
+from shoegen.storage.png import format_a1111_parameters, read_png_parameters, save_png_with_parameters
+from shoegen.storage.stored import StoredImage
+
+__all__ = [
+    "MAX_PAGE_SIZE",
+    "Gallery",
+    "ImageFilter",
+    "ImageParams",
+    "LoraWeight",
+    "Page",
+    "ReconcileReport",
+    "StoredImage",
+    "format_a1111_parameters",
+    "read_png_parameters",
+    "save_png_with_parameters",
+    "write_zip",
+]

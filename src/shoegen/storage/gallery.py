@@ -1,0 +1,372 @@
+"""The gallery: every generated image as a PNG file under one folder plus a row in one database.
+
+The file is always written before its row and removed after it, so at any moment a row implies a
+file; a crash can only leave files without rows (or temporary files), which `reconcile` removes.
+Several service replicas may share one database URL and one image folder.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, cast
+
+from PIL import Image
+from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy.engine import URL, CursorResult
+from sqlalchemy.orm import sessionmaker
+
+from shoegen.storage.database import create_gallery_engine
+from shoegen.storage.export import write_zip
+from shoegen.storage.params import ImageParams, LoraWeight
+from shoegen.storage.png import PARTIAL_SUFFIX, save_png_with_parameters
+from shoegen.storage.records import MAX_JOB_ID_LENGTH, GalleryBase, ImageRecord
+from shoegen.storage.stored import StoredImage
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+# Stays under every database's limit on bound parameters in one IN (...) list.
+ID_BATCH = 500
+# Rows fetched per round trip when streaming an export or a reconcile pass.
+STREAM_BATCH = 500
+# Files newer than this are left alone by reconcile: another replica may be between writing a PNG
+# and committing its row.
+RECONCILE_GRACE_SECONDS = 300.0
+# Only names the gallery itself creates are ever deleted, whatever else sits in the image folder.
+GALLERY_PNG = re.compile(r"[0-9a-f]{32}\.png")
+GALLERY_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.png\.[0-9a-f]{32}" + re.escape(PARTIAL_SUFFIX))
+
+
+@dataclass(frozen=True)
+class ImageFilter:
+    """Which images a listing or export covers; every field that is set must match (logical AND)."""
+
+    ids: Sequence[str] | None = None
+    """Exactly these images; an empty sequence selects nothing, None does not restrict."""
+    model: str | None = None
+    search: str | None = None
+    """Case-insensitive; each whitespace-separated word must occur somewhere in the prompt."""
+    created_after: datetime | None = None
+    """Inclusive bound; a naive datetime is taken as UTC."""
+    created_before: datetime | None = None
+    """Exclusive bound; a naive datetime is taken as UTC."""
+    job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, newest first, and how many images match in all."""
+
+    items: list[StoredImage]
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    """What `Gallery.reconcile` cleaned up."""
+
+    removed_rows: int
+    """Rows whose PNG was missing (or pointed outside the image folder)."""
+    removed_files: int
+    """PNGs without a row, and temporary files of interrupted writes."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _conditions(where: ImageFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if where.ids is not None:
+        conditions.append(ImageRecord.id.in_(list(where.ids)))
+    if where.model is not None:
+        conditions.append(ImageRecord.model == where.model)
+    for word in (where.search or "").split():
+        # autoescape keeps a user's "%" or "_" literal instead of a LIKE wildcard.
+        conditions.append(ImageRecord.prompt.icontains(word, autoescape=True))
+    if where.created_after is not None:
+        conditions.append(ImageRecord.created_at >= where.created_after)
+    if where.created_before is not None:
+        conditions.append(ImageRecord.created_at < where.created_before)
+    if where.job_id is not None:
+        conditions.append(ImageRecord.job_id == where.job_id)
+    return conditions
+
+
+def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), ID_BATCH):
+        yield unique[start : start + ID_BATCH]
+
+
+class Gallery:
+    """Generated images and their parameters. Thread-safe: every call uses its own database session."""
+
+    # The `list` method shadows the builtin in this class body, so annotations here say `builtins.list`.
+
+    def __init__(
+        self, database_url: str | URL, image_dir: Path, *, clock: Callable[[], datetime] = _utc_now
+    ) -> None:
+        """Open (creating if needed) the database tables and the image folder.
+
+        `clock` gives each new image its creation time; tests pass a fixed one.
+        """
+        image_dir.mkdir(parents=True, exist_ok=True)
+        self._image_dir = image_dir.resolve()
+        self._clock = clock
+        self._engine = create_gallery_engine(database_url)
+        GalleryBase.metadata.create_all(self._engine)
+        # Results are turned into StoredImages inside the session, so nothing needs reloading after commit.
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path, *, clock: Callable[[], datetime] = _utc_now) -> Gallery:
+        """The single-machine layout: `data_dir/gallery.db` (SQLite) and `data_dir/images/`."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        url = URL.create("sqlite", database=str((data_dir / "gallery.db").resolve()))
+        return cls(url, data_dir / "images", clock=clock)
+
+    @property
+    def image_dir(self) -> Path:
+        return self._image_dir
+
+    def close(self) -> None:
+        """Release the database connections; the gallery must not be used afterwards."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Gallery:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Gallery({self._engine.url.render_as_string(hide_password=True)!r}, {self._image_dir})"
+
+    # --- paths ----------------------------------------------------------------------------------
+
+    def _safe_path(self, file_name: str) -> Path | None:
+        # A row is data, not trust: "../../etc/passwd", an absolute name or a symlink out of the folder
+        # must never be served or deleted.
+        candidate = (self._image_dir / file_name).resolve()
+        if candidate == self._image_dir or not candidate.is_relative_to(self._image_dir):
+            return None
+        return candidate
+
+    def _to_stored(self, record: ImageRecord) -> StoredImage:
+        params = ImageParams(
+            prompt=record.prompt,
+            negative_prompt=record.negative_prompt,
+            model=record.model,
+            loras=[LoraWeight(str(lora["name"]), float(lora["weight"])) for lora in record.loras],
+            seed=record.seed,
+            steps=record.steps,
+            guidance_scale=record.guidance_scale,
+            sampler=record.sampler,
+            width=record.width,
+            height=record.height,
+            strength=record.strength,
+            extra=(record.params or {}).get("extra") or {},
+        )
+        return StoredImage(
+            id=record.id,
+            created_at=record.created_at,
+            params=params,
+            job_id=record.job_id,
+            file_name=record.file_name,
+            path=self._safe_path(record.file_name),
+        )
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def add(self, image: Image.Image, params: ImageParams, job_id: str | None = None) -> StoredImage:
+        """Store a generated image: the PNG (with embedded parameters) first, then its row.
+
+        If the row cannot be inserted the PNG is removed again and the error propagates, so the
+        gallery never holds a file without a row because of a failed add.
+        """
+        if job_id is not None and len(job_id) > MAX_JOB_ID_LENGTH:
+            raise ValueError(f"job_id is limited to {MAX_JOB_ID_LENGTH} characters")
+        image_id = uuid.uuid4().hex
+        created_at = self._clock()
+        created_at = created_at.replace(tzinfo=UTC) if created_at.tzinfo is None else created_at.astimezone(UTC)
+        # Date folders keep any one directory small enough to list and back up comfortably.
+        file_name = f"{created_at:%Y/%m/%d}/{image_id}.png"
+        path = save_png_with_parameters(image, params, self._image_dir / file_name)
+        record = ImageRecord(
+            id=image_id,
+            created_at=created_at,
+            prompt=params.prompt,
+            negative_prompt=params.negative_prompt,
+            model=params.model,
+            loras=[lora.to_dict() for lora in params.loras],
+            seed=params.seed,
+            steps=params.steps,
+            guidance_scale=params.guidance_scale,
+            sampler=params.sampler,
+            width=params.width,
+            height=params.height,
+            strength=params.strength,
+            job_id=job_id,
+            file_name=file_name,
+            params=params.to_dict(),
+        )
+        try:
+            with self._sessions.begin() as session:
+                session.add(record)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return StoredImage(image_id, created_at, params, job_id, file_name, path)
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Remove these images (rows, then files); returns how many rows were removed. Unknown ids are ignored."""
+        removed, file_names = self._delete_rows(ids)
+        for file_name in file_names:
+            path = self._safe_path(file_name)
+            if path is not None:
+                path.unlink(missing_ok=True)
+        return removed
+
+    def _delete_rows(self, ids: Sequence[str]) -> tuple[int, builtins.list[str]]:
+        removed = 0
+        file_names: builtins.list[str] = []
+        for batch in _batches(ids):
+            with self._sessions.begin() as session:
+                file_names += session.scalars(select(ImageRecord.file_name).where(ImageRecord.id.in_(batch)))
+                result = session.execute(
+                    delete(ImageRecord).where(ImageRecord.id.in_(batch)),
+                    execution_options={"synchronize_session": False},
+                )
+                removed += cast(CursorResult[Any], result).rowcount
+        return removed, file_names
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def get(self, image_id: str) -> StoredImage | None:
+        with self._sessions() as session:
+            record = session.get(ImageRecord, image_id)
+            return None if record is None else self._to_stored(record)
+
+    def image_path(self, image_id: str) -> Path | None:
+        """The PNG of an image, to serve or copy; None if there is no such image, its file is missing,
+        or its stored file name points outside the image folder."""
+        stored = self.get(image_id)
+        if stored is None or stored.path is None or not stored.path.is_file():
+            return None
+        return stored.path
+
+    def models(self) -> builtins.list[str]:
+        """Every model that has images in the gallery, sorted (for filter menus)."""
+        with self._sessions() as session:
+            return list(session.scalars(select(ImageRecord.model).distinct().order_by(ImageRecord.model)))
+
+    def list(self, where: ImageFilter | None = None, *, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Page:
+        """One page of the images matching `where`, newest first; `limit` is capped at MAX_PAGE_SIZE."""
+        if offset < 0:
+            raise ValueError(f"offset must not be negative, got {offset}")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        limit = min(limit, MAX_PAGE_SIZE)
+        conditions = _conditions(where or ImageFilter())
+        with self._sessions() as session:
+            total = session.scalar(select(func.count()).select_from(ImageRecord).where(*conditions)) or 0
+            page = select(ImageRecord).where(*conditions).order_by(*self._newest_first()).offset(offset).limit(limit)
+            items = [self._to_stored(record) for record in session.scalars(page)]
+        return Page(items=items, total=total, offset=offset, limit=limit)
+
+    @staticmethod
+    def _newest_first() -> tuple[ColumnElement[Any], ...]:
+        # The id breaks ties between images created in the same microsecond, keeping pages stable.
+        return (ImageRecord.created_at.desc(), ImageRecord.id.desc())
+
+    def iter_images(self, where: ImageFilter | None = None) -> Iterator[StoredImage]:
+        """Every image matching `where`, newest first, fetched in batches rather than all at once."""
+        statement = (
+            select(ImageRecord)
+            .where(*_conditions(where or ImageFilter()))
+            .order_by(*self._newest_first())
+            .execution_options(yield_per=STREAM_BATCH)
+        )
+        with self._sessions() as session:
+            for record in session.scalars(statement):
+                yield self._to_stored(record)
+
+    # --- exports --------------------------------------------------------------------------------
+
+    def export_metadata(self, where: ImageFilter | None = None) -> builtins.list[dict[str, Any]]:
+        """`StoredImage.to_dict()` of every matching image, newest first: ready for `json.dumps`."""
+        return [image.to_dict() for image in self.iter_images(where)]
+
+    def export_zip(self, target: IO[bytes] | Path, where: ImageFilter | None = None) -> int:
+        """Write a ZIP of the matching PNGs plus metadata.json to a file or binary stream; returns the image count.
+
+        Images are streamed from disk into the archive one at a time, so exports of any size run in
+        small memory; images whose file is missing are left out (and logged).
+        """
+        return write_zip(target, self.iter_images(where))
+
+    # --- maintenance ----------------------------------------------------------------------------
+
+    def reconcile(self, *, grace_seconds: float = RECONCILE_GRACE_SECONDS) -> ReconcileReport:
+        """Repair what a crash can leave behind; run once when the service starts.
+
+        Rows whose PNG is missing are deleted; gallery-named PNGs with no row and temporary files of
+        interrupted writes are deleted once older than `grace_seconds` (younger ones may belong to an
+        add still in progress on another replica). Other files in the image folder are never touched.
+        """
+        missing_ids, known_paths = self._rows_without_files()
+        removed_rows, _ = self._delete_rows(missing_ids)
+        removed_files = self._remove_stray_files(known_paths, cutoff=time.time() - grace_seconds)
+        if removed_rows or removed_files:
+            logger.info(
+                "Gallery reconcile removed %d rows without files and %d stray files.", removed_rows, removed_files
+            )
+        return ReconcileReport(removed_rows=removed_rows, removed_files=removed_files)
+
+    def _rows_without_files(self) -> tuple[builtins.list[str], set[Path]]:
+        missing_ids: builtins.list[str] = []
+        known_paths: set[Path] = set()
+        statement = select(ImageRecord.id, ImageRecord.file_name).execution_options(yield_per=STREAM_BATCH)
+        with self._sessions() as session:
+            for image_id, file_name in session.execute(statement):
+                path = self._safe_path(file_name)
+                if path is not None and path.is_file():
+                    known_paths.add(path)
+                else:
+                    missing_ids.append(image_id)
+        return missing_ids, known_paths
+
+    def _remove_stray_files(self, known_paths: set[Path], *, cutoff: float) -> int:
+        removed = 0
+        for folder, _, names in os.walk(self._image_dir):
+            for name in names:
+                path = Path(folder) / name
+                is_partial = GALLERY_PARTIAL.fullmatch(name) is not None
+                is_orphan = GALLERY_PNG.fullmatch(name) is not None and path.resolve() not in known_paths
+                if not (is_partial or is_orphan):
+                    continue
+                try:
+                    if path.lstat().st_mtime > cutoff:
+                        continue
+                    path.unlink()
+                except FileNotFoundError:
+                    continue  # removed meanwhile by another replica's reconcile
+                logger.warning("Gallery reconcile removed %s (%s).", path, "partial write" if is_partial else "no row")
+                removed += 1
+        return removed

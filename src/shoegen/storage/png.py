@@ -1,0 +1,104 @@
+"""PNG files that carry their own generation parameters, readable by AUTOMATIC1111-compatible tools.
+
+Two text chunks are embedded: `parameters`, AUTOMATIC1111's "infotext" (what A1111's PNG Info tab,
+ComfyUI, Civitai and most image browsers read), and `shoegen`, the exact `ImageParams` as JSON, which
+round-trips losslessly where the infotext is made for people.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+from shoegen.storage.params import ImageParams
+
+A1111_KEY = "parameters"
+JSON_KEY = "shoegen"
+# Temporary files of atomic writes end with this; `Gallery.reconcile` deletes the ones a crash left behind.
+PARTIAL_SUFFIX = ".partial"
+
+
+def _a1111_quote(value: object) -> str:
+    # A1111's infotext_utils.quote: values that would break its "key: value, ..." parser become JSON strings.
+    text = str(value)
+    if "," not in text and "\n" not in text and ":" not in text:
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def format_a1111_parameters(params: ImageParams) -> str:
+    """AUTOMATIC1111's infotext: the prompt, a `Negative prompt:` line if there is one, then the settings line.
+
+    Keys follow A1111's order (Steps, Sampler, CFG scale, Seed, Size, Model, Denoising strength). A1111
+    writes LoRAs as `<lora:...>` tags inside the prompt; to keep the prompt exactly as the user typed it
+    they go into a `Lora weights` entry instead (the key Fooocus uses), which A1111's parser keeps as-is.
+    """
+    settings: dict[str, object | None] = {
+        "Steps": params.steps,
+        "Sampler": params.sampler,
+        "CFG scale": float(params.guidance_scale),
+        "Seed": params.seed,
+        "Size": f"{params.width}x{params.height}",
+        "Model": params.model,
+        "Denoising strength": None if params.strength is None else float(params.strength),
+        "Lora weights": ", ".join(f"{lora.name}: {float(lora.weight)}" for lora in params.loras) or None,
+    }
+    settings_line = ", ".join(f"{key}: {_a1111_quote(value)}" for key, value in settings.items() if value is not None)
+    negative = f"\nNegative prompt: {params.negative_prompt}" if params.negative_prompt else ""
+    # A1111 strips the whole text, which drops the leading newline of an empty prompt.
+    return f"{params.prompt}{negative}\n{settings_line}".strip()
+
+
+def _png_info(params: ImageParams) -> PngInfo:
+    info = PngInfo()
+    # Pillow writes tEXt when the text is Latin-1 and switches to iTXt (UTF-8) for anything else.
+    info.add_text(A1111_KEY, format_a1111_parameters(params))
+    info.add_text(JSON_KEY, json.dumps(params.to_dict(), ensure_ascii=True, allow_nan=False))
+    return info
+
+
+def save_png_with_parameters(image: Image.Image, params: ImageParams, path: Path) -> Path:
+    """Write `image` to `path` as a PNG with both metadata chunks, atomically; returns `path`.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, and then renamed over
+    `path`, so a reader (or a crash) never sees a half-written PNG under the final name.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp_path = path.with_name(f".{path.name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}")
+    # os.open rather than tempfile: mkstemp's 0600 would survive the rename and hide the image from
+    # other users of a shared image store; 0666 here is narrowed by the process umask as usual.
+    descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            image.save(handle, format="PNG", pnginfo=_png_info(params))
+            handle.flush()
+            # Without fsync a power loss after the database commit could leave a row pointing at an empty file.
+            os.fsync(handle.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
+        temp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_png_parameters(path: Path) -> tuple[str | None, dict[str, Any] | None]:
+    """The embedded (A1111 infotext, shoegen JSON) of a PNG; None for a chunk that is absent or unreadable."""
+    with Image.open(path) as image:
+        # `.text` on a PNG also loads chunks stored after the image data.
+        chunks: dict[str, str] = dict(getattr(image, "text", {}) or {})
+    a1111 = chunks.get(A1111_KEY)
+    raw_json = chunks.get(JSON_KEY)
+    params: dict[str, Any] | None = None
+    if raw_json is not None:
+        try:
+            decoded = json.loads(raw_json)
+        except json.JSONDecodeError:
+            decoded = None
+        params = decoded if isinstance(decoded, dict) else None
+    return a1111, params

@@ -1,0 +1,61 @@
+"""The gallery's database table. Only `Gallery` touches these ORM objects; callers get `StoredImage`s."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from shoegen.storage.params import MAX_MODEL_LENGTH, MAX_SAMPLER_LENGTH
+
+MAX_JOB_ID_LENGTH = 64
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC and hands back aware UTC datetimes, the same on SQLite (which has no time zones)
+    and PostgreSQL; naive datetimes passed in (e.g. as filters) are taken to be UTC already."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class GalleryBase(DeclarativeBase):
+    """Metadata of the gallery's tables, kept apart from any other schema sharing the database."""
+
+
+class ImageRecord(GalleryBase):
+    """One generated image: the indexed parameters as columns, everything in `params`."""
+
+    __tablename__ = "images"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """uuid4 hex; also the PNG's file stem."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    negative_prompt: Mapped[str] = mapped_column(Text, default="")
+    model: Mapped[str] = mapped_column(String(MAX_MODEL_LENGTH), index=True)
+    loras: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    steps: Mapped[int] = mapped_column(Integer)
+    guidance_scale: Mapped[float] = mapped_column(Float)
+    sampler: Mapped[str] = mapped_column(String(MAX_SAMPLER_LENGTH))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    strength: Mapped[float | None] = mapped_column(Float, nullable=True)
+    job_id: Mapped[str | None] = mapped_column(String(MAX_JOB_ID_LENGTH), nullable=True, index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    """POSIX path of the PNG relative to the gallery's image folder, e.g. "2026/11/25/<id>.png"."""
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """`ImageParams.to_dict()`, including `extra`, which has no column of its own."""

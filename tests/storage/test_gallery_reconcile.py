@@ -1,0 +1,69 @@
+"""Gallery.reconcile: the start-up cleanup after a crash."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+from shoegen.storage import Gallery, ImageParams, ReconcileReport
+
+ParamsFactory = Callable[..., ImageParams]
+
+
+def _age(path: Path, seconds: float) -> None:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+
+
+def test_reconcile_removes_rows_without_files_orphan_pngs_and_partial_writes(
+    gallery: Gallery, small_image: Image.Image, make_params: ParamsFactory
+) -> None:
+    kept = gallery.add(small_image, make_params())
+    lost = gallery.add(small_image, make_params())
+    assert lost.path is not None and kept.path is not None
+    lost.path.unlink()
+
+    folder = kept.path.parent
+    orphan = folder / f"{uuid.uuid4().hex}.png"
+    orphan.write_bytes(kept.path.read_bytes())
+    partial = folder / f".{uuid.uuid4().hex}.png.{uuid.uuid4().hex}.partial"
+    partial.write_bytes(b"\x89PNG half")
+    fresh_orphan = folder / f"{uuid.uuid4().hex}.png"  # maybe another replica's add in progress
+    fresh_orphan.write_bytes(b"")
+    not_ours = gallery.image_dir / "README.txt"
+    not_ours.write_text("a user's note")
+    user_png = gallery.image_dir / "cover.png"
+    user_png.write_bytes(b"")
+    for path in (orphan, partial, not_ours, user_png):
+        _age(path, 3600)
+
+    assert gallery.reconcile() == ReconcileReport(removed_rows=1, removed_files=2)
+    assert gallery.get(lost.id) is None
+    assert gallery.image_path(kept.id) == kept.path
+    assert not orphan.exists() and not partial.exists()
+    assert fresh_orphan.exists() and not_ours.exists() and user_png.exists()
+
+    assert gallery.reconcile(grace_seconds=0) == ReconcileReport(removed_rows=0, removed_files=1)
+    assert not fresh_orphan.exists()
+    assert gallery.reconcile() == ReconcileReport(removed_rows=0, removed_files=0)
+
+
+def test_reconcile_on_restart_after_a_crash_between_file_and_row(
+    tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
+) -> None:
+    with Gallery.for_data_dir(tmp_path / "data") as gallery:
+        stored = gallery.add(small_image, make_params())
+    assert stored.path is not None
+    crashed_add = stored.path.with_name(f"{uuid.uuid4().hex}.png")  # written, row never committed
+    crashed_add.write_bytes(stored.path.read_bytes())
+    _age(crashed_add, 3600)
+
+    with Gallery.for_data_dir(tmp_path / "data") as restarted:
+        assert restarted.reconcile() == ReconcileReport(removed_rows=0, removed_files=1)
+        assert restarted.list().total == 1
+        assert restarted.image_path(stored.id) == stored.path
