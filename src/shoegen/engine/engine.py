@@ -174,22 +174,52 @@ class Engine:
         return prompt, refs
 
     # --------------------------------------------------------------- generate
+    def batch_key(self, request: GenerationRequest) -> tuple | None:
+        """Requests with equal keys can share one pipeline call (prompts and seeds may differ); None for
+        requests that run alone (img2img)."""
+        if request.init_image is not None:
+            return None
+        _, refs = self._requested_adapters(request)
+        return (tuple(refs), find_sampler(request.sampler).name, request.steps, request.guidance_scale,
+                request.width, request.height)
+
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> GenerationResult:
-        request.validate()
+        return self.generate_many([request], on_progress, should_cancel)[0]
+
+    def generate_many(self, requests: list[GenerationRequest], on_progress: ProgressCallback | None = None,
+                      should_cancel: Callable[[], bool] | None = None) -> list[GenerationResult]:
+        """Several compatible requests (equal `batch_key`) in one pipeline call: one result per request.
+        Image i of a request depends only on its seed; batched with others, its pixels can differ from a
+        lone run by float rounding."""
+        for request in requests:
+            request.validate()
+        if len(requests) > 1 and (None in (keys := {self.batch_key(r) for r in requests}) or len(keys) > 1):
+            raise ValueError("generate_many needs requests with one batch_key")
         with self._lock:
             started = time.perf_counter()
             pipeline = self.load()
-            prompt, refs = self._requested_adapters(request)
-            self._activate(refs)
-            first_seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
-            seeds = [(first_seed + i) % (MAX_SEED + 1) for i in range(request.num_images)]
-            images = self._run(pipeline, request, prompt, seeds, on_progress, should_cancel)
-            metadata = self._metadata(request, prompt, refs)
-            result = [GeneratedImage(image, seed, {**metadata, "seed": seed}) for image, seed in zip(images, seeds)]
-            return GenerationResult(result, time.perf_counter() - started)
+            prepared = []
+            for request in requests:
+                prompt, refs = self._requested_adapters(request)
+                first_seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
+                seeds = [(first_seed + i) % (MAX_SEED + 1) for i in range(request.num_images)]
+                prepared.append((request, prompt, refs, seeds))
+            self._activate(prepared[0][2])
+            prompts = [prompt for _, prompt, _, seeds in prepared for _ in seeds]
+            negatives = [request.negative_prompt for request, _, _, seeds in prepared for _ in seeds]
+            all_seeds = [seed for *_, seeds in prepared for seed in seeds]
+            images = iter(self._run(pipeline, requests[0], prompts, negatives, all_seeds, on_progress,
+                                    should_cancel))
+            seconds = time.perf_counter() - started
+            results = []
+            for request, prompt, refs, seeds in prepared:
+                metadata = self._metadata(request, prompt, refs)
+                generated = [GeneratedImage(next(images), seed, {**metadata, "seed": seed}) for seed in seeds]
+                results.append(GenerationResult(generated, seconds))
+            return results
 
-    def _run(self, pipeline, request, prompt, seeds, on_progress, should_cancel) -> list[Image.Image]:
+    def _run(self, pipeline, request, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
         target = self._img2img if request.init_image is not None else pipeline
         target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
         # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.
@@ -209,15 +239,15 @@ class Engine:
                 pipe._interrupt = True
             return tensors
 
-        common = dict(prompt=prompt, negative_prompt=request.negative_prompt or None,
+        common = dict(prompt=prompts, negative_prompt=negatives if any(negatives) else None,
                       num_inference_steps=request.steps, guidance_scale=request.guidance_scale,
-                      num_images_per_prompt=len(seeds), generator=generators, callback_on_step_end=step_end)
+                      generator=generators, callback_on_step_end=step_end)
         with torch.inference_mode():
             if request.init_image is None:
                 output = target(width=request.width, height=request.height, **common)
             else:
                 init = request.init_image.convert("RGB").resize((request.width, request.height))
-                output = target(image=init, strength=request.strength, **common)
+                output = target(image=[init] * len(seeds), strength=request.strength, **common)
         if cancelled:
             raise GenerationCancelled()
         return output.images

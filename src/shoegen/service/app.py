@@ -29,7 +29,7 @@ def build_services(settings: ServiceSettings, engine: Engine | None = None) -> S
     data_dir = Path(settings.data_dir)
     store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
         else Gallery.for_data_dir(data_dir)
-    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size))
+    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size, settings.max_batch))
 
 
 def create_app(settings: ServiceSettings | None = None, engine: Engine | None = None) -> FastAPI:

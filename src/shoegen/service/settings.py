@@ -32,6 +32,8 @@ class ServiceSettings(BaseSettings):
     """Browser origins allowed to call the API (JSON list), e.g. ["http://localhost:5173"]."""
     queue_size: int = Field(16, ge=1, le=1000)
     """Jobs waiting at most; beyond it requests get 429 with Retry-After."""
+    max_batch: int = Field(4, ge=1, le=64)
+    """Queued requests that differ only in prompt and seed are run together, up to this many per call."""
     max_adapters: int = Field(8, ge=1, le=128)
     """LoRA adapters kept loaded (least recently used evicted)."""
     max_body_bytes: int = Field(20 * 2**20, ge=1024)
