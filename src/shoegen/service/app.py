@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from shoegen import __version__
 from shoegen.engine.engine import Engine
@@ -21,6 +22,7 @@ from shoegen.service.settings import ServiceSettings
 from shoegen.storage import Gallery
 
 log = logging.getLogger("shoegen.service")
+REPOSITORY_WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
 def build_services(settings: ServiceSettings, engine: Engine | None = None) -> Services:
@@ -69,4 +71,8 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
 
     for router in (api.router, jobs.router, gallery.router, sdapi.router):
         app.include_router(router)
+    web_dir = settings.web_dir or REPOSITORY_WEB_DIST
+    if (web_dir / "index.html").is_file():
+        # Mounted last: every API route above takes precedence over the UI's files.
+        app.mount("/", StaticFiles(directory=web_dir, html=True), name="web")
     return app

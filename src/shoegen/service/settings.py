@@ -44,5 +44,7 @@ class ServiceSettings(BaseSettings):
     """Send a small preview image every N denoising steps in job events (0: none)."""
     device: str | None = None
     """Torch device (cuda, mps, cpu); default: the best available."""
+    web_dir: Path | None = None
+    """Built web UI to serve at / (default: the repository's web/dist when it has been built)."""
     warm_up: bool = True
     """Load the base model at start instead of on the first request."""
