@@ -72,3 +72,58 @@ def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
             return entry
     raise UnknownModelError(f"unknown model {name!r}; list the available ones with GET /api/models "
                             "or `shoegen models --models-dir DIR`")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A training run folder as the models page shows it."""
+
+    name: str
+    path: Path
+    checkpoints: list[ModelEntry]
+    has_final: bool
+    validation_steps: list[int]
+    has_loss_curve: bool
+
+
+VALIDATION_SHEET = re.compile(r"^step-(\d+)\.png$")
+
+
+def list_runs(models_dir: Path | None) -> list[RunInfo]:
+    """Run folders (those with checkpoints or final weights) under `models_dir`, by name."""
+    adapters = discover_adapters(models_dir)
+    runs = []
+    for name in sorted({e.name.split("/")[0] for e in adapters if e.type in ("final", "checkpoint")}):
+        folder = (models_dir / name).resolve()
+        validation = folder / "validation"
+        steps = sorted(int(m.group(1)) for p in validation.glob("step-*.png")
+                       if (m := VALIDATION_SHEET.match(p.name))) if validation.is_dir() else []
+        runs.append(RunInfo(
+            name=name, path=folder,
+            checkpoints=[e for e in adapters if e.type == "checkpoint" and e.name.startswith(name + "/")],
+            has_final=any(e.type == "final" and e.name == name for e in adapters),
+            validation_steps=steps, has_loss_curve=(folder / "logs" / "loss_curve.png").is_file(),
+        ))
+    return runs
+
+
+def find_run(models_dir: Path | None, name: str) -> RunInfo:
+    for run in list_runs(models_dir):
+        if run.name == name:
+            return run
+    raise UnknownModelError(f"unknown run {name!r}; list the runs with GET /api/runs")
+
+
+def training_captions(run: RunInfo, limit: int = 50) -> list[str]:
+    """Distinct captions of the run's training data (from its run.yaml), for prompt suggestions."""
+    import yaml
+
+    from shoegen.data.formats import read_dataset
+
+    try:
+        dataset = yaml.safe_load((run.path / "run.yaml").read_text()).get("dataset_path")
+        listing = read_dataset(Path(dataset))
+    except (OSError, ShoegenError, AttributeError, TypeError, yaml.YAMLError):
+        return []
+    captions = dict.fromkeys(e.caption for e in listing.entries if e.caption)
+    return list(captions)[:limit]

@@ -17,7 +17,7 @@ from shoegen.engine.engine import Engine
 from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.limits import BodySizeLimit
-from shoegen.service.routes import api, gallery, jobs, sdapi
+from shoegen.service.routes import api, gallery, jobs, runs, sdapi
 from shoegen.service.settings import ServiceSettings
 from shoegen.storage import Gallery
 
@@ -69,7 +69,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return JSONResponse({"detail": details}, status_code=422)
 
-    for router in (api.router, jobs.router, gallery.router, sdapi.router):
+    for router in (api.router, jobs.router, gallery.router, runs.router, sdapi.router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
     if (web_dir / "index.html").is_file():
