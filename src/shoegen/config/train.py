@@ -163,10 +163,15 @@ def read_yaml_mapping(file: Path) -> dict:
         raise ShoegenError(f"Config file {file} does not exist.") from None
     except yaml.YAMLError as error:
         raise ShoegenError(f"Config file {file} is not valid YAML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ShoegenError(f"Config file {file} could not be read as YAML text: {error}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise ShoegenError(f"Config file {file} must hold a mapping of option: value, not {type(loaded).__name__}.")
+    not_names = [key for key in loaded if not isinstance(key, str)]
+    if not_names:
+        raise ShoegenError(f"Config file {file}: option names must be text, not {not_names!r}.")
     return loaded
 
 
@@ -180,5 +185,9 @@ def describe_validation_error(error: ValidationError, file: Path | None) -> str:
             lines.append(f"unknown option `{name}`{where} (see `shoegen train --help` for the valid options)")
             continue
         message = problem["msg"].removeprefix("Value error, ")
+        if not problem["loc"]:
+            # A rule across several options (a model validator): its message names them.
+            lines.append(message)
+            continue
         lines.append(f"--{name}: {message} (got {problem.get('input')!r})")
     return "invalid training configuration:\n  " + "\n  ".join(lines)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shoegen.errors import ShoegenError
-
-ADAPTER_FILE = "pytorch_lora_weights.safetensors"
+from shoegen.training.lora import LORA_WEIGHTS_NAME as ADAPTER_FILE
 CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
 
 

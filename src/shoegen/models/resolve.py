@@ -97,13 +97,14 @@ def _load_single_file(path: str, config: str | None, common: dict):
     try:
         # diffusers reads .ckpt pickles with torch's weights-only loader; one that needs code is refused.
         return StableDiffusionPipeline.from_single_file(path, config=config, **common)
-    except pickle.UnpicklingError as error:
-        raise ShoegenError(
-            f"Refused to load {path}: this .ckpt pickle contains code or objects beyond plain tensors, and "
-            "loading it would run that code. Convert it to .safetensors with a trusted tool, or use a "
-            f"safetensors checkpoint. ({str(error).splitlines()[0]})"
-        ) from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, pickle.UnpicklingError) as error:
+        refusal = _unpickling_refusal(error)
+        if refusal is not None:
+            raise ShoegenError(
+                f"Refused to load {path}: this .ckpt pickle contains code or objects beyond plain tensors, and "
+                "loading it would run that code. Convert it to .safetensors with a trusted tool, or use a "
+                f"safetensors checkpoint. ({str(refusal).splitlines()[0]})"
+            ) from None
         if _looks_offline(error):
             raise _offline_error(
                 f"single-file checkpoint {path}",
@@ -111,6 +112,18 @@ def _load_single_file(path: str, config: str | None, common: dict):
                 "unless you pass a local diffusers folder of the same architecture as --single_file_config.",
             ) from None
         raise ShoegenError(f"Could not load the single-file checkpoint {path}: {error}") from None
+
+
+def _unpickling_refusal(error: BaseException) -> pickle.UnpicklingError | None:
+    """torch's weights-only refusal, which diffusers re-raises wrapped in an OSError."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, pickle.UnpicklingError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _load_from_hub(repo_id: str, common: dict):
@@ -125,9 +138,14 @@ def _load_from_hub(repo_id: str, common: dict):
 
 
 def _looks_offline(error: Exception) -> bool:
+    # Judge the error, not the environment: with HF_HUB_OFFLINE=1 a corrupt local file is still a corrupt file.
+    from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
+
+    if isinstance(error, (LocalEntryNotFoundError, OfflineModeIsEnabled)):
+        return True
     text = f"{type(error).__name__} {error}".lower()
     hints = ("connect", "offline", "resolve", "network", "cannot find the requested files", "local_files_only")
-    return any(hint in text for hint in hints) or os.environ.get("HF_HUB_OFFLINE") == "1"
+    return any(hint in text for hint in hints)
 
 
 def _offline_error(what: str, detail: str) -> ShoegenError:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import torch
-
 from shoegen.models.clip_vocab import CLIP_VOCAB_SIZE, MODEL_MAX_LENGTH, write_tokenizer_files
 
 TINY_RESOLUTION = 64
@@ -33,6 +31,7 @@ SD15_SCHEDULER_CONFIG = {
 
 def build_tiny_pipeline(tokenizer_folder: Path, seed: int = 0):
     """A StableDiffusionPipeline with SD1.5's structure and small widths; weights from `seed`."""
+    import torch
     from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 

@@ -8,12 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from typing import TYPE_CHECKING
 
 from shoegen.errors import ShoegenError
 from shoegen.training.lora import LORA_WEIGHTS_NAME
+
+if TYPE_CHECKING:
+    import torch
 
 # Suffixes of diffusers' and peft's LoRA key styles → kohya's.
 DOWN_UP_SUFFIXES = {
@@ -37,6 +38,8 @@ def find_adapter_file(source: Path) -> Path:
 
 
 def _read_adapter(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    from safetensors import safe_open
+
     with safe_open(str(path), framework="pt") as handle:
         tensors = {key: handle.get_tensor(key) for key in handle.keys()}
         metadata = handle.metadata() or {}
@@ -52,6 +55,8 @@ def _kohya_module_name(component: str, module: str) -> str:
 
 def to_kohya(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Kohya-layout tensors and sd-scripts style metadata from a diffusers adapter file."""
+    import torch
+
     tensors, adapter = _read_adapter(path)
     converted: dict[str, torch.Tensor] = {}
     ranks, alphas = set(), set()
@@ -90,6 +95,8 @@ def export_adapter(source: Path, destination: Path, export_format: str = "kohya"
     if export_format == "diffusers":
         shutil.copyfile(adapter_file, destination)
         return destination
+    from safetensors.torch import save_file
+
     tensors, metadata = to_kohya(adapter_file)
     save_file(tensors, destination, metadata=metadata)
     return destination

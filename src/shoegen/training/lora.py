@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-from peft import LoraConfig
-from peft.utils import get_peft_model_state_dict, set_peft_model_state_dict
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
-from shoegen.config.train import TrainConfig
+if TYPE_CHECKING:
+    import torch
+    from peft import LoraConfig
+
+    from shoegen.config.train import TrainConfig
 
 LORA_WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
 TEXT_ENCODER_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
@@ -22,6 +23,8 @@ RESUME_STATE_NAME = "lora_state.safetensors"
 
 
 def unet_lora_config(config: TrainConfig) -> LoraConfig:
+    from peft import LoraConfig
+
     return LoraConfig(
         r=config.rank,
         lora_alpha=config.lora_alpha,
@@ -32,6 +35,8 @@ def unet_lora_config(config: TrainConfig) -> LoraConfig:
 
 
 def text_encoder_lora_config(config: TrainConfig) -> LoraConfig:
+    from peft import LoraConfig
+
     return LoraConfig(
         r=config.rank,
         lora_alpha=config.lora_alpha,
@@ -66,6 +71,7 @@ def save_lora_weights(folder: Path, unet, text_encoder, train_text_encoder: bool
     """Write the diffusers-format adapter file (loadable with `pipe.load_lora_weights(folder)`)."""
     from diffusers import StableDiffusionPipeline
     from diffusers.utils import convert_state_dict_to_diffusers
+    from peft.utils import get_peft_model_state_dict
 
     folder.mkdir(parents=True, exist_ok=True)
     kwargs = {
@@ -81,6 +87,9 @@ def save_lora_weights(folder: Path, unet, text_encoder, train_text_encoder: bool
 
 def save_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool) -> None:
     """The LoRA tensors exactly as peft holds them, prefixed by module, for bit-exact resume."""
+    from peft.utils import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
     state = {f"unet.{k}": v.contiguous() for k, v in get_peft_model_state_dict(unet).items()}
     if train_text_encoder:
         state |= {f"text_encoder.{k}": v.contiguous() for k, v in get_peft_model_state_dict(text_encoder).items()}
@@ -88,6 +97,9 @@ def save_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool
 
 
 def load_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool) -> None:
+    from peft.utils import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
     state = load_file(folder / RESUME_STATE_NAME)
     for prefix, module in (("unet.", unet), ("text_encoder.", text_encoder)):
         part = {k.removeprefix(prefix): v for k, v in state.items() if k.startswith(prefix)}
