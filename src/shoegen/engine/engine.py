@@ -60,6 +60,9 @@ class GenerationRequest:
             raise ShoegenError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
         if self.init_image is not None and not 0.0 < self.strength <= 1.0:
             raise ShoegenError(f"strength must be in (0, 1], not {self.strength}")
+        if self.init_image is not None and int(self.steps * self.strength) < 1:
+            raise ShoegenError(f"img2img runs steps x strength denoising steps: {self.steps} x {self.strength} "
+                               "is less than one; raise steps or strength")
         find_sampler(self.sampler)
 
 
@@ -141,8 +144,10 @@ class Engine:
 
     # --------------------------------------------------------------- adapters
     def _activate(self, refs: list[LoraRef]) -> None:
-        """Load what is missing (evicting the least recently used) and set exactly these adapters."""
+        """Load what is missing (evicting the least recently used that this request does not need) and set
+        exactly these adapters."""
         pipeline = self._pipeline
+        needed = {ref.name for ref in refs}
         for ref in refs:
             if ref.name in self._adapters:
                 self._adapters.move_to_end(ref.name)
@@ -155,9 +160,9 @@ class Engine:
                 pipeline.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name,
                                            adapter_name=adapter_name)
             self._adapters[ref.name] = adapter_name
-            while len(self._adapters) > self.max_adapters:
-                _, evicted = self._adapters.popitem(last=False)
-                pipeline.delete_adapters(evicted)
+        evictable = [name for name in self._adapters if name not in needed]
+        while len(self._adapters) > self.max_adapters and evictable:
+            pipeline.delete_adapters(self._adapters.pop(evictable.pop(0)))
         if refs:
             pipeline.enable_lora()
             pipeline.set_adapters([self._adapters[r.name] for r in refs], adapter_weights=[r.weight for r in refs])
@@ -224,7 +229,6 @@ class Engine:
         target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
         # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.
         generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
-        total = request.steps if request.init_image is None else max(1, int(request.steps * request.strength))
         cancelled = False
 
         def step_end(pipe, step, timestep, tensors):
@@ -233,7 +237,8 @@ class Engine:
                 preview = None
                 if self.preview_every and (step + 1) % self.preview_every == 0:
                     preview = latent_preview(tensors["latents"][0])
-                on_progress(step + 1, total, preview)
+                # The denoising iterations actually run: img2img runs steps x strength, PNDM one extra.
+                on_progress(step + 1, pipe.num_timesteps, preview)
             if should_cancel is not None and should_cancel():
                 cancelled = True
                 pipe._interrupt = True

@@ -1,0 +1,215 @@
+"""The engine through its one entry point, `Engine.generate`, on the tiny base with two trained adapters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+import numpy as np
+import pytest
+from PIL import Image
+
+from shoegen.engine.engine import MAX_SEED, Engine, GenerationCancelled, GenerationRequest
+from shoegen.engine.samplers import SAMPLERS
+from shoegen.errors import ShoegenError
+
+PROMPT = "A professional product photo of black casual shoes, centered on white background"
+REQUEST = GenerationRequest(prompt=PROMPT, steps=2, width=64, height=64, seed=7)
+
+
+def generate(engine: Engine, **changes):
+    return engine.generate(replace(REQUEST, **changes))
+
+
+def pixels(engine: Engine, **changes) -> np.ndarray:
+    return np.asarray(generate(engine, **changes).images[0].image)
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and np.array_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def init_image(sample_dataset) -> Image.Image:
+    first = sorted((sample_dataset / "images").iterdir())[0]
+    return Image.open(first).convert("RGB").resize((64, 64))
+
+
+def test_the_same_request_gives_the_same_pixels(engine):
+    first = generate(engine)
+    second = generate(engine)
+    image = first.images[0].image
+    assert image.size == (64, 64) and image.mode == "RGB"
+    assert np.asarray(image).std() > 0  # a real picture, not a blank that would trivially compare equal
+    assert same(np.asarray(image), np.asarray(second.images[0].image))
+
+
+def test_switching_adapters_gives_each_adapter_its_own_pixels_back(engine):
+    base = pixels(engine)
+    a_first = pixels(engine, model="shoesA")
+    b = pixels(engine, model="shoesB")
+    a_again = pixels(engine, model="shoesA")
+    base_again = pixels(engine)
+    assert same(a_first, a_again)
+    assert same(base, base_again)
+    assert not same(a_first, b)
+    assert not same(a_first, base)
+    assert not same(b, base)
+
+
+def test_checkpoints_are_models_of_their_own(engine):
+    final = pixels(engine, model="shoesA")
+    early = pixels(engine, model="shoesA/checkpoint-4")
+    last = pixels(engine, model="shoesA/checkpoint-8")
+    assert not same(early, final)
+    assert same(last, final)  # the final weights are those of the last step
+
+
+def test_lora_tag_in_the_prompt_applies_at_its_weight_and_is_stripped(engine):
+    base = pixels(engine)
+    full = pixels(engine, model="shoesA")
+    result = generate(engine, prompt=f"{PROMPT}, <lora:shoesA:0.5>")
+    half = np.asarray(result.images[0].image)
+    assert not same(half, base)
+    assert not same(half, full)
+    metadata = result.images[0].metadata
+    assert metadata["prompt"] == PROMPT
+    assert result.images[0].params.prompt == PROMPT
+    assert metadata["loras"] == [{"name": "shoesA", "weight": 0.5}]
+    # A tag at weight 1 is the same thing as choosing the adapter as the model.
+    assert same(pixels(engine, prompt=f"<lora:shoesA:1> {PROMPT}"), full)
+
+
+def test_unknown_adapter_is_a_shoegen_error(engine):
+    for changes in ({"model": "nope"}, {"prompt": f"{PROMPT} <lora:nope:1>"}, {"model": "../shoesA"}):
+        with pytest.raises(ShoegenError, match="unknown model"):
+            generate(engine, **changes)
+
+
+def test_lru_eviction_with_one_slot_still_gives_the_right_pixels(engine, models_dir):
+    expected_a = pixels(engine, model="shoesA")
+    expected_b = pixels(engine, model="shoesB")
+    small = Engine("tiny", models_dir, device="cpu", max_adapters=1)
+    assert same(pixels(small, model="shoesA"), expected_a)
+    assert small.loaded_adapters() == ["shoesA"]
+    assert same(pixels(small, model="shoesB"), expected_b)
+    assert small.loaded_adapters() == ["shoesB"]
+    assert same(pixels(small, model="shoesA"), expected_a)
+    assert small.loaded_adapters() == ["shoesA"]
+
+
+def test_a_request_with_more_adapters_than_cache_slots_still_generates(engine, models_dir):
+    request = {"model": "shoesA", "prompt": f"{PROMPT} <lora:shoesB:0.5>"}
+    expected = pixels(engine, **request)
+    small = Engine("tiny", models_dir, device="cpu", max_adapters=1)
+    assert same(pixels(small, **request), expected)
+
+
+def test_images_get_seed_seed_plus_one_and_each_depends_only_on_its_seed(engine):
+    result = generate(engine, seed=100, num_images=2)
+    assert [image.seed for image in result.images] == [100, 101]
+    assert [image.metadata["seed"] for image in result.images] == [100, 101]
+    second_in_batch = np.asarray(result.images[1].image).astype(int)
+    alone = pixels(engine, seed=101).astype(int)
+    other_seed = np.asarray(result.images[0].image).astype(int)
+    # Same noise; a batch of two may round differently from a batch of one by a unit in the last place.
+    assert np.abs(second_in_batch - alone).max() <= 2
+    assert np.abs(other_seed - alone).mean() > 10
+
+
+def test_a_missing_seed_is_drawn_and_reported(engine):
+    first = generate(engine, seed=None).images[0]
+    second = generate(engine, seed=None).images[0]
+    assert 0 <= first.seed <= MAX_SEED
+    assert first.metadata["seed"] == first.seed == first.params.seed
+    assert first.seed != second.seed  # two draws from 2**32 values
+    assert same(np.asarray(first.image), pixels(engine, seed=first.seed))
+
+
+@pytest.mark.parametrize("sampler", [s.name for s in SAMPLERS])
+def test_every_sampler_runs_by_name(engine, sampler):
+    image = generate(engine, sampler=sampler).images[0]
+    assert image.image.size == (64, 64)
+    assert image.metadata["sampler"] == sampler
+
+
+def test_sampler_aliases_and_case_resolve_to_the_canonical_name(engine):
+    assert generate(engine, sampler="euler_a").images[0].metadata["sampler"] == "Euler a"
+    assert same(pixels(engine, sampler="EULER A"), pixels(engine, sampler="Euler a"))
+
+
+def test_unknown_sampler_is_a_shoegen_error(engine):
+    with pytest.raises(ShoegenError, match="unknown sampler"):
+        generate(engine, sampler="Heun++ 9000")
+
+
+def progress_of(engine: Engine, **changes) -> list[tuple[int, int]]:
+    events: list[tuple[int, int]] = []
+    engine.generate(replace(REQUEST, **changes), on_progress=lambda step, total, preview: events.append((step, total)))
+    return events
+
+
+@pytest.mark.parametrize("sampler", [s.name for s in SAMPLERS])
+def test_progress_reports_steps_one_to_n_in_order(engine, sampler):
+    # N is the denoising iterations the sampler really runs: the requested steps, one more for PNDM.
+    expected_total = 4 if sampler == "PNDM" else 3
+    assert progress_of(engine, sampler=sampler, steps=3) == [(i, expected_total) for i in range(1, expected_total + 1)]
+
+
+def test_img2img_starts_from_the_init_image(engine, init_image):
+    txt2img = pixels(engine, steps=4)
+    result = generate(engine, steps=4, init_image=init_image, strength=0.5)
+    img2img = np.asarray(result.images[0].image)
+    assert img2img.shape == (64, 64, 3)
+    assert not same(img2img, txt2img)
+    assert result.images[0].metadata["strength"] == 0.5
+    # The less it repaints, the closer it stays to the photo it started from.
+    source = np.asarray(init_image).astype(float)
+    light = np.asarray(generate(engine, steps=8, init_image=init_image, strength=0.25).images[0].image)
+    heavy = np.asarray(generate(engine, steps=8, init_image=init_image, strength=1.0).images[0].image)
+    assert np.abs(light - source).mean() < np.abs(heavy - source).mean()
+
+
+def test_img2img_progress_counts_only_the_steps_it_runs(engine, init_image):
+    assert progress_of(engine, steps=4, init_image=init_image, strength=0.5) == [(1, 2), (2, 2)]
+
+
+def test_img2img_with_no_effective_step_is_refused_clearly(engine, init_image):
+    with pytest.raises(ShoegenError, match="strength"):
+        generate(engine, steps=2, init_image=init_image, strength=0.3)
+
+
+def test_progress_and_cancellation_between_steps(engine):
+    steps: list[int] = []
+    with pytest.raises(GenerationCancelled):
+        engine.generate(replace(REQUEST, steps=10), on_progress=lambda step, total, preview: steps.append(step),
+                        should_cancel=lambda: len(steps) >= 2)
+    assert steps == [1, 2]
+    # The engine is usable afterwards and unaffected by the interrupted run.
+    assert same(pixels(engine), pixels(engine))
+
+
+def test_long_prompt_reports_its_truncation(engine):
+    long_prompt = ", ".join(["red suede ankle boots with white laces and a chunky rubber sole"] * 8)
+    metadata = generate(engine, prompt=long_prompt).images[0].metadata
+    truncated = metadata["prompt_truncated"]
+    assert truncated["tokens"] > 75
+    assert truncated["limit"] == 75
+    assert truncated["dropped_text"]
+    assert "prompt_truncated" not in generate(engine).images[0].metadata
+
+
+@pytest.mark.parametrize(("field", "value"), [("width", 65), ("height", 100), ("width", 56), ("height", 2056)])
+def test_sizes_that_are_not_multiples_of_8_in_range_are_refused(engine, field, value):
+    with pytest.raises(ShoegenError, match=field):
+        generate(engine, **{field: value})
+
+
+def test_models_lists_runs_and_checkpoints_but_nothing_outside_the_folder(engine, escape_names):
+    entries = {m.name: (m.type, m.step) for m in engine.list_models()}
+    assert entries == {
+        "tiny": ("base", None),
+        "shoesA": ("final", None), "shoesA/checkpoint-4": ("checkpoint", 4), "shoesA/checkpoint-8": ("checkpoint", 8),
+        "shoesB": ("final", None), "shoesB/checkpoint-4": ("checkpoint", 4), "shoesB/checkpoint-8": ("checkpoint", 8),
+    }
+    for name in escape_names:
+        with pytest.raises(ShoegenError, match="unknown model"):
+            generate(engine, model=name)
