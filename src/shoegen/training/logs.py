@@ -35,13 +35,15 @@ class RunLog:
             handle.write(json.dumps({"step": step, **values}) + "\n")
         for name, value in values.items():
             self.tensorboard.add_scalar(f"train/{name}", value, step)
-        self.tensorboard.flush()
 
     def log_images(self, step: int, tag: str, images) -> None:
         import numpy as np
 
         for index, image in enumerate(images):
             self.tensorboard.add_image(f"{tag}/{index}", np.asarray(image), step, dataformats="HWC")
+
+    def flush(self) -> None:
+        """Called at each validation rather than every step: a flush per step costs more than the step on tiny models."""
         self.tensorboard.flush()
 
     def records(self) -> list[dict]:

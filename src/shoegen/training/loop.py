@@ -144,8 +144,9 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         captions = [e.caption for e in train_set + validation_set]
         text = batches.build_text_cache(captions, pipeline.tokenizer, text_encoder, show_progress and main)
 
+    # foreach: one kernel per parameter group instead of one per tensor (the CPU default is per tensor).
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
-                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon)
+                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon, foreach=True)
     # Not passed through accelerator.prepare: it would step the schedule once per process.
     lr_scheduler = get_scheduler(config.lr_scheduler, optimizer, num_warmup_steps=config.lr_warmup_steps,
                                  num_training_steps=config.max_train_steps)
@@ -344,6 +345,7 @@ def validate(run: Run) -> None:
             save_validation(rows, config.output_dir / "validation", run.step)
             run.run_log.log_images(run.step, "validation", [image for row in rows for image in row])
         draw_loss_curve(run.run_log.records(), config.output_dir / "logs" / LOSS_CURVE_FILE)
+        run.run_log.flush()
         unet.train()
     accelerator.wait_for_everyone()
 
