@@ -1,17 +1,22 @@
-# Everything installs into .venv; `make demo` and `make test` work on a fresh machine.
+# Everything installs into .venv (Python) and web/node_modules (the UI); `make demo` and `make test` work on
+# a fresh machine with Python 3.11+, Node.js 20.19+, npm and apt (Debian's Chromium for the browser tests).
 VENV       ?= .venv
 PYTHON     := $(VENV)/bin/python
 # The CPU build of torch 2.13.0 is on this machine's disk. On a CUDA machine, install your CUDA build of
-# torch into .venv first (e.g. `make venv` then `.venv/bin/pip install torch==2.13.0 --index-url <your CUDA index>`):
-# pip then keeps it.
+# torch into .venv first (`make venv`, then pip install it from PyTorch's CUDA index): pip then keeps it.
 TORCH_SPEC ?= torch==2.13.0
 # Only its CLIP vocabulary file is used; --no-deps keeps its torchvision/timm (and a CUDA torch) out.
 OPEN_CLIP  ?= open_clip_torch==3.3.0
 INSTALLED  := $(VENV)/.installed
 DEMO_DIR   ?= demo-output
 PYTEST_ARGS ?=
+WEB        := web
+NPM        ?= npm
+CHROMIUM   ?= /usr/bin/chromium
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+WEB_INSTALLED := $(WEB)/node_modules/.installed
 
-.PHONY: install venv test demo clean
+.PHONY: install venv test demo clean python-test web-install web-build web-test web-e2e web-client chromium
 
 venv:
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -26,11 +31,36 @@ $(INSTALLED): pyproject.toml Makefile
 
 install: $(INSTALLED)
 
-test: install
+$(WEB_INSTALLED): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+web-install: $(WEB_INSTALLED)
+
+chromium:
+	test -x $(CHROMIUM) || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+web-build: web-install
+	cd $(WEB) && $(NPM) run build
+
+# After an API change: export the OpenAPI schema and regenerate the TypeScript client (never edited by hand).
+web-client: install web-install
+	$(PYTHON) scripts/export_openapi.py
+	cd $(WEB) && $(NPM) run generate-client
+
+web-test: web-install
+	cd $(WEB) && $(NPM) run check-client && $(NPM) test
+
+web-e2e: install web-install chromium
+	cd $(WEB) && CHROMIUM_PATH=$(CHROMIUM) SHOEGEN_BIN=$(abspath $(VENV))/bin/shoegen $(NPM) run e2e
+
+python-test: install
 	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest $(PYTEST_ARGS)
 
-demo: install
+test: python-test web-test web-e2e
+
+demo: install web-build
 	HF_HUB_OFFLINE=1 bash scripts/demo.sh $(DEMO_DIR)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache $(WEB)/node_modules $(WEB)/dist $(WEB)/test-results $(WEB)/.e2e-cache

@@ -1,0 +1,70 @@
+// Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
+import { ApiError, call, callBlob } from './http';
+import type { GalleryImagePublic, GenerateCreate, ModelPublic, RunPublic } from './types';
+
+export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
+
+export const api = {
+  health: (signal?: AbortSignal) => call('get', '/api/health', { signal }),
+  models: async (signal?: AbortSignal): Promise<ModelPublic[]> =>
+    (await call('get', '/api/models', { signal })).models,
+  samplers: async (signal?: AbortSignal): Promise<string[]> => {
+    const list = await call('get', '/sdapi/v1/samplers', { signal });
+    const names = list.map((s) => String((s as { name?: unknown }).name ?? '')).filter(Boolean);
+    return names.length ? names : FALLBACK_SAMPLERS;
+  },
+
+  createJob: (body: GenerateCreate) => call('post', '/api/jobs', { body }),
+  getJob: (jobId: string) => call('get', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
+  cancelJob: (jobId: string) => call('delete', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
+
+  gallery: (query: { model?: string | null; q?: string | null; created_after?: string | null;
+    created_before?: string | null; job_id?: string | null; offset?: number; limit?: number },
+  signal?: AbortSignal) => call('get', '/api/gallery', { query, signal }),
+  galleryImage: (imageId: string) => call('get', '/api/gallery/{image_id}', { params: { image_id: imageId } }),
+  galleryModels: (signal?: AbortSignal) => call('get', '/api/gallery/models', { signal }),
+  deleteImage: (imageId: string) => call('delete', '/api/gallery/{image_id}', { params: { image_id: imageId } }),
+  imageFile: (imageId: string, signal?: AbortSignal) =>
+    callBlob('get', '/api/gallery/{image_id}/image', { params: { image_id: imageId }, signal }, 'image/png'),
+  exportZip: (ids: string[]) => callBlob('post', '/api/gallery/export', { body: { ids } }, 'application/zip'),
+  exportMetadata: (ids: string[]) => call('post', '/api/gallery/metadata', { body: { ids } }),
+
+  runs: async (signal?: AbortSignal): Promise<RunPublic[]> => (await call('get', '/api/runs', { signal })).runs,
+  runCaptions: (run: string, signal?: AbortSignal) =>
+    call('get', '/api/runs/{run_name}/captions', { params: { run_name: run }, signal }),
+  lossCurve: (run: string, signal?: AbortSignal) =>
+    callBlob('get', '/api/runs/{run_name}/loss-curve', { params: { run_name: run }, signal }, 'image/png'),
+  validationSheet: (run: string, step: number, signal?: AbortSignal) =>
+    callBlob('get', '/api/runs/{run_name}/validation/{step}', { params: { run_name: run, step }, signal },
+      'image/png'),
+};
+
+/** The images of a finished job, in the job's order (image i has seed + i). */
+export async function jobImages(jobId: string, imageIds: string[]): Promise<GalleryImagePublic[]> {
+  const page = await api.gallery({ job_id: jobId, limit: Math.max(imageIds.length, 1) });
+  const byId = new Map(page.items.map((item) => [item.id, item]));
+  const missing = imageIds.filter((id) => !byId.has(id));
+  for (const id of missing) byId.set(id, await api.galleryImage(id)); // only if the filter missed some
+  return imageIds.map((id) => byId.get(id)).filter((item): item is GalleryImagePublic => item !== undefined);
+}
+
+/** Runs of the models page; an older server without /api/runs gets them derived from /api/models. */
+export async function listRuns(models: ModelPublic[], signal?: AbortSignal): Promise<{ runs: RunPublic[];
+  detailed: boolean }> {
+  try {
+    return { runs: await api.runs(signal), detailed: true };
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.kind !== 'not_found') throw error;
+  }
+  const byRun = new Map<string, RunPublic>();
+  for (const model of models) {
+    if (model.type !== 'checkpoint' && model.type !== 'final') continue;
+    const name = model.name.split('/')[0];
+    const run = byRun.get(name) ?? { name, checkpoints: [], has_final: false, validation_steps: [],
+      loss_curve_url: null };
+    if (model.type === 'final') run.has_final = true;
+    else run.checkpoints.push({ name: model.name, step: model.step ?? null });
+    byRun.set(name, run);
+  }
+  return { runs: [...byRun.values()], detailed: false };
+}

@@ -1,0 +1,84 @@
+// A fetch() stand-in for component tests: routes by method and path, records every call.
+import { vi } from 'vitest';
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+type Handler = (call: RecordedCall) => Response | Promise<Response>;
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(status === 204 ? null : JSON.stringify(body), {
+    status, headers: { 'Content-Type': 'application/json', ...headers },
+  });
+}
+
+export function mockFetch(routes: Record<string, Handler>) {
+  const calls: RecordedCall[] = [];
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
+    const url = new URL(String(input), 'http://localhost');
+    const method = (init.method ?? 'GET').toUpperCase();
+    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>)
+      .map(([k, v]) => [k.toLowerCase(), v]));
+    const call: RecordedCall = { method, path: url.pathname, query: url.searchParams, headers,
+      body: typeof init.body === 'string' ? JSON.parse(init.body) : init.body ?? null };
+    calls.push(call);
+    const key = Object.keys(routes).find((pattern) => {
+      const [m, p] = pattern.split(' ');
+      return m === method && new RegExp(`^${p}$`).test(url.pathname);
+    });
+    if (!key) return json({ detail: `no mock for ${method} ${url.pathname}` }, 404);
+    return routes[key](call);
+  });
+  vi.stubGlobal('fetch', fetchMock);
+  return { calls, fetchMock };
+}
+
+/** A text/event-stream body delivered in the given chunks. */
+export function streamResponse(chunks: string[], status = 200): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+      controller.close();
+    },
+  });
+  return new Response(body, { status, headers: { 'Content-Type': 'text/event-stream' } });
+}
+
+export const MODELS = {
+  models: [
+    { name: 'tiny', path: 'tiny', type: 'base', step: null },
+    { name: 'shoes', path: 'shoes/lora_weights/pytorch_lora_weights.safetensors', type: 'final', step: null },
+    { name: 'shoes/checkpoint-4', path: 'x', type: 'checkpoint', step: 4 },
+    { name: 'shoes/checkpoint-8', path: 'y', type: 'checkpoint', step: 8 },
+  ],
+};
+
+export const SAMPLERS = ['DPM++ 2M Karras', 'Euler a', 'DDIM'].map((name) => ({ name, aliases: [], options: {} }));
+
+export function galleryImage(id: string, overrides: Record<string, unknown> = {}) {
+  return {
+    id, created_at: '2025-06-01T10:00:00Z', prompt: `photo of shoe ${id}`, negative_prompt: 'blurry',
+    model: 'shoes/checkpoint-8', loras: [{ name: 'shoes/checkpoint-8', weight: 0.8 }], seed: 1234, steps: 40,
+    guidance_scale: 9, sampler: 'Euler a', width: 64, height: 64, strength: null, job_id: 'job1',
+    image_url: `/api/gallery/${id}/image`, params: { extra: { base_model: 'tiny', device: 'cpu' } },
+    ...overrides,
+  };
+}
+
+/** The routes every rendering of <App> needs. */
+export const BASE_ROUTES: Record<string, Handler> = {
+  'GET /api/models': () => json(MODELS),
+  'GET /sdapi/v1/samplers': () => json(SAMPLERS),
+  'GET /api/health': () => json({ status: 'ok' }),
+  'GET /api/gallery/models': () => json(['shoes/checkpoint-8']),
+  'GET /api/runs': () => json({ runs: [] }),
+  'GET /api/runs/[^/]+/captions': () => json([]),
+  'GET /api/gallery/[^/]+/image': () => new Response(new Blob([new Uint8Array([137, 80, 78, 71])]),
+    { headers: { 'Content-Type': 'image/png' } }),
+};
