@@ -11,6 +11,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
+from shoegen.errors import ShoegenError
+
 if TYPE_CHECKING:
     import torch
     from peft import LoraConfig
@@ -22,42 +24,26 @@ TEXT_ENCODER_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 RESUME_STATE_NAME = "lora_state.safetensors"
 
 
-def unet_lora_config(config: TrainConfig) -> LoraConfig:
+def lora_config(config: TrainConfig, target_modules: list[str]) -> LoraConfig:
     from peft import LoraConfig
 
-    return LoraConfig(
-        r=config.rank,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        init_lora_weights="gaussian",
-        target_modules=list(config.lora_target_modules),
-    )
-
-
-def text_encoder_lora_config(config: TrainConfig) -> LoraConfig:
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=config.rank,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        init_lora_weights="gaussian",
-        target_modules=TEXT_ENCODER_TARGETS,
-    )
+    return LoraConfig(r=config.rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      init_lora_weights="gaussian", target_modules=list(target_modules))
 
 
 def add_lora_layers(unet, text_encoder, config: TrainConfig) -> list[torch.nn.Parameter]:
     """Freeze the base weights, add LoRA layers, and return the parameters to train (kept in fp32)."""
     unet.requires_grad_(False)
     text_encoder.requires_grad_(False)
-    unet.add_adapter(unet_lora_config(config))
+    try:
+        unet.add_adapter(lora_config(config, config.lora_target_modules))
+    except ValueError as error:  # peft: none of the target modules exist in this UNet
+        raise ShoegenError(f"--lora_target_modules {config.lora_target_modules}: {error}") from None
     modules = [unet]
     if config.train_text_encoder:
-        text_encoder.add_adapter(text_encoder_lora_config(config))
+        text_encoder.add_adapter(lora_config(config, TEXT_ENCODER_TARGETS))
         modules.append(text_encoder)
     trainable = [p for module in modules for p in module.parameters() if p.requires_grad]
-    if not trainable:
-        raise ValueError(f"no UNet module matches --lora_target_modules {config.lora_target_modules}")
     for parameter in trainable:
         parameter.data = parameter.data.float()
     return trainable
