@@ -30,7 +30,10 @@ def decode_image(data: str, max_pixels: int, field: str = "init_image") -> Image
             image.load()
     except HTTPException:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                            f"{field}: over the {max_pixels} pixel limit (decompression bomb guard)") from None
+    except (OSError, SyntaxError, ValueError):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: not a readable image") from None
     return image.convert("RGB")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
+from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse, StreamingResponse
@@ -25,9 +25,21 @@ def image_public(image: StoredImage) -> GalleryImagePublic:
     )
 
 
+def _in_utc_range(name: str, value: datetime | None) -> datetime | None:
+    """A bound the database can store: one whose UTC conversion leaves year 1..9999 is refused (422)."""
+    if value is None:
+        return None
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{name}: out of range in UTC") from None
+    return value
+
+
 def _filter(body: GalleryExportCreate) -> ImageFilter:
-    return ImageFilter(ids=body.ids, model=body.model, search=body.q, created_after=body.created_after,
-                       created_before=body.created_before)
+    return ImageFilter(ids=body.ids, model=body.model, search=body.q,
+                       created_after=_in_utc_range("created_after", body.created_after),
+                       created_before=_in_utc_range("created_before", body.created_before))
 
 
 @router.get("", response_model=GalleryImagesPublic, summary="Images, newest first, filtered and paginated")
@@ -41,8 +53,8 @@ def list_images(
     offset: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),
 ) -> GalleryImagesPublic:
-    where = ImageFilter(model=model, search=q, created_after=created_after, created_before=created_before,
-                        job_id=job_id)
+    where = ImageFilter(model=model, search=q, created_after=_in_utc_range("created_after", created_after),
+                        created_before=_in_utc_range("created_before", created_before), job_id=job_id)
     page = services.gallery.list(where, offset=offset, limit=limit)
     return GalleryImagesPublic(items=[image_public(i) for i in page.items], total=page.total, offset=page.offset,
                                limit=page.limit)

@@ -1,0 +1,145 @@
+"""`shoegen generate`, `batch`, `grid` and `models`, run as a user runs them: the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shoegen.storage import read_png_parameters
+
+PROMPT = "A professional product photo of red suede boots"
+TINY = ["--base-model", "tiny", "--steps", "2", "--width", "64", "--height", "64"]
+
+
+def load_helper():
+    name = "shoegen_tests_trained_models"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "engine" / "trained_models.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory, sample_dataset, tiny_base) -> Path:
+    return load_helper().trained_models_dir(tmp_path_factory.getbasetemp(), sample_dataset)
+
+
+def shoegen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "shoegen.cli.main", *args], capture_output=True, text=True,
+                            timeout=300, cwd=cwd)
+    return result
+
+
+@pytest.fixture(scope="module")
+def generated(models_dir, tmp_path_factory) -> list[Path]:
+    out = tmp_path_factory.mktemp("generated")
+    result = shoegen("generate", PROMPT, "-n", "2", "--seed", "42", "--model", "shoesA", "--models-dir",
+                     str(models_dir), "--output", str(out), *TINY)
+    assert result.returncode == 0, result.stderr
+    return [Path(line) for line in result.stdout.split()]
+
+
+def test_generate_writes_pngs_with_their_parameters_embedded(generated):
+    assert len(generated) == 2
+    for path, seed in zip(generated, (42, 43)):
+        assert path.is_file() and path.suffix == ".png"
+        with Image.open(path) as image:
+            assert image.size == (64, 64)
+        infotext, params = read_png_parameters(path)
+        assert infotext.startswith(PROMPT)
+        assert f"Seed: {seed}" in infotext and "Steps: 2" in infotext and "Model: shoesA" in infotext
+        assert params["prompt"] == PROMPT and params["seed"] == seed and params["model"] == "shoesA"
+    assert not np.array_equal(np.asarray(Image.open(generated[0])), np.asarray(Image.open(generated[1])))
+
+
+def test_generate_refuses_a_bad_size_with_a_short_message(models_dir, tmp_path):
+    result = shoegen("generate", PROMPT, "--models-dir", str(models_dir), "--output", str(tmp_path),
+                     "--base-model", "tiny", "--width", "65")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: width must be a multiple of 8")
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_batch_writes_a_manifest_and_a_rerun_only_adds_the_missing_images(models_dir, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(f"# product shots\n{PROMPT}\n\nwhite leather sneakers on a white background\n")
+    out = tmp_path / "batch"
+    common = ["batch", str(prompts), "--output", str(out), "--models-dir", str(models_dir), *TINY]
+
+    first = shoegen(*common, "-n", "2")
+    assert first.returncode == 0, first.stderr
+    assert "4 images written, 0 already there" in first.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted((e["prompt_index"], e["seed"]) for e in manifest["images"]) == [(0, 42), (0, 43), (1, 42), (1, 43)]
+    before = {path.name: path.stat().st_mtime_ns for path in out.glob("*.png")}
+    assert set(before) == {entry["file"] for entry in manifest["images"]}
+
+    second = shoegen(*common, "-n", "3")
+    assert second.returncode == 0, second.stderr
+    assert "2 images written, 4 already there" in second.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert sorted((e["prompt_index"], e["seed"]) for e in manifest["images"]) == [
+        (0, 42), (0, 43), (0, 44), (1, 42), (1, 43), (1, 44)]
+    after = {path.name: path.stat().st_mtime_ns for path in out.glob("*.png")}
+    assert {name: after[name] for name in before} == before  # the first four were not rewritten
+    new = set(after) - set(before)
+    assert len(new) == 2
+    for name in new:
+        _, params = read_png_parameters(out / name)
+        assert params["seed"] == 44
+
+
+def test_grid_is_one_image_of_prompts_by_models_at_the_same_seed(models_dir, generated, tmp_path):
+    output = tmp_path / "grid.png"
+    models = ["tiny", "shoesA", "shoesB"]
+    result = shoegen("grid", "--prompts", PROMPT, "white sneakers", "--models", ",".join(models),
+                     "--models-dir", str(models_dir), "--output", str(output), *TINY)
+    assert result.returncode == 0, result.stderr
+    grid = np.asarray(Image.open(output).convert("RGB")).astype(int)
+    # 64 px cells are enlarged 4x (nearest) to stay readable; labels sit left of and above the cells.
+    cell = 256
+    height, width = grid.shape[:2]
+    label_width, header_height = width - cell * len(models), height - cell * 2
+    assert 0 < label_width <= 400 and 0 < header_height <= 100
+
+    def cell_image(row: int, column: int) -> np.ndarray:
+        top, left = header_height + row * cell, label_width + column * cell
+        return grid[top:top + cell:4, left:left + cell:4]
+
+    # Row 0, column shoesA is what `generate --model shoesA --seed 42` made for the same prompt.
+    from_generate = np.asarray(Image.open(generated[0]).convert("RGB")).astype(int)
+    assert np.abs(cell_image(0, 1) - from_generate).max() <= 2
+    assert np.abs(cell_image(0, 0) - from_generate).mean() > 1
+    assert np.abs(cell_image(0, 2) - from_generate).mean() > 1
+    assert np.abs(cell_image(1, 1) - from_generate).mean() > 1
+
+
+def test_models_lists_runs_and_checkpoints_by_name(models_dir):
+    result = shoegen("models", "--models-dir", str(models_dir))
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
+    assert rows == {
+        "shoesA": ["final"], "shoesA/checkpoint-4": ["checkpoint", "step", "4"],
+        "shoesA/checkpoint-8": ["checkpoint", "step", "8"],
+        "shoesB": ["final"], "shoesB/checkpoint-4": ["checkpoint", "step", "4"],
+        "shoesB/checkpoint-8": ["checkpoint", "step", "8"],
+    }
+    for name in load_helper().ESCAPE_NAMES:  # symlinks pointing outside the folder stay invisible
+        assert name not in rows
+
+
+def test_models_on_an_empty_folder_says_how_to_get_one(tmp_path):
+    result = shoegen("models", "--models-dir", str(tmp_path))
+    assert result.returncode == 0
+    assert "no adapters" in result.stdout and "shoegen train" in result.stdout

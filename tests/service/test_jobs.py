@@ -1,0 +1,98 @@
+"""Asynchronous jobs over real HTTP: submit, follow with Server-Sent Events, cancel, and a full queue."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from live_server import API_KEY, GENERATE, sse_events, wait_for_job
+
+
+def submit(client: httpx.Client, **changes) -> dict:
+    response = client.post("/api/jobs", json={**GENERATE, **changes})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def images_of_job(client: httpx.Client, job_id: str) -> int:
+    return client.get("/api/gallery", params={"job_id": job_id}).json()["total"]
+
+
+def test_a_job_streams_queued_started_progress_done(client):
+    job = submit(client, num_inference_steps=4, seed=11)
+    assert job["status"] in ("queued", "running")
+    assert job["total_steps"] == 4 and job["image_ids"] == []
+
+    events = list(sse_events(client, job["id"]))
+    assert [name for name, _ in events] == ["queued", "started"] + ["progress"] * 4 + ["done"]
+    assert [(data["step"], data["total"]) for name, data in events if name == "progress"] == [
+        (1, 4), (2, 4), (3, 4), (4, 4)]
+    image_ids = events[-1][1]["image_ids"]
+    assert len(image_ids) == 1
+
+    finished = client.get(f"/api/jobs/{job['id']}").json()
+    assert finished["status"] == "done" and finished["step"] == 4
+    assert finished["image_ids"] == image_ids and finished["generation_time"] > 0
+    stored = client.get(f"/api/gallery/{image_ids[0]}").json()
+    assert stored["job_id"] == job["id"] and stored["seed"] == 11
+    # A client that connects late gets the whole history, then the stream ends.
+    assert list(sse_events(client, job["id"])) == events
+    # Cancelling a finished job changes nothing.
+    assert client.delete(f"/api/jobs/{job['id']}").json()["status"] == "done"
+
+
+def test_unknown_jobs_are_404(client):
+    for method, path in (("GET", "/api/jobs/nope"), ("DELETE", "/api/jobs/nope"), ("GET", "/api/jobs/nope/events")):
+        assert client.request(method, path).status_code == 404
+
+
+def test_cancel_a_queued_job_and_a_running_one(client):
+    running = submit(client, num_inference_steps=150, seed=1)
+    queued = submit(client, seed=2)
+    response = client.delete(f"/api/jobs/{queued['id']}")
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+
+    events = []
+    for name, data in sse_events(client, running["id"]):
+        events.append((name, data))
+        if name == "progress" and data["step"] == 1:
+            assert client.delete(f"/api/jobs/{running['id']}").status_code == 200
+    names = [name for name, _ in events]
+    assert names[:3] == ["queued", "started", "progress"] and names[-1] == "cancelled"
+    assert "done" not in names
+    assert max(data["step"] for name, data in events if name == "progress") < 150
+
+    for job, never_started in ((running, False), (queued, True)):
+        state = client.get(f"/api/jobs/{job['id']}").json()
+        assert state["status"] == "cancelled" and state["image_ids"] == []
+        assert images_of_job(client, job["id"]) == 0
+    assert [name for name, _ in sse_events(client, queued["id"])] == ["queued", "cancelled"]
+    # The worker carries on with the next job.
+    follow_up = submit(client, seed=3)
+    assert wait_for_job(client, follow_up["id"])["status"] == "done"
+
+
+def test_a_full_queue_answers_429_with_retry_after_and_accepted_jobs_finish(locked_server, locked_client):
+    # The locked server holds at most two waiting jobs; fire ten at once.
+    start = threading.Barrier(10)
+
+    def post(seed: int) -> httpx.Response:
+        start.wait()
+        return httpx.post(f"{locked_server.url}/api/jobs", json={**GENERATE, "seed": seed},
+                          headers={"X-API-Key": API_KEY}, timeout=60)
+
+    with ThreadPoolExecutor(10) as pool:
+        responses = list(pool.map(post, range(10)))
+    accepted = [r.json()["id"] for r in responses if r.status_code == 202]
+    rejected = [r for r in responses if r.status_code == 429]
+    assert len(accepted) + len(rejected) == 10, [r.status_code for r in responses]
+    assert 2 <= len(accepted) <= 5
+    assert rejected
+    for response in rejected:
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "queue is full" in response.json()["detail"]
+    for job_id in accepted:
+        job = wait_for_job(locked_client, job_id)
+        assert job["status"] == "done" and len(job["image_ids"]) == 1
+    assert locked_client.get("/api/health").json()["queue"] == {"depth": 0, "running": None}

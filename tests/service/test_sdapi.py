@@ -1,0 +1,123 @@
+"""The AUTOMATIC1111-compatible subset (/sdapi/v1) over real HTTP, as existing WebUI clients call it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from live_server import GENERATE, PROMPT, decode_png, generate_pixels, pixels, png_base64, sse_events
+from PIL import Image
+
+from shoegen.engine.samplers import SAMPLERS
+
+TXT2IMG = {"prompt": PROMPT, "negative_prompt": "blurry", "steps": 2, "cfg_scale": 7, "width": 64, "height": 64,
+           "seed": 5, "batch_size": 1, "sampler_name": "Euler a"}
+
+
+def txt2img(client, **changes) -> dict:
+    response = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, **changes})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def first_pixels(result: dict) -> np.ndarray:
+    return pixels(decode_png(result["images"][0]))
+
+
+def test_txt2img_answers_in_a1111_shape(client):
+    result = txt2img(client, batch_size=2, send_images=True, save_images=False)  # unknown A1111 fields are fine
+    assert len(result["images"]) == 2
+    assert all(decode_png(image).size == (64, 64) for image in result["images"])
+    assert result["parameters"]["prompt"] == PROMPT and result["parameters"]["seed"] == 5
+    info = json.loads(result["info"])
+    assert info["seed"] == 5 and info["all_seeds"] == [5, 6]
+    assert info["sampler_name"] == "Euler a" and info["sd_model_name"] == "tiny"
+    assert len(info["infotexts"]) == 2
+    for text, seed in zip(info["infotexts"], (5, 6)):
+        assert text.startswith(f"{PROMPT}\nNegative prompt: blurry\n")
+        assert f"Seed: {seed}" in text and "Sampler: Euler a" in text and "Steps: 2" in text
+    # The same generation as the native route with the same settings.
+    native = generate_pixels(client, seed=5, num_images=2, guidance_scale=7, sampler="Euler a",
+                             negative_prompt="blurry")
+    assert np.array_equal(first_pixels(result), native)
+    assert client.get(f"/api/gallery/{info['gallery_ids'][0]}").status_code == 200
+
+
+def test_txt2img_seed_minus_one_draws_a_seed(client):
+    info = json.loads(txt2img(client, seed=-1, steps=1)["info"])
+    assert 0 <= info["seed"] < 2**32
+
+
+def test_img2img_starts_from_the_init_image(client, sample_dataset):
+    photo = Image.open(sorted((sample_dataset / "images").iterdir())[0]).convert("RGB").resize((64, 64))
+    body = {**TXT2IMG, "steps": 4, "init_images": [png_base64(photo)], "denoising_strength": 0.5}
+    response = client.post("/sdapi/v1/img2img", json=body)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert "init_images" not in result["parameters"]  # the upload is not echoed back
+    info = json.loads(result["info"])
+    assert "Denoising strength: 0.5" in info["infotexts"][0]
+    assert not np.array_equal(first_pixels(result), first_pixels(txt2img(client, steps=4)))
+    bad = client.post("/sdapi/v1/img2img", json={**body, "init_images": ["@@not base64@@"]})
+    assert bad.status_code == 422
+
+
+def test_model_sampler_and_lora_listings(client):
+    titles = [m["title"] for m in client.get("/sdapi/v1/sd-models").json()]
+    assert titles[0] == "tiny" and {"shoesA", "shoesA/checkpoint-4", "shoesB/checkpoint-8"} <= set(titles)
+    loras = {lora["name"]: lora["metadata"] for lora in client.get("/sdapi/v1/loras").json()}
+    assert "tiny" not in loras and loras["shoesA/checkpoint-4"] == {"type": "checkpoint", "step": 4}
+    samplers = client.get("/sdapi/v1/samplers").json()
+    assert [s["name"] for s in samplers] == [s.name for s in SAMPLERS]
+    assert "euler_a" in next(s["aliases"] for s in samplers if s["name"] == "Euler a")
+    assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny"}
+
+
+def test_progress_follows_the_running_job(client):
+    idle = client.get("/sdapi/v1/progress").json()
+    assert idle["progress"] == 0.0 and idle["state"]["job"] == "" and idle["state"]["job_count"] == 0
+    job = client.post("/api/jobs", json={**GENERATE, "num_inference_steps": 150}).json()
+    running = None
+    try:
+        for name, data in sse_events(client, job["id"]):
+            if name == "progress" and data["step"] >= 2:
+                running = client.get("/sdapi/v1/progress").json()
+                break
+    finally:
+        client.delete(f"/api/jobs/{job['id']}")
+    assert running is not None, "the job never reported progress"
+    assert running["state"]["job"] == job["id"] and running["state"]["sampling_steps"] == 150
+    assert running["state"]["job_count"] == 1
+    assert 0 < running["progress"] <= 1
+
+
+def test_options_checkpoint_switches_the_model(client):
+    base = first_pixels(txt2img(client, seed=9))
+    try:
+        response = client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA", "CLIP_stop_at_last_layers": 1})
+        assert response.status_code == 200 and response.json() == {"sd_model_checkpoint": "shoesA"}
+        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
+        result = txt2img(client, seed=9)
+        assert json.loads(result["info"])["sd_model_name"] == "shoesA"
+        adapted = first_pixels(result)
+        assert not np.array_equal(adapted, base)
+        assert np.array_equal(adapted, generate_pixels(client, model_name="shoesA", seed=9, guidance_scale=7,
+                                                       sampler="Euler a", negative_prompt="blurry"))
+        # A per-request override wins over the option.
+        overridden = txt2img(client, seed=9, override_settings={"sd_model_checkpoint": "tiny"})
+        assert np.array_equal(first_pixels(overridden), base)
+        # An unknown checkpoint is refused and changes nothing.
+        assert client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "nope"}).status_code == 404
+        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
+        assert client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "override_settings": {
+            "sd_model_checkpoint": "nope"}}).status_code == 404
+    finally:
+        client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny"})
+    assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny"}
+
+
+def test_invalid_a1111_bodies_are_422(client):
+    for change in ({"steps": 0}, {"width": 65}, {"batch_size": 11}, {"seed": -2}, {"sampler_name": "Nope"},
+                   {"override_settings": {"sd_model_checkpoint": 5}}):
+        response = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, **change})
+        assert response.status_code == 422, (change, response.text)
