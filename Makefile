@@ -52,10 +52,11 @@ web-test: web-install
 	cd $(WEB) && $(NPM) run check-client && $(NPM) test
 
 web-e2e: install web-install chromium
-	cd $(WEB) && CHROMIUM_PATH=$(CHROMIUM) SHOEGEN_BIN=$(abspath $(VENV))/bin/shoegen $(NPM) run e2e
+	cd $(WEB) && OMP_WAIT_POLICY=PASSIVE CHROMIUM_PATH=$(CHROMIUM) SHOEGEN_BIN=$(abspath $(VENV))/bin/shoegen $(NPM) run e2e
 
+# Passive OpenMP waiting: the tests run servers and trainers side by side on few cores.
 python-test: install
-	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest $(PYTEST_ARGS)
 
 test: python-test web-test web-e2e
 

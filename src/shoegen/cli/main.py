@@ -12,6 +12,9 @@ import sys
 
 # Before transformers is first imported: it warns that torchvision is absent, which shoegen never needs.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+# OpenMP threads that spin while waiting turn a busy CPU (tests, a server beside training) into a 10-100x
+# slowdown; passive waiting costs nothing measurable when the machine is idle.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # diffusers notes on every text-encoder-less LoRA that it has no text-encoder keys; expected here.
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 
