@@ -137,9 +137,3 @@ def test_models_lists_runs_and_checkpoints_by_name(models_dir):
     }
     for name in load_helper().ESCAPE_NAMES:  # symlinks pointing outside the folder stay invisible
         assert name not in rows
-
-
-def test_models_on_an_empty_folder_says_how_to_get_one(tmp_path):
-    result = shoegen("models", "--models-dir", str(tmp_path))
-    assert result.returncode == 0
-    assert "no adapters" in result.stdout and "shoegen train" in result.stdout
