@@ -35,5 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
     print(f"Shoes AI Generator API on http://{settings.host}:{settings.port} (docs at /docs), "
           f"base model {settings.base_model}, models from {settings.models_dir}", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # A bounded shutdown: open event streams and waiting /api/generate calls get 10 s, then are closed.
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+                timeout_graceful_shutdown=10)
     return 0

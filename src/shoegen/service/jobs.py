@@ -117,8 +117,14 @@ class JobQueue:
         self._worker.start()
 
     def stop(self) -> None:
+        """Cancel what is queued or running (between two denoising steps) and let the worker exit."""
         with self._changed:
             self._stopping = True
+            for job in list(self._pending):
+                self._pending.remove(job)
+                self._finish(job, "cancelled")
+            for job in self._jobs.values():
+                job.cancel_requested = True
             self._changed.notify_all()
         if self._worker is not None:
             self._worker.join(timeout=60)
