@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -31,3 +32,29 @@ def sample_dataset(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sample") / "shoes"
     render_sample_dataset(folder, 16, seed=1, size=64)
     return folder
+
+
+def _trained_models_module():
+    """tests/engine/trained_models.py, loaded by path: the test folders are not packages."""
+    spec = importlib.util.spec_from_file_location("shoegen_tests_trained_models",
+                                                  Path(__file__).parent / "engine" / "trained_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def trained_models():
+    return _trained_models_module()
+
+
+@pytest.fixture(scope="session")
+def models_dir(trained_models, tmp_path_factory, sample_dataset, tiny_base) -> Path:
+    """A models folder with two trained runs (`shoesA`, `shoesB`), built once per session."""
+    return trained_models.trained_models_dir(tmp_path_factory.getbasetemp(), sample_dataset)
+
+
+@pytest.fixture(scope="session")
+def escape_names(trained_models) -> tuple[str, ...]:
+    """Adapter names that resolve outside the models folder (through symlinks inside it)."""
+    return trained_models.ESCAPE_NAMES

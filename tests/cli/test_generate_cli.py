@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -16,22 +15,6 @@ from shoegen.storage import read_png_parameters
 
 PROMPT = "A professional product photo of red suede boots"
 TINY = ["--base-model", "tiny", "--steps", "2", "--width", "64", "--height", "64"]
-
-
-def load_helper():
-    name = "shoegen_tests_trained_models"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "engine" / "trained_models.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def models_dir(tmp_path_factory, sample_dataset, tiny_base) -> Path:
-    return load_helper().trained_models_dir(tmp_path_factory.getbasetemp(), sample_dataset)
 
 
 def shoegen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
@@ -125,7 +108,7 @@ def test_grid_is_one_image_of_prompts_by_models_at_the_same_seed(models_dir, gen
     assert np.abs(cell_image(1, 1) - from_generate).mean() > 1
 
 
-def test_models_lists_runs_and_checkpoints_by_name(models_dir):
+def test_models_lists_runs_and_checkpoints_by_name(models_dir, escape_names):
     result = shoegen("models", "--models-dir", str(models_dir))
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
@@ -135,5 +118,5 @@ def test_models_lists_runs_and_checkpoints_by_name(models_dir):
         "shoesB": ["final"], "shoesB/checkpoint-4": ["checkpoint", "step", "4"],
         "shoesB/checkpoint-8": ["checkpoint", "step", "8"],
     }
-    for name in load_helper().ESCAPE_NAMES:  # symlinks pointing outside the folder stay invisible
+    for name in escape_names:  # symlinks pointing outside the folder stay invisible
         assert name not in rows

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from live_server import API_KEY, LiveServer, load_helper
+from live_server import API_KEY, LiveServer
 
 
 HERE = Path(__file__).parent
@@ -22,16 +22,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.parent == HERE and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(TEST_TIMEOUT_SECONDS))
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory, sample_dataset, tiny_base) -> Path:
-    return load_helper().trained_models_dir(tmp_path_factory.getbasetemp(), sample_dataset)
-
-
-@pytest.fixture(scope="session")
-def escape_names() -> tuple[str, ...]:
-    return load_helper().ESCAPE_NAMES
 
 
 @pytest.fixture(scope="session")

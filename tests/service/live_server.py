@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import io
 import json
 import os
@@ -24,17 +23,6 @@ PROMPT = "A professional product photo of black casual shoes, centered on white 
 GENERATE = {"model_name": None, "prompt": PROMPT, "num_images": 1, "num_inference_steps": 2,
             "guidance_scale": 7.5, "seed": 7, "width": 64, "height": 64}
 STARTUP_SECONDS = 180
-
-
-def load_helper():
-    name = "shoegen_tests_trained_models"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "engine" / "trained_models.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def free_port() -> int:

@@ -94,13 +94,6 @@ class JobQueue:
                 self._finish(job, "cancelled")
         return job
 
-    def events_after(self, job: Job, seen: int, timeout: float) -> list[dict]:
-        """Events past the first `seen`, waiting up to `timeout` seconds for one to arrive."""
-        with self._changed:
-            if len(job.events) <= seen and job.status not in FINISHED:
-                self._changed.wait(timeout)
-            return job.events[seen:]
-
     def wait(self, job: Job, timeout: float | None = None) -> Job:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:

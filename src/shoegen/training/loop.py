@@ -69,10 +69,6 @@ class Run:
     run_log: RunLog | None
     step: int = 0
 
-    @property
-    def out(self) -> Path:
-        return self.config.output_dir
-
 
 def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
     started = time.perf_counter()
