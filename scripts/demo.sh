@@ -1,49 +1,58 @@
 #!/usr/bin/env bash
-# The end-to-end job on the built-in tiny base, offline on a CPU: sample photos → dataset check → LoRA
-# training with checkpoints and validation images → kohya export → a batch and a checkpoint comparison
-# grid → the API and web studio on http://127.0.0.1:8011. Real use swaps `tiny` for
-# stable-diffusion-v1-5/stable-diffusion-v1-5 and the sample folder for your own photos.
+# The end-to-end job, offline on a CPU: the built-in `demo` base (trained from scratch on rendered shoes,
+# the watermelon pattern held out; built once, then cached) → watermelon photos → dataset check → a LoRA
+# that teaches the base the held-out pattern, with checkpoints and validation images → kohya export → a
+# batch and a base-versus-checkpoints comparison grid → the API and web studio on http://127.0.0.1:8011.
+# Real use swaps `demo` for stable-diffusion-v1-5/stable-diffusion-v1-5 and the sample folder for your photos.
 set -euo pipefail
 out=${1:-demo-output}
 shoegen=.venv/bin/shoegen
 rm -rf "$out"
 mkdir -p "$out/runs"
+started=$SECONDS
 
-echo "== 1/6 rendering 200 sample shoe photos"
-$shoegen sample-data "$out/data" --count 200 --size 64 --seed 0
+echo "== 1/7 the demo base: trained from scratch on rendered shoes (first run: several minutes; then cached)"
+base=$($shoegen base path demo)
+echo "demo base: $base ($((SECONDS - started)) s)"
 
-echo "== 2/6 checking the dataset"
+echo "== 2/7 rendering 200 photos of the held-out watermelon pattern"
+$shoegen sample-data "$out/data" --count 200 --size 64 --seed 0 --only-pattern watermelon
+
+echo "== 3/7 checking the dataset"
 $shoegen dataset check "$out/data" --min-side 64
 
-echo "== 3/6 training a LoRA on the built-in tiny base (64 px, CPU)"
-$shoegen train --config configs/demo-tiny.yaml --dataset_path "$out/data" --output_dir "$out/runs/shoes"
+echo "== 4/7 training a LoRA that teaches the demo base the watermelon pattern (64 px, CPU)"
+$shoegen train --config configs/demo.yaml --dataset_path "$out/data" --output_dir "$out/runs/watermelon"
 
-echo "== 4/6 exporting the adapter for AUTOMATIC1111 / ComfyUI"
-$shoegen lora export "$out/runs/shoes" --format kohya --output "$out/shoes_lora_kohya.safetensors"
+echo "== 5/7 exporting the adapter for AUTOMATIC1111 / ComfyUI"
+$shoegen lora export "$out/runs/watermelon" --format kohya --output "$out/watermelon_lora_kohya.safetensors"
 
-echo "== 5/6 generating a batch and a checkpoint comparison grid"
-printf '%s\n' "A professional product photo of red leather sneakers, centered on white background" \
-  "A professional product photo of blue suede boots, centered on white background" > "$out/prompts.txt"
-gen=(--base-model tiny --models-dir "$out/runs" --width 64 --height 64 --steps 20)
-$shoegen batch "$out/prompts.txt" -n 4 --model shoes "${gen[@]}" --output "$out/batch"
-checkpoints=$($shoegen models --models-dir "$out/runs" | awk '{print $1}' | paste -sd, -)
-$shoegen grid --prompts "red leather sneakers" "blue suede boots" --models "tiny,$checkpoints" "${gen[@]}" \
+echo "== 6/7 generating a batch and the base-versus-LoRA comparison grid"
+tail=", centered on white background, high quality, product photography"
+printf '%s\n' "A professional product photo of watermelon pattern leather sneakers$tail" \
+  "A professional product photo of red leather sneakers$tail" \
+  "A professional product photo of blue suede boots$tail" > "$out/prompts.txt"
+gen=(--base-model demo --models-dir "$out/runs" --width 64 --height 64 --steps 20)
+$shoegen batch "$out/prompts.txt" -n 4 --model watermelon "${gen[@]}" --output "$out/batch"
+checkpoints=$($shoegen models --models-dir "$out/runs" | awk '{print $1}' | grep / | paste -sd, -)
+$shoegen grid --prompts "watermelon pattern leather sneakers" "watermelon pattern suede boots" \
+  "yellow leather sneakers" "black leather boots" --models "demo,$checkpoints,watermelon" "${gen[@]}" \
   --output "$out/grid.png"
 
 cat <<DONE
 
-Done. Look at:
-  loss curve         $out/runs/shoes/logs/loss_curve.png
-  validation images  $out/runs/shoes/validation/ (one contact sheet per validation step)
-  final adapter      $out/runs/shoes/lora_weights/pytorch_lora_weights.safetensors
-  kohya export       $out/shoes_lora_kohya.safetensors
+Done in $((SECONDS - started)) s. Look at:
+  comparison grid    $out/grid.png (rows: prompts; columns: the demo base, each checkpoint, the final LoRA)
+  loss curve         $out/runs/watermelon/logs/loss_curve.png
+  validation images  $out/runs/watermelon/validation/ (one contact sheet per validation step)
+  final adapter      $out/runs/watermelon/lora_weights/pytorch_lora_weights.safetensors
+  kohya export       $out/watermelon_lora_kohya.safetensors
   batch              $out/batch/ (PNGs with embedded parameters + manifest.json)
-  comparison grid    $out/grid.png (base model and every checkpoint, same seeds)
-  TensorBoard        .venv/bin/tensorboard --logdir $out/runs/shoes/logs/tensorboard
+  TensorBoard        .venv/bin/tensorboard --logdir $out/runs/watermelon/logs/tensorboard
 DONE
 
 if [ "${DEMO_SERVE:-1}" = 1 ]; then
   echo
-  echo "== 6/6 serving the API and the web studio: open http://127.0.0.1:8011 (Ctrl+C stops it)"
-  exec $shoegen serve --base-model tiny --models-dir "$out/runs" --data-dir "$out/gallery"
+  echo "== 7/7 serving the API and the web studio: open http://127.0.0.1:8011 (Ctrl+C stops it)"
+  exec $shoegen serve --base-model demo --models-dir "$out/runs" --data-dir "$out/gallery"
 fi

@@ -73,7 +73,8 @@ def test_missing_single_file_is_explained(tmp_path):
 
 @pytest.mark.parametrize("name", ["not a model", "a/b/c", "./relative/name"])
 def test_unrecognisable_name_is_explained(name):
-    with pytest.raises(ShoegenError, match="neither `tiny`, an existing diffusers folder.*hub id"):
+    expected = r"neither a built-in base \(tiny, demo\), an existing diffusers folder.*hub id"
+    with pytest.raises(ShoegenError, match=expected):
         load_pipeline(name)
 
 

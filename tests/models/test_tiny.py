@@ -82,11 +82,11 @@ def test_build_is_deterministic_and_rebuilds_an_incomplete_folder(tmp_path, monk
     assert_same_model(first, second)
 
     # A folder without its marker (an interrupted build) is rebuilt, not trusted.
-    (first / "SHOEGEN_TINY_VERSION").unlink()
+    (first / "SHOEGEN_BUILTIN_VERSION").unlink()
     (first / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"truncated")
     monkeypatch.setenv("SHOEGEN_CACHE_DIR", str(tmp_path / "a"))
     assert builtin_base_path("tiny") == first
-    assert (first / "SHOEGEN_TINY_VERSION").is_file()
+    assert (first / "SHOEGEN_BUILTIN_VERSION").is_file()
     assert_same_model(first, second)
 
 

@@ -1,10 +1,28 @@
-"""`shoegen base path NAME`: where a built-in base model lives, built first if needed."""
+"""`shoegen base path NAME` and `shoegen base pretrain DIR`: the built-in base models."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from pathlib import Path
 
-from shoegen.models.resolve import BUILTIN_BASES, builtin_base_path
+from shoegen.errors import ShoegenError
+from shoegen.models.pretrain import PretrainRecipe, pretrain_base
+from shoegen.models.resolve import BUILTIN_BASES, builtin_base_path, write_atomically
+
+_RECIPE_HELP = {
+    "images": "rendered training photos",
+    "resolution": "photo size in pixels (a multiple of 8)",
+    "seed": "seed of the photos and of the weights",
+    "vae_steps": "autoencoder training steps",
+    "vae_batch_size": "autoencoder batch size",
+    "vae_learning_rate": "autoencoder learning rate",
+    "unet_steps": "UNet + text encoder training steps",
+    "unet_batch_size": "UNet batch size",
+    "unet_learning_rate": "UNet + text encoder learning rate",
+    "caption_dropout": "share of empty captions (for classifier-free guidance)",
+    "held_out_pattern": "pattern never shown to the base ('none' to show every pattern)",
+}
 
 
 def register(subparsers) -> None:
@@ -15,13 +33,45 @@ def register(subparsers) -> None:
         "path",
         help="print a built-in base's diffusers folder (building it on first use)",
         description="Print the local diffusers folder of a built-in base, building and caching it first if "
-        "needed (offline, deterministic). Any diffusers code can load it: "
-        "StableDiffusionPipeline.from_pretrained(folder). Cache: $SHOEGEN_CACHE_DIR or ~/.cache/shoegen.",
+        "needed (offline, deterministic). `tiny`: random weights, built in a second, proves that code runs. "
+        "`demo`: trained from scratch on rendered shoe photos (watermelon pattern held out), several minutes "
+        "on a CPU the first time, so training and LoRAs visibly change what is generated. Any diffusers "
+        "code can load the folder: StableDiffusionPipeline.from_pretrained(folder). "
+        "Cache: $SHOEGEN_CACHE_DIR or ~/.cache/shoegen.",
     )
     path.add_argument("name", choices=BUILTIN_BASES, help="built-in base name")
     path.set_defaults(handler=run_path)
 
+    pretrain = commands.add_parser(
+        "pretrain",
+        help="train a small base model from scratch on rendered shoe photos",
+        description="Train a small Stable Diffusion 1.x architecture base from scratch, offline: render shoe "
+        "photos (one pattern held out), train the autoencoder to reconstruct them, then the UNet and text "
+        "encoder to generate them from their captions. Writes a diffusers folder usable as "
+        "--pretrained_model_name_or_path. With the defaults this is the built-in `demo` base.",
+    )
+    pretrain.add_argument("output", type=Path, help="folder to write (must not exist or be empty)")
+    for field in dataclasses.fields(PretrainRecipe):
+        flag = "--" + field.name.replace("_", "-")
+        kind = str if field.name == "held_out_pattern" else type(field.default)
+        pretrain.add_argument(flag, dest=field.name, type=kind, default=field.default,
+                              help=f"{_RECIPE_HELP[field.name]} (default: {field.default})")
+    pretrain.set_defaults(handler=run_pretrain)
+
 
 def run_path(args: argparse.Namespace) -> int:
     print(builtin_base_path(args.name))
+    return 0
+
+
+def run_pretrain(args: argparse.Namespace) -> int:
+    values = {field.name: getattr(args, field.name) for field in dataclasses.fields(PretrainRecipe)}
+    if str(values["held_out_pattern"]).lower() == "none":
+        values["held_out_pattern"] = None
+    recipe = PretrainRecipe(**values)
+    recipe.validate()
+    if args.output.exists() and (not args.output.is_dir() or any(args.output.iterdir())):
+        raise ShoegenError(f"{args.output} already exists and is not an empty folder; it was left untouched.")
+    write_atomically(args.output, lambda staging: pretrain_base(staging, recipe, show_progress=True))
+    print(args.output)
     return 0

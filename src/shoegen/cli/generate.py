@@ -81,7 +81,7 @@ def run_models(args: argparse.Namespace) -> int:
 def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | None = None,
                          with_model: bool = True) -> None:
     parser.add_argument("--base-model", default=os.environ.get("SHOEGEN_BASE_MODEL", DEFAULT_BASE_MODEL),
-                        help="base model: hub id, folder, single file or `tiny` (default $SHOEGEN_BASE_MODEL or "
+                        help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default $SHOEGEN_BASE_MODEL or "
                         f"{DEFAULT_BASE_MODEL})")
     parser.add_argument("--models-dir", type=Path, default=_default_models_dir(),
                         help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")

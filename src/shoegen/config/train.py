@@ -22,7 +22,7 @@ class TrainConfig(BaseModel):
 
     # --- data and model ---
     pretrained_model_name_or_path: str = DEFAULT_BASE_MODEL
-    """Base model: a hub id, a local diffusers folder, a single .safetensors/.ckpt file, or `tiny` (built in)."""
+    """Base model: a hub id, a local diffusers folder, a single .safetensors/.ckpt file, or a built-in base: `tiny` (random weights) or `demo` (trained on rendered shoes)."""
     single_file_config: str | None = None
     """For a single-file base: a local diffusers folder of the same architecture to take its configuration from."""
     dataset_path: Path | None = None

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import filelock
 
 from shoegen.errors import ShoegenError
-from shoegen.models import tiny
+from shoegen.models import pretrain, tiny
 
 DEFAULT_BASE_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
-BUILTIN_BASES = ("tiny",)
+# name -> (builder writing a diffusers folder, format version; a change to a builder must bump it).
+_BUILDERS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "tiny": (tiny.write_tiny_base, tiny.TINY_FORMAT_VERSION),
+    "demo": (pretrain.write_demo_base, pretrain.DEMO_FORMAT_VERSION),
+}
+BUILTIN_BASES = tuple(_BUILDERS)
+BUILTIN_MARKER_FILE = "SHOEGEN_BUILTIN_VERSION"
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
 
@@ -42,7 +50,7 @@ def classify(name_or_path: str) -> BaseModelSource:
             raise ShoegenError(
                 f"{path} is a folder but not a diffusers model folder (it has no model_index.json). "
                 "Point at a folder written by `save_pretrained`, a single .safetensors/.ckpt file, a hub id, "
-                "or use `tiny`."
+                "or a built-in base (`demo`, `tiny`)."
             )
         return BaseModelSource(name_or_path, "folder", str(path.resolve()))
     if path.suffix.lower() in SINGLE_FILE_SUFFIXES:
@@ -51,29 +59,46 @@ def classify(name_or_path: str) -> BaseModelSource:
         return BaseModelSource(name_or_path, "single_file", str(path.resolve()))
     if name_or_path.count("/") != 1 or name_or_path.startswith(("/", ".", "~")):
         raise ShoegenError(
-            f"Base model {name_or_path!r} is neither `tiny`, an existing diffusers folder, a .safetensors/.ckpt "
-            "file, nor a hub id of the form owner/name."
+            f"Base model {name_or_path!r} is neither a built-in base ({', '.join(BUILTIN_BASES)}), an existing "
+            "diffusers folder, a .safetensors/.ckpt file, nor a hub id of the form owner/name."
         )
     return BaseModelSource(name_or_path, "hub", name_or_path)
 
 
 def builtin_base_path(name: str, build: bool = True) -> Path:
-    """The local diffusers folder of a built-in base, built first when `build` and not cached yet."""
+    """The local diffusers folder of a built-in base, built first when `build` and not cached yet
+    (`tiny` in about a second; `demo` is trained, minutes on a CPU, with progress bars)."""
     if name not in BUILTIN_BASES:
         raise ShoegenError(f"Unknown built-in base {name!r}; built-in bases: {', '.join(BUILTIN_BASES)}.")
     folder = cache_dir() / "models" / name
-    if build and not _is_current(folder):
+    builder, version = _BUILDERS[name]
+    stamp = f"{name} {version}"
+    if build and not _is_current(folder, stamp):
         folder.parent.mkdir(parents=True, exist_ok=True)
         # Parallel processes (tests, `accelerate launch`) wait for one builder instead of racing.
         with filelock.FileLock(str(folder) + ".lock"):
-            if not _is_current(folder):
-                tiny.write_tiny_base(folder)
+            if not _is_current(folder, stamp):
+                write_atomically(folder, builder, stamp)
     return folder
 
 
-def _is_current(folder: Path) -> bool:
-    marker = folder / "SHOEGEN_TINY_VERSION"
-    return marker.is_file() and marker.read_text() == tiny.TINY_FORMAT_VERSION
+def write_atomically(folder: Path, build: Callable[[Path], None], stamp: str | None = None) -> Path:
+    """Run `build` on a staging folder beside `folder` and rename it into place only once complete, so
+    an interrupted build never leaves a folder that looks usable. `stamp` marks a built-in's version."""
+    staging = folder.with_name(folder.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    build(staging)
+    if stamp is not None:
+        (staging / BUILTIN_MARKER_FILE).write_text(stamp)
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+    return folder
+
+
+def _is_current(folder: Path, stamp: str) -> bool:
+    marker = folder / BUILTIN_MARKER_FILE
+    return marker.is_file() and marker.read_text() == stamp
 
 
 def load_pipeline(name_or_path: str, *, single_file_config: str | None = None):
@@ -153,5 +178,6 @@ def _offline_error(what: str, detail: str) -> ShoegenError:
         f"Could not load the {what}: the Hugging Face hub is not reachable from this machine (offline) "
         f"and the files are not cached here. {detail} Either download the model on a connected machine "
         "(`huggingface-cli download stable-diffusion-v1-5/stable-diffusion-v1-5`) and point "
-        "--pretrained_model_name_or_path at the local folder, or use the built-in `tiny` base to try things out."
+        "--pretrained_model_name_or_path at the local folder, or use a built-in base (`demo`, or `tiny`) to try "
+        "things out."
     )

@@ -7,7 +7,6 @@ random weights from a fixed seed, so everything that runs on SD1.5 runs on it in
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from shoegen.models.clip_vocab import CLIP_VOCAB_SIZE, MODEL_MAX_LENGTH, write_tokenizer_files
@@ -91,12 +90,6 @@ def build_tiny_pipeline(tokenizer_folder: Path, seed: int = 0):
 
 
 def write_tiny_base(folder: Path) -> None:
-    """Build the tiny base into `folder` (a diffusers folder any diffusers code can load)."""
-    staging = folder.with_name(folder.name + ".building")
-    shutil.rmtree(staging, ignore_errors=True)
-    write_tokenizer_files(staging / "tokenizer")
-    pipeline = build_tiny_pipeline(staging / "tokenizer")
-    pipeline.save_pretrained(staging, safe_serialization=True)
-    (staging / "SHOEGEN_TINY_VERSION").write_text(TINY_FORMAT_VERSION)
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    """Build the tiny base into the empty `folder` (a diffusers folder any diffusers code can load)."""
+    write_tokenizer_files(folder / "tokenizer")
+    build_tiny_pipeline(folder / "tokenizer").save_pretrained(folder, safe_serialization=True)

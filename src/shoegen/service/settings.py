@@ -19,7 +19,7 @@ class ServiceSettings(BaseSettings):
     port: int = Field(8011, ge=1, le=65535)
     """Port to listen on."""
     base_model: str = DEFAULT_BASE_MODEL
-    """Base model: hub id, local diffusers folder, single file, or `tiny`."""
+    """Base model: hub id, local diffusers folder, single file, or built-in `tiny` / `demo`."""
     data_dir: Path = Path("shoegen-data")
     """Gallery database and image files."""
     models_dir: Path = Field(Path("runs"), validation_alias=AliasChoices("SHOEGEN_MODELS_DIR", "MODELS_DIR"))
