@@ -39,7 +39,7 @@ DEMO_FORMAT_VERSION = "3"
 
 @dataclass(frozen=True)
 class PretrainRecipe:
-    """Everything that decides a pretrained base; the same recipe and seed give the same weights."""
+    """Everything that decides a pretrained base; the photos, initial weights and batches all come from `seed`."""
 
     images: int = 2000
     """Rendered training photos (the held-out pattern excluded)."""
@@ -174,7 +174,7 @@ def encode_all(vae, pixels: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
 def train_denoiser(unet, text_encoder, tokenizer, latents: torch.Tensor, captions: list[str],
                    recipe: PretrainRecipe, show_progress: bool) -> list[float]:
     """Full training of the UNet and the text encoder on (scaled latent, caption) pairs: SD's
-    epsilon objective with min-SNR-5 weighting, which converges several times faster from scratch."""
+    epsilon objective with min-SNR-5 weighting (Hang et al. 2023: faster convergence from scratch)."""
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_cosine_schedule_with_warmup
 
