@@ -50,9 +50,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHMARKS_DIR = Path(__file__).resolve().parent
-RESULTS_FILE = BENCHMARKS_DIR / "RESULTS.md"
-RESULTS_JSON_DIR = BENCHMARKS_DIR / "results"
+from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
 SAMPLER = "DPM++ 2M Karras"
 SIZE, GUIDANCE, SEED = 64, 7.5, 1234
 ADAPTER_A, ADAPTER_B = "bench/checkpoint-1", "bench/checkpoint-2"
@@ -380,19 +378,12 @@ def verdicts(lat: dict, thr: list[dict], ada: dict) -> list[str]:
     return out
 
 
-RESULTS_INTRO_LINE = ("- Service benchmarks (generation latency and throughput of the API) add their sections here "
-                      "when they exist.")
-
-
 def record_results(report: dict, table: str, verdict_lines: list[str]) -> Path:
-    RESULTS_JSON_DIR.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS_JSON_DIR / f"service_bench-{report['timestamp']}.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    json_path = save_report("service_bench", report)
     m = report["machine"]
     s = report["settings"]
     key = f"service_bench {report['date']} {m['device']}"
-    section = "\n".join([
-        f"<!-- section: {key} -->",
+    write_section(key, [
         f"## Service — {report['date']} {report['time_utc']} UTC, {'CPU' if m['device'] == 'cpu' else m['device']}",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, device cpu; torch threads "
@@ -413,16 +404,7 @@ def record_results(report: dict, table: str, verdict_lines: list[str]) -> Path:
         table,
         "",
         *verdict_lines,
-        f"<!-- end section: {key} -->",
     ])
-    text = RESULTS_FILE.read_text()
-    start, end = f"<!-- section: {key} -->", f"<!-- end section: {key} -->"
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS_FILE.write_text(text)
     return json_path
 
 

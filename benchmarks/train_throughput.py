@@ -40,9 +40,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-BENCHMARKS_DIR = Path(__file__).resolve().parent
-RESULTS_FILE = BENCHMARKS_DIR / "RESULTS.md"
-RESULTS_JSON_DIR = BENCHMARKS_DIR / "results"
+from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
 RESULT_PREFIX = "TRAIN_THROUGHPUT_RESULT "
 TARGET_CONFIG, TARGET_SPEEDUP = "tiny", 2.0
 SEED = 0
@@ -451,22 +449,6 @@ def conclusion(speedups: dict[str, dict]) -> str:
             f"({speedups[TARGET_CONFIG]['cpu_median']:.2f}x on CPU time per step).")
 
 
-RESULTS_INTRO = """# Benchmark results
-
-Figures measured by the scripts in `benchmarks/` (see `benchmarks/README.md`), newest section last. Each
-section records its date (UTC), the machine, the exact command and the table the script printed; the
-machine-readable numbers of every run are in `benchmarks/results/`.
-
-- **Training throughput** (`train_throughput.py`): optimizer steps per second and peak memory of shoegen's
-  trainer against a straightforward diffusers LoRA training loop (encode images and captions every step, as
-  diffusers' `train_text_to_image_lora.py` does) on the same base, data and settings. `tiny` is the built-in
-  tiny base at 64 px; `sd15-small` is SD1.5's UNet block structure with narrow channels at 128 px;
-  `sd15-full` is the full SD1.5 architecture (random weights) at 512 px in fp16 on a GPU. Target: shoegen at
-  least 2x faster on `tiny`.
-- Service benchmarks (generation latency and throughput of the API) add their sections here when they exist.
-"""
-
-
 def load_warning(machine: dict) -> list[str]:
     if machine["device"] != "cpu" or machine["max_load_average_1min"] < 0.5 * machine["cores"]:
         return []
@@ -477,13 +459,10 @@ def load_warning(machine: dict) -> list[str]:
 
 
 def record_results(report: dict, table: str, verdict: str) -> Path:
-    RESULTS_JSON_DIR.mkdir(parents=True, exist_ok=True)
-    json_path = RESULTS_JSON_DIR / f"train_throughput-{report['timestamp']}.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    json_path = save_report("train_throughput", report)
     m = report["machine"]
     key = f"train_throughput {report['date']} {m['device']} {','.join(report['configs'])}"
-    section = "\n".join([
-        f"<!-- section: {key} -->",
+    write_section(key, [
         f"## Training throughput — {report['date']} {report['time_utc']} UTC, "
         f"{'CPU' if m['device'] == 'cpu' else m['device']}",
         "",
@@ -504,16 +483,7 @@ def record_results(report: dict, table: str, verdict: str) -> Path:
         table,
         "",
         verdict,
-        f"<!-- end section: {key} -->",
     ])
-    text = RESULTS_FILE.read_text() if RESULTS_FILE.is_file() else RESULTS_INTRO
-    start, end = f"<!-- section: {key} -->", f"<!-- end section: {key} -->"
-    if start in text and end in text:  # the same benchmark on the same day and machine: replace it
-        before, rest = text.split(start, 1)
-        text = before + section + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS_FILE.write_text(text)
     return json_path
 
 

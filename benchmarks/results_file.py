@@ -1,0 +1,47 @@
+"""benchmarks/RESULTS.md and benchmarks/results/: where every benchmark script records what it measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+RESULTS_FILE = BENCHMARKS_DIR / "RESULTS.md"
+RESULTS_JSON_DIR = BENCHMARKS_DIR / "results"
+
+RESULTS_INTRO = """# Benchmark results
+
+Figures measured by the scripts in `benchmarks/` (see `benchmarks/README.md`), newest section last. Each
+section records its date (UTC), the machine, the exact command and the table the script printed; the
+machine-readable numbers of every run are in `benchmarks/results/`.
+
+- **Training throughput** (`train_throughput.py`): optimizer steps per second and peak memory of shoegen's
+  trainer against a straightforward diffusers LoRA training loop (encode images and captions every step, as
+  diffusers' `train_text_to_image_lora.py` does) on the same base, data and settings. `tiny` is the built-in
+  tiny base at 64 px; `sd15-small` is SD1.5's UNet block structure with narrow channels at 128 px;
+  `sd15-full` is the full SD1.5 architecture (random weights) at 512 px in fp16 on a GPU. Target: shoegen at
+  least 2x faster on `tiny`.
+- Service benchmarks (generation latency and throughput of the API) add their sections here when they exist.
+"""
+
+
+def save_report(script: str, report: dict) -> Path:
+    """The raw numbers as results/<script>-<timestamp>.json; returns that path."""
+    RESULTS_JSON_DIR.mkdir(parents=True, exist_ok=True)
+    json_path = RESULTS_JSON_DIR / f"{script}-{report['timestamp']}.json"
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    return json_path
+
+
+def write_section(key: str, lines: list[str]) -> None:
+    """Put `lines` into RESULTS.md between markers named `key`: the same benchmark on the same day and
+    machine replaces its earlier section, anything else is appended."""
+    start, end = f"<!-- section: {key} -->", f"<!-- end section: {key} -->"
+    section = "\n".join([start, *lines, end])
+    text = RESULTS_FILE.read_text() if RESULTS_FILE.is_file() else RESULTS_INTRO
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    RESULTS_FILE.write_text(text)
