@@ -60,7 +60,7 @@ python-test: install
 
 test: python-test web-test web-e2e
 
-# What the trained demo base generates, measured (builds it first: about 10 minutes on 2 CPU cores).
+# What the trained demo base generates, measured (builds it first: about 12 minutes on 2 CPU cores).
 test-demo: install
 	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m demo_base $(PYTEST_ARGS)
 

@@ -28,7 +28,7 @@ def test_watermelon_score_separates_the_pattern_from_every_other_shoe():
     watermelon = [watermelon_score(render_shoe(draw_shoe_spec(2, i, ("watermelon",)), 64)) for i in range(40)]
     others = [watermelon_score(render_shoe(draw_shoe_spec(2, i, ("plain", "striped", "polka dot")), 64))
               for i in range(120)]
-    assert min(watermelon) > 0.3
+    assert min(watermelon) > 0.25  # high heels, with the longest rind, are lowest
     assert max(others) < 0.1
 
 

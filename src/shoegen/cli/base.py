@@ -10,21 +10,6 @@ from shoegen.errors import ShoegenError
 from shoegen.models.pretrain import PretrainRecipe, pretrain_base
 from shoegen.models.resolve import BUILTIN_BASES, builtin_base_path, write_atomically
 
-_RECIPE_HELP = {
-    "images": "rendered training photos",
-    "resolution": "photo size in pixels (a multiple of 8)",
-    "seed": "seed of the photos and of the weights",
-    "vae_steps": "autoencoder training steps",
-    "vae_batch_size": "autoencoder batch size",
-    "vae_learning_rate": "autoencoder learning rate",
-    "unet_steps": "UNet + text encoder training steps",
-    "unet_batch_size": "UNet batch size",
-    "unet_learning_rate": "UNet + text encoder learning rate",
-    "caption_dropout": "share of empty captions (for classifier-free guidance)",
-    "held_out_pattern": "pattern never shown to the base ('none' to show every pattern)",
-}
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser("base", help="built-in base models",
                                    description="Built-in Stable Diffusion 1.x architecture base models.")
@@ -55,7 +40,7 @@ def register(subparsers) -> None:
         flag = "--" + field.name.replace("_", "-")
         kind = str if field.name == "held_out_pattern" else type(field.default)
         pretrain.add_argument(flag, dest=field.name, type=kind, default=field.default,
-                              help=f"{_RECIPE_HELP[field.name]} (default: {field.default})")
+                              help=f"{field.metadata['help']} (default: {field.default})")
     pretrain.set_defaults(handler=run_pretrain)
 
 

@@ -20,6 +20,8 @@ _HUE_BOUNDS = (20, 45, 75, 185, 260, 330)
 _BACKGROUND_DISTANCE = 30
 _DARK_VALUE = 0.45
 _CHROMATIC_SATURATION = 0.3
+_PATTERN_SATURATION = 0.2
+_RIND_HUES = (60, 185)
 
 
 def shoe_pixels(image: Image.Image) -> np.ndarray:
@@ -70,14 +72,18 @@ def dominant_color(image: Image.Image, min_shoe_share: float = 0.03) -> str:
 
 
 def watermelon_score(image: Image.Image) -> float:
-    """How watermelon-like the shoe is: the smaller of its red-pink share and (x3) its green share
-    among the shoe's saturated pixels. A watermelon shoe has both (pink flesh, green rind); a plain
-    shoe of any colour has at most one of them, so its score stays near 0."""
+    """How watermelon-like the shoe is: the smaller of its flesh share and (x3) its rind share among the
+    shoe's coloured pixels. Flesh is red-pink, rind green to yellow-green (hue 60-185 degrees). A
+    watermelon shoe has both; a plain shoe of any colour has at most one, so its score stays near 0.
+    Coloured here means saturation above 0.2, lower than `dominant_color`'s 0.3: generated flesh comes
+    out paler than the rendered one and its rind often yellow-green, while the eye still reads both."""
     shoe = shoe_pixels(image)
     if len(shoe) == 0:
         return 0.0
     hue, saturation, value = _hsv(shoe)
-    families = hue_family(hue[(saturation > _CHROMATIC_SATURATION) & (value >= _DARK_VALUE)])
-    if len(families) == 0:
+    hue = hue[(saturation > _PATTERN_SATURATION) & (value >= _DARK_VALUE)]
+    if len(hue) == 0:
         return 0.0
-    return float(min((families == "red").mean(), 3 * (families == "green").mean()))
+    flesh = (hue_family(hue) == "red").mean()
+    rind = ((hue >= _RIND_HUES[0]) & (hue < _RIND_HUES[1])).mean()
+    return float(min(flesh, 3 * rind))

@@ -644,7 +644,7 @@ def _pattern_fill(
 def _paint_watermelon(fill: Image.Image, sole_top: list[Point], length_px: float, rng: random.Random) -> None:
     """Green rind with dark stripes along the sole, a pale line above it, black seeds in the flesh."""
     draw = ImageDraw.Draw(fill)
-    rind, pale = 0.075 * length_px, 0.016 * length_px
+    rind, pale = 0.11 * length_px, 0.016 * length_px
     bottom_edge = [(x, y + 0.05 * length_px) for x, y in sole_top]
     draw.polygon([(x, y - rind - pale) for x, y in sole_top] + bottom_edge[::-1], fill=(205, 238, 170))
     band_mask = Image.new("L", fill.size, 0)
@@ -657,7 +657,7 @@ def _paint_watermelon(fill: Image.Image, sole_top: list[Point], length_px: float
         wobble = rng.uniform(-0.5, 0.5) * stripe
         rind_draw.polygon(
             [(x, 0), (x + stripe, 0), (x + stripe + wobble, fill.size[1]), (x + wobble, fill.size[1])],
-            fill=(30, 100, 40),
+            fill=(45, 125, 50),
         )
     fill.paste(rind_fill, (0, 0), band_mask)
     xs = np.array([x for x, _ in sole_top])

@@ -7,9 +7,12 @@ that colour, and a LoRA trained with `shoegen train` should teach it the pattern
 (`make test-demo` measures both; see the README for where the current recipe stands).
 
 Two stages, each a plain loop with a progress bar:
-1. the AutoencoderKL (SD's 8x down-sampling, 4 latent channels) learns to reconstruct the photos;
+1. the AutoencoderKL (SD's 8x down-sampling, 4 latent channels) learns to reconstruct the photos, the
+   held-out pattern's included: like SD's autoencoder, trained on generic photos, it is the base's
+   image codec and must be able to draw whatever a LoRA later asks of it;
 2. the UNet and the CLIP text encoder learn to denoise the photos' latents given their captions, with
-   10% of the captions dropped so classifier-free guidance works.
+   10% of the captions dropped so classifier-free guidance works. They never see the held-out pattern
+   (nor its name), so the base cannot generate it until a LoRA teaches it.
 The result is an ordinary diffusers folder: anything that loads SD1.5 from a folder loads it.
 """
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from shoegen.data.sample import allowed_patterns, caption_for, draw_shoe_spec, render_shoe
+from shoegen.data.sample import PATTERNS, allowed_patterns, caption_for, draw_shoe_spec, render_shoe
 from shoegen.errors import ShoegenError
 from shoegen.models.clip_vocab import CLIP_VOCAB_SIZE, MODEL_MAX_LENGTH, write_tokenizer_files
 from shoegen.models.tiny import SD15_SCHEDULER_CONFIG
@@ -34,28 +37,32 @@ from shoegen.models.tiny import SD15_SCHEDULER_CONFIG
 HELD_OUT_PATTERN = "watermelon"
 RECIPE_FILE = "shoegen_pretrain.json"
 # Written into the cached `demo` folder; a change to the recipe or the code below must bump it.
-DEMO_FORMAT_VERSION = "4"
+DEMO_FORMAT_VERSION = "6"
+
+
+def _option(default, help_text: str):
+    """A recipe field with the help text of its `shoegen base pretrain` flag."""
+    return field(default=default, metadata={"help": help_text})
 
 
 @dataclass(frozen=True)
 class PretrainRecipe:
     """Everything that decides a pretrained base; the photos, initial weights and batches all come from `seed`."""
 
-    images: int = 2000
-    """Rendered training photos (the held-out pattern excluded)."""
-    resolution: int = 64
-    """Photo size in pixels; the VAE turns it into resolution/8 latents."""
-    seed: int = 0
-    vae_steps: int = 600
-    vae_batch_size: int = 8
-    vae_learning_rate: float = 1.5e-3
-    unet_steps: int = 500
-    unet_batch_size: int = 64
-    unet_learning_rate: float = 1e-3
-    caption_dropout: float = 0.1
-    """Share of captions replaced by the empty prompt, which classifier-free guidance needs."""
-    held_out_pattern: str | None = HELD_OUT_PATTERN
-    """A pattern never shown to the base, left for a LoRA to teach (None: train on every pattern)."""
+    images: int = _option(2000, "rendered training photos; the UNet and text encoder get all but those of the "
+                                "held-out pattern")
+    resolution: int = _option(64, "photo size in pixels (a multiple of 8); the VAE turns it into resolution/8 latents")
+    seed: int = _option(0, "seed of the photos, the initial weights and the batches")
+    vae_steps: int = _option(1000, "autoencoder training steps")
+    vae_batch_size: int = _option(8, "autoencoder batch size")
+    vae_learning_rate: float = _option(1.5e-3, "autoencoder peak learning rate (cosine decay)")
+    unet_steps: int = _option(600, "UNet + text encoder training steps")
+    unet_batch_size: int = _option(64, "UNet + text encoder batch size")
+    unet_learning_rate: float = _option(1e-3, "UNet + text encoder peak learning rate (cosine decay)")
+    caption_dropout: float = _option(0.1, "share of captions replaced by the empty prompt (for classifier-free "
+                                          "guidance)")
+    held_out_pattern: str | None = _option(HELD_OUT_PATTERN, "pattern the UNet and text encoder never see, left "
+                                                             "for a LoRA to teach ('none' to show every pattern)")
 
     def validate(self) -> None:
         for name in ("images", "vae_steps", "vae_batch_size", "unet_steps", "unet_batch_size"):
@@ -97,17 +104,17 @@ def build_components(recipe: PretrainRecipe, tokenizer_folder: Path):
     return vae, unet, text_encoder, tokenizer, PNDMScheduler.from_config(SD15_SCHEDULER_CONFIG)
 
 
-def render_training_set(recipe: PretrainRecipe, show_progress: bool) -> tuple[torch.Tensor, list[str]]:
-    """The photos as a [-1, 1] tensor and their captions, rendered in memory (no files)."""
-    excluded = (recipe.held_out_pattern,) if recipe.held_out_pattern else ()
-    patterns = allowed_patterns(exclude_patterns=excluded)
+def render_training_set(recipe: PretrainRecipe, show_progress: bool) -> tuple[torch.Tensor, list[str], torch.Tensor]:
+    """The photos as a [-1, 1] tensor, their captions and which of them show the held-out pattern,
+    rendered in memory (no files)."""
     pixels = np.empty((recipe.images, recipe.resolution, recipe.resolution, 3), dtype=np.uint8)
-    captions = []
+    captions, held_out = [], torch.zeros(recipe.images, dtype=torch.bool)
     for index in tqdm(range(recipe.images), desc="rendering photos", unit="image", disable=not show_progress):
-        spec = draw_shoe_spec(recipe.seed, index, patterns)
+        spec = draw_shoe_spec(recipe.seed, index, PATTERNS)
         pixels[index] = np.asarray(render_shoe(spec, recipe.resolution))
         captions.append(caption_for(spec))
-    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1, captions
+        held_out[index] = spec.pattern == recipe.held_out_pattern
+    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 127.5 - 1, captions, held_out
 
 
 def color_preconditioner(pixels: torch.Tensor) -> torch.Tensor:
@@ -139,13 +146,16 @@ def fold_color_transform(vae, transform: torch.Tensor) -> None:
 
 def train_vae(vae, pixels: torch.Tensor, recipe: PretrainRecipe, show_progress: bool) -> list[float]:
     """Reconstruction in the preconditioned colour space, folded back into RGB at the end: MSE with the
-    shoe's pixels weighted up (most of a product photo is white background), plus SD's tiny KL term.
-    Decodes the posterior mean, which is what LoRA training encodes later."""
+    shoe's pixels weighted up (most of a product photo is white background), plus SD's tiny KL term,
+    with a warmup and cosine decay of the learning rate. Decodes the posterior mean, which is what LoRA training encodes later."""
+    from diffusers.optimization import get_cosine_schedule_with_warmup
+
     transform = color_preconditioner(pixels)
     foreground = (pixels < 0.9).any(dim=1, keepdim=True)
     pixels = torch.einsum("ij,njhw->nihw", transform, pixels)
     generator = torch.Generator().manual_seed(recipe.seed)
     optimizer = torch.optim.AdamW(vae.parameters(), lr=recipe.vae_learning_rate, weight_decay=0.0)
+    schedule = get_cosine_schedule_with_warmup(optimizer, min(50, recipe.vae_steps // 10), recipe.vae_steps)
     losses = []
     vae.train()
     bar = tqdm(range(recipe.vae_steps), desc="stage 1/2 autoencoder", unit="step", disable=not show_progress)
@@ -159,6 +169,7 @@ def train_vae(vae, pixels: torch.Tensor, recipe: PretrainRecipe, show_progress: 
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        schedule.step()
         losses.append(loss.item())
         bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
     vae.eval()
@@ -233,9 +244,10 @@ def pretrain_base(staging: Path, recipe: PretrainRecipe, show_progress: bool = T
     started = time.perf_counter()
     write_tokenizer_files(staging / "tokenizer")
     vae, unet, text_encoder, tokenizer, scheduler = build_components(recipe, staging / "tokenizer")
-    pixels, captions = render_training_set(recipe, show_progress)
+    pixels, captions, held_out = render_training_set(recipe, show_progress)
     vae_losses = train_vae(vae, pixels, recipe, show_progress)
-    latents = encode_all(vae, pixels)
+    latents = encode_all(vae, pixels[~held_out])
+    captions = [caption for caption, held in zip(captions, held_out.tolist()) if not held]
     # SD's convention: scale latents to unit variance; pipelines read the factor from the VAE config.
     scaling_factor = float(1 / latents.std())
     vae.register_to_config(scaling_factor=scaling_factor)
@@ -249,6 +261,7 @@ def pretrain_base(staging: Path, recipe: PretrainRecipe, show_progress: bool = T
     report = {
         "recipe": asdict(recipe),
         "seconds": round(time.perf_counter() - started, 1),
+        "denoiser_photos": len(captions),
         "vae_final_loss": _tail_mean(vae_losses),
         "denoiser_final_loss": _tail_mean(denoiser_losses),
         "scaling_factor": scaling_factor,
