@@ -1,7 +1,7 @@
 """Simple pixel statistics of a product photo: what colour is the shoe, is it watermelon-patterned.
 
 Used to measure, not to guess: the tests check that the `demo` base draws the colour a prompt names
-and that a LoRA teaches it the held-out watermelon pattern, and `make demo` prints the same figures.
+and that a LoRA teaches it the held-out watermelon pattern (`make test-demo`).
 Both statistics are checked against rendered photos of known colour and pattern (tests/data).
 
 The shoe is told from the background by colour distance to the image border (product photos have a

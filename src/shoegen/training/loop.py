@@ -117,7 +117,9 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     if config.gradient_checkpointing:
         unet.enable_gradient_checkpointing()
         if config.train_text_encoder:
-            text_encoder.gradient_checkpointing_enable()
+            # transformers 5.x renamed it; 4.x only has the old name.
+            enable = getattr(text_encoder, "activation_checkpointing_enable", None)
+            (enable or text_encoder.gradient_checkpointing_enable)()
     noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
 
     # Caches: with the VAE and text encoder frozen, a step needs only the UNet.
