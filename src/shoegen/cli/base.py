@@ -54,7 +54,6 @@ def run_pretrain(args: argparse.Namespace) -> int:
     if str(values["held_out_pattern"]).lower() == "none":
         values["held_out_pattern"] = None
     recipe = PretrainRecipe(**values)
-    recipe.validate()
     if args.output.exists() and (not args.output.is_dir() or any(args.output.iterdir())):
         raise ShoegenError(f"{args.output} already exists and is not an empty folder; it was left untouched.")
     write_atomically(args.output, lambda staging: pretrain_base(staging, recipe, show_progress=True))

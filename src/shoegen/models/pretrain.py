@@ -64,7 +64,8 @@ class PretrainRecipe:
     held_out_pattern: str | None = _option(HELD_OUT_PATTERN, "pattern the UNet and text encoder never see, left "
                                                              "for a LoRA to teach ('none' to show every pattern)")
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
+        """A recipe that exists is valid: bad values stop here, before anything is written."""
         for name in ("images", "vae_steps", "vae_batch_size", "unet_steps", "unet_batch_size"):
             if getattr(self, name) < 1:
                 raise ShoegenError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -147,7 +148,8 @@ def fold_color_transform(vae, transform: torch.Tensor) -> None:
 def train_vae(vae, pixels: torch.Tensor, recipe: PretrainRecipe, show_progress: bool) -> list[float]:
     """Reconstruction in the preconditioned colour space, folded back into RGB at the end: MSE with the
     shoe's pixels weighted up (most of a product photo is white background), plus SD's tiny KL term,
-    with a warmup and cosine decay of the learning rate. Decodes the posterior mean, which is what LoRA training encodes later."""
+    with a warmup and cosine decay of the learning rate. Decodes the posterior mean, which is what LoRA
+    training encodes later."""
     from diffusers.optimization import get_cosine_schedule_with_warmup
 
     transform = color_preconditioner(pixels)
@@ -224,7 +226,7 @@ def train_denoiser(unet, text_encoder, tokenizer, latents: torch.Tensor, caption
         optimizer.step()
         schedule.step()
         losses.append(loss.item())
-        bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.4f}", refresh=False)
+        bar.set_postfix(loss=f"{_tail_mean(losses, 20):.4f}", refresh=False)
     unet.eval()
     text_encoder.eval()
     return losses
@@ -240,7 +242,6 @@ def pretrain_base(staging: Path, recipe: PretrainRecipe, show_progress: bool = T
     Callers build into a staging folder and rename it (`resolve.write_atomically`)."""
     from diffusers import StableDiffusionPipeline
 
-    recipe.validate()
     started = time.perf_counter()
     write_tokenizer_files(staging / "tokenizer")
     vae, unet, text_encoder, tokenizer, scheduler = build_components(recipe, staging / "tokenizer")
