@@ -21,7 +21,10 @@ machine-readable numbers of every run are in `benchmarks/results/`.
   tiny base at 64 px; `sd15-small` is SD1.5's UNet block structure with narrow channels at 128 px;
   `sd15-full` is the full SD1.5 architecture (random weights) at 512 px in fp16 on a GPU. Target: shoegen at
   least 2x faster on `tiny`.
-- Service benchmarks (generation latency and throughput of the API) add their sections here when they exist.
+- **Service** (`service_bench.py`): latency and throughput of `shoegen serve` against in-process diffusers and
+  adapter switching against reloading, on the built-in tiny base on a CPU.
+- **Generation speed** (`generation_speed.py`): the same questions at SD1.5's real size on a GPU (the Engine
+  against diffusers at 512 px, batching, adapter switching).
 """
 
 

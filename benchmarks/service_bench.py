@@ -67,10 +67,12 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def child_env(threads: int) -> dict:
-    return os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1",
-                         "CUDA_VISIBLE_DEVICES": "", "TRANSFORMERS_VERBOSITY": "error",
-                         "DIFFUSERS_VERBOSITY": "error", "SHOEGEN_DEVICE": "cpu"}
+def child_env(threads: int, device: str = "cpu") -> dict:
+    env = os.environ | {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "HF_HUB_OFFLINE": "1",
+                        "TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error"}
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""  # a GPU machine's CPU figures stay CPU figures
+    return env
 
 
 class LoadTracker:
@@ -87,18 +89,18 @@ class LoadTracker:
 
 # ------------------------------------------------------------------------------------------------ inputs
 
-def train_adapters(work_dir: Path, threads: int) -> Path:
+def train_adapters(work_dir: Path, threads: int, base: str = "tiny", size: int = SIZE, device: str = "cpu") -> Path:
     """MODELS_DIR with run `bench`: adapters bench/checkpoint-1, bench/checkpoint-2 (and the final `bench`)."""
     models_dir = work_dir / "models"
     if (models_dir / "bench" / "checkpoints" / "checkpoint-2").is_dir():
         return models_dir
-    shoegen = str(Path(sys.executable).parent / "shoegen")
-    data = work_dir / "data"
-    env = child_env(threads)
-    subprocess.run([shoegen, "sample-data", str(data), "--count", "8", "--size", str(SIZE)], env=env, check=True,
+    shoegen = [sys.executable, "-m", "shoegen.cli.main"]  # also where the package is on PYTHONPATH, not installed
+    data = work_dir / "adapter-data"
+    env = child_env(threads, device)
+    subprocess.run([*shoegen, "sample-data", str(data), "--count", "8", "--size", str(size)], env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run([shoegen, "train", "--quiet", "--pretrained_model_name_or_path", "tiny", "--dataset_path",
-                    str(data), "--output_dir", str(models_dir / "bench"), "--resolution", str(SIZE),
+    subprocess.run([*shoegen, "train", "--quiet", "--pretrained_model_name_or_path", base, "--dataset_path",
+                    str(data), "--output_dir", str(models_dir / "bench"), "--resolution", str(size),
                     "--train_batch_size", "2", "--max_train_steps", "2", "--checkpointing_steps", "1",
                     "--num_validation_images", "0", "--learning_rate", "1e-3", "--lr_warmup_steps", "0",
                     "--seed", "0"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -260,7 +262,10 @@ def measure_throughput(server: Server, steps: int, clients: int, per_client: int
 
 # ----------------------------------------------------------------------------------------- 3. adapters
 
-def measure_adapters(models_dir: Path, runs: int, load: LoadTracker) -> dict:
+def measure_adapters(models_dir: Path, runs: int, load: LoadTracker, base_model: str = "tiny", size: int = SIZE,
+                     device: str = "cpu") -> dict:
+    """In-process Engine on `base_model`: cold adapter loads, A/B switching against A/A, and a fresh pipeline + LoRA
+    from disk (moved to the device in the Engine's dtype, as a cold server would) for comparison."""
     import torch
 
     from shoegen.engine.engine import Engine, GenerationRequest
@@ -269,14 +274,14 @@ def measure_adapters(models_dir: Path, runs: int, load: LoadTracker) -> dict:
     from shoegen.models.resolve import load_pipeline
 
     def one_step(engine, model: str | None) -> float:
-        request = GenerationRequest(prompt=PROMPTS[2], model=model, steps=1, width=SIZE, height=SIZE, seed=SEED,
+        request = GenerationRequest(prompt=PROMPTS[2], model=model, steps=1, width=size, height=size, seed=SEED,
                                     guidance_scale=GUIDANCE, sampler=SAMPLER)
         started = time.perf_counter()
         engine.generate(request)
         return time.perf_counter() - started
 
     load.sample()
-    engine = Engine("tiny", models_dir, device="cpu")
+    engine = Engine(base_model, models_dir, device=device)
     started = time.perf_counter()
     engine.load()
     base_load = time.perf_counter() - started
@@ -301,13 +306,17 @@ def measure_adapters(models_dir: Path, runs: int, load: LoadTracker) -> dict:
     reload = []
     for _ in range(runs):
         started = time.perf_counter()
-        pipe = load_pipeline("tiny")
+        pipe = load_pipeline(base_model)
+        if engine.device.type != "cpu":
+            pipe.to(engine.device, dtype=engine.dtype)
         pipe.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name, adapter_name="a")
         reload.append(time.perf_counter() - started)
         del pipe
     load.sample()
     base_m, same_m, switch_m = statistics.median(base), statistics.median(same), statistics.median(switching)
     switch_cost = switch_m - same_m
+    # The switch cost is a difference of two medians; smaller than the spread of the A/A runs it is noise.
+    noise = statistics.median(abs(seconds - same_m) for seconds in same)
     direct_m, reload_m = statistics.median(direct), statistics.median(reload)
     return {"runs": runs, "torch_threads": torch.get_num_threads(), "base_pipeline_load_s": base_load,
             "base_1step_s": base, "same_adapter_1step_s": same, "switching_1step_s": switching,
@@ -315,7 +324,7 @@ def measure_adapters(models_dir: Path, runs: int, load: LoadTracker) -> dict:
             "base_1step_median_s": base_m, "same_1step_median_s": same_m, "switch_1step_median_s": switch_m,
             "switch_cost_s": switch_cost, "activate_direct_median_s": direct_m,
             "cold_load_cost_s": [cold_a - base_m, cold_b - base_m], "reload_median_s": reload_m,
-            "ratio_public": reload_m / switch_cost if switch_cost > 0 else None,
+            "switch_noise_s": noise, "ratio_public": reload_m / switch_cost if switch_cost > noise else None,
             "ratio_direct": reload_m / direct_m}
 
 

@@ -71,7 +71,10 @@ CONFIGS = {
                               "sd15-small", 128, 2, 40, 5, 64, "cpu", "no"),
     "sd15-full": BenchConfig("sd15-full", "full SD1.5 architecture (random weights), 512 px, batch 2, fp16, CUDA",
                              "sd15-full", 512, 2, 60, 10, 64, "cuda", "fp16"),
+    "sd15-full-bf16": BenchConfig("sd15-full-bf16", "the same as sd15-full in bf16 (Ampere and newer GPUs)",
+                                  "sd15-full", 512, 2, 60, 10, 64, "cuda", "bf16"),
 }
+GPU_CONFIGS = [name for name, config in CONFIGS.items() if config.device == "cuda"]
 
 
 # ------------------------------------------------------------------------------------------ models & data
@@ -579,8 +582,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def selected_configs(args) -> list[BenchConfig]:
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
-    if args.sd15_full and "sd15-full" not in names:
-        names.append("sd15-full")
+    if args.sd15_full:
+        names += [name for name in GPU_CONFIGS if name not in names]
     unknown = [n for n in names if n not in CONFIGS]
     if unknown:
         raise SystemExit(f"--configs: unknown {', '.join(unknown)}; choose from {', '.join(CONFIGS)}")
