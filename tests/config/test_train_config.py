@@ -99,6 +99,8 @@ def test_a_flag_replaces_an_invalid_file_value(capsys, tmp_path):
     (["--max_train_steps", "1.5"], "--max_train_steps: Input should be a valid integer"),
     (["--validation_split", "1"], "--validation_split: Input should be less than 1"),
     (["--cache_latents_to_disk", "--no-cache_latents"], "--cache_latents_to_disk needs --cache_latents"),
+    (["--dynamo_backend", "aot_eager"], "--dynamo_backend needs --torch_compile"),
+    (["--torch_compile", "--dynamo_backend", "tensorrt"], "--dynamo_backend: Input should be 'inductor', 'aot_eager'"),
 ])
 def test_invalid_flag_values_name_the_flag(capsys, flags, expected, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

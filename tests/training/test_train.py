@@ -60,6 +60,23 @@ def test_resume_continues_exactly(fast_config):
     assert steps == [1, 2, 3, 4, 5, 6]
 
 
+def test_compiled_training_step_trains_the_same_weights(fast_config):
+    # aot_eager traces forward and backward as torch.compile does but generates no code (inductor would spend
+    # minutes compiling on 2 CPU cores); inductor's speed is measured in benchmarks/train_throughput.py --compile.
+    from torch._dynamo.utils import counters
+
+    eager = train(fast_config("eager", max_train_steps=3), show_progress=False)
+    counters.clear()
+    compiled = train(fast_config("compiled", max_train_steps=3, torch_compile=True, dynamo_backend="aot_eager"),
+                     show_progress=False)
+    assert counters["stats"]["unique_graphs"] >= 1  # the step really ran through torch.compile
+    expected = lora_tensors(eager.output_dir / "checkpoints" / "checkpoint-3")
+    actual = lora_tensors(compiled.output_dir / "checkpoints" / "checkpoint-3")
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        torch.testing.assert_close(actual[key], expected[key], rtol=1e-4, atol=1e-6)
+
+
 def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
     config = fast_config("cosine", lr_scheduler="cosine", max_train_steps=6, checkpointing_steps=3)
     straight = train(config, show_progress=False)

@@ -67,6 +67,7 @@ class Run:
     text: dict | None
     generator: torch.Generator
     run_log: RunLog | None
+    step_unet: torch.nn.Module  # the UNet as the training step calls it: compiled with --torch_compile
     step: int = 0
 
 
@@ -142,9 +143,12 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         captions = [e.caption for e in train_set + validation_set]
         text = batches.build_text_cache(captions, pipeline.tokenizer, text_encoder, show_progress and main)
 
-    # foreach: one kernel per parameter group instead of one per tensor (the CPU default is per tensor).
+    # fused: one kernel for the whole update (CPU and CUDA; about 4x faster than foreach for a rank-8 LoRA on
+    # the CPU); foreach elsewhere, one kernel per parameter group instead of one per tensor.
+    fused = accelerator.device.type in ("cpu", "cuda")
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, betas=(config.adam_beta1, config.adam_beta2),
-                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon, foreach=True)
+                                  weight_decay=config.adam_weight_decay, eps=config.adam_epsilon,
+                                  fused=fused or None, foreach=None if fused else True)
     # Not passed through accelerator.prepare: it would step the schedule once per process.
     lr_scheduler = get_scheduler(config.lr_scheduler, optimizer, num_warmup_steps=config.lr_warmup_steps,
                                  num_training_steps=config.max_train_steps)
@@ -158,8 +162,11 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         config.save(config.output_dir / RESOLVED_CONFIG_FILE)
     run_log = RunLog(config.output_dir / "logs", resume_from.step if resume_from else None) if main else None
     stream = batches.BatchStream(train_set, config.train_batch_size, config.seed, config.random_flip)
+    # Only the training step is compiled: validation and saving use the plain module (same parameters), so
+    # evaluation mode and other batch shapes never trigger a recompilation.
+    step_unet = torch.compile(unet, backend=config.dynamo_backend) if config.torch_compile else unet
     run = Run(config, accelerator, unet, text_encoder, pipeline.tokenizer, vae, noise_scheduler, optimizer,
-              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log)
+              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log, step_unet)
     if main:
         log.info("training %d images (%d validation) in %d buckets, %d micro-batches per epoch",
                  len(train_set), len(validation_set), len({e.bucket for e in train_set}), stream.batches_per_epoch)
@@ -301,7 +308,7 @@ def micro_batch_loss(run: Run, batch: batches.MicroBatch) -> torch.Tensor:
         target = run.noise_scheduler.get_velocity(latents, noise, timesteps)
     else:
         target = noise
-    prediction = run.unet(noisy.to(device), timesteps.to(device), context).sample
+    prediction = run.step_unet(noisy.to(device), timesteps.to(device), context).sample
     per_example = F.mse_loss(prediction.float(), target.to(device).float(), reduction="none").mean(dim=(1, 2, 3))
     if config.snr_gamma is not None:
         per_example = per_example * min_snr_weights(run.noise_scheduler, timesteps, config.snr_gamma).to(device)
