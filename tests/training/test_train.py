@@ -77,6 +77,20 @@ def test_compiled_training_step_trains_the_same_weights(fast_config):
         torch.testing.assert_close(actual[key], expected[key], rtol=1e-4, atol=1e-6)
 
 
+def test_failed_compilation_is_a_clear_error(fast_config, monkeypatch):
+    from torch._dynamo.exc import BackendCompilerFailed
+
+    def compile_that_fails(module, backend):
+        def compiled(*args, **kwargs):
+            raise BackendCompilerFailed(backend, RuntimeError("CppCompileError: no C++ compiler found"), None)
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", compile_that_fails)
+    with pytest.raises(ShoegenError, match=r"--torch_compile: torch.compile could not compile .* inductor backend "
+                                           r"\(CppCompileError: no C\+\+ compiler found\)\. Train without"):
+        train(fast_config("broken", max_train_steps=1, torch_compile=True), show_progress=False)
+
+
 def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
     config = fast_config("cosine", lr_scheduler="cosine", max_train_steps=6, checkpointing_steps=3)
     straight = train(config, show_progress=False)

@@ -308,11 +308,33 @@ def micro_batch_loss(run: Run, batch: batches.MicroBatch) -> torch.Tensor:
         target = run.noise_scheduler.get_velocity(latents, noise, timesteps)
     else:
         target = noise
-    prediction = run.step_unet(noisy.to(device), timesteps.to(device), context).sample
+    try:
+        prediction = run.step_unet(noisy.to(device), timesteps.to(device), context).sample
+    except Exception as error:
+        if config.torch_compile and _is_compile_failure(error):
+            raise ShoegenError(
+                f"--torch_compile: torch.compile could not compile the UNet's training step with the "
+                f"{config.dynamo_backend} backend ({_first_line(error)}). Train without --torch_compile, or try "
+                "--dynamo_backend aot_eager to see whether tracing alone works; inductor needs Triton on CUDA "
+                "and a C++ compiler (g++) on the CPU."
+            ) from error
+        raise
     per_example = F.mse_loss(prediction.float(), target.to(device).float(), reduction="none").mean(dim=(1, 2, 3))
     if config.snr_gamma is not None:
         per_example = per_example * min_snr_weights(run.noise_scheduler, timesteps, config.snr_gamma).to(device)
     return per_example.mean()
+
+
+def _is_compile_failure(error: Exception) -> bool:
+    from torch._dynamo.exc import TorchDynamoException
+
+    return isinstance(error, TorchDynamoException)
+
+
+def _first_line(error: Exception) -> str:
+    error = getattr(error, "inner_exception", None) or error  # a backend's failure carries the real cause
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def min_snr_weights(noise_scheduler, timesteps: torch.Tensor, gamma: float) -> torch.Tensor:
