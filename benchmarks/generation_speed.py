@@ -6,7 +6,9 @@ real weights gets: the full SD1.5 architecture at 512 px on `--device` (default 
 
   1. latency   one image, DPM++ 2M Karras, `--steps` steps, guidance 7.5, fixed seed: `Engine.generate` against
                `StableDiffusionPipeline` in the same dtype with the same sampler (DPMSolverMultistepScheduler,
-               dpmsolver++, Karras sigmas). The two alternate; median of `--runs` after one warm-up each.
+               dpmsolver++, Karras sigmas), with the base alone and then with adapter A (the Engine folds it into
+               the weights; diffusers runs it as LoRA branches after `load_lora_weights`). The two alternate;
+               median of `--runs` after one warm-up each.
   2. batch     `--batch` requests with different prompts and seeds in one `Engine.generate_many` call (what the
                service does with queued compatible requests): images/s against one image at a time, and the
                peak CUDA memory of the batch.
@@ -38,7 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
-from service_bench import GUIDANCE, PROMPTS, SAMPLER, SEED, LoadTracker, log, measure_adapters, train_adapters
+from service_bench import (ADAPTER_A, GUIDANCE, PROMPTS, SAMPLER, SEED, LoadTracker, log, measure_adapters,
+                           train_adapters)
 from train_throughput import build_sd15_base, machine_info
 
 
@@ -70,33 +73,42 @@ def timed(function) -> float:
     return time.perf_counter() - started
 
 
-def measure_latency(engine, base: str, size: int, steps: int, runs: int) -> dict:
+def measure_latency(engine, base: str, models_dir: Path, size: int, steps: int, runs: int) -> dict:
+    """One image with the base alone, then with adapter A: the Engine (adapter folded into the weights)
+    against diffusers (the adapter loaded with load_lora_weights, run as LoRA branches)."""
     import torch
 
     from shoegen.engine.engine import GenerationRequest
+    from shoegen.engine.models import find_adapter
 
     pipe = diffusers_pipeline(base, engine.device, engine.dtype)
-    request = GenerationRequest(prompt=PROMPTS[0], steps=steps, width=size, height=size, seed=SEED,
-                                guidance_scale=GUIDANCE, sampler=SAMPLER)
 
     def plain():
         return pipe(prompt=PROMPTS[0], num_inference_steps=steps, guidance_scale=GUIDANCE, width=size, height=size,
                     generator=torch.Generator("cpu").manual_seed(SEED)).images
 
-    ours, theirs = [], []
-    for i in range(runs + 1):
-        engine_s, diffusers_s = timed(lambda: engine.generate(request)), timed(plain)
-        if i:
-            ours.append(engine_s)
-            theirs.append(diffusers_s)
-        log(f"  latency run {i}/{runs}{' (warm-up)' if not i else ''}: engine {engine_s:.3f} s, "
-            f"diffusers {diffusers_s:.3f} s")
+    results = {}
+    for label, model in (("base", None), ("adapter", ADAPTER_A)):
+        if model:
+            entry = find_adapter(models_dir, model)
+            pipe.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name, adapter_name="a")
+        request = GenerationRequest(prompt=PROMPTS[0], model=model, steps=steps, width=size, height=size,
+                                    seed=SEED, guidance_scale=GUIDANCE, sampler=SAMPLER)
+        ours, theirs = [], []
+        for i in range(runs + 1):
+            engine_s, diffusers_s = timed(lambda: engine.generate(request)), timed(plain)
+            if i:
+                ours.append(engine_s)
+                theirs.append(diffusers_s)
+            log(f"  {label} latency run {i}/{runs}{' (warm-up)' if not i else ''}: engine {engine_s:.3f} s, "
+                f"diffusers {diffusers_s:.3f} s")
+        ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
+        results[label] = {"engine_s": ours, "diffusers_s": theirs, "engine_median_s": ours_m,
+                          "diffusers_median_s": theirs_m, "overhead": (ours_m - theirs_m) / theirs_m}
     del pipe
     if engine.device.type == "cuda":
         torch.cuda.empty_cache()
-    ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
-    return {"engine_s": ours, "diffusers_s": theirs, "engine_median_s": ours_m, "diffusers_median_s": theirs_m,
-            "overhead": (ours_m - theirs_m) / theirs_m}
+    return results
 
 
 def measure_batch(engine, size: int, steps: int, batch: int, runs: int, single_s: float) -> dict:
@@ -120,8 +132,10 @@ def format_table(settings: dict, lat: dict, bat: dict, ada: dict) -> str:
     ms = lambda seconds: f"{seconds * 1000:.0f} ms"  # noqa: E731
     rows = [
         "| measurement | shoegen | diffusers | ratio |", "|---|---|---|---|",
-        f"| 1 image, {size} px, {steps} steps: median latency (Engine.generate vs StableDiffusionPipeline) "
-        f"| {ms(lat['engine_median_s'])} | {ms(lat['diffusers_median_s'])} | overhead {lat['overhead'] * 100:+.1f}% |",
+        *(f"| 1 image, {size} px, {steps} steps, {label}: median latency (Engine.generate vs "
+          f"StableDiffusionPipeline{' + load_lora_weights' if label == 'adapter' else ''}) "
+          f"| {ms(one['engine_median_s'])} | {ms(one['diffusers_median_s'])} | {one['overhead'] * 100:+.1f}% |"
+          for label, one in lat.items()),
         f"| {bat['batch']} images in one generate_many call vs one at a time: images/s "
         f"| {bat['images_per_s']:.2f} | {bat['single_images_per_s']:.2f} | {bat['speedup']:.2f}x |",
         f"| adapter switch (1-step generate alternating A/B minus A/A, medians) vs fresh pipeline + LoRA from disk "
@@ -170,6 +184,8 @@ def run_all(args) -> None:
     transformers_logging.disable_progress_bar()
     transformers_logging.set_verbosity_error()
     os.environ["HF_HUB_OFFLINE"] = "1"
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("--device cuda: this machine has no CUDA GPU; try --base tiny --device cpu --size 64")
     now = datetime.now(timezone.utc)
@@ -183,9 +199,10 @@ def run_all(args) -> None:
         engine = Engine(base, models_dir, device=args.device)
         engine.load()
         log(f"latency: 1 + {args.runs} runs each way, {args.steps} steps at {args.size} px")
-        latency = measure_latency(engine, base, args.size, args.steps, args.runs)
+        latency = measure_latency(engine, base, models_dir, args.size, args.steps, args.runs)
         log(f"batch of {args.batch}")
-        batch = measure_batch(engine, args.size, args.steps, args.batch, args.runs, latency["engine_median_s"])
+        batch = measure_batch(engine, args.size, args.steps, args.batch, args.runs,
+                              latency["base"]["engine_median_s"])
         del engine
         log("adapters: switch vs reload")
         adapters = measure_adapters(models_dir, args.runs, load, base_model=base, size=args.size, device=args.device)
@@ -223,6 +240,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=30, help="denoising steps per image (default 30)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per measurement (default 5)")
     parser.add_argument("--batch", type=int, default=4, help="requests in one generate_many call (default 4)")
+    parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice; 1 is "
+                                                    "steadier on a small shared CPU)")
     parser.add_argument("--work-dir", help="keep the base, data and adapters here (reused); default: a temporary "
                                            "folder, deleted afterwards")
     parser.add_argument("--no-record", action="store_true", help="only print; do not touch RESULTS.md or results/")

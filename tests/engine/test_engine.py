@@ -55,6 +55,29 @@ def test_switching_adapters_gives_each_adapter_its_own_pixels_back(engine):
     assert not same(b, base)
 
 
+@pytest.mark.filterwarnings("ignore:Already found a `peft_config`")  # holding two adapters is the point
+def test_folded_adapters_draw_what_diffusers_draws_with_the_adapters_unfused(engine, models_dir):
+    """The engine folds adapters into the weights; plain diffusers runs them as LoRA branches. Same picture."""
+    import torch
+
+    from shoegen.engine.models import find_adapter
+    from shoegen.engine.samplers import DEFAULT_SAMPLER, find_sampler, make_scheduler
+    from shoegen.models.resolve import load_pipeline
+
+    pipe = load_pipeline("tiny")
+    for name in ("shoesA", "shoesB"):
+        entry = find_adapter(models_dir, name)
+        pipe.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name, adapter_name=name)
+    pipe.set_adapters(["shoesA", "shoesB"], adapter_weights=[0.7, 0.4])
+    pipe.scheduler = make_scheduler(find_sampler(DEFAULT_SAMPLER), pipe.scheduler.config)
+    pipe.set_progress_bar_config(disable=True)
+    expected = pipe(prompt=PROMPT, num_inference_steps=REQUEST.steps, guidance_scale=REQUEST.guidance_scale,
+                    width=64, height=64, generator=[torch.Generator("cpu").manual_seed(REQUEST.seed)]).images[0]
+    actual = pixels(engine, prompt=f"{PROMPT} <lora:shoesA:0.7> <lora:shoesB:0.4>")
+    assert not same(actual, pixels(engine, model="shoesA"))  # both adapters count
+    assert np.abs(actual.astype(int) - np.asarray(expected).astype(int)).max() <= 1  # float rounding only
+
+
 def test_checkpoints_are_models_of_their_own(engine):
     final = pixels(engine, model="shoesA")
     early = pixels(engine, model="shoesA/checkpoint-4")

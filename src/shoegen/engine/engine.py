@@ -1,5 +1,5 @@
 """The generation engine: one warm pipeline per base model and device, LoRA adapters loaded once and
-switched per request, progress and cancellation between denoising steps. Knows nothing of HTTP."""
+folded into the weights per request, progress and cancellation between denoising steps. Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.models import ModelEntry, discover_adapters, find_adapter
 from shoegen.engine.prompts import LoraRef, extract_lora_tags, token_report
 from shoegen.engine.samplers import DEFAULT_SAMPLER, find_sampler, make_scheduler
@@ -111,6 +112,8 @@ class Engine:
         self._img2img = None
         self._base_scheduler_config = None
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
+        self._folded = FoldedAdapters()
+        self._branches_on = False  # peft's LoRA branches run (only for adapters that cannot be folded)
 
     # ------------------------------------------------------------------ models
     def list_models(self) -> list[ModelEntry]:
@@ -144,10 +147,11 @@ class Engine:
 
     # --------------------------------------------------------------- adapters
     def _activate(self, refs: list[LoraRef]) -> None:
-        """Load what is missing (evicting the least recently used that this request does not need) and set
-        exactly these adapters."""
+        """Load what is missing (evicting the least recently used that this request does not need) and run
+        exactly these adapters, folded into the weights (see `fusion`)."""
         pipeline = self._pipeline
         needed = {ref.name for ref in refs}
+        loaded = False
         for ref in refs:
             if ref.name in self._adapters:
                 self._adapters.move_to_end(ref.name)
@@ -160,14 +164,25 @@ class Engine:
                 pipeline.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name,
                                            adapter_name=adapter_name)
             self._adapters[ref.name] = adapter_name
+            loaded = True
+        combination = tuple((self._adapters[ref.name], ref.weight) for ref in refs)
+        if combination != self._folded.current:
+            self._folded.restore()  # before an adapter folded into the weights can be deleted
         evictable = [name for name in self._adapters if name not in needed]
         while len(self._adapters) > self.max_adapters and evictable:
             pipeline.delete_adapters(self._adapters.pop(evictable.pop(0)))
-        if refs:
+        if not self._adapters:
+            return
+        layers = lora_layers([pipeline.unet, pipeline.text_encoder])
+        if can_fold(layers, [name for name, _ in combination]):
+            if loaded or self._branches_on:
+                pipeline.disable_lora()  # loading switches the new adapter's branches on
+                self._branches_on = False
+            self._folded.fold(layers, combination)
+        else:
             pipeline.enable_lora()
-            pipeline.set_adapters([self._adapters[r.name] for r in refs], adapter_weights=[r.weight for r in refs])
-        elif self._adapters:
-            pipeline.disable_lora()
+            pipeline.set_adapters([name for name, _ in combination], adapter_weights=[w for _, w in combination])
+            self._branches_on = True
 
     def _requested_adapters(self, request: GenerationRequest) -> tuple[str, list[LoraRef]]:
         prompt, tagged = extract_lora_tags(request.prompt)
