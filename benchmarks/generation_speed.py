@@ -30,16 +30,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
+from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
 from service_bench import (ADAPTER_A, GUIDANCE, PROMPTS, SAMPLER, SEED, LoadTracker, log, measure_adapters,
                            train_adapters)
 from train_throughput import build_sd15_base, machine_info
@@ -216,9 +214,7 @@ def run_all(args) -> None:
     if args.no_record:
         return
     report = {
-        "benchmark": "generation_speed", "timestamp": now.strftime("%Y-%m-%dT%H%M%SZ"),
-        "date": now.strftime("%Y-%m-%d"), "time_utc": now.strftime("%H:%M"),
-        "command": shlex.join([os.path.relpath(sys.executable), os.path.relpath(__file__), *sys.argv[1:]]),
+        **report_header("generation_speed", now),
         "machine": machine_info(args.device, [torch.get_num_threads()], max(load.samples)),
         "settings": settings, "latency": latency, "batch": batch, "adapters": adapters,
     }

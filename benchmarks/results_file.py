@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import sys
+from datetime import datetime
 from pathlib import Path
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
@@ -26,6 +30,14 @@ machine-readable numbers of every run are in `benchmarks/results/`.
 - **Generation speed** (`generation_speed.py`): the same questions at SD1.5's real size on a GPU (the Engine
   against diffusers at 512 px, batching, adapter switching).
 """
+
+
+def report_header(script: str, started: datetime) -> dict:
+    """What every report starts with: the script, when it started (UTC) and the command line that ran it."""
+    return {"benchmark": script, "timestamp": started.strftime("%Y-%m-%dT%H%M%SZ"),
+            "date": started.strftime("%Y-%m-%d"), "time_utc": started.strftime("%H:%M"),
+            "command": shlex.join([os.path.relpath(sys.executable),
+                                   os.path.relpath(BENCHMARKS_DIR / f"{script}.py"), *sys.argv[1:]])}
 
 
 def save_report(script: str, report: dict) -> Path:

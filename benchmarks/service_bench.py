@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import shutil
 import socket
 import statistics
@@ -50,7 +49,7 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
+from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
 SAMPLER = "DPM++ 2M Karras"
 SIZE, GUIDANCE, SEED = 64, 7.5, 1234
 ADAPTER_A, ADAPTER_B = "bench/checkpoint-1", "bench/checkpoint-2"
@@ -464,9 +463,7 @@ def run_all(args) -> None:
         return
     machine = machine_info("cpu", [args.threads], max(load.samples))
     report = {
-        "benchmark": "service_bench", "timestamp": now.strftime("%Y-%m-%dT%H%M%SZ"),
-        "date": now.strftime("%Y-%m-%d"), "time_utc": now.strftime("%H:%M"),
-        "command": shlex.join([os.path.relpath(sys.executable), os.path.relpath(__file__), *sys.argv[1:]]),
+        **report_header("service_bench", now),
         "machine": machine, "load_min": min(load.samples), "load_samples": load.samples,
         "settings": {"steps": args.steps, "runs": args.runs, "warmup": args.warmup, "clients": args.clients,
                      "requests_per_client": args.requests_per_client, "max_batch": max_batches,

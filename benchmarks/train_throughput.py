@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import resource
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, save_report, write_section
+from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
 RESULT_PREFIX = "TRAIN_THROUGHPUT_RESULT "
 TARGET_CONFIG, TARGET_SPEEDUP = "tiny", 2.0
 SEED = 0
@@ -557,9 +556,7 @@ def run_all(args, configs: list[BenchConfig]) -> None:
     if args.no_record:
         return
     report = {
-        "benchmark": "train_throughput", "timestamp": now.strftime("%Y-%m-%dT%H%M%SZ"),
-        "date": now.strftime("%Y-%m-%d"), "time_utc": now.strftime("%H:%M"),
-        "command": shlex.join([os.path.relpath(sys.executable), os.path.relpath(__file__), *sys.argv[1:]]),
+        **report_header("train_throughput", now),
         "machine": machine_info("cuda" if any(c.device == "cuda" for c in configs) else "cpu",
                                 sorted({row["raw"]["torch_threads"] for row in rows}),
                                 max(max(row["raw"]["load_average_before_after"]) for row in rows)),
