@@ -2,7 +2,7 @@
 
 Used by the engine, CLI and service tests. Two runs ("shoesA", "shoesB") with different seeds and a
 high learning rate, so their pixels differ clearly from each other and from the base; each has
-checkpoint-4, checkpoint-8 and final weights. The folder also holds the ways out that must stay
+checkpoint-4, checkpoint-8 and final weights. shoesB also adapts the text encoder. The folder also holds the ways out that must stay
 invisible: a symlinked run, a symlinked loose file and a symlinked checkpoint, all pointing at an
 adapter outside the folder.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-RUNS = {"shoesA": 11, "shoesB": 22}
+RUNS = {"shoesA": 11, "shoesB": 22}  # name → seed
 ADAPTER_FILE = "pytorch_lora_weights.safetensors"
 # Names that point outside the models folder; none may be listed or usable.
 ESCAPE_NAMES = ("escape", "escape/checkpoint-4", "escaped-file", "shoesB/checkpoint-99")
@@ -35,7 +35,7 @@ def trained_models_dir(base: Path, dataset: Path) -> Path:
             pretrained_model_name_or_path="tiny", dataset_path=dataset, output_dir=models / name, resolution=64,
             train_batch_size=2, gradient_accumulation_steps=1, learning_rate=5e-3, lr_scheduler="constant",
             lr_warmup_steps=0, max_train_steps=8, checkpointing_steps=4, validation_steps=1000,
-            num_validation_images=0, seed=seed,
+            num_validation_images=0, seed=seed, train_text_encoder=name == "shoesB",
         ), show_progress=False)
 
     outside = base / "outside-models" / "escape"
