@@ -111,3 +111,15 @@ def test_corrupt_single_file_is_not_blamed_on_the_hub(tmp_path, tiny_base):
     with pytest.raises(ShoegenError, match="Could not load the single-file checkpoint") as caught:
         load_pipeline(str(checkpoint), single_file_config=str(tiny_base))
     assert str(checkpoint) in str(caught.value) and "offline" not in str(caught.value)
+
+
+def test_a_build_that_fails_leaves_neither_a_model_nor_its_staging_folder(tmp_path):
+    from shoegen.models.resolve import write_atomically
+
+    def build(staging):
+        (staging / "model_index.json").write_text("{}")
+        raise KeyboardInterrupt  # the user pressed Ctrl+C half way
+
+    with pytest.raises(KeyboardInterrupt):
+        write_atomically(tmp_path / "base", build, stamp="v1")
+    assert list(tmp_path.iterdir()) == []

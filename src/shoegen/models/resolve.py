@@ -88,9 +88,13 @@ def write_atomically(folder: Path, build: Callable[[Path], None], stamp: str | N
     staging = folder.with_name(folder.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    build(staging)
-    if stamp is not None:
-        (staging / BUILTIN_MARKER_FILE).write_text(stamp)
+    try:
+        build(staging)
+        if stamp is not None:
+            (staging / BUILTIN_MARKER_FILE).write_text(stamp)
+    except BaseException:  # Ctrl+C too: a half-built folder is never left behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     return folder
