@@ -91,6 +91,51 @@ def test_failed_compilation_is_a_clear_error(fast_config, monkeypatch):
         train(fast_config("broken", max_train_steps=1, torch_compile=True), show_progress=False)
 
 
+@pytest.fixture(scope="module")
+def reg_dataset(tmp_path_factory):
+    """Eight other rendered shoes, as regularisation images."""
+    from shoegen.data.sample import render_sample_dataset
+
+    folder = tmp_path_factory.mktemp("reg")
+    render_sample_dataset(folder, 8, seed=99, size=64)
+    return folder
+
+
+def test_regularisation_images_train_alongside_and_are_kept(fast_config, reg_dataset):
+    # The regularisation images double as the validation set, so val_loss says how well each adapter
+    # denoises them: the run that trains on them must do it better.
+    settings = dict(max_train_steps=12, learning_rate=1e-2, checkpointing_steps=12, validation_steps=12,
+                    num_validation_images=0, validation_path=reg_dataset)
+    plain = train(fast_config("plain", **settings), show_progress=False)
+    kept = train(fast_config("kept", reg_data_dir=reg_dataset, prior_loss_weight=2.0, **settings),
+                 show_progress=False)
+    steps = [r for r in kept.records if "loss" in r]
+    assert [r["step"] for r in steps] == list(range(1, 13)) and all(r["prior_loss"] > 0 for r in steps)
+    assert not any("prior_loss" in r for r in plain.records)
+    plain_val, kept_val = (next(r["val_loss"] for r in run.records if "val_loss" in r) for run in (plain, kept))
+    assert kept_val < plain_val
+
+
+def test_missing_regularisation_folder_is_named_before_training(fast_config, tmp_path):
+    with pytest.raises(ShoegenError, match="--reg_data_dir: .*nope does not exist"):
+        train(fast_config("noreg", reg_data_dir=tmp_path / "nope"), show_progress=False)
+    assert not (tmp_path / "noreg").exists()
+
+
+def test_resume_with_regularisation_images_continues_exactly(fast_config, reg_dataset):
+    straight = train(fast_config("straight", max_train_steps=4, checkpointing_steps=2, reg_data_dir=reg_dataset),
+                     show_progress=False)
+    train(fast_config("split", max_train_steps=2, checkpointing_steps=2, reg_data_dir=reg_dataset),
+          show_progress=False)
+    resumed = train(fast_config("split", max_train_steps=4, checkpointing_steps=2, reg_data_dir=reg_dataset,
+                                resume_from_checkpoint="latest"), show_progress=False)
+    expected = lora_tensors(straight.output_dir / "checkpoints" / "checkpoint-4")
+    for key, value in lora_tensors(resumed.output_dir / "checkpoints" / "checkpoint-4").items():
+        torch.testing.assert_close(value, expected[key], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ShoegenError, match="--reg_data_dir \\(was .*, now None\\)"):
+        train(fast_config("split", max_train_steps=6, resume_from_checkpoint="latest"), show_progress=False)
+
+
 def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
     config = fast_config("cosine", lr_scheduler="cosine", max_train_steps=6, checkpointing_steps=3)
     straight = train(config, show_progress=False)

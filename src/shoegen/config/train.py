@@ -31,6 +31,12 @@ class TrainConfig(BaseModel):
     """Optional separate validation folder (any accepted layout); its loss is logged beside the training loss."""
     validation_split: float = Field(0.0, ge=0.0, lt=1.0)
     """Fraction of the training data held out for validation loss when no --validation_path is given."""
+    reg_data_dir: Path | None = None
+    """Regularisation images (any accepted layout): what the base should keep drawing, e.g. images the base
+    generated for your product class. Each step also trains on a batch of them (prior preservation), so the
+    adapter learns your products without changing other prompts. Doubles the work per step."""
+    prior_loss_weight: float = Field(1.0, gt=0)
+    """Weight of the regularisation images' loss against the training images' loss."""
     output_dir: Path = Path("runs/lora")
     """Run folder: checkpoints/, validation/, lora_weights/, logs/, run.yaml."""
     overwrite_output_dir: bool = False
@@ -138,6 +144,8 @@ class TrainConfig(BaseModel):
     def _consistent(self) -> TrainConfig:
         if self.cache_latents_to_disk and not self.cache_latents:
             raise ValueError("--cache_latents_to_disk needs --cache_latents")
+        if self.prior_loss_weight != 1.0 and self.reg_data_dir is None:
+            raise ValueError("--prior_loss_weight needs --reg_data_dir")
         if self.dynamo_backend != "inductor" and not self.torch_compile:
             raise ValueError("--dynamo_backend needs --torch_compile")
         return self

@@ -56,7 +56,8 @@ class RunLog:
 
 
 def draw_loss_curve(records: list[dict], path: Path) -> Path:
-    """Training loss (raw and smoothed) and validation loss against the optimizer step."""
+    """Training loss (raw and smoothed), the regularisation images' loss and validation loss against the
+    optimizer step."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -71,6 +72,9 @@ def draw_loss_curve(records: list[dict], path: Path) -> Path:
         smoothed = [sum(losses[max(0, i - window + 1) : i + 1]) / len(losses[max(0, i - window + 1) : i + 1])
                     for i in range(len(losses))]
         axes.plot(steps, smoothed, color="#1f5f9f", linewidth=1.8, label=f"training loss (mean of {window})")
+    prior = [(r["step"], r["prior_loss"]) for r in records if "prior_loss" in r]
+    if prior:
+        axes.plot(*zip(*prior), color="#5c940d", linewidth=0.8, alpha=0.8, label="regularisation images' loss")
     validation = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
     if validation:
         axes.plot(*zip(*validation), "o-", color="#d9480f", label="validation loss")

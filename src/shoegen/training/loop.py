@@ -32,7 +32,8 @@ log = logging.getLogger("shoegen.train")
 RESOLVED_CONFIG_FILE = "run.yaml"
 FINAL_WEIGHTS_DIR = "lora_weights"
 RESUME_MUST_MATCH = ("rank", "lora_alpha", "lora_target_modules", "train_text_encoder", "train_batch_size",
-                     "gradient_accumulation_steps", "seed", "random_flip", "resolution")
+                     "gradient_accumulation_steps", "seed", "random_flip", "resolution", "reg_data_dir",
+                     "prior_loss_weight")
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Run:
     generator: torch.Generator
     run_log: RunLog | None
     step_unet: torch.nn.Module  # the UNet as the training step calls it: compiled with --torch_compile
+    reg: list[batches.BucketedExample]  # regularisation images (prior preservation), after train + validation
+    reg_stream: batches.BatchStream | None
     step: int = 0
 
 
@@ -103,6 +106,15 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
                                       validation=validation, seed=config.seed)
     train_set = batches.assign_buckets(examples.train, config.resolution, config.enable_bucket)
     validation_set = batches.assign_buckets(examples.validation, config.resolution, config.enable_bucket)
+    reg_set = []
+    if config.reg_data_dir is not None:
+        try:
+            reg = load_training_examples(config.reg_data_dir, min_side=config.min_image_side, validation=None,
+                                         seed=config.seed)
+        except ShoegenError as error:
+            raise ShoegenError(f"--reg_data_dir: {error}") from error
+        reg_set = batches.assign_buckets(reg.train, config.resolution, config.enable_bucket)
+    everything = train_set + validation_set + reg_set  # the caches' order: reg images come last
 
     # Models: frozen base in the compute precision, trainable LoRA layers in fp32.
     pipeline = load_pipeline(config.pretrained_model_name_or_path, single_file_config=config.single_file_config)
@@ -129,18 +141,16 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     if config.cache_latents:
         cache_file = None
         if config.cache_latents_to_disk:
-            key = batches.latent_cache_key(train_set + validation_set, config.pretrained_model_name_or_path,
-                                           config.random_flip)
+            key = batches.latent_cache_key(everything, config.pretrained_model_name_or_path, config.random_flip)
             cache_file = config.output_dir / "cache" / f"latents-{key}.safetensors"
             if not main:
                 accelerator.wait_for_everyone()  # let the main process write the file once
-        latents = batches.build_latent_cache(train_set + validation_set, vae, config.random_flip, cache_file,
-                                             show_progress and main)
+        latents = batches.build_latent_cache(everything, vae, config.random_flip, cache_file, show_progress and main)
         if config.cache_latents_to_disk and main:
             accelerator.wait_for_everyone()
     text = None
     if not config.train_text_encoder:
-        captions = [e.caption for e in train_set + validation_set]
+        captions = [e.caption for e in everything]
         text = batches.build_text_cache(captions, pipeline.tokenizer, text_encoder, show_progress and main)
 
     # fused: one kernel for the whole update (CPU and CUDA; about 4x faster than foreach for a rank-8 LoRA on
@@ -162,14 +172,18 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         config.save(config.output_dir / RESOLVED_CONFIG_FILE)
     run_log = RunLog(config.output_dir / "logs", resume_from.step if resume_from else None) if main else None
     stream = batches.BatchStream(train_set, config.train_batch_size, config.seed, config.random_flip)
+    reg_stream = batches.BatchStream(reg_set, config.train_batch_size, config.seed + 1, config.random_flip) \
+        if reg_set else None
     # Only the training step is compiled: validation and saving use the plain module (same parameters), so
     # evaluation mode and other batch shapes never trigger a recompilation.
     step_unet = torch.compile(unet, backend=config.dynamo_backend) if config.torch_compile else unet
     run = Run(config, accelerator, unet, text_encoder, pipeline.tokenizer, vae, noise_scheduler, optimizer,
-              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log, step_unet)
+              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log, step_unet,
+              reg_set, reg_stream)
     if main:
-        log.info("training %d images (%d validation) in %d buckets, %d micro-batches per epoch",
-                 len(train_set), len(validation_set), len({e.bucket for e in train_set}), stream.batches_per_epoch)
+        log.info("training %d images (%d validation, %d regularisation) in %d buckets, %d micro-batches per epoch",
+                 len(train_set), len(validation_set), len(reg_set), len({e.bucket for e in train_set}),
+                 stream.batches_per_epoch)
     return run, resume_from
 
 
@@ -249,11 +263,12 @@ def fit(run: Run, show_progress: bool) -> None:
     run.unet.train()
     while run.step < config.max_train_steps:
         step_started = time.perf_counter()
-        loss = optimizer_step(run)
+        loss, prior_loss = optimizer_step(run)
         run.step += 1
         if accelerator.is_main_process:
             lr = run.lr_scheduler.get_last_lr()[0]
-            run.run_log.log(run.step, loss=loss, lr=lr, seconds=time.perf_counter() - step_started)
+            extra = {} if prior_loss is None else {"prior_loss": prior_loss}
+            run.run_log.log(run.step, loss=loss, **extra, lr=lr, seconds=time.perf_counter() - step_started)
             bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}")
         bar.update(1)
         if run.step % config.validation_steps == 0 or run.step == config.max_train_steps:
@@ -263,30 +278,42 @@ def fit(run: Run, show_progress: bool) -> None:
     bar.close()
 
 
-def optimizer_step(run: Run) -> float:
-    """One optimizer step: `gradient_accumulation_steps` micro-batches, gradients synchronised on the last."""
+def optimizer_step(run: Run) -> tuple[float, float | None]:
+    """One optimizer step: `gradient_accumulation_steps` micro-batches, gradients synchronised on the last.
+    Returns the training images' loss and, with regularisation images, theirs."""
     config, accelerator = run.config, run.accelerator
     accumulation = config.gradient_accumulation_steps
     total = torch.zeros((), device=accelerator.device)
+    prior_total = torch.zeros((), device=accelerator.device)
+    reg_offset = len(run.train) + len(run.validation)
     for micro in range(accumulation):
         k = ((run.step * accumulation + micro) * accelerator.num_processes) + accelerator.process_index
         last = micro == accumulation - 1
         with nullcontext() if last else accelerator.no_sync(run.unet), accelerator.autocast():
-            loss = micro_batch_loss(run, run.stream[k])
-            accelerator.backward(loss / accumulation)
+            loss = micro_batch_loss(run, run.stream[k], run.train)
+            objective = loss
+            if run.reg_stream is not None:
+                prior_loss = micro_batch_loss(run, run.reg_stream[k], run.reg, reg_offset)
+                objective = loss + config.prior_loss_weight * prior_loss
+                prior_total += prior_loss.detach() / accumulation
+            accelerator.backward(objective / accumulation)
         total += loss.detach() / accumulation
     accelerator.clip_grad_norm_(run.params, config.max_grad_norm)
     run.optimizer.step()
     run.lr_scheduler.step()
     run.optimizer.zero_grad(set_to_none=True)
-    return accelerator.reduce(total, reduction="mean").item()
+    prior = accelerator.reduce(prior_total, reduction="mean").item() if run.reg_stream is not None else None
+    return accelerator.reduce(total, reduction="mean").item(), prior
 
 
-def micro_batch_loss(run: Run, batch: batches.MicroBatch) -> torch.Tensor:
+def micro_batch_loss(run: Run, batch: batches.MicroBatch, pool: list[batches.BucketedExample],
+                     cache_offset: int = 0) -> torch.Tensor:
+    """The loss of one micro-batch of `pool` (training or regularisation images, which sit at `cache_offset`
+    in the latent cache)."""
     config, device = run.config, run.accelerator.device
-    examples = [run.train[i] for i in batch.indices]
+    examples = [pool[i] for i in batch.indices]
     if run.latents is not None:
-        latents = torch.stack([run.latents[(i, flip)] for i, flip in zip(batch.indices, batch.flips)])
+        latents = torch.stack([run.latents[(cache_offset + i, flip)] for i, flip in zip(batch.indices, batch.flips)])
     else:
         pixels = torch.stack([batches.load_pixels(e, flip) for e, flip in zip(examples, batch.flips)])
         latents = batches.encode_pixels(run.vae, pixels).float().cpu()
