@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The end-to-end job, offline on a CPU: the built-in `demo` base (trained from scratch on rendered shoes,
-# the watermelon pattern held out; built once, then cached) → watermelon photos → dataset check → a LoRA
-# that teaches the base the held-out pattern, with checkpoints and validation images → kohya export → a
+# the watermelon pattern held out; built once, then cached) → watermelon photos and other shoes to regularise
+# with → dataset check → a LoRA that teaches the base the held-out pattern, with checkpoints and validation
+# images → kohya export → a
 # batch and a base-versus-checkpoints comparison grid → the API and web studio on http://127.0.0.1:8011.
 # Real use swaps `demo` for stable-diffusion-v1-5/stable-diffusion-v1-5 and the sample folder for your photos.
 set -euo pipefail
@@ -15,14 +16,16 @@ echo "== 1/7 the demo base: trained from scratch on rendered shoes (first run: s
 base=$($shoegen base path demo)
 echo "demo base: $base ($((SECONDS - started)) s)"
 
-echo "== 2/7 rendering 200 photos of the held-out watermelon pattern"
+echo "== 2/7 rendering 200 photos of the held-out watermelon pattern, and 200 other shoes to regularise with"
 $shoegen sample-data "$out/data" --count 200 --size 64 --seed 0 --only-pattern watermelon
+$shoegen sample-data "$out/reg" --count 200 --size 64 --seed 7 --exclude-pattern watermelon
 
 echo "== 3/7 checking the dataset"
 $shoegen dataset check "$out/data" --min-side 64
 
 echo "== 4/7 training a LoRA that teaches the demo base the watermelon pattern (64 px, CPU)"
-$shoegen train --config configs/demo.yaml --dataset_path "$out/data" --output_dir "$out/runs/watermelon"
+$shoegen train --config configs/demo.yaml --dataset_path "$out/data" --reg_data_dir "$out/reg" \
+  --output_dir "$out/runs/watermelon"
 
 echo "== 5/7 exporting the adapter for AUTOMATIC1111 / ComfyUI"
 $shoegen lora export "$out/runs/watermelon" --format kohya --output "$out/watermelon_lora_kohya.safetensors"

@@ -46,11 +46,13 @@ def demo_base() -> Path:
 
 @pytest.fixture(scope="module")
 def watermelon_run(demo_base, tmp_path_factory) -> Path:
-    """The demo's LoRA run (configs/demo.yaml) on rendered watermelon-pattern shoes."""
+    """The demo's LoRA run (configs/demo.yaml) on rendered watermelon-pattern shoes, regularised with other
+    rendered shoes, as scripts/demo.sh trains it."""
     root = tmp_path_factory.mktemp("watermelon")
     render_sample_dataset(root / "data", count=200, seed=0, size=64, only_patterns=("watermelon",))
-    config = build_config(REPO / "configs" / "demo.yaml",
-                          {"dataset_path": root / "data", "output_dir": root / "runs" / "watermelon"})
+    render_sample_dataset(root / "reg", count=200, seed=7, size=64, exclude_patterns=("watermelon",))
+    config = build_config(REPO / "configs" / "demo.yaml", {"dataset_path": root / "data", "reg_data_dir": root / "reg",
+                                                           "output_dir": root / "runs" / "watermelon"})
     train(config, show_progress=False)
     return root / "runs"
 
@@ -83,6 +85,18 @@ def test_the_lora_teaches_the_held_out_pattern(demo_base, watermelon_run):
                  for image in generate(engine, "watermelon pattern leather sneakers", model="watermelon", count=8)]
     assert sum(score > WATERMELON for score in with_lora) >= 6, with_lora
     assert sum(score > WATERMELON for score in without) <= 1, without
+
+
+@pytest.mark.demo_base
+def test_the_lora_leaves_other_prompts_their_colours(demo_base, watermelon_run):
+    # Regularisation images keep the adapter to the pattern: trained without them (the demo before
+    # --reg_data_dir), only 18 of these 54 shoes kept their colour and 5 grew the pattern.
+    engine = Engine(str(demo_base), models_dir=watermelon_run)
+    images = [(colour, image) for colour in COLOURS for seed, style in enumerate(STYLES)
+              for image in generate(engine, f"{colour} leather {style}", model="watermelon", seed=100 * seed)]
+    right = sum(dominant_color(image) == colour for colour, image in images)
+    patterned = sum(watermelon_score(image) > WATERMELON for _, image in images)
+    assert right >= 36 and patterned <= 3, f"{right} of {len(images)} kept their colour, {patterned} grew the pattern"
 
 
 def test_the_colour_preconditioning_folds_into_the_vae_exactly(tmp_path):
