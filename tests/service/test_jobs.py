@@ -74,12 +74,13 @@ def test_cancel_a_queued_job_and_a_running_one(client):
 
 
 def test_a_full_queue_answers_429_with_retry_after_and_accepted_jobs_finish(locked_server, locked_client):
-    # The locked server holds at most two waiting jobs; fire ten at once.
+    # The locked server holds at most two waiting jobs; fire ten at once. Each job runs 100 steps, so the
+    # worker cannot drain the queue while the burst arrives (at 2 steps a busy machine let 6 in).
     start = threading.Barrier(10)
 
     def post(seed: int) -> httpx.Response:
         start.wait()
-        return httpx.post(f"{locked_server.url}/api/jobs", json={**GENERATE, "seed": seed},
+        return httpx.post(f"{locked_server.url}/api/jobs", json={**GENERATE, "seed": seed, "num_inference_steps": 100},
                           headers={"X-API-Key": API_KEY}, timeout=60)
 
     with ThreadPoolExecutor(10) as pool:
