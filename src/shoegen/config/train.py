@@ -104,8 +104,8 @@ class TrainConfig(BaseModel):
     torch_compile: bool = False
     """Compile the UNet's training step with torch.compile. The first step compiles (about 2 minutes for SD1.5
     on a GPU), later steps are faster: 0.071 s instead of 0.153 s per step for SD1.5 at 512 px, batch 2, on an
-    H100, so it pays off after about 1,600 steps; little gain on a CPU. Needs Triton on CUDA, a C++ compiler
-    on the CPU."""
+    H100, so it pays off after about 1,600 steps. On a CPU steps were 8-30% faster after 13-140 s of
+    compiling (benchmarks/RESULTS.md). Needs Triton on CUDA, a C++ compiler on the CPU."""
     dynamo_backend: Literal["inductor", "aot_eager", "eager"] = "inductor"
     """torch.compile backend for --torch_compile: inductor generates fused kernels (the fast one); aot_eager
     and eager only trace the model, a quick check that it compiles."""
