@@ -171,8 +171,8 @@ class Engine:
         evictable = [name for name in self._adapters if name not in needed]
         while len(self._adapters) > self.max_adapters and evictable:
             pipeline.delete_adapters(self._adapters.pop(evictable.pop(0)))
-        if not self._adapters:
-            return
+        if not self._adapters or (combination == self._folded.current and not loaded and not self._branches_on):
+            return  # nothing loaded, or exactly these adapters are folded in already: no module walk per request
         layers = lora_layers([pipeline.unet, pipeline.text_encoder])
         if can_fold(layers, [name for name, _ in combination]):
             if loaded or self._branches_on:
