@@ -38,8 +38,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
-from service_bench import (ADAPTER_A, GUIDANCE, PROMPTS, SAMPLER, SEED, LoadTracker, log, measure_adapters,
-                           train_adapters)
+from service_bench import (ADAPTER_A, GUIDANCE, PROMPTS, SAMPLER, SEED, LoadTracker, log, make_inprocess_pipeline,
+                           measure_adapters, train_adapters)
 from train_throughput import build_sd15_base, machine_info
 
 
@@ -48,21 +48,6 @@ def resolve_base(name: str, work_dir: Path) -> str:
         log(f"building {name} (random weights) in {work_dir} ...")
         return str(build_sd15_base(name, work_dir / "bases" / name))
     return name
-
-
-def diffusers_pipeline(base: str, device, dtype):
-    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
-
-    from shoegen.models.resolve import load_pipeline
-
-    pipe = load_pipeline(base)
-    if not isinstance(pipe, StableDiffusionPipeline):
-        raise SystemExit(f"{base}: expected a Stable Diffusion pipeline, got {type(pipe).__name__}")
-    pipe.to(device, dtype=dtype)
-    pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++",
-                                                             use_karras_sigmas=True)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def timed(function) -> float:
@@ -79,7 +64,7 @@ def measure_latency(engine, base: str, models_dir: Path, size: int, steps: int, 
     from shoegen.engine.engine import GenerationRequest
     from shoegen.engine.models import find_adapter
 
-    pipe = diffusers_pipeline(base, engine.device, engine.dtype)
+    pipe = make_inprocess_pipeline(base, engine.device, engine.dtype)
 
     def plain():
         return pipe(prompt=PROMPTS[0], num_inference_steps=steps, guidance_scale=GUIDANCE, width=size, height=size,

@@ -172,13 +172,15 @@ class Server:
 
 # ----------------------------------------------------------------------------------------- 1. latency
 
-def make_inprocess_pipeline():
-    from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
+def make_inprocess_pipeline(base: str = "tiny", device: str = "cpu", dtype=None):
+    """Plain diffusers on `base` with the same sampler as the service (DPM++ 2M Karras), on `device` in
+    `dtype` (default fp32): what the service is measured against."""
+    from diffusers import DPMSolverMultistepScheduler
 
-    from shoegen.models.resolve import builtin_base_path
+    from shoegen.models.resolve import load_pipeline
 
-    pipe = StableDiffusionPipeline.from_pretrained(builtin_base_path("tiny"), safety_checker=None,
-                                                   requires_safety_checker=False)
+    pipe = load_pipeline(base)
+    pipe.to(device, dtype=dtype)
     pipe.scheduler = DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++",
                                                              use_karras_sigmas=True)
     pipe.set_progress_bar_config(disable=True)

@@ -560,7 +560,8 @@ def run_all(args, configs: list[BenchConfig]) -> None:
         "machine": machine_info("cuda" if any(c.device == "cuda" for c in configs) else "cpu",
                                 sorted({row["raw"]["torch_threads"] for row in rows}),
                                 max(max(row["raw"]["load_average_before_after"]) for row in rows)),
-        "repeats": args.repeats, "sides": sides, "configs": [c.name for c in configs], "config_details": [asdict(c) for c in configs],
+        "repeats": args.repeats, "sides": sides, "configs": [c.name for c in configs],
+        "config_details": [asdict(c) for c in configs],
         "results": rows, "speedups": speedups, "conclusion": verdict,
     }
     json_path = record_results(report, table, verdict)
