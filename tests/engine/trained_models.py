@@ -2,9 +2,9 @@
 
 Used by the engine, CLI and service tests. Two runs ("shoesA", "shoesB") with different seeds and a
 high learning rate, so their pixels differ clearly from each other and from the base; each has
-checkpoint-4, checkpoint-8 and final weights. shoesB also adapts the text encoder. The folder also holds the ways out that must stay
-invisible: a symlinked run, a symlinked loose file and a symlinked checkpoint, all pointing at an
-adapter outside the folder.
+checkpoint-4, checkpoint-8 and final weights. shoesB also adapts the text encoder. The folder also
+holds the ways out that must stay invisible: a symlinked run, a symlinked loose file and a symlinked
+checkpoint, all pointing at an adapter outside the folder.
 
 Loaded by file path (`load_helper()` in each conftest) because the test folders are not packages.
 """

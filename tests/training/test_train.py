@@ -43,11 +43,14 @@ def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
     assert "learning_rate: 0.003" in resolved and "pretrained_model_name_or_path: tiny" in resolved
 
 
-def test_resume_continues_exactly(fast_config):
-    straight = train(fast_config("straight", max_train_steps=6), show_progress=False)
+@pytest.mark.parametrize("regularised", [False, True], ids=["plain", "with-reg-images"])
+def test_resume_continues_exactly(fast_config, regularised, request):
+    extra = {"reg_data_dir": request.getfixturevalue("reg_dataset")} if regularised else {}
+    straight = train(fast_config("straight", max_train_steps=6, **extra), show_progress=False)
 
-    train(fast_config("split", max_train_steps=3), show_progress=False)
-    resumed = train(fast_config("split", max_train_steps=6, resume_from_checkpoint="latest"), show_progress=False)
+    train(fast_config("split", max_train_steps=3, **extra), show_progress=False)
+    resumed = train(fast_config("split", max_train_steps=6, resume_from_checkpoint="latest", **extra),
+                    show_progress=False)
 
     assert resumed.final_step == 6
     expected = lora_tensors(straight.output_dir / "checkpoints" / "checkpoint-6")
@@ -122,20 +125,6 @@ def test_missing_regularisation_folder_is_named_before_training(fast_config, tmp
     assert not (tmp_path / "noreg").exists()
 
 
-def test_resume_with_regularisation_images_continues_exactly(fast_config, reg_dataset):
-    straight = train(fast_config("straight", max_train_steps=4, checkpointing_steps=2, reg_data_dir=reg_dataset),
-                     show_progress=False)
-    train(fast_config("split", max_train_steps=2, checkpointing_steps=2, reg_data_dir=reg_dataset),
-          show_progress=False)
-    resumed = train(fast_config("split", max_train_steps=4, checkpointing_steps=2, reg_data_dir=reg_dataset,
-                                resume_from_checkpoint="latest"), show_progress=False)
-    expected = lora_tensors(straight.output_dir / "checkpoints" / "checkpoint-4")
-    for key, value in lora_tensors(resumed.output_dir / "checkpoints" / "checkpoint-4").items():
-        torch.testing.assert_close(value, expected[key], rtol=1e-5, atol=1e-6)
-    with pytest.raises(ShoegenError, match="--reg_data_dir \\(was .*, now None\\)"):
-        train(fast_config("split", max_train_steps=6, resume_from_checkpoint="latest"), show_progress=False)
-
-
 def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
     config = fast_config("cosine", lr_scheduler="cosine", max_train_steps=6, checkpointing_steps=3)
     straight = train(config, show_progress=False)
@@ -146,7 +135,7 @@ def test_resume_from_named_checkpoint_of_a_longer_run(fast_config):
         torch.testing.assert_close(value, final[key], rtol=1e-5, atol=1e-6)
 
 
-def test_resume_that_would_train_nothing_is_refused(fast_config):
+def test_resume_that_would_train_nothing_is_refused(fast_config, reg_dataset):
     with pytest.raises(ShoegenError, match="no checkpoint found"):
         train(fast_config("empty", resume_from_checkpoint="latest"), show_progress=False)
 
@@ -157,6 +146,9 @@ def test_resume_that_would_train_nothing_is_refused(fast_config):
         train(fast_config("done", max_train_steps=6, resume_from_checkpoint="checkpoint-2"), show_progress=False)
     with pytest.raises(ShoegenError, match="--rank \\(was 8, now 4\\)"):
         train(fast_config("done", max_train_steps=6, rank=4, resume_from_checkpoint="latest"), show_progress=False)
+    with pytest.raises(ShoegenError, match="--reg_data_dir \\(was None, now '.*'\\)"):
+        train(fast_config("done", max_train_steps=6, reg_data_dir=reg_dataset, resume_from_checkpoint="latest"),
+              show_progress=False)
 
 
 def test_existing_run_is_never_overwritten_silently(fast_config):
