@@ -73,8 +73,12 @@ CONFIGS = {
     "sd15-full-bf16": BenchConfig("sd15-full-bf16", "the same as sd15-full in bf16 (Ampere and newer GPUs)",
                                   "sd15-full", 512, 2, 60, 10, 64, "cuda", "bf16"),
 }
-COMPILED_SIDE = "shoegen-compiled"
-SHOEGEN_SIDES = ("shoegen", COMPILED_SIDE)
+# shoegen's sides and the `shoegen train` flags each one adds to the default settings.
+SHOEGEN_SIDES = {
+    "shoegen": [],
+    "shoegen-compiled": ["--torch_compile"],
+    "shoegen-compiled-cpp": ["--torch_compile", "--torch_compile_cpp_wrapper"],
+}
 GPU_CONFIGS = [name for name, config in CONFIGS.items() if config.device == "cuda"]
 
 
@@ -159,7 +163,7 @@ def prepare_inputs(config: BenchConfig, work_dir: Path) -> tuple[str, Path]:
 
 # ------------------------------------------------------------------------------------------- the sides
 
-def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, torch_compile: bool = False) -> dict:
+def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, flags: list[str]) -> dict:
     from shoegen.config.train import TrainConfig
     from shoegen.training import loop
 
@@ -171,7 +175,8 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, to
         # The loop validates and checkpoints at the final step whatever these say: no images and no held-out
         # split keep that final validation cheap; the one checkpoint is counted in end-to-end time only.
         validation_split=0.0, num_validation_images=0, validation_steps=config.steps,
-        checkpointing_steps=config.steps, seed=SEED, torch_compile=torch_compile,
+        checkpointing_steps=config.steps, seed=SEED, torch_compile="--torch_compile" in flags,
+        torch_compile_cpp_wrapper="--torch_compile_cpp_wrapper" in flags,
     )
     shutil.rmtree(output_dir, ignore_errors=True)
     started = time.perf_counter()
@@ -352,7 +357,7 @@ def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Pa
         raise SystemExit(f"config {config.name} needs a CUDA device; none is available")
     output_dir = work_dir / "runs" / f"{config.name}-{side}"
     if side in SHOEGEN_SIDES:
-        measured = run_shoegen(config, base, data, output_dir, torch_compile=side == COMPILED_SIDE)
+        measured = run_shoegen(config, base, data, output_dir, SHOEGEN_SIDES[side])
     else:
         measured = run_baseline(config, base, data, output_dir)
     measured["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -389,10 +394,10 @@ def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir:
     if config.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""  # accelerate would otherwise take a GPU for a CPU config
     cache_state = None
-    if side == COMPILED_SIDE:
+    if _compiles(side):
         # Its own inductor cache in the work folder: the first run compiles from nothing, as a user's first run
         # does; later runs reuse what it wrote, as a user's later runs with the same base and settings do.
-        cache = work_dir / "inductor-cache" / config.name
+        cache = work_dir / "inductor-cache" / f"{config.name}-{side}"
         cache_state = "filled" if cache.is_dir() else "empty"
         env["TORCHINDUCTOR_CACHE_DIR"] = str(cache)
     print(f"  [{config.name}] {side}{run_label}: {config.steps} steps ...", file=sys.stderr, flush=True)
@@ -450,16 +455,21 @@ def format_table(rows: list[dict], speedups: dict[str, dict]) -> str:
                      f"{s['loop_median']:.2f}x on loop wall time per step, "
                      f"{s['cpu_median']:.2f}x on CPU time per step, {s['end_to_end']:.2f}x end to end)")
     for row in rows:
-        if row["side"] == COMPILED_SIDE:
+        if _compiles(row["side"]):
             runs = ", ".join(f"{seconds:.1f} s ({cache} inductor cache)"
                              for seconds, cache in row["all_runs_first_step"])
-            lines.append(f"- **{row['config']} with --torch_compile**: first step (the compilation), run by run: "
-                         f"{runs}")
+            lines.append(f"- **{speedup_key(row['config'], row['side'])}**: first step (the compilation), run by "
+                         f"run: {runs}")
     return "\n".join(lines)
 
 
 def speedup_key(config_name: str, side: str) -> str:
-    return config_name if side == "shoegen" else f"{config_name} with --torch_compile"
+    flags = SHOEGEN_SIDES[side]
+    return f"{config_name} with {' '.join(flags)}" if flags else config_name
+
+
+def _compiles(side: str) -> bool:
+    return "--torch_compile" in SHOEGEN_SIDES.get(side, [])
 
 
 def conclusion(speedups: dict[str, dict]) -> str:
@@ -472,7 +482,7 @@ def conclusion(speedups: dict[str, dict]) -> str:
         if key in speedups:
             achieved = speedups[key]["median"]
             verdict = "MET" if achieved >= TARGET_SPEEDUP else "NOT MET"
-            how = "with the default settings" if side == "shoegen" else "with --torch_compile"
+            how = f"with {' '.join(SHOEGEN_SIDES[side])}" if SHOEGEN_SIDES[side] else "with the default settings"
             parts.append(f"{how} **{verdict}**, {achieved:.2f}x on median seconds per optimizer step "
                          f"({speedups[key]['cpu_median']:.2f}x on CPU time per step)")
     return f"Target ({target}): " + "; ".join(parts) + "."
@@ -506,10 +516,11 @@ def record_results(report: dict, table: str, verdict: str) -> Path:
         f"- Each side run {report['repeats']} time(s), alternating; the table shows each side's fastest run "
         "(lowest median s/step)" + (", except the CPU column (lowest median CPU s/step of its runs) and peak RSS "
                                     "(highest of its runs)" if report["repeats"] > 1 else ""),
-        *([f"- `{COMPILED_SIDE}` is shoegen with `--torch_compile`; its compilation happens in the first step, "
-           "inside the warm-up, and counts in its end-to-end time. It has its own inductor cache in the work "
-           "folder: empty before its first run, filled by it for the later ones"]
-          if COMPILED_SIDE in report["sides"] else []),
+        *([f"- `{side}` is shoegen with `{' '.join(SHOEGEN_SIDES[side])}`" for side in report["sides"]
+           if SHOEGEN_SIDES.get(side)]),
+        *(["- A compiling side compiles in its first step, inside the warm-up, and that counts in its end-to-end "
+           "time. Each has its own inductor cache in the work folder: empty before its first run, filled by it "
+           "for the later ones"] if any(_compiles(side) for side in report["sides"]) else []),
         f"- Raw numbers: `{json_path.relative_to(BENCHMARKS_DIR.parent)}`",
         *load_warning(m),
         "",
@@ -545,7 +556,8 @@ def run_all(args, configs: list[BenchConfig]) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
     rows, speedups = [], {}
-    sides = ["shoegen", "baseline"] + ([COMPILED_SIDE] if args.compile else [])
+    sides = ["shoegen", "baseline"] + (["shoegen-compiled"] if args.compile else []) + \
+        (["shoegen-compiled-cpp"] if args.cpp_wrapper else [])
     try:
         for config in configs:
             print(f"[{config.name}] preparing base model and {config.images} sample images at "
@@ -609,8 +621,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run each side this many times, alternating, and keep each side's fastest run "
                              "(steadier figures on a machine with background load; default 1)")
     parser.add_argument("--compile", action="store_true",
-                        help=f"also run shoegen with --torch_compile (side {COMPILED_SIDE}); its compilation is "
+                        help="also run shoegen with --torch_compile (side shoegen-compiled); its compilation is "
                              "part of the first step, so raise --warmup past it if a config has few warm-up steps")
+    parser.add_argument("--cpp-wrapper", action="store_true",
+                        help="also run shoegen with --torch_compile --torch_compile_cpp_wrapper (side "
+                             "shoegen-compiled-cpp; compiling from nothing takes minutes even for tiny)")
     parser.add_argument("--no-record", action="store_true", help="print only; don't touch RESULTS.md or results/")
     # Internal: the parent re-invokes this script once per side and config.
     parser.add_argument("--side", choices=(*SHOEGEN_SIDES, "baseline"), help=argparse.SUPPRESS)

@@ -100,6 +100,8 @@ def test_a_flag_replaces_an_invalid_file_value(capsys, tmp_path):
     (["--validation_split", "1"], "--validation_split: Input should be less than 1"),
     (["--cache_latents_to_disk", "--no-cache_latents"], "--cache_latents_to_disk needs --cache_latents"),
     (["--dynamo_backend", "aot_eager"], "--dynamo_backend needs --torch_compile"),
+    (["--torch_compile", "--dynamo_backend", "aot_eager", "--torch_compile_cpp_wrapper"],
+     "--torch_compile_cpp_wrapper needs --torch_compile with the inductor backend"),
     (["--prior_loss_weight", "0.5"], "--prior_loss_weight needs --reg_data_dir"),
     (["--reg_data_dir", "reg", "--prior_loss_weight", "0"], "--prior_loss_weight: Input should be greater than 0"),
     (["--torch_compile", "--dynamo_backend", "tensorrt"], "--dynamo_backend: Input should be 'inductor', 'aot_eager'"),

@@ -174,7 +174,12 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     stream = batches.BatchStream(train_set, config.train_batch_size, config.seed, config.random_flip)
     reg_stream = batches.BatchStream(reg_set, config.train_batch_size, config.seed + 1, config.random_flip) \
         if reg_set else None
-    step_unet = _compiled_step_unet(unet, config, accelerator.device) if config.torch_compile else unet
+    # Only the training step is compiled: validation and saving use the plain module (same parameters), so
+    # evaluation mode and other batch shapes never trigger a recompilation.
+    step_unet = unet
+    if config.torch_compile:
+        options = {"cpp_wrapper": True} if config.torch_compile_cpp_wrapper else None
+        step_unet = torch.compile(unet, backend=config.dynamo_backend, options=options)
     run = Run(config, accelerator, unet, text_encoder, pipeline.tokenizer, vae, noise_scheduler, optimizer,
               lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log, step_unet,
               reg_set, reg_stream)
@@ -183,15 +188,6 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
                  len(train_set), len(validation_set), len(reg_set), len({e.bucket for e in train_set}),
                  stream.batches_per_epoch)
     return run, resume_from
-
-
-def _compiled_step_unet(unet: torch.nn.Module, config: TrainConfig, device: torch.device) -> torch.nn.Module:
-    """The UNet as --torch_compile's training step calls it. Only the training step is compiled: validation and
-    saving use the plain module (same parameters), so evaluation mode and other batch shapes never trigger a
-    recompilation. On the CPU, inductor also writes the code that calls its kernels in C++ (cpp_wrapper) instead of
-    Python: with many small kernels per step that Python was a tenth of the built-in tiny base's compiled step."""
-    options = {"cpp_wrapper": True} if config.dynamo_backend == "inductor" and device.type == "cpu" else None
-    return torch.compile(unet, backend=config.dynamo_backend, options=options)
 
 
 def _mixed_precision(requested: str) -> str:
