@@ -104,17 +104,17 @@ class TrainConfig(BaseModel):
     torch_compile: bool = False
     """Compile the UNet's training step with torch.compile. The first step compiles (about 2 minutes for SD1.5
     on a GPU), later steps are faster: 0.071 s instead of 0.153 s per step for SD1.5 at 512 px, batch 2, on an
-    H100, so it pays off after about 1,600 steps. On a CPU, compiling from nothing took 3 minutes for the
-    built-in tiny base (seconds once inductor's cache holds it), and its steps were 8-40% faster
-    (benchmarks/RESULTS.md). Needs Triton on CUDA, a C++ compiler on the CPU."""
+    H100, so it pays off after about 1,600 steps. On a CPU (2 cores), compiling from nothing took 2-3 minutes
+    for the built-in tiny base (10-14 s once inductor's cache holds it), and steps took 32% less time there, 8%
+    less on a larger model (benchmarks/RESULTS.md). Needs Triton on CUDA, a C++ compiler on the CPU."""
     dynamo_backend: Literal["inductor", "aot_eager", "eager"] = "inductor"
     """torch.compile backend for --torch_compile: inductor generates fused kernels (the fast one); aot_eager
     and eager only trace the model, a quick check that it compiles."""
     torch_compile_cpp_wrapper: bool = False
     """With --torch_compile (inductor): the code that calls the compiled kernels is C++ instead of Python. Worth
-    it only for small models on a CPU, where a step is many tiny kernels: the tiny base's step took 10% less,
-    but compiling from nothing took 6.6 minutes instead of 3 on 2 cores (a larger CPU model compiled for over
-    20 minutes). Measured on the CPU only."""
+    it only for small models on a CPU, where a step is many tiny kernels: the tiny base's step took 9% less
+    time, but compiling from nothing took 5-7 minutes instead of 2-3 on 2 cores (a larger model was still
+    compiling after 20 minutes). Measured on the CPU only."""
 
     # --- checkpoints, validation, logging ---
     checkpointing_steps: int = Field(500, ge=1)
