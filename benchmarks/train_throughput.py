@@ -612,8 +612,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also run the full SD1.5 architecture at 512 px in fp16 (needs a CUDA GPU)")
     parser.add_argument("--steps", type=int, help="optimizer steps per side, overriding each config's default")
     parser.add_argument("--warmup", type=int, help="leading steps left out of the timings (default: per config)")
-    parser.add_argument("--work-dir", help="keep generated bases, data, runs and the compiled side's inductor "
-                                           "cache here (reused next time); default: a temporary folder, deleted "
+    parser.add_argument("--work-dir", help="keep generated bases, data, runs and the compiled sides' inductor "
+                                           "caches here (reused next time); default: a temporary folder, deleted "
                                            "afterwards")
     parser.add_argument("--threads", type=int,
                         help="torch intra-op threads in each side's process (default: torch's choice, one per core)")
