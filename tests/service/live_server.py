@@ -125,9 +125,10 @@ def generate_pixels(client: httpx.Client, **changes) -> np.ndarray:
     return pixels(decode_png(response.json()["images"][0]["image"]))
 
 
-def sse_events(client: httpx.Client, job_id: str) -> Iterator[tuple[str, dict]]:
+def sse_events(client: httpx.Client, job_id: str, last_event_id: str | None = None) -> Iterator[tuple[str, dict]]:
     """(event name, data) of a job's text/event-stream, until the server ends it."""
-    with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+    headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
+    with client.stream("GET", f"/api/jobs/{job_id}/events", headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         name, data = None, []

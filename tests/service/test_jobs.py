@@ -38,6 +38,16 @@ def test_a_job_streams_queued_started_progress_done(client):
     assert stored["job_id"] == job["id"] and stored["seed"] == 11
     # A client that connects late gets the whole history, then the stream ends.
     assert list(sse_events(client, job["id"])) == events
+    # Each event's SSE id is its number; a client reconnecting with Last-Event-ID gets only what follows it.
+    stream = client.get(f"/api/jobs/{job['id']}/events").text
+    assert [line for line in stream.splitlines() if line.startswith("id:")] == [f"id: {n}" for n in range(1, 8)]
+    assert list(sse_events(client, job["id"], last_event_id="3")) == events[3:]
+    assert list(sse_events(client, job["id"], last_event_id="7")) == []
+    for wrong in ("x", "-1", "8"):
+        response = client.get(f"/api/jobs/{job['id']}/events", headers={"Last-Event-ID": wrong})
+        assert response.status_code == 400
+        assert response.json()["detail"] == (f"Last-Event-ID: expected the id of an event this job's stream has "
+                                              f"sent (1-7), got {wrong!r}")
     # Cancelling a finished job changes nothing.
     assert client.delete(f"/api/jobs/{job['id']}").json()["status"] == "done"
 

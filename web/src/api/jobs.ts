@@ -30,9 +30,9 @@ export function parseJobEvent(name: string, data: string): JobEvent | null {
 }
 
 /**
- * Calls `onEvent` for each event of the job until it finishes (done, error or cancelled). The server replays
- * a job's events from the start on every connection, so after a dropped connection the events already seen
- * are skipped.
+ * Calls `onEvent` for each event of the job until it finishes (done, error or cancelled). Asked without a
+ * Last-Event-ID header, the server replays a job's events from the start on every connection, so after a
+ * dropped connection the events already seen are skipped.
  */
 export async function followJob(jobId: string, onEvent: (event: JobEvent) => void, signal?: AbortSignal,
   retryDelayMs = 1000): Promise<JobEvent> {

@@ -95,7 +95,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Server-Sent Events: queued, started, progress, done | error | cancelled */
+        /**
+         * Server-Sent Events: queued, started, progress, done | error | cancelled
+         * @description Each event's SSE id is its number in the job's history (1, 2, ...). A client that reconnects with the Last-Event-ID header (as EventSource does) gets the events after that one; without it, the whole history. The stream ends after the job's last event.
+         */
         get: operations["job_events_api_jobs__job_id__events_get"];
         put?: never;
         post?: never;
@@ -1015,7 +1018,10 @@ export interface operations {
     job_events_api_jobs__job_id__events_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the id of the last event received */
+                "last-event-id"?: string | null;
+            };
             path: {
                 job_id: string;
             };

@@ -8,7 +8,7 @@ import io
 import json
 from datetime import datetime, timezone
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, status
 from fastapi.responses import StreamingResponse
 
 from shoegen.service.deps import Services, get_services, require_api_key
@@ -51,28 +51,46 @@ def cancel_job(job_id: str, services: Services = Depends(get_services)) -> JobPu
     return job_public(services.jobs.cancel(job_id))
 
 
-def sse_line(event: dict) -> str:
+def sse_message(number: int, event: dict) -> str:
+    """Event `number` (1 for a job's first) as a text/event-stream message; the number is its SSE id."""
     payload = dict(event)
     name = payload.pop("event")
     if "preview" in payload:
         buffer = io.BytesIO()
         payload["preview"].save(buffer, format="PNG")
         payload["preview"] = base64.b64encode(buffer.getvalue()).decode()
-    return f"event: {name}\ndata: {json.dumps(payload)}\n\n"
+    return f"id: {number}\nevent: {name}\ndata: {json.dumps(payload)}\n\n"
+
+
+def events_already_seen(last_event_id: str | None, sent: int) -> int:
+    """How many of a job's events a client has, from its Last-Event-ID header (absent: none)."""
+    if not last_event_id:
+        return 0
+    if not last_event_id.isdigit() or int(last_event_id) > sent:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            f"Last-Event-ID: expected the id of an event this job's stream has sent (1-{sent}), "
+                            f"got {last_event_id!r}")
+    return int(last_event_id)
 
 
 @router.get("/{job_id}/events", summary="Server-Sent Events: queued, started, progress, done | error | cancelled",
             response_class=StreamingResponse,
+            description="Each event's SSE id is its number in the job's history (1, 2, ...). A client that "
+                        "reconnects with the Last-Event-ID header (as EventSource does) gets the events after that "
+                        "one; without it, the whole history. The stream ends after the job's last event.",
             responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}})
-async def job_events(job_id: str, services: Services = Depends(get_services)) -> StreamingResponse:
+async def job_events(job_id: str, services: Services = Depends(get_services),
+                     last_event_id: str | None = Header(None, description="the id of the last event received")
+                     ) -> StreamingResponse:
     job = find_job(services, job_id)
+    first = events_already_seen(last_event_id, len(job.events))
 
     async def stream():
-        seen, idle = 0, 0.0
+        seen, idle = first, 0.0
         while True:
             events = job.events[seen:]
-            for event in events:
-                yield sse_line(event)
+            for number, event in enumerate(events, start=seen + 1):
+                yield sse_message(number, event)
             seen += len(events)
             if job.status in FINISHED and seen >= len(job.events):
                 return
