@@ -66,7 +66,7 @@ def events_already_seen(last_event_id: str | None, sent: int) -> int:
     """How many of a job's events a client has, from its Last-Event-ID header (absent: none)."""
     if not last_event_id:
         return 0
-    if not last_event_id.isdigit() or int(last_event_id) > sent:
+    if not (last_event_id.isascii() and last_event_id.isdigit()) or int(last_event_id) > sent:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             f"Last-Event-ID: expected the id of an event this job's stream has sent (1-{sent}), "
                             f"got {last_event_id!r}")
