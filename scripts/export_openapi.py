@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from shoegen.service.app import create_app
-from shoegen.service.settings import ServiceSettings
+from shoegen.config.service import ServiceSettings
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "web" / "openapi.json"
 

@@ -33,7 +33,7 @@ SDAPI_COST = {"steps": (1, 150, 1), "batch_size": (1, 10, 1), "n_iter": (1, 10, 
 
 def published_schema() -> dict:
     from shoegen.service.app import create_app
-    from shoegen.service.settings import ServiceSettings
+    from shoegen.config.service import ServiceSettings
 
     with tempfile.TemporaryDirectory(prefix="shoegen-openapi-", ignore_cleanup_errors=True) as folder:
         # Every setting given, so that no SHOEGEN_* variable of the shell (a database URL...) is used.

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from shoegen.doctor import doctor_report
-from shoegen.models.resolve import DEFAULT_BASE_MODEL
+from shoegen.config.models import DEFAULT_BASE_MODEL
 
 
 def register(subparsers) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from shoegen.engine.prompts import LoraRef
 from shoegen.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
 from shoegen.errors import ShoegenError
-from shoegen.models.resolve import DEFAULT_BASE_MODEL
+from shoegen.config.models import DEFAULT_BASE_MODEL
 
 
 def register(subparsers) -> None:

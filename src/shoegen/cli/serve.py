@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from shoegen.service.app import create_app
-    from shoegen.service.settings import ServiceSettings
+    from shoegen.config.service import ServiceSettings
 
     overrides = {"host": args.host, "port": args.port, "base_model": args.base_model,
                  "models_dir": args.models_dir, "data_dir": args.data_dir}

@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shoegen.errors import ShoegenError
-from shoegen.models.resolve import DEFAULT_BASE_MODEL
+from shoegen.config.models import DEFAULT_BASE_MODEL
 
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 

@@ -15,7 +15,6 @@ import filelock
 from shoegen.errors import ShoegenError
 from shoegen.models import pretrain, tiny
 
-DEFAULT_BASE_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 # name -> (builder writing a diffusers folder, format version; a change to a builder must bump it).
 _BUILDERS: dict[str, tuple[Callable[[Path], None], str]] = {
     "tiny": (tiny.write_tiny_base, tiny.TINY_FORMAT_VERSION),

@@ -18,7 +18,7 @@ from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.limits import BodySizeLimit
 from shoegen.service.routes import api, gallery, jobs, runs, sdapi
-from shoegen.service.settings import ServiceSettings
+from shoegen.config.service import ServiceSettings
 from shoegen.storage import Gallery
 
 log = logging.getLogger("shoegen.service")

@@ -10,7 +10,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from shoegen.engine.engine import Engine
 from shoegen.service.jobs import JobQueue
-from shoegen.service.settings import ServiceSettings
+from shoegen.config.service import ServiceSettings
 from shoegen.storage import Gallery
 
 

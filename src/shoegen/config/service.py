@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shoegen.models.resolve import DEFAULT_BASE_MODEL
+from shoegen.config.models import DEFAULT_BASE_MODEL
 
 
 class ServiceSettings(BaseSettings):
