@@ -1,7 +1,7 @@
 // Following one job's events to the end, across dropped connections.
 import { ApiError, buildUrl, toApiError } from './http';
 import { readEventStream } from './sse';
-import type { JobEvent } from './types';
+import { FINISHED_EVENTS, type JobEvent } from './types';
 
 const RECONNECTS = 5;
 
@@ -30,31 +30,29 @@ export function parseJobEvent(name: string, data: string): JobEvent | null {
 }
 
 /**
- * Calls `onEvent` for each event of the job until it finishes (done, error or cancelled). Asked without a
- * Last-Event-ID header, the server replays a job's events from the start on every connection, so after a
- * dropped connection the events already seen are skipped.
+ * Calls `onEvent` for each event of the job until it finishes (done, error or cancelled). The server numbers
+ * a job's events (SSE `id:` 1, 2, ...): after a dropped connection the stream is asked again with the id of
+ * the last event received as Last-Event-ID, and the server sends only the events that came after it.
  */
 export async function followJob(jobId: string, onEvent: (event: JobEvent) => void, signal?: AbortSignal,
   retryDelayMs = 1000): Promise<JobEvent> {
-  let seen = 0;
+  let lastEventId: string | undefined;
   let last: JobEvent | null = null;
   for (let attempt = 0; ; attempt++) {
-    let index = 0;
     try {
       await readEventStream(buildUrl('/api/jobs/{job_id}/events', { job_id: jobId }), (message) => {
-        if (index++ < seen) return;
-        seen++;
+        if (message.id !== undefined) lastEventId = message.id;
         const event = parseJobEvent(message.event, message.data);
         if (!event) return;
         last = event;
         onEvent(event);
-      }, signal);
+      }, signal, lastEventId);
     } catch (error) {
       const apiError = toApiError(error);
       if (apiError.kind !== 'network' || attempt >= RECONNECTS) throw apiError;
     }
     const final = last as JobEvent | null;
-    if (final && ['done', 'error', 'cancelled'].includes(final.event)) return final;
+    if (final && FINISHED_EVENTS.some((name) => name === final.event)) return final;
     if (signal?.aborted) throw new ApiError('aborted', 'Cancelled.');
     if (attempt >= RECONNECTS) throw new ApiError('network', 'Lost the connection to the job’s progress stream.');
     await new Promise((resolve) => setTimeout(resolve, retryDelayMs));

@@ -59,22 +59,55 @@ describe('readEventStream and followJob', () => {
     expect(calls[0].headers.authorization).toBe('Bearer sekret');
   });
 
-  it('follows a job to "done", skipping replayed events after a dropped connection', async () => {
+  it('follows a job to "done" across a dropped connection, resuming after the last event id', async () => {
+    // The server's numbering: it sends the events after Last-Event-ID, or all of them without the header.
+    const history = ['event: queued\ndata: {"position":1}', 'event: started\ndata: {"batch_size":1}',
+      'event: progress\ndata: {"step":1,"total":2}', 'event: progress\ndata: {"step":2,"total":2}',
+      'event: done\ndata: {"image_ids":["i1","i2"]}'].map((text, i) => `id: ${i + 1}\n${text}\n\n`);
     let connection = 0;
-    mockFetch({
-      'GET /api/jobs/j1/events': () => {
+    const { calls } = mockFetch({
+      'GET /api/jobs/j1/events': (call) => {
         connection += 1;
-        const head = ['event: queued\ndata: {"position":1}\n\n', 'event: started\ndata: {"batch_size":1}\n\n',
-          'event: progress\ndata: {"step":1,"total":2}\n\n'];
-        return streamResponse(connection === 1 ? head : [...head, 'event: progress\ndata: {"step":2,"total":2}\n\n',
-          'event: done\ndata: {"image_ids":["i1","i2"]}\n\n']);
+        const after = Number(call.headers['last-event-id'] ?? 0);
+        const chunks = history.slice(after);
+        if (connection > 1) return streamResponse(chunks);
+        // The first connection drops (a network error) once three events are read.
+        const encoder = new TextEncoder();
+        const sent = chunks.slice(0, 3);
+        return new Response(new ReadableStream<Uint8Array>({
+          pull(controller) {
+            const chunk = sent.shift();
+            if (chunk) controller.enqueue(encoder.encode(chunk));
+            else controller.error(new TypeError('network error'));
+          },
+        }), { headers: { 'Content-Type': 'text/event-stream' } });
       },
     });
     const events: JobEvent[] = [];
     const final = await followJob('j1', (e) => events.push(e), undefined, 1);
     expect(connection).toBe(2);
+    expect(calls.map((c) => c.headers['last-event-id'])).toEqual([undefined, '3']);
     expect(final).toEqual({ event: 'done', image_ids: ['i1', 'i2'] });
     expect(events.map((e) => e.event)).toEqual(['queued', 'started', 'progress', 'progress', 'done']);
+    expect(events.filter((e) => e.event === 'progress').map((e) => e.step)).toEqual([1, 2]);
+  });
+
+  it('reconnects after a stream that ends before the job finishes, and sends only ids it received', async () => {
+    let connection = 0;
+    const { calls } = mockFetch({
+      'GET /api/jobs/j3/events': () => {
+        connection += 1;
+        // Closed cleanly before any event, then before the job's last event.
+        if (connection === 1) return streamResponse([': keep-alive\n\n']);
+        if (connection === 2) return streamResponse(['id: 1\nevent: started\ndata: {}\n\n']);
+        return streamResponse(['id: 2\nevent: cancelled\ndata: {}\n\n']);
+      },
+    });
+    const events: JobEvent[] = [];
+    const final = await followJob('j3', (e) => events.push(e), undefined, 1);
+    expect(final).toEqual({ event: 'cancelled' });
+    expect(calls.map((c) => c.headers['last-event-id'])).toEqual([undefined, undefined, '1']);
+    expect(events.map((e) => e.event)).toEqual(['started', 'cancelled']);
   });
 
   it('raises the API error of a refused stream (401)', async () => {

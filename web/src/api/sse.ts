@@ -73,13 +73,18 @@ export class SSEParser {
   }
 }
 
-/** GET an event stream with the API key and call `onMessage` per event; resolves when the server closes it. */
+/**
+ * GET an event stream with the API key and call `onMessage` per event; resolves when the server closes it.
+ * `lastEventId` (the `id` of the last event already handled) is sent as Last-Event-ID, so that a server which
+ * honours it sends only the events after that one.
+ */
 export async function readEventStream(url: string, onMessage: (message: SSEMessage) => void,
-  signal?: AbortSignal): Promise<void> {
+  signal?: AbortSignal, lastEventId?: string): Promise<void> {
+  const headers: Record<string, string> = { Accept: 'text/event-stream', ...authHeaders() };
+  if (lastEventId !== undefined) headers['Last-Event-ID'] = lastEventId;
   let response: Response;
   try {
-    response = await fetch(url, { headers: { Accept: 'text/event-stream', ...authHeaders() }, signal,
-      cache: 'no-store' });
+    response = await fetch(url, { headers, signal, cache: 'no-store' });
   } catch (error) {
     throw toApiError(error);
   }
