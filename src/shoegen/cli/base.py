@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
+from shoegen.cli.flags import add_field_flag
+from shoegen.config.pretrain import PretrainRecipe, build_recipe, flag_name
 from shoegen.errors import ShoegenError
-from shoegen.models.pretrain import PretrainRecipe, pretrain_base
 from shoegen.models.resolve import BUILTIN_BASES, builtin_base_path, write_atomically
+from shoegen.training.pretrain import check_recipe, pretrain_base
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("base", help="built-in base models",
@@ -36,11 +37,8 @@ def register(subparsers) -> None:
         "--pretrained_model_name_or_path. With the defaults this is the built-in `demo` base.",
     )
     pretrain.add_argument("output", type=Path, help="folder to write (must not exist or be empty)")
-    for field in dataclasses.fields(PretrainRecipe):
-        flag = "--" + field.name.replace("_", "-")
-        kind = str if field.name == "held_out_pattern" else type(field.default)
-        pretrain.add_argument(flag, dest=field.name, type=kind, default=field.default,
-                              help=f"{field.metadata['help']} (default: {field.default})")
+    for name, info in PretrainRecipe.model_fields.items():
+        add_field_flag(pretrain, name, info, [flag_name(name)])
     pretrain.set_defaults(handler=run_pretrain)
 
 
@@ -50,10 +48,8 @@ def run_path(args: argparse.Namespace) -> int:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
-    values = {field.name: getattr(args, field.name) for field in dataclasses.fields(PretrainRecipe)}
-    if str(values["held_out_pattern"]).lower() == "none":
-        values["held_out_pattern"] = None
-    recipe = PretrainRecipe(**values)
+    recipe = build_recipe({name: value for name, value in vars(args).items() if name in PretrainRecipe.model_fields})
+    check_recipe(recipe)
     if args.output.exists() and (not args.output.is_dir() or any(args.output.iterdir())):
         raise ShoegenError(f"{args.output} already exists and is not an empty folder; it was left untouched.")
     write_atomically(args.output, lambda staging: pretrain_base(staging, recipe, show_progress=True))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import typing
 from pathlib import Path
 
+from shoegen.cli.flags import add_field_flag
 from shoegen.config.train import TrainConfig, build_config
 
 EXAMPLE = """\
@@ -35,23 +35,6 @@ def register(subparsers) -> None:
     for name, info in TrainConfig.model_fields.items():
         add_field_flag(parser, name, info)
     parser.set_defaults(handler=run)
-
-
-def add_field_flag(parser: argparse.ArgumentParser, name: str, info) -> None:
-    default = info.default
-    shown = "" if default is None else f" (default: {default.as_posix() if isinstance(default, Path) else default})"
-    help_text = (info.description or "") + shown
-    # SUPPRESS: only flags the user actually typed override the config file.
-    common = {"default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
-    annotation = info.annotation
-    if annotation is bool:
-        parser.add_argument(f"--{name}", action=argparse.BooleanOptionalAction, **common)
-    elif typing.get_origin(annotation) is list or list in typing.get_args(annotation) or any(
-        typing.get_origin(arg) is list for arg in typing.get_args(annotation)
-    ):
-        parser.add_argument(f"--{name}", nargs="+", metavar="VALUE", **common)
-    else:
-        parser.add_argument(f"--{name}", metavar=name.split("_")[-1].upper(), **common)
 
 
 def run(args: argparse.Namespace) -> int:

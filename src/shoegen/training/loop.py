@@ -15,17 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from shoegen.config.train import TrainConfig
 from shoegen.data.splits import load_training_examples
 from shoegen.errors import ShoegenError
 from shoegen.models.resolve import load_pipeline
+from shoegen.training import batches
 from shoegen.training import checkpoint as ckpt
-from shoegen.training import data as batches
 from shoegen.training import lora
 from shoegen.training.logs import LOSS_CURVE_FILE, RunLog, draw_loss_curve
+from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 from shoegen.training.validation import save_validation, validation_images, validation_loss
 
 log = logging.getLogger("shoegen.train")
@@ -180,9 +180,11 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     if config.torch_compile:
         options = {"cpp_wrapper": True} if config.torch_compile_cpp_wrapper else None
         step_unet = torch.compile(unet, backend=config.dynamo_backend, options=options)
-    run = Run(config, accelerator, unet, text_encoder, pipeline.tokenizer, vae, noise_scheduler, optimizer,
-              lr_scheduler, params, train_set, validation_set, stream, latents, text, generator, run_log, step_unet,
-              reg_set, reg_stream)
+    run = Run(config=config, accelerator=accelerator, unet=unet, text_encoder=text_encoder,
+              tokenizer=pipeline.tokenizer, vae=vae, noise_scheduler=noise_scheduler, optimizer=optimizer,
+              lr_scheduler=lr_scheduler, params=params, train=train_set, validation=validation_set, stream=stream,
+              latents=latents, text=text, generator=generator, run_log=run_log, step_unet=step_unet, reg=reg_set,
+              reg_stream=reg_stream)
     if main:
         log.info("training %d images (%d validation, %d regularisation) in %d buckets, %d micro-batches per epoch",
                  len(train_set), len(validation_set), len(reg_set), len({e.bucket for e in train_set}),
@@ -334,10 +336,7 @@ def micro_batch_loss(run: Run, batch: batches.MicroBatch, pool: list[batches.Buc
     timesteps = torch.randint(0, run.noise_scheduler.config.num_train_timesteps, (latents.shape[0],),
                               generator=run.generator)
     noisy = run.noise_scheduler.add_noise(latents, noise, timesteps)
-    if run.noise_scheduler.config.prediction_type == "v_prediction":
-        target = run.noise_scheduler.get_velocity(latents, noise, timesteps)
-    else:
-        target = noise
+    target = denoising_target(run.noise_scheduler, latents, noise, timesteps)
     try:
         prediction = run.step_unet(noisy.to(device), timesteps.to(device), context).sample
     except Exception as error:
@@ -349,7 +348,7 @@ def micro_batch_loss(run: Run, batch: batches.MicroBatch, pool: list[batches.Buc
                 "and a C++ compiler (g++) on the CPU."
             ) from error
         raise
-    per_example = F.mse_loss(prediction.float(), target.to(device).float(), reduction="none").mean(dim=(1, 2, 3))
+    per_example = per_example_mse(prediction, target.to(device))
     if config.snr_gamma is not None:
         per_example = per_example * min_snr_weights(run.noise_scheduler, timesteps, config.snr_gamma).to(device)
     return per_example.mean()
@@ -365,16 +364,6 @@ def _first_line(error: Exception) -> str:
     error = getattr(error, "inner_exception", None) or error  # a backend's failure carries the real cause
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
-
-
-def min_snr_weights(noise_scheduler, timesteps: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Min-SNR-gamma (Hang et al. 2023): caps the weight of low-noise timesteps at gamma / SNR."""
-    alphas_cumprod = noise_scheduler.alphas_cumprod[timesteps].float()
-    snr = alphas_cumprod / (1 - alphas_cumprod)
-    weights = torch.clamp(snr, max=gamma) / snr
-    if noise_scheduler.config.prediction_type == "v_prediction":
-        weights = torch.clamp(snr, max=gamma) / (snr + 1)
-    return weights
 
 
 # ------------------------------------------------------------------------------------ save & validate

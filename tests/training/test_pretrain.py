@@ -19,9 +19,9 @@ from shoegen.config.train import build_config
 from shoegen.data.image_stats import dominant_color, watermelon_score
 from shoegen.data.sample import draw_shoe_spec, render_sample_dataset
 from shoegen.engine.engine import Engine, GenerationRequest
-from shoegen.models.pretrain import RECIPE_FILE
 from shoegen.models.resolve import builtin_base_path
 from shoegen.training.loop import train
+from shoegen.training.pretrain import RECIPE_FILE
 
 REPO = Path(__file__).resolve().parents[2]
 COLOURS = ("red", "blue", "green", "yellow", "black", "white")
@@ -102,8 +102,9 @@ def test_the_lora_leaves_other_prompts_their_colours(demo_base, watermelon_run):
 def test_the_colour_preconditioning_folds_into_the_vae_exactly(tmp_path):
     import torch
 
+    from shoegen.config.pretrain import PretrainRecipe
     from shoegen.models.clip_vocab import write_tokenizer_files
-    from shoegen.models.pretrain import PretrainRecipe, build_components, color_preconditioner, fold_color_transform
+    from shoegen.training.pretrain import build_components, color_preconditioner, fold_color_transform
 
     write_tokenizer_files(tmp_path / "tokenizer")
     vae = build_components(PretrainRecipe(), tmp_path / "tokenizer")[0].eval()

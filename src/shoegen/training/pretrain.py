@@ -21,60 +21,29 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from shoegen.config.pretrain import PretrainRecipe
 from shoegen.data.sample import PATTERNS, allowed_patterns, caption_for, draw_shoe_spec, render_shoe
-from shoegen.errors import ShoegenError
 from shoegen.models.clip_vocab import CLIP_VOCAB_SIZE, MODEL_MAX_LENGTH, write_tokenizer_files
 from shoegen.models.tiny import SD15_SCHEDULER_CONFIG
+from shoegen.training.batches import tokenize
+from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 
-HELD_OUT_PATTERN = "watermelon"
 RECIPE_FILE = "shoegen_pretrain.json"
 # Written into the cached `demo` folder; a change to the recipe or the code below must bump it.
 DEMO_FORMAT_VERSION = "6"
 
 
-def _option(default, help_text: str):
-    """A recipe field with the help text of its `shoegen base pretrain` flag."""
-    return field(default=default, metadata={"help": help_text})
-
-
-@dataclass(frozen=True)
-class PretrainRecipe:
-    """Everything that decides a pretrained base; the photos, initial weights and batches all come from `seed`."""
-
-    images: int = _option(2000, "rendered training photos; the UNet and text encoder get all but those of the "
-                                "held-out pattern")
-    resolution: int = _option(64, "photo size in pixels (a multiple of 8); the VAE turns it into resolution/8 latents")
-    seed: int = _option(0, "seed of the photos, the initial weights and the batches")
-    vae_steps: int = _option(1000, "autoencoder training steps")
-    vae_batch_size: int = _option(8, "autoencoder batch size")
-    vae_learning_rate: float = _option(1.5e-3, "autoencoder peak learning rate (cosine decay)")
-    unet_steps: int = _option(600, "UNet + text encoder training steps")
-    unet_batch_size: int = _option(64, "UNet + text encoder batch size")
-    unet_learning_rate: float = _option(1e-3, "UNet + text encoder peak learning rate (cosine decay)")
-    caption_dropout: float = _option(0.1, "share of captions replaced by the empty prompt (for classifier-free "
-                                          "guidance)")
-    held_out_pattern: str | None = _option(HELD_OUT_PATTERN, "pattern the UNet and text encoder never see, left "
-                                                             "for a LoRA to teach ('none' to show every pattern)")
-
-    def __post_init__(self) -> None:
-        """A recipe that exists is valid: bad values stop here, before anything is written."""
-        for name in ("images", "vae_steps", "vae_batch_size", "unet_steps", "unet_batch_size"):
-            if getattr(self, name) < 1:
-                raise ShoegenError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.resolution < 32 or self.resolution % 8:
-            raise ShoegenError(f"--resolution must be a multiple of 8 and at least 32, got {self.resolution}")
-        if not 0 <= self.caption_dropout < 1:
-            raise ShoegenError(f"--caption-dropout must be in [0, 1), got {self.caption_dropout}")
-        if self.held_out_pattern is not None:
-            allowed_patterns(exclude_patterns=(self.held_out_pattern,))  # names an unknown pattern
+def check_recipe(recipe: PretrainRecipe) -> None:
+    """What the recipe cannot check itself (config/ knows nothing of the renderer): that the held-out
+    pattern is one the renderer draws. Callers check before they write anything."""
+    if recipe.held_out_pattern is not None:
+        allowed_patterns(exclude_patterns=(recipe.held_out_pattern,))  # names an unknown pattern
 
 
 def build_components(recipe: PretrainRecipe, tokenizer_folder: Path):
@@ -193,9 +162,6 @@ def train_denoiser(unet, text_encoder, tokenizer, latents: torch.Tensor, caption
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_cosine_schedule_with_warmup
 
-    from shoegen.training.data import tokenize
-    from shoegen.training.loop import min_snr_weights
-
     noise_scheduler = DDPMScheduler.from_config(SD15_SCHEDULER_CONFIG)
     tokens = tokenize(tokenizer, captions)
     empty = tokenize(tokenizer, [""])
@@ -218,7 +184,7 @@ def train_denoiser(unet, text_encoder, tokenizer, latents: torch.Tensor, caption
         timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (len(index),), generator=generator)
         noisy = noise_scheduler.add_noise(clean, noise, timesteps)
         prediction = unet(noisy, timesteps, text_encoder(batch_tokens)[0]).sample
-        per_example = F.mse_loss(prediction, noise, reduction="none").mean(dim=(1, 2, 3))
+        per_example = per_example_mse(prediction, denoising_target(noise_scheduler, clean, noise, timesteps))
         loss = (per_example * min_snr_weights(noise_scheduler, timesteps, 5.0)).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -242,6 +208,7 @@ def pretrain_base(staging: Path, recipe: PretrainRecipe, show_progress: bool = T
     Callers build into a staging folder and rename it (`resolve.write_atomically`)."""
     from diffusers import StableDiffusionPipeline
 
+    check_recipe(recipe)
     started = time.perf_counter()
     write_tokenizer_files(staging / "tokenizer")
     vae, unet, text_encoder, tokenizer, scheduler = build_components(recipe, staging / "tokenizer")
@@ -260,7 +227,7 @@ def pretrain_base(staging: Path, recipe: PretrainRecipe, show_progress: bool = T
     )
     pipeline.save_pretrained(staging, safe_serialization=True)
     report = {
-        "recipe": asdict(recipe),
+        "recipe": recipe.model_dump(),
         "seconds": round(time.perf_counter() - started, 1),
         "denoiser_photos": len(captions),
         "vae_final_loss": _tail_mean(vae_losses),
