@@ -1,82 +1,31 @@
-import { ErrorNotice } from './components/ErrorNotice';
-import { KeyIcon } from './components/Icons';
-import { ImageViewer } from './components/ImageViewer';
-import { SettingsPanel } from './components/SettingsPanel';
-import { Toasts } from './components/Toasts';
-import { GalleryPage } from './pages/GalleryPage';
-import { GeneratePage } from './pages/GeneratePage';
-import { ModelsPage } from './pages/ModelsPage';
-import { PAGES, StudioProvider, useStudio, type Connection, type Page } from './state/studio';
-import { isActive } from './state/jobs';
+// The studio: server state in one QueryClient, the pages behind a router, and a few small pieces of client
+// state (settings panel, image viewer, toasts, this tab's jobs, the generate form), each in its own context.
+import { QueryClientProvider } from '@tanstack/react-query';
+import { createHashHistory, RouterProvider, type RouterHistory } from '@tanstack/react-router';
+import { useState } from 'react';
+import { createQueryClient } from './api/queryClient';
+import { createAppRouter } from './router';
+import { SettingsOpenProvider, ViewerProvider } from './state/dialogs';
+import { GenerateFormProvider } from './state/generateForm';
+import { JobsProvider } from './state/jobs';
+import { ToastProvider } from './state/toasts';
 
-const PAGE_LABELS: Record<Page, string> = { generate: 'Generate', gallery: 'Gallery', models: 'Models' };
-const CONNECTION_TEXT: Record<Connection, string> = {
-  checking: 'Connecting…',
-  online: 'Connected',
-  'needs-key': 'API key needed',
-  offline: 'Server offline',
-  error: 'Server error',
-};
-
-function Header() {
-  const { page, navigate, connection, setSettingsOpen, apiKey, jobs } = useStudio();
-  const running = jobs.order.filter((id) => isActive(jobs.byId[id])).length;
+export function App({ history }: { history?: RouterHistory }) {
+  const [queryClient] = useState(createQueryClient);
+  const [router] = useState(() => createAppRouter(history ?? createHashHistory()));
   return (
-    <header className="app-header">
-      <div className="brand">
-        <span className="brand-mark" aria-hidden="true">S</span>
-        <span className="brand-name">Shoes AI <span className="brand-sub">Studio</span></span>
-      </div>
-      <nav aria-label="Pages" className="tabs">
-        {PAGES.map((p) => (
-          <a key={p} href={`#/${p}`} className={`tab ${page === p ? 'active' : ''}`}
-            aria-current={page === p ? 'page' : undefined}
-            onClick={(e) => { e.preventDefault(); navigate(p); }}>
-            {PAGE_LABELS[p]}
-            {p === 'generate' && running > 0 && <span className="tab-count" aria-label={`${running} running`}>{running}</span>}
-          </a>
-        ))}
-      </nav>
-      <div className="header-tools">
-        <span className={`status-pill status-${connection}`} role="status" data-testid="connection">
-          <span className="dot" aria-hidden="true" />{CONNECTION_TEXT[connection]}
-        </span>
-        <button type="button" className="btn btn-ghost" onClick={() => setSettingsOpen(true)}
-          aria-label={apiKey ? 'API key settings (key saved)' : 'API key settings'} title="Connection settings">
-          <KeyIcon /><span className="btn-label">API key</span>
-        </button>
-      </div>
-    </header>
-  );
-}
-
-function Shell() {
-  const { page, connection, connectionError, setSettingsOpen, retryConnection } = useStudio();
-  return (
-    <>
-      <a className="skip-link" href="#main">Skip to content</a>
-      <Header />
-      <main id="main" className="app-main" tabIndex={-1}>
-        {connection !== 'online' && connection !== 'checking' && (
-          <div className="connection-notice">
-            <ErrorNotice error={connectionError} onEnterKey={() => setSettingsOpen(true)} onRetry={retryConnection} />
-          </div>
-        )}
-        {page === 'generate' && <GeneratePage />}
-        {page === 'gallery' && <GalleryPage />}
-        {page === 'models' && <ModelsPage />}
-      </main>
-      <ImageViewer />
-      <SettingsPanel />
-      <Toasts />
-    </>
-  );
-}
-
-export function App() {
-  return (
-    <StudioProvider>
-      <Shell />
-    </StudioProvider>
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>
+        <SettingsOpenProvider>
+          <ViewerProvider>
+            <JobsProvider>
+              <GenerateFormProvider>
+                <RouterProvider router={router} />
+              </GenerateFormProvider>
+            </JobsProvider>
+          </ViewerProvider>
+        </SettingsOpenProvider>
+      </ToastProvider>
+    </QueryClientProvider>
   );
 }

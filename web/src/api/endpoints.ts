@@ -1,5 +1,5 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
-import { ApiError, call, callBlob } from './http';
+import { buildUrl, call, callBlob } from './http';
 import type { GalleryImagePublic, GenerateCreate, ModelPublic, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
@@ -15,7 +15,6 @@ export const api = {
   },
 
   createJob: (body: GenerateCreate) => call('post', '/api/jobs', { body }),
-  getJob: (jobId: string) => call('get', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
   cancelJob: (jobId: string) => call('delete', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
 
   gallery: (query: { model?: string | null; q?: string | null; created_after?: string | null;
@@ -32,12 +31,15 @@ export const api = {
   runs: async (signal?: AbortSignal): Promise<RunPublic[]> => (await call('get', '/api/runs', { signal })).runs,
   runCaptions: (run: string, signal?: AbortSignal) =>
     call('get', '/api/runs/{run_name}/captions', { params: { run_name: run }, signal }),
-  lossCurve: (run: string, signal?: AbortSignal) =>
-    callBlob('get', '/api/runs/{run_name}/loss-curve', { params: { run_name: run }, signal }, 'image/png'),
-  validationSheet: (run: string, step: number, signal?: AbortSignal) =>
-    callBlob('get', '/api/runs/{run_name}/validation/{step}', { params: { run_name: run, step }, signal },
-      'image/png'),
 };
+
+/**
+ * Pictures shown with <img> (through ApiImage, which adds the key): a run's validation sheet at a step. The
+ * loss curve's address comes with each run (`RunPublic.loss_curve_url`).
+ */
+export function validationSheetUrl(run: string, step: number): string {
+  return buildUrl('/api/runs/{run_name}/validation/{step}', { run_name: run, step });
+}
 
 /** The images of a finished job, in the job's order (image i has seed + i). */
 export async function jobImages(jobId: string, imageIds: string[]): Promise<GalleryImagePublic[]> {
@@ -46,25 +48,4 @@ export async function jobImages(jobId: string, imageIds: string[]): Promise<Gall
   const missing = imageIds.filter((id) => !byId.has(id));
   for (const id of missing) byId.set(id, await api.galleryImage(id)); // only if the filter missed some
   return imageIds.map((id) => byId.get(id)).filter((item): item is GalleryImagePublic => item !== undefined);
-}
-
-/** Runs of the models page; an older server without /api/runs gets them derived from /api/models. */
-export async function listRuns(models: ModelPublic[], signal?: AbortSignal): Promise<{ runs: RunPublic[];
-  detailed: boolean }> {
-  try {
-    return { runs: await api.runs(signal), detailed: true };
-  } catch (error) {
-    if (!(error instanceof ApiError) || error.kind !== 'not_found') throw error;
-  }
-  const byRun = new Map<string, RunPublic>();
-  for (const model of models) {
-    if (model.type !== 'checkpoint' && model.type !== 'final') continue;
-    const name = model.name.split('/')[0];
-    const run = byRun.get(name) ?? { name, checkpoints: [], has_final: false, validation_steps: [],
-      loss_curve_url: null };
-    if (model.type === 'final') run.has_final = true;
-    else run.checkpoints.push({ name: model.name, step: model.step ?? null });
-    byRun.set(name, run);
-  }
-  return { runs: [...byRun.values()], detailed: false };
 }

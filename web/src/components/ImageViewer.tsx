@@ -1,10 +1,16 @@
 // The zoomed view of one generated image: the picture, every parameter, and what to do with it.
+import { useMutation } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api/endpoints';
+import { toApiError } from '../api/http';
+import { useBaseModel } from '../api/queries';
 import type { GalleryImagePublic } from '../api/types';
 import { copyText, formatDate, saveBlob } from '../lib/browser';
 import { parametersText } from '../lib/form';
-import { modelLabel, useStudio } from '../state/studio';
+import { modelLabel } from '../lib/models';
+import { useSetViewer, useViewer } from '../state/dialogs';
+import { useApplySettings } from '../state/generateForm';
+import { useToast } from '../state/toasts';
 import { ApiImage } from './ApiImage';
 import { Modal } from './Modal';
 
@@ -16,7 +22,16 @@ function extras(image: GalleryImagePublic): [string, string][] {
 }
 
 export function ImageViewer() {
-  const { viewer, setViewer, applySettingsOf, toast, reportError, baseModel } = useStudio();
+  const viewer = useViewer();
+  const setViewer = useSetViewer();
+  const applySettingsOf = useApplySettings();
+  const toast = useToast();
+  const baseModel = useBaseModel();
+  const download = useMutation({
+    mutationFn: (shown: GalleryImagePublic) => api.imageFile(shown.id),
+    onSuccess: (blob, shown) => saveBlob(blob, `shoegen-${shown.seed}-${shown.id}.png`),
+    onError: (error) => toast(toApiError(error).message, 'error'),
+  });
   const image = viewer ? viewer.images[viewer.index] : null;
   const count = viewer?.images.length ?? 0;
 
@@ -42,15 +57,6 @@ export function ImageViewer() {
       toast(`${what} copied.`);
     } catch {
       toast(`Could not copy the ${what.toLowerCase()}.`, 'error');
-    }
-  };
-
-  const download = async () => {
-    if (!image) return;
-    try {
-      saveBlob(await api.imageFile(image.id), `shoegen-${image.seed}-${image.id}.png`);
-    } catch (error) {
-      toast(reportError(error).message, 'error');
     }
   };
 
@@ -105,7 +111,7 @@ export function ImageViewer() {
               <button type="button" className="btn btn-primary" onClick={() => applySettingsOf(image)}>
                 Use these settings
               </button>
-              <button type="button" className="btn" onClick={download}>Download PNG</button>
+              <button type="button" className="btn" onClick={() => download.mutate(image)}>Download PNG</button>
               <button type="button" className="btn" onClick={() => copy(String(image.seed), 'Seed')}>Copy seed</button>
               <button type="button" className="btn" onClick={() => copy(parametersText(image), 'Parameters')}>
                 Copy parameters

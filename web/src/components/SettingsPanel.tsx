@@ -1,27 +1,40 @@
 // Connection settings: the API key (kept in this browser's localStorage) and what the server reports.
 import { useEffect, useState } from 'react';
-import { api } from '../api/endpoints';
-import type { HealthPublic } from '../api/types';
-import { useStudio } from '../state/studio';
+import { useHealth, useModels } from '../api/queries';
+import { toApiError } from '../api/http';
+import { useApiKey, useSaveApiKey } from '../state/apiKey';
+import { useConnection } from '../state/connection';
+import { useSetSettingsOpen, useSettingsOpen } from '../state/dialogs';
+import { useToast } from '../state/toasts';
 import { Modal } from './Modal';
 
+/** Each time the server refuses the key while connecting, the panel opens to ask for it. */
+function useOpenOnRefusedKey() {
+  const setOpen = useSetSettingsOpen();
+  const { error, errorUpdateCount } = useModels();
+  const refused = error !== null && toApiError(error).kind === 'unauthorized';
+  useEffect(() => {
+    if (refused) setOpen(true);
+  }, [refused, errorUpdateCount, setOpen]);
+}
+
 export function SettingsPanel() {
-  const { settingsOpen, setSettingsOpen, apiKey, saveKey, connection, authVersion, toast } = useStudio();
+  useOpenOnRefusedKey();
+  const open = useSettingsOpen();
+  const setOpen = useSetSettingsOpen();
+  const apiKey = useApiKey();
+  const saveKey = useSaveApiKey();
+  const { connection } = useConnection();
+  const toast = useToast();
   const [draft, setDraft] = useState(apiKey);
   const [reveal, setReveal] = useState(false);
-  const [health, setHealth] = useState<HealthPublic | null>(null);
+  const { data: health } = useHealth(open);
 
   useEffect(() => {
-    if (!settingsOpen) return;
-    setDraft(apiKey);
-    let live = true;
-    api.health().then((h) => live && setHealth(h), () => live && setHealth(null));
-    return () => {
-      live = false;
-    };
-  }, [settingsOpen, apiKey, authVersion]);
+    if (open) setDraft(apiKey);
+  }, [open, apiKey]);
 
-  const close = () => setSettingsOpen(false);
+  const close = () => setOpen(false);
   const save = (event: React.FormEvent) => {
     event.preventDefault();
     saveKey(draft);
@@ -30,7 +43,7 @@ export function SettingsPanel() {
   };
 
   return (
-    <Modal open={settingsOpen} onClose={close} labelledBy="settings-title" className="modal-small">
+    <Modal open={open} onClose={close} labelledBy="settings-title" className="modal-small">
       <form onSubmit={save} className="settings-form">
         <div className="viewer-head">
           <h2 id="settings-title">Connection settings</h2>

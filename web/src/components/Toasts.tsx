@@ -1,7 +1,7 @@
-import { useStudio } from '../state/studio';
+import { useToastList } from '../state/toasts';
 
 export function Toasts() {
-  const { toasts } = useStudio();
+  const toasts = useToastList();
   return (
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => <div key={t.id} className={`toast toast-${t.tone}`}>{t.text}</div>)}

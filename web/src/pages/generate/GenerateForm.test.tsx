@@ -2,10 +2,10 @@ import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { useState } from 'react';
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError } from '../api/http';
-import type { GenerateCreate, ModelPublic } from '../api/types';
-import { DEFAULT_FORM, type GenerateForm as FormState } from '../lib/form';
-import { MODELS } from '../test/fetchMock';
+import { ApiError } from '../../api/http';
+import type { GenerateCreate, ModelPublic } from '../../api/types';
+import { DEFAULT_FORM, type GenerateForm as FormState } from '../../lib/form';
+import { MODELS } from '../../test/fetchMock';
 import { GenerateForm } from './GenerateForm';
 
 function Harness({ onSubmit, initial = DEFAULT_FORM, onEnterKey, captions }: {

@@ -1,0 +1,110 @@
+// The server's state, read through TanStack Query: one key and one hook per thing the UI shows. Answers are
+// cached and shared by every component that asks; `queryKeys` is what invalidation names.
+import { keepPreviousData, queryOptions, useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { api, FALLBACK_SAMPLERS } from './endpoints';
+
+export const GALLERY_PAGE_SIZE = 24;
+
+/** The gallery's filters as the URL holds them: dates are local days (YYYY-MM-DD), '' means no filter. */
+export interface GalleryFilters {
+  q: string;
+  model: string;
+  from: string;
+  to: string;
+}
+
+export const queryKeys = {
+  models: ['models'] as const,
+  samplers: ['samplers'] as const,
+  health: ['health'] as const,
+  runs: ['runs'] as const,
+  runCaptions: (run: string) => ['runs', run, 'captions'] as const,
+  gallery: ['gallery'] as const,
+  galleryModels: ['gallery', 'models'] as const,
+  galleryImages: (filters: GalleryFilters) => ['gallery', 'images', filters] as const,
+};
+
+// The models list is also the connection check (see state/connection.ts): asked again only when the key
+// changes, the user retries, or another request finds the server gone or the key refused.
+const modelsQuery = queryOptions({
+  queryKey: queryKeys.models,
+  queryFn: ({ signal }) => api.models(signal),
+  staleTime: Infinity,
+});
+
+export function useModels() {
+  return useQuery(modelsQuery);
+}
+
+export function useBaseModel(): string | null {
+  const { data } = useQuery({
+    ...modelsQuery,
+    select: (models) => models.find((m) => m.type === 'base')?.name ?? null, // re-renders when it changes only
+  });
+  return data ?? null;
+}
+
+export function useSamplers(): string[] {
+  const { isSuccess: connected } = useModels();
+  const { data } = useQuery({
+    queryKey: queryKeys.samplers,
+    queryFn: ({ signal }) => api.samplers(signal).catch(() => FALLBACK_SAMPLERS),
+    enabled: connected,
+    staleTime: Infinity,
+  });
+  return data ?? FALLBACK_SAMPLERS;
+}
+
+export function useHealth(enabled: boolean) {
+  return useQuery({ queryKey: queryKeys.health, queryFn: () => api.health().catch(() => null), enabled });
+}
+
+export function useRuns() {
+  return useQuery({ queryKey: queryKeys.runs, queryFn: ({ signal }) => api.runs(signal) });
+}
+
+/** Whole captions of a run's training data (none for the base model, or when the run has none). */
+export function useRunCaptions(run: string): string[] {
+  const { data } = useQuery({
+    queryKey: queryKeys.runCaptions(run),
+    queryFn: ({ signal }) => api.runCaptions(run, signal).catch(() => [] as string[]),
+    enabled: run !== '',
+  });
+  return run ? data ?? [] : [];
+}
+
+/** The models that made the gallery's images, for its model filter. */
+export function useGalleryModels(): string[] {
+  const { data } = useQuery({
+    queryKey: queryKeys.galleryModels,
+    queryFn: ({ signal }) => api.galleryModels(signal).catch(() => [] as string[]),
+  });
+  return data ?? [];
+}
+
+/** A date input's value (local day) as an ISO instant; `endOfDay` moves to the next midnight. */
+export function dayToIso(day: string, endOfDay = false): string | null {
+  if (!day) return null;
+  const date = new Date(`${day}T00:00:00`);
+  if (Number.isNaN(date.getTime())) return null;
+  if (endOfDay) date.setDate(date.getDate() + 1);
+  return date.toISOString();
+}
+
+/** The gallery's images matching `filters`, newest first, a page of GALLERY_PAGE_SIZE at a time. */
+export function useGalleryImages(filters: GalleryFilters) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.galleryImages(filters),
+    queryFn: ({ pageParam, signal }) => api.gallery({
+      q: filters.q || null, model: filters.model || null, created_after: dayToIso(filters.from),
+      created_before: dayToIso(filters.to, true), offset: pageParam, limit: GALLERY_PAGE_SIZE,
+    }, signal),
+    initialPageParam: 0,
+    getNextPageParam: (last, pages) => {
+      const loaded = pages.reduce((count, page) => count + page.items.length, 0);
+      return last.items.length > 0 && loaded < last.total ? loaded : undefined;
+    },
+    // While another filter's answer is on its way, the images of the previous one stay on screen.
+    placeholderData: keepPreviousData,
+  });
+}

@@ -1,0 +1,120 @@
+// The generate form's fieldsets below the prompts: model and LoRA weight, sampling, seed and size.
+import { describedBy, Field, RangeField } from '../../components/Field';
+import { DiceIcon } from '../../components/Icons';
+import type { ModelPublic } from '../../api/types';
+import {
+  LIMITS, MAX_SEED, randomSeed, SIZES, type FormErrors, type FormField, type GenerateForm,
+} from '../../lib/form';
+import { modelLabel } from '../../lib/models';
+
+export interface SectionProps {
+  value: GenerateForm;
+  errors: FormErrors;
+  /** The DOM id of a field of this form. */
+  id: (name: string) => string;
+  set: <K extends FormField>(field: K, fieldValue: GenerateForm[K]) => void;
+  onChange: (next: GenerateForm) => void;
+}
+
+function sizeOptions(current: string): number[] {
+  const value = Number(current);
+  return Number.isInteger(value) && value > 0 && !SIZES.includes(value) ? [...SIZES, value].sort((a, b) => a - b)
+    : SIZES;
+}
+
+export function ModelSection({ value, errors, id, set, models, baseModel }: SectionProps & {
+  models: ModelPublic[];
+  baseModel: string | null;
+}) {
+  const adapters = models.filter((m) => m.type !== 'base');
+  const modelKnown = !value.model || adapters.some((m) => m.name === value.model);
+  return (
+    <fieldset className="form-section">
+      <legend>Model</legend>
+      <div className="grid-2">
+        <Field id={id('model')} label="Model / checkpoint" error={errors.model}>
+          <select id={id('model')} name="model" value={value.model}
+            aria-invalid={errors.model ? true : undefined} aria-describedby={describedBy(id('model'), errors.model)}
+            onChange={(e) => set('model', e.target.value)}>
+            <option value="">{modelLabel(baseModel ?? 'base', baseModel)}</option>
+            {adapters.map((m) => <option key={m.name} value={m.name}>{modelLabel(m, baseModel)}</option>)}
+            {!modelKnown && <option value={value.model}>{value.model} (not on this server)</option>}
+          </select>
+        </Field>
+        {value.model ? (
+          <RangeField id={id('loraWeight')} label="LoRA weight" value={value.loraWeight} min={0} max={2} step={0.05}
+            error={errors.loraWeight} onChange={(v) => set('loraWeight', v)} />
+        ) : (
+          <div className="field muted-field"><span className="label-like">LoRA weight</span>
+            <p className="field-hint">Pick a fine-tuned model to set its strength.</p></div>
+        )}
+      </div>
+    </fieldset>
+  );
+}
+
+export function SamplingSection({ value, errors, id, set, samplers }: SectionProps & { samplers: string[] }) {
+  return (
+    <fieldset className="form-section">
+      <legend>Sampling</legend>
+      <RangeField id={id('numImages')} label="Number of images" value={value.numImages} min={LIMITS.numImages.min}
+        max={LIMITS.numImages.max} step={1} error={errors.numImages} onChange={(v) => set('numImages', v)} />
+      <RangeField id={id('steps')} label="Steps" value={value.steps} min={LIMITS.steps.min} max={LIMITS.steps.max}
+        step={1} error={errors.steps} onChange={(v) => set('steps', v)}
+        hint="More steps: finer detail, slower." />
+      <RangeField id={id('guidance')} label="Guidance (CFG scale)" value={value.guidance} min={LIMITS.guidance.min}
+        max={LIMITS.guidance.max} step={0.5} error={errors.guidance} onChange={(v) => set('guidance', v)}
+        hint="How closely the image follows the prompt." />
+      <Field id={id('sampler')} label="Sampler" error={errors.sampler}>
+        <select id={id('sampler')} name="sampler" value={value.sampler}
+          aria-invalid={errors.sampler ? true : undefined} aria-describedby={describedBy(id('sampler'), errors.sampler)}
+          onChange={(e) => set('sampler', e.target.value)}>
+          {[...new Set([...samplers, value.sampler])].map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+      </Field>
+    </fieldset>
+  );
+}
+
+export function SeedSizeSection({ value, errors, id, set, onChange }: SectionProps) {
+  return (
+    <fieldset className="form-section">
+      <legend>Seed and size</legend>
+      <div className="field">
+        <span className="label-like" id={id('seed-mode-label')}>Seed</span>
+        <div className="seed-row" role="radiogroup" aria-labelledby={id('seed-mode-label')}>
+          <label className="radio">
+            <input type="radio" name={id('seed-mode')} value="random" checked={value.seedMode === 'random'}
+              onChange={() => set('seedMode', 'random')} /> Random
+          </label>
+          <label className="radio">
+            <input type="radio" name={id('seed-mode')} value="fixed" checked={value.seedMode === 'fixed'}
+              onChange={() => onChange({ ...value, seedMode: 'fixed', seed: value.seed || String(randomSeed()) })} />
+            Fixed
+          </label>
+          <label htmlFor={id('seed')} className="visually-hidden">Seed value</label>
+          <input id={id('seed')} name="seed" type="number" min={0} max={MAX_SEED} step={1} inputMode="numeric"
+            className="seed-input" value={value.seedMode === 'fixed' ? value.seed : ''}
+            placeholder={value.seedMode === 'random' ? 'random' : ''} disabled={value.seedMode === 'random'}
+            aria-invalid={errors.seed ? true : undefined} aria-describedby={describedBy(id('seed'), errors.seed)}
+            onChange={(e) => set('seed', e.target.value)} />
+          <button type="button" className="btn btn-small" aria-label="New random seed"
+            onClick={() => onChange({ ...value, seedMode: 'fixed', seed: String(randomSeed()) })}>
+            <DiceIcon /> New seed</button>
+        </div>
+        {errors.seed && <p id={`${id('seed')}-error`} className="field-error">{errors.seed}</p>}
+      </div>
+      <div className="grid-2">
+        {(['width', 'height'] as const).map((field) => (
+          <Field key={field} id={id(field)} label={field === 'width' ? 'Width' : 'Height'} error={errors[field]}>
+            <select id={id(field)} name={field} value={value[field]}
+              aria-invalid={errors[field] ? true : undefined} aria-describedby={describedBy(id(field), errors[field])}
+              onChange={(e) => set(field, e.target.value)}>
+              {sizeOptions(value[field]).map((size) => <option key={size} value={String(size)}>{size} px</option>)}
+            </select>
+          </Field>
+        ))}
+      </div>
+    </fieldset>
+  );
+}

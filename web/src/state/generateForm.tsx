@@ -1,0 +1,60 @@
+// The generate form's values, kept while switching pages (its own context: typing re-renders only the form),
+// and the way into it from a stored image.
+import { useNavigate } from '@tanstack/react-router';
+import {
+  createContext, useCallback, useContext, useState, type Dispatch, type ReactNode, type SetStateAction,
+} from 'react';
+import { useBaseModel } from '../api/queries';
+import type { GalleryImagePublic } from '../api/types';
+import { DEFAULT_FORM, formFromImage, type GenerateForm } from '../lib/form';
+import { useSetViewer } from './dialogs';
+import { useToast } from './toasts';
+
+const FormContext = createContext<GenerateForm | null>(null);
+const SetFormContext = createContext<Dispatch<SetStateAction<GenerateForm>> | null>(null);
+
+export function GenerateFormProvider({ children }: { children: ReactNode }) {
+  const [form, setForm] = useState(DEFAULT_FORM);
+  // The built-in tiny base makes 64 px images: start the form there, once, unless the size was changed. Set
+  // while rendering, so that the form never shows the other size once the models are known.
+  const baseModel = useBaseModel();
+  const [sizeDefaulted, setSizeDefaulted] = useState(false);
+  if (baseModel === 'tiny' && !sizeDefaulted) {
+    setSizeDefaulted(true);
+    setForm((f) => (f.width === DEFAULT_FORM.width && f.height === DEFAULT_FORM.height
+      ? { ...f, width: '64', height: '64' } : f));
+  }
+  return (
+    <SetFormContext.Provider value={setForm}>
+      <FormContext.Provider value={form}>{children}</FormContext.Provider>
+    </SetFormContext.Provider>
+  );
+}
+
+export function useGenerateForm(): GenerateForm {
+  const form = useContext(FormContext);
+  if (!form) throw new Error('useGenerateForm outside GenerateFormProvider');
+  return form;
+}
+
+export function useSetGenerateForm(): Dispatch<SetStateAction<GenerateForm>> {
+  const setForm = useContext(SetFormContext);
+  if (!setForm) throw new Error('useSetGenerateForm outside GenerateFormProvider');
+  return setForm;
+}
+
+/** "Use these settings": the image's settings into the form, then the generate page. */
+export function useApplySettings(): (image: GalleryImagePublic) => void {
+  const setForm = useSetGenerateForm();
+  const setViewer = useSetViewer();
+  const baseModel = useBaseModel();
+  const navigate = useNavigate();
+  const toast = useToast();
+  return useCallback((image: GalleryImagePublic) => {
+    setForm((current) => formFromImage(image, current, baseModel).form);
+    const { notes } = formFromImage(image, DEFAULT_FORM, baseModel); // the notes depend on the image alone
+    setViewer(null);
+    void navigate({ to: '/generate' });
+    toast(notes.length ? `Settings loaded. ${notes.join(' ')}` : 'Settings loaded into the form.');
+  }, [setForm, setViewer, baseModel, navigate, toast]);
+}
