@@ -70,6 +70,68 @@ describe('App', () => {
     await waitFor(() => expect(calls.some((c) => c.path === '/api/gallery' && c.query.get('q') === 'suede')).toBe(true));
   });
 
+  it('gallery: the search and filters come from the URL', async () => {
+    window.location.hash = '#/gallery?q=suede&model=shoes%2Fcheckpoint-8&from=2025-06-01';
+    const { calls } = mockFetch(galleryRoutes());
+    render(<App />);
+    expect(await screen.findByText('3 images match the filters')).toBeInTheDocument();
+    const request = calls.find((c) => c.path === '/api/gallery');
+    expect(request?.query.get('q')).toBe('suede');
+    expect(request?.query.get('model')).toBe('shoes/checkpoint-8');
+    expect(request?.query.get('created_after')).toBe(new Date('2025-06-01T00:00:00').toISOString());
+    expect(screen.getByRole('searchbox', { name: 'Search prompts' })).toHaveValue('suede');
+    expect(screen.getByRole('combobox', { name: 'Model' })).toHaveValue('shoes/checkpoint-8');
+    expect(screen.getByLabelText('From')).toHaveValue('2025-06-01');
+  });
+
+  it('gallery: a search goes into the URL, and the back button returns to the previous filters', async () => {
+    const user = userEvent.setup();
+    window.location.hash = '#/gallery';
+    const { calls } = mockFetch(galleryRoutes());
+    render(<App />);
+    await screen.findByText('3 images');
+    await user.type(screen.getByRole('searchbox', { name: 'Search prompts' }), 'suede');
+    await waitFor(() => expect(window.location.hash).toBe('#/gallery?q=suede'));
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Model' }), 'shoes/checkpoint-8');
+    await waitFor(() => expect(window.location.hash).toBe('#/gallery?q=suede&model=shoes%2Fcheckpoint-8'));
+    await waitFor(() => expect(calls.some((c) => c.path === '/api/gallery'
+      && c.query.get('model') === 'shoes/checkpoint-8' && c.query.get('q') === 'suede')).toBe(true));
+
+    window.history.back();
+    await waitFor(() => expect(screen.getByRole('combobox', { name: 'Model' })).toHaveValue(''));
+    expect(window.location.hash).toBe('#/gallery?q=suede');
+    expect(screen.getByRole('searchbox', { name: 'Search prompts' })).toHaveValue('suede');
+    await user.click(screen.getByRole('button', { name: 'Clear filters' }));
+    await waitFor(() => expect(screen.getByRole('searchbox', { name: 'Search prompts' })).toHaveValue(''));
+    expect(window.location.hash).toBe('#/gallery');
+  });
+
+  it('gallery: how many pages are shown is in the URL', async () => {
+    const user = userEvent.setup();
+    const many = Array.from({ length: 30 }, (_, i) => galleryImage(`m${i}`, { seed: i }));
+    const { calls } = mockFetch({
+      ...BASE_ROUTES,
+      'GET /api/gallery': (call) => {
+        const offset = Number(call.query.get('offset') ?? 0);
+        const limit = Number(call.query.get('limit') ?? 24);
+        return json({ items: many.slice(offset, offset + limit), total: many.length, offset, limit });
+      },
+    });
+    window.location.hash = '#/gallery?page=2';
+    const { unmount } = render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-card')).toHaveLength(30));
+    expect(calls.filter((c) => c.path === '/api/gallery').map((c) => c.query.get('offset'))).toEqual(['0', '24']);
+    unmount();
+
+    window.location.hash = '#/gallery';
+    render(<App />);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-card')).toHaveLength(24));
+    await user.click(screen.getByRole('button', { name: 'Load more (6 left)' }));
+    await waitFor(() => expect(screen.getAllByTestId('gallery-card')).toHaveLength(30));
+    expect(window.location.hash).toBe('#/gallery?page=2');
+    expect(screen.queryByRole('button', { name: /Load more/ })).not.toBeInTheDocument();
+  });
+
   it('"use these settings" refills the generate form from a gallery image', async () => {
     const user = userEvent.setup();
     window.location.hash = '#/gallery';
