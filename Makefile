@@ -16,7 +16,7 @@ CHROMIUM   ?= /usr/bin/chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 
-.PHONY: install venv test test-demo demo clean python-test web-install web-build web-test web-e2e web-client chromium
+.PHONY: install venv lint-imports test test-demo demo clean python-test web-install web-build web-test web-e2e web-client chromium
 
 venv:
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -54,8 +54,12 @@ web-test: web-install
 web-e2e: install web-install chromium
 	cd $(WEB) && OMP_WAIT_POLICY=PASSIVE CHROMIUM_PATH=$(CHROMIUM) SHOEGEN_BIN=$(abspath $(VENV))/bin/shoegen $(NPM) run e2e
 
+# The layering of docs/ARCHITECTURE.md (contracts in pyproject.toml); a broken one names the import.
+lint-imports: install
+	$(VENV)/bin/lint-imports
+
 # Passive OpenMP waiting: the tests run servers and trainers side by side on few cores.
-python-test: install
+python-test: install lint-imports
 	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m "not demo_base" $(PYTEST_ARGS)
 
 test: python-test web-test web-e2e

@@ -62,7 +62,7 @@ def measure_latency(engine, base: str, models_dir: Path, size: int, steps: int, 
     import torch
 
     from shoegen.engine.engine import GenerationRequest
-    from shoegen.engine.models import find_adapter
+    from shoegen.training.runs import find_adapter
 
     pipe = make_inprocess_pipeline(base, engine.device, engine.dtype)
 
@@ -75,8 +75,8 @@ def measure_latency(engine, base: str, models_dir: Path, size: int, steps: int, 
         if model:
             entry = find_adapter(models_dir, model)
             pipe.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name, adapter_name="a")
-        request = GenerationRequest(prompt=PROMPTS[0], model=model, steps=steps, width=size, height=size,
-                                    seed=SEED, guidance_scale=GUIDANCE, sampler=SAMPLER)
+        request = GenerationRequest(prompt=PROMPTS[0], model_name=model, num_inference_steps=steps, width=size,
+                                    height=size, seed=SEED, guidance_scale=GUIDANCE, sampler=SAMPLER)
         ours, theirs = [], []
         for i in range(runs + 1):
             engine_s, diffusers_s = timed(lambda: engine.generate(request)), timed(plain)
@@ -99,8 +99,8 @@ def measure_batch(engine, size: int, steps: int, batch: int, runs: int, single_s
 
     from shoegen.engine.engine import GenerationRequest
 
-    requests = [GenerationRequest(prompt=PROMPTS[i % len(PROMPTS)], steps=steps, width=size, height=size,
-                                  seed=SEED + i, guidance_scale=GUIDANCE, sampler=SAMPLER) for i in range(batch)]
+    requests = [GenerationRequest(prompt=PROMPTS[i % len(PROMPTS)], num_inference_steps=steps, width=size,
+                                  height=size, seed=SEED + i, guidance_scale=GUIDANCE, sampler=SAMPLER) for i in range(batch)]
     if engine.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     seconds = [timed(lambda: engine.generate_many(requests)) for _ in range(runs)]

@@ -270,13 +270,13 @@ def measure_adapters(models_dir: Path, runs: int, load: LoadTracker, base_model:
     import torch
 
     from shoegen.engine.engine import Engine, GenerationRequest
-    from shoegen.engine.models import find_adapter
-    from shoegen.engine.prompts import LoraRef
+    from shoegen.config.generation import LoraWeight
     from shoegen.models.resolve import load_pipeline
+    from shoegen.training.runs import find_adapter
 
     def one_step(engine, model: str | None) -> float:
-        request = GenerationRequest(prompt=PROMPTS[2], model=model, steps=1, width=size, height=size, seed=SEED,
-                                    guidance_scale=GUIDANCE, sampler=SAMPLER)
+        request = GenerationRequest(prompt=PROMPTS[2], model_name=model, num_inference_steps=1, width=size,
+                                    height=size, seed=SEED, guidance_scale=GUIDANCE, sampler=SAMPLER)
         started = time.perf_counter()
         engine.generate(request)
         return time.perf_counter() - started
@@ -300,7 +300,7 @@ def measure_adapters(models_dir: Path, runs: int, load: LoadTracker, base_model:
     for _ in range(runs):
         for name in (ADAPTER_B, ADAPTER_A):
             started = time.perf_counter()
-            engine._activate([LoraRef(name, 1.0)])
+            engine._activate([LoraWeight(name=name)])
             direct.append(time.perf_counter() - started)
     load.sample()
     entry = find_adapter(models_dir, ADAPTER_A)

@@ -41,7 +41,7 @@ def test_generate_writes_pngs_with_their_parameters_embedded(generated):
         infotext, params = read_png_parameters(path)
         assert infotext.startswith(PROMPT)
         assert f"Seed: {seed}" in infotext and "Steps: 2" in infotext and "Model: shoesA" in infotext
-        assert params["prompt"] == PROMPT and params["seed"] == seed and params["model"] == "shoesA"
+        assert params["prompt"] == PROMPT and params["seed"] == seed and params["model_name"] == "shoesA"
     assert not np.array_equal(np.asarray(Image.open(generated[0])), np.asarray(Image.open(generated[1])))
 
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 import numpy as np
 import pytest
 from PIL import Image
 
-from shoegen.engine.engine import MAX_SEED, Engine, GenerationCancelled, GenerationRequest
-from shoegen.engine.samplers import SAMPLERS
+from shoegen.config.generation import MAX_REQUEST_SEED as MAX_SEED
+from shoegen.config.samplers import SAMPLERS
+from shoegen.config.validation import build_settings
+from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
 from shoegen.errors import ShoegenError
 
 PROMPT = "A professional product photo of black casual shoes, centered on white background"
-REQUEST = GenerationRequest(prompt=PROMPT, steps=2, width=64, height=64, seed=7)
+REQUEST = GenerationRequest(prompt=PROMPT, num_inference_steps=2, width=64, height=64, seed=7)
+
+
+def request(**changes) -> GenerationRequest:
+    """REQUEST with some fields changed, validated as every caller's request is (a ShoegenError naming the field)."""
+    return build_settings(GenerationRequest, {**dict(REQUEST), **changes}, what=None, sentences=True)
 
 
 def generate(engine: Engine, **changes):
-    return engine.generate(replace(REQUEST, **changes))
+    return engine.generate(request(**changes))
 
 
 def pixels(engine: Engine, **changes) -> np.ndarray:
@@ -44,9 +50,9 @@ def test_the_same_request_gives_the_same_pixels(engine):
 
 def test_switching_adapters_gives_each_adapter_its_own_pixels_back(engine):
     base = pixels(engine)
-    a_first = pixels(engine, model="shoesA")
-    b = pixels(engine, model="shoesB")
-    a_again = pixels(engine, model="shoesA")
+    a_first = pixels(engine, model_name="shoesA")
+    b = pixels(engine, model_name="shoesB")
+    a_again = pixels(engine, model_name="shoesA")
     base_again = pixels(engine)
     assert same(a_first, a_again)
     assert same(base, base_again)
@@ -60,9 +66,10 @@ def test_folded_adapters_draw_what_diffusers_draws_with_the_adapters_unfused(eng
     """The engine folds adapters into the weights; plain diffusers runs them as LoRA branches. Same picture."""
     import torch
 
-    from shoegen.engine.models import find_adapter
-    from shoegen.engine.samplers import DEFAULT_SAMPLER, find_sampler, make_scheduler
+    from shoegen.config.samplers import DEFAULT_SAMPLER, find_sampler
+    from shoegen.engine.samplers import make_scheduler
     from shoegen.models.resolve import load_pipeline
+    from shoegen.training.runs import find_adapter
 
     pipe = load_pipeline("tiny")
     for name in ("shoesA", "shoesB"):
@@ -71,29 +78,29 @@ def test_folded_adapters_draw_what_diffusers_draws_with_the_adapters_unfused(eng
     pipe.set_adapters(["shoesA", "shoesB"], adapter_weights=[0.7, 0.4])
     pipe.scheduler = make_scheduler(find_sampler(DEFAULT_SAMPLER), pipe.scheduler.config)
     pipe.set_progress_bar_config(disable=True)
-    expected = pipe(prompt=PROMPT, num_inference_steps=REQUEST.steps, guidance_scale=REQUEST.guidance_scale,
+    expected = pipe(prompt=PROMPT, num_inference_steps=REQUEST.num_inference_steps, guidance_scale=REQUEST.guidance_scale,
                     width=64, height=64, generator=[torch.Generator("cpu").manual_seed(REQUEST.seed)]).images[0]
     actual = pixels(engine, prompt=f"{PROMPT} <lora:shoesA:0.7> <lora:shoesB:0.4>")
-    assert not same(actual, pixels(engine, model="shoesA"))  # both adapters count
+    assert not same(actual, pixels(engine, model_name="shoesA"))  # both adapters count
     assert np.abs(actual.astype(int) - np.asarray(expected).astype(int)).max() <= 1  # float rounding only
 
 
 def test_checkpoints_are_models_of_their_own(engine):
-    final = pixels(engine, model="shoesA")
-    early = pixels(engine, model="shoesA/checkpoint-4")
-    last = pixels(engine, model="shoesA/checkpoint-8")
+    final = pixels(engine, model_name="shoesA")
+    early = pixels(engine, model_name="shoesA/checkpoint-4")
+    last = pixels(engine, model_name="shoesA/checkpoint-8")
     assert not same(early, final)
     assert same(last, final)  # the final weights are those of the last step
 
 
 def test_lora_tag_in_the_prompt_applies_at_its_weight_and_is_stripped(engine):
     base = pixels(engine)
-    full = pixels(engine, model="shoesA")
+    full = pixels(engine, model_name="shoesA")
     result = generate(engine, prompt=f"{PROMPT}, <lora:shoesA:0.5>")
     half = np.asarray(result.images[0].image)
     assert not same(half, base)
     assert not same(half, full)
-    metadata = result.images[0].metadata
+    metadata = result.images[0].params.to_dict()
     assert metadata["prompt"] == PROMPT
     assert result.images[0].params.prompt == PROMPT
     assert metadata["loras"] == [{"name": "shoesA", "weight": 0.5}]
@@ -102,7 +109,7 @@ def test_lora_tag_in_the_prompt_applies_at_its_weight_and_is_stripped(engine):
 
 
 def test_unknown_adapter_is_a_shoegen_error(engine):
-    for changes in ({"model": "nope"}, {"prompt": f"{PROMPT} <lora:nope:1>"}, {"model": "../shoesA"}):
+    for changes in ({"model_name": "nope"}, {"prompt": f"{PROMPT} <lora:nope:1>"}, {"model_name": "../shoesA"}):
         with pytest.raises(ShoegenError, match="unknown model"):
             generate(engine, **changes)
 
@@ -113,29 +120,29 @@ def one_slot_engine(models_dir) -> Engine:
 
 
 def test_lru_eviction_with_one_slot_still_gives_the_right_pixels(engine, one_slot_engine):
-    expected_a = pixels(engine, model="shoesA")
-    expected_b = pixels(engine, model="shoesB")
+    expected_a = pixels(engine, model_name="shoesA")
+    expected_b = pixels(engine, model_name="shoesB")
     small = one_slot_engine
-    assert same(pixels(small, model="shoesA"), expected_a)
+    assert same(pixels(small, model_name="shoesA"), expected_a)
     assert small.loaded_adapters() == ["shoesA"]
-    assert same(pixels(small, model="shoesB"), expected_b)
+    assert same(pixels(small, model_name="shoesB"), expected_b)
     assert small.loaded_adapters() == ["shoesB"]
-    assert same(pixels(small, model="shoesA"), expected_a)
+    assert same(pixels(small, model_name="shoesA"), expected_a)
     assert small.loaded_adapters() == ["shoesA"]
 
 
 def test_a_request_with_more_adapters_than_cache_slots_still_generates(engine, one_slot_engine):
-    request = {"model": "shoesA", "prompt": f"{PROMPT} <lora:shoesB:0.5>"}
-    assert same(pixels(one_slot_engine, **request), pixels(engine, **request))
+    changes = {"model_name": "shoesA", "prompt": f"{PROMPT} <lora:shoesB:0.5>"}
+    assert same(pixels(one_slot_engine, **changes), pixels(engine, **changes))
     # The next request that needs room evicts what it does not use.
-    assert same(pixels(one_slot_engine, model="shoesB"), pixels(engine, model="shoesB"))
+    assert same(pixels(one_slot_engine, model_name="shoesB"), pixels(engine, model_name="shoesB"))
     assert one_slot_engine.loaded_adapters() == ["shoesB"]
 
 
 def test_images_get_seed_seed_plus_one_and_each_depends_only_on_its_seed(engine):
     result = generate(engine, seed=100, num_images=2)
     assert [image.seed for image in result.images] == [100, 101]
-    assert [image.metadata["seed"] for image in result.images] == [100, 101]
+    assert [image.params.seed for image in result.images] == [100, 101]
     second_in_batch = np.asarray(result.images[1].image).astype(int)
     alone = pixels(engine, seed=101).astype(int)
     other_seed = np.asarray(result.images[0].image).astype(int)
@@ -148,14 +155,14 @@ def test_a_missing_seed_is_drawn_and_reported(engine):
     first = generate(engine, seed=None).images[0]
     second = generate(engine, seed=None).images[0]
     assert 0 <= first.seed <= MAX_SEED
-    assert first.metadata["seed"] == first.seed == first.params.seed
+    assert first.params.seed == first.seed == first.params.seed
     assert first.seed != second.seed  # two draws from 2**32 values
     assert same(np.asarray(first.image), pixels(engine, seed=first.seed))
 
 
 def test_sampler_aliases_and_case_resolve_to_the_canonical_name(engine):
     by_alias = generate(engine, sampler="euler_a").images[0]
-    assert by_alias.metadata["sampler"] == "Euler a"
+    assert by_alias.params.sampler == "Euler a"
     assert same(pixels(engine, sampler="EULER A"), np.asarray(by_alias.image))
 
 
@@ -166,50 +173,50 @@ def test_unknown_sampler_is_a_shoegen_error(engine):
 
 def progress_of(engine: Engine, **changes) -> list[tuple[int, int]]:
     events: list[tuple[int, int]] = []
-    engine.generate(replace(REQUEST, **changes), on_progress=lambda step, total, preview: events.append((step, total)))
+    engine.generate(request(**changes), on_progress=lambda step, total, preview: events.append((step, total)))
     return events
 
 
 @pytest.mark.parametrize("sampler", [s.name for s in SAMPLERS])
 def test_every_sampler_runs_by_name_and_reports_steps_one_to_n(engine, sampler):
     events: list[tuple[int, int]] = []
-    result = engine.generate(replace(REQUEST, sampler=sampler, steps=3),
+    result = engine.generate(request(sampler=sampler, num_inference_steps=3),
                              on_progress=lambda step, total, preview: events.append((step, total)))
     image = result.images[0]
     assert image.image.size == (64, 64) and np.asarray(image.image).std() > 0
-    assert image.metadata["sampler"] == sampler
+    assert image.params.sampler == sampler
     # N is the denoising iterations the sampler really runs: the requested steps, one more for PNDM.
     expected_total = 4 if sampler == "PNDM" else 3
     assert events == [(i, expected_total) for i in range(1, expected_total + 1)]
 
 
 def test_img2img_starts_from_the_init_image(engine, init_image):
-    txt2img = pixels(engine, steps=4)
-    result = generate(engine, steps=4, init_image=init_image, strength=0.5)
+    txt2img = pixels(engine, num_inference_steps=4)
+    result = generate(engine, num_inference_steps=4, init_image=init_image, strength=0.5)
     img2img = np.asarray(result.images[0].image)
     assert img2img.shape == (64, 64, 3)
     assert not same(img2img, txt2img)
-    assert result.images[0].metadata["strength"] == 0.5
+    assert result.images[0].params.strength == 0.5
     # The less it repaints, the closer it stays to the photo it started from.
     source = np.asarray(init_image).astype(float)
-    light = np.asarray(generate(engine, steps=8, init_image=init_image, strength=0.25).images[0].image)
-    heavy = np.asarray(generate(engine, steps=8, init_image=init_image, strength=1.0).images[0].image)
+    light = np.asarray(generate(engine, num_inference_steps=8, init_image=init_image, strength=0.25).images[0].image)
+    heavy = np.asarray(generate(engine, num_inference_steps=8, init_image=init_image, strength=1.0).images[0].image)
     assert np.abs(light - source).mean() < np.abs(heavy - source).mean()
 
 
 def test_img2img_progress_counts_only_the_steps_it_runs(engine, init_image):
-    assert progress_of(engine, steps=4, init_image=init_image, strength=0.5) == [(1, 2), (2, 2)]
+    assert progress_of(engine, num_inference_steps=4, init_image=init_image, strength=0.5) == [(1, 2), (2, 2)]
 
 
 def test_img2img_with_no_effective_step_is_refused_clearly(engine, init_image):
     with pytest.raises(ShoegenError, match="strength"):
-        generate(engine, steps=2, init_image=init_image, strength=0.3)
+        generate(engine, num_inference_steps=2, init_image=init_image, strength=0.3)
 
 
 def test_progress_and_cancellation_between_steps(engine):
     steps: list[int] = []
     with pytest.raises(GenerationCancelled):
-        engine.generate(replace(REQUEST, steps=10), on_progress=lambda step, total, preview: steps.append(step),
+        engine.generate(request(num_inference_steps=10), on_progress=lambda step, total, preview: steps.append(step),
                         should_cancel=lambda: len(steps) >= 2)
     assert steps == [1, 2]
     # The engine is usable afterwards and unaffected by the interrupted run.
@@ -218,12 +225,12 @@ def test_progress_and_cancellation_between_steps(engine):
 
 def test_long_prompt_reports_its_truncation(engine):
     long_prompt = ", ".join(["red suede ankle boots with white laces and a chunky rubber sole"] * 8)
-    metadata = generate(engine, prompt=long_prompt).images[0].metadata
+    metadata = generate(engine, prompt=long_prompt).images[0].params.extra
     truncated = metadata["prompt_truncated"]
     assert truncated["tokens"] > 75
     assert truncated["limit"] == 75
     assert truncated["dropped_text"]
-    assert "prompt_truncated" not in generate(engine).images[0].metadata
+    assert "prompt_truncated" not in generate(engine).images[0].params.extra
 
 
 @pytest.mark.parametrize(("field", "value"), [("width", 65), ("height", 100), ("width", 56), ("height", 2056)])
@@ -241,4 +248,44 @@ def test_models_lists_runs_and_checkpoints_but_nothing_outside_the_folder(engine
     }
     for name in escape_names:
         with pytest.raises(ShoegenError, match="unknown model"):
-            generate(engine, model=name)
+            generate(engine, model_name=name)
+
+
+def test_clip_skip_reads_an_earlier_text_encoder_layer_and_is_recorded(engine):
+    """Clip skip 2 (AUTOMATIC1111's count) conditions on the text encoder's second-to-last layer, passed through
+    the final layer norm: the picture diffusers draws from those embeddings."""
+    import torch
+
+    skip_two = generate(engine, clip_skip=2).images[0]
+    assert skip_two.params.clip_skip == 2
+    assert not same(np.asarray(skip_two.image), pixels(engine))
+    pipe = engine.load()
+
+    def second_to_last(text: str) -> torch.Tensor:
+        tokens = pipe.tokenizer([text], padding="max_length", max_length=pipe.tokenizer.model_max_length,
+                                truncation=True, return_tensors="pt").input_ids
+        return pipe.text_encoder.final_layer_norm(pipe.text_encoder(tokens, output_hidden_states=True).hidden_states[-2])
+
+    with torch.no_grad():
+        expected = pipe(prompt_embeds=second_to_last(PROMPT), negative_prompt_embeds=second_to_last(""),
+                        num_inference_steps=REQUEST.num_inference_steps, guidance_scale=REQUEST.guidance_scale,
+                        width=64, height=64, generator=[torch.Generator("cpu").manual_seed(REQUEST.seed)]).images[0]
+    assert np.abs(np.asarray(skip_two.image).astype(int) - np.asarray(expected).astype(int)).max() <= 1
+
+
+def test_clip_skip_beyond_the_text_encoders_layers_is_refused_clearly(engine):
+    layers = engine.load().text_encoder.config.num_hidden_layers
+    with pytest.raises(ShoegenError, match=f"at most {layers}"):
+        generate(engine, clip_skip=layers + 1)
+
+
+def test_the_default_size_is_the_bases_native_size_and_far_sizes_are_flagged(engine, caplog):
+    assert engine.native_size() == (64, 64)  # the tiny base, like the demo base, works at 64 px
+    native = generate(engine, width=None, height=None)
+    assert native.images[0].image.size == (64, 64) and native.warnings == []
+    assert (native.images[0].params.width, native.images[0].params.height) == (64, 64)
+    with caplog.at_level("WARNING", logger="shoegen.engine"):
+        far = generate(engine, width=256, height=64, num_inference_steps=1)
+        generate(engine, width=256, height=64, num_inference_steps=1)
+    assert far.warnings and "far from this base's native 64x64" in far.warnings[0]
+    assert [r.message for r in caplog.records].count(far.warnings[0]) == 1  # said once, not per image

@@ -27,7 +27,7 @@ def test_generate_keeps_the_original_contract(client, tmp_path):
         assert decoded.size == (64, 64)
         assert image["metadata"]["prompt"] == PROMPT
         assert image["metadata"]["seed"] == image["seed"]
-        assert image["metadata"]["steps"] == 2 and image["metadata"]["model"] == "tiny"
+        assert image["metadata"]["num_inference_steps"] == 2 and image["metadata"]["model_name"] == "tiny"
         # The PNG carries its own parameters, readable by A1111-compatible tools.
         path = tmp_path / f"{image['seed']}.png"
         path.write_bytes(base64.b64decode(image["image"]))

@@ -65,7 +65,7 @@ def test_get_one_record_and_its_png(client, stored, tmp_path):
 
     record = client.get(f"/api/gallery/{stored['white_sneakers']}").json()
     assert record["prompt"] == f"white {stored['word']} sneakers"
-    assert record["model"] == "shoesA" and record["seed"] == 2 and record["steps"] == 2
+    assert record["model_name"] == "shoesA" and record["seed"] == 2 and record["num_inference_steps"] == 2
     assert (record["width"], record["height"]) == (64, 64)
     response = client.get(record["image_url"])
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
@@ -114,7 +114,7 @@ def test_export_metadata(client, stored):
     response = client.post("/api/gallery/metadata", json={"ids": [stored["white_sneakers"]]})
     assert response.status_code == 200
     [entry] = response.json()
-    assert entry["id"] == stored["white_sneakers"] and entry["params"]["model"] == "shoesA"
+    assert entry["id"] == stored["white_sneakers"] and entry["params"]["model_name"] == "shoesA"
     by_word = client.post("/api/gallery/metadata", json={"q": stored["word"]}).json()
     assert [e["id"] for e in by_word] == [stored["crimson_loafers"], stored["white_sneakers"], stored["crimson_boots"]]
     assert client.post("/api/gallery/metadata", json={"bogus": 1}).status_code == 422

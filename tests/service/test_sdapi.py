@@ -8,7 +8,7 @@ import numpy as np
 from live_server import GENERATE, PROMPT, decode_png, generate_pixels, pixels, png_base64, sse_events
 from PIL import Image
 
-from shoegen.engine.samplers import SAMPLERS
+from shoegen.config.samplers import SAMPLERS
 
 TXT2IMG = {"prompt": PROMPT, "negative_prompt": "blurry", "steps": 2, "cfg_scale": 7, "width": 64, "height": 64,
            "seed": 5, "batch_size": 1, "sampler_name": "Euler a"}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,15 +10,16 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from shoegen.storage import Gallery, ImageParams, LoraWeight
+from shoegen.config.generation import ImageParams, LoraWeight
+from shoegen.storage import Gallery
 
 BASE_PARAMS = ImageParams(
     prompt="A professional product photo of black casual shoes, centered on white background",
     negative_prompt="blurry, lowres",
-    model="run/checkpoint-500",
-    loras=[LoraWeight("shoes-v1", 0.8)],
+    model_name="run/checkpoint-500",
+    loras=[LoraWeight(name="shoes-v1", weight=0.8)],
     seed=123,
-    steps=30,
+    num_inference_steps=30,
     guidance_scale=7.5,
     sampler="DPM++ 2M Karras",
     width=512,
@@ -52,7 +52,7 @@ def gallery(tmp_path: Path, clock: SteppingClock) -> Iterator[Gallery]:
 
 
 def _params(**changes: Any) -> ImageParams:
-    return replace(BASE_PARAMS, **changes)
+    return ImageParams.model_validate({**BASE_PARAMS.model_dump(), **changes})
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from typing import Protocol
 import pytest
 from PIL import Image
 
-from shoegen.storage import Gallery, ImageFilter, ImageParams, read_png_parameters
+from shoegen.config.generation import ImageParams
+from shoegen.storage import Gallery, ImageFilter, read_png_parameters
 
 ParamsFactory = Callable[..., ImageParams]
 
@@ -73,7 +74,7 @@ def test_filters_by_model_search_dates_job_and_ids(
     clock.now = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
     black = gallery.add(small_image, make_params(prompt="Black LEATHER casual shoes"), job_id="job-a")
     clock.now = datetime(2026, 2, 10, 12, 0, tzinfo=UTC)
-    brown = gallery.add(small_image, make_params(prompt="brown suede shoes, 100% cotton_laces", model="base"))
+    brown = gallery.add(small_image, make_params(prompt="brown suede shoes, 100% cotton_laces", model_name="base"))
     clock.now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     white = gallery.add(small_image, make_params(prompt="white leather sneakers"), job_id="job-a")
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from shoegen.storage import Gallery, ImageFilter, ImageParams, read_png_parameters
+from shoegen.config.generation import ImageParams
+from shoegen.storage import Gallery, ImageFilter, read_png_parameters
 
 ParamsFactory = Callable[..., ImageParams]
 
@@ -42,9 +43,9 @@ def test_zip_holds_exactly_the_selected_pngs_and_matching_metadata(
 def test_zip_to_a_file_by_filter_skips_missing_files(
     gallery: Gallery, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
 ) -> None:
-    kept = gallery.add(small_image, make_params(model="base"))
-    lost = gallery.add(small_image, make_params(model="base"))
-    gallery.add(small_image, make_params(model="other"))
+    kept = gallery.add(small_image, make_params(model_name="base"))
+    lost = gallery.add(small_image, make_params(model_name="base"))
+    gallery.add(small_image, make_params(model_name="other"))
     assert lost.path is not None
     lost.path.unlink()
 

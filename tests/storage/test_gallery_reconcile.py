@@ -10,7 +10,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from shoegen.storage import Gallery, ImageParams, ReconcileReport
+from shoegen.config.generation import ImageParams
+from shoegen.storage import Gallery, ReconcileReport
 
 ParamsFactory = Callable[..., ImageParams]
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from shoegen.config.generation import ImageParams, LoraWeight
 from shoegen.storage import (
-    ImageParams,
-    LoraWeight,
     format_a1111_parameters,
     read_png_parameters,
     save_png_with_parameters,
@@ -41,8 +40,22 @@ def test_a1111_text_without_negative_prompt_or_loras_and_with_img2img_strength(m
     )
 
 
+def test_a1111_text_carries_clip_skip_above_one_as_automatic1111_writes_it(make_params: ParamsFactory) -> None:
+    assert "Clip skip" not in format_a1111_parameters(make_params(clip_skip=1))
+    assert format_a1111_parameters(make_params(clip_skip=2)).endswith(
+        'Model: run/checkpoint-500, Clip skip: 2, Lora weights: "shoes-v1: 0.8"')
+
+
+def test_records_written_before_the_wire_names_are_read_back(make_params: ParamsFactory) -> None:
+    """PNGs and gallery rows written by earlier versions name two fields `model` and `steps`."""
+    params = make_params()
+    older = {("model" if k == "model_name" else "steps" if k == "num_inference_steps" else k): v
+             for k, v in params.to_dict().items() if k != "clip_skip"}
+    assert ImageParams.from_dict({**older, "added_by_a_later_version": 1}) == params
+
+
 def test_a1111_quotes_values_that_would_break_its_parser(make_params: ParamsFactory) -> None:
-    params = make_params(model="C:/models/shoes, v2", loras=[LoraWeight("a", 1), LoraWeight("b", 0.5)])
+    params = make_params(model_name="C:/models/shoes, v2", loras=[LoraWeight(name="a", weight=1), LoraWeight(name="b", weight=0.5)])
     settings = format_a1111_parameters(params).splitlines()[-1]
     assert 'Model: "C:/models/shoes, v2"' in settings
     assert settings.endswith('Lora weights: "a: 1.0, b: 0.5"')
@@ -84,11 +97,11 @@ def test_reading_a_png_without_metadata(tmp_path: Path) -> None:
     [
         {"seed": -1},
         {"seed": 2**63},
-        {"steps": 0},
+        {"num_inference_steps": 0},
         {"width": 0},
         {"strength": 1.5},
         {"extra": {"x": object()}},
-        {"model": "m" * 256},
+        {"model_name": "m" * 256},
     ],
 )
 def test_invalid_params_are_rejected_before_anything_is_written(make_params: ParamsFactory, changes: dict) -> None:

@@ -37,8 +37,8 @@ def register(subparsers) -> None:
         "--pretrained_model_name_or_path. With the defaults this is the built-in `demo` base.",
     )
     pretrain.add_argument("output", type=Path, help="folder to write (must not exist or be empty)")
-    for name, info in PretrainRecipe.model_fields.items():
-        add_field_flag(pretrain, name, info, [flag_name(name)])
+    for name in PretrainRecipe.model_fields:
+        add_field_flag(pretrain, PretrainRecipe, name, [flag_name(name)])
     pretrain.set_defaults(handler=run_pretrain)
 
 

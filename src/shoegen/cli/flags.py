@@ -8,13 +8,19 @@ import typing
 from collections.abc import Sequence
 from pathlib import Path
 
+from pydantic import BaseModel
 
-def add_field_flag(parser: argparse.ArgumentParser, name: str, info, flags: Sequence[str] | None = None) -> None:
-    """The flag of settings field `name` (`--name` unless `flags` names its spellings): the field's
-    docstring and default are its help, and its value reaches `name` only when typed."""
-    default = info.default
-    shown = "" if default is None else f" (default: {default.as_posix() if isinstance(default, Path) else default})"
-    help_text = (info.description or "") + shown
+
+def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name: str,
+                   flags: Sequence[str] | None = None, default=None) -> None:
+    """The flag of `model`'s field `name` (`--name` unless `flags` names its spellings): the field's docstring,
+    default (or the command's own `default`) and range are its help, and its value reaches `name` only when
+    typed; the model validates it."""
+    info = model.model_fields[name]
+    default = info.default if default is None else default
+    bounds = value_range(model, name)
+    shown = "" if default in (None, "") else f" (default: {default.as_posix() if isinstance(default, Path) else default})"
+    help_text = (info.description or "") + (f" Range: {bounds}." if bounds else "") + shown
     # SUPPRESS: only flags the user actually typed override the config file or the settings' defaults.
     common = {"dest": name, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
     flags = list(flags or [f"--{name}"])
@@ -26,4 +32,28 @@ def add_field_flag(parser: argparse.ArgumentParser, name: str, info, flags: Sequ
     ):
         parser.add_argument(*flags, nargs="+", metavar="VALUE", **common)
     else:
-        parser.add_argument(*flags, metavar=name.split("_")[-1].upper(), **common)
+        parser.add_argument(*flags, metavar=flags[-1].lstrip("-").replace("-", "_").split("_")[-1].upper(), **common)
+
+
+def value_range(model: type[BaseModel], name: str) -> str:
+    """A field's bounds as its JSON schema (and so the API's OpenAPI) states them: "1 to 150", "at least 64"."""
+    schema = model.model_json_schema(mode="validation")["properties"][name]
+    bounds: dict = {}
+    for variant in schema.get("anyOf", [schema]):
+        bounds |= {key: value for key, value in variant.items()
+                   if key in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum", "multipleOf")}
+    low = (f"above {bounds['exclusiveMinimum']}" if "exclusiveMinimum" in bounds
+           else f"{bounds['minimum']}" if "minimum" in bounds else None)
+    high = (f"below {bounds['exclusiveMaximum']}" if "exclusiveMaximum" in bounds
+            else f"{bounds['maximum']}" if "maximum" in bounds else None)
+    if low and high:
+        text = f"{low} to {high}"
+    elif low:
+        text = f"at least {low}" if "minimum" in bounds else low
+    elif high:
+        text = f"at most {high}" if "maximum" in bounds else high
+    else:
+        text = ""
+    if "multipleOf" in bounds:
+        text = f"{text}, a multiple of {bounds['multipleOf']}" if text else f"a multiple of {bounds['multipleOf']}"
+    return text

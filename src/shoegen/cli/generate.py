@@ -1,16 +1,38 @@
-"""`shoegen generate`, `shoegen batch`, `shoegen grid`: generation to files, without the service."""
+"""`shoegen generate`, `shoegen batch`, `shoegen grid`: generation to files, without the service.
+
+Their generation flags are made from `GenerationParams`' fields (bounds, defaults and help included), so the
+CLI, the API and the engine cannot disagree; `FLAGS` only names each field on the command line."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import logging
+import sys
 from datetime import datetime
 from pathlib import Path
 
-from shoegen.engine.prompts import LoraRef
-from shoegen.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
+from shoegen.cli.flags import add_field_flag
+from shoegen.config.generation import GenerationParams, LoraWeight
+from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
+from shoegen.config.validation import build_settings
 from shoegen.errors import ShoegenError
-from shoegen.config.models import DEFAULT_BASE_MODEL
+
+# Field → its flags (the last is the one errors name). `prompt` is a positional argument or a file's lines.
+FLAGS = {
+    "model_name": ("--model",),
+    "num_images": ("-n", "--num-images"),
+    "negative_prompt": ("--negative-prompt",),
+    "num_inference_steps": ("--steps",),
+    "guidance_scale": ("--guidance",),
+    "seed": ("--seed",),
+    "sampler": ("--sampler",),
+    "width": ("--width",),
+    "height": ("--height",),
+    "loras": ("--lora",),
+    "strength": ("--strength",),
+    "clip_skip": ("--clip-skip",),
+}
+MODELS_DIR_HELP = "training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)"
 
 
 def register(subparsers) -> None:
@@ -56,22 +78,23 @@ def register(subparsers) -> None:
         description="List every run's final weights and checkpoints, and loose LoRA files, under the models "
         "folder, by the names that --model, <lora:NAME:weight> and the API accept.",
     )
-    models.add_argument("--models-dir", type=Path, default=_default_models_dir(),
-                        help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")
+    models.add_argument("--models-dir", type=Path, help=MODELS_DIR_HELP)
     models.set_defaults(handler=run_models)
 
 
-def _default_models_dir() -> Path:
-    return Path(os.environ.get("SHOEGEN_MODELS_DIR") or os.environ.get("MODELS_DIR") or "runs")
+def model_settings(args: argparse.Namespace) -> ModelSettings:
+    """The base model and models folder: flags first, then SHOEGEN_* environment variables, then defaults."""
+    given = {name: getattr(args, name, None) for name in ("base_model", "models_dir")}
+    return ModelSettings(**{name: value for name, value in given.items() if value is not None})
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from shoegen.engine.models import discover_adapters
+    from shoegen.training.runs import discover_adapters
 
-    entries = discover_adapters(args.models_dir)
+    models_dir = model_settings(args).models_dir
+    entries = discover_adapters(models_dir)
     if not entries:
-        print(f"no adapters under {args.models_dir} (train one with `shoegen train --output_dir "
-              f"{args.models_dir}/NAME`)")
+        print(f"no adapters under {models_dir} (train one with `shoegen train --output_dir {models_dir}/NAME`)")
     for entry in entries:
         step = f"step {entry.step}" if entry.step is not None else ""
         print(f"{entry.name:<40} {entry.type:<10} {step}")
@@ -80,58 +103,60 @@ def run_models(args: argparse.Namespace) -> int:
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | None = None,
                          with_model: bool = True) -> None:
-    parser.add_argument("--base-model", default=os.environ.get("SHOEGEN_BASE_MODEL", DEFAULT_BASE_MODEL),
-                        help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default $SHOEGEN_BASE_MODEL or "
-                        f"{DEFAULT_BASE_MODEL})")
-    parser.add_argument("--models-dir", type=Path, default=_default_models_dir(),
-                        help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")
-    if with_model:
-        parser.add_argument("--model", help="adapter to apply, e.g. `shoes/checkpoint-1500` (default: base only)")
-    parser.add_argument("-n", "--num-images", type=int, default=1, help="images per prompt (default 1)")
-    parser.add_argument("--negative-prompt", default="", help="what to avoid")
-    parser.add_argument("--steps", type=int, default=30, help="denoising steps (default 30)")
-    parser.add_argument("--guidance", type=float, default=7.5, help="classifier-free guidance scale (default 7.5)")
-    parser.add_argument("--seed", type=int, default=default_seed,
-                        help="first seed; image i uses seed+i" + (f" (default {default_seed})" if default_seed
-                                                                   is not None else " (default random, printed)"))
-    parser.add_argument("--sampler", default=DEFAULT_SAMPLER,
-                        help=f"one of: {', '.join(s.name for s in SAMPLERS)} (default {DEFAULT_SAMPLER})")
-    parser.add_argument("--width", type=int, default=512, help="pixels, multiple of 8 (default 512)")
-    parser.add_argument("--height", type=int, default=512, help="pixels, multiple of 8 (default 512)")
-    parser.add_argument("--lora", action="append", default=[], metavar="NAME[:WEIGHT]",
-                        help="extra adapter with a weight; repeat for several")
+    parser.add_argument("--base-model", "--pretrained_model_name_or_path", dest="base_model",
+                        help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default "
+                        f"$SHOEGEN_BASE_MODEL or {DEFAULT_BASE_MODEL})")
+    parser.add_argument("--models-dir", type=Path, help=MODELS_DIR_HELP)
+    parser.set_defaults(generation_defaults={} if default_seed is None else {"seed": default_seed})
+    for name, flags in FLAGS.items():
+        if name == "loras":
+            parser.add_argument(*flags, dest="loras", action="append", type=_lora, metavar="NAME[:WEIGHT]",
+                                default=argparse.SUPPRESS, help="adapter with a weight (-4 to 4, default 1); "
+                                "repeat for several")
+        elif name != "model_name" or with_model:
+            add_field_flag(parser, GenerationParams, name, flags, default_seed if name == "seed" else None)
     parser.add_argument("--init-image", type=Path, help="img2img: start from this image")
-    parser.add_argument("--strength", type=float, default=0.75, help="img2img strength (default 0.75)")
 
 
-def _lora(text: str) -> LoraRef:
+def _lora(text: str) -> LoraWeight:
     name, _, weight = text.rpartition(":") if ":" in text else (text, "", "1")
     try:
-        return LoraRef(name, float(weight))
-    except ValueError:
-        raise ShoegenError(f"--lora {text!r}: expected NAME or NAME:WEIGHT") from None
+        return LoraWeight(name=name, weight=float(weight))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected NAME or NAME:WEIGHT with a weight from -4 to 4, got {text!r}"
+                                         ) from error
 
 
 def request_from_args(args: argparse.Namespace, prompt: str):
+    """The engine's request: the flags typed, the command's own defaults, and the parameters' defaults."""
     from shoegen.data.images import open_rgb
     from shoegen.engine.engine import GenerationRequest
 
-    return GenerationRequest(
-        prompt=prompt, negative_prompt=args.negative_prompt, model=getattr(args, "model", None),
-        loras=[_lora(text) for text in args.lora], sampler=args.sampler, steps=args.steps,
-        guidance_scale=args.guidance, width=args.width, height=args.height, num_images=args.num_images,
-        seed=args.seed, init_image=open_rgb(args.init_image) if args.init_image else None, strength=args.strength,
-    )
+    values = {**args.generation_defaults, **{name: getattr(args, name) for name in FLAGS if hasattr(args, name)}}
+    init_image = open_rgb(args.init_image) if args.init_image else None
+    return build_settings(GenerationRequest, {**values, "prompt": prompt, "init_image": init_image}, what=None,
+                          option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
 
 
 def engine_from_args(args: argparse.Namespace):
     from shoegen.engine.engine import Engine
 
-    return Engine(args.base_model, args.models_dir)
+    settings = model_settings(args)
+    _show_warnings()
+    return Engine(settings.base_model, settings.models_dir)
+
+
+def _show_warnings() -> None:
+    """The engine's warnings (e.g. a size far from the base's native size) as `warning: ...` lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    engine_log = logging.getLogger("shoegen.engine")
+    engine_log.addHandler(handler)
+    engine_log.setLevel(logging.WARNING)
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from shoegen.engine.outputs import generate_to_folder
+    from shoegen.outputs import generate_to_folder
 
     for path in generate_to_folder(engine_from_args(args), request_from_args(args, args.prompt), args.output):
         print(path)
@@ -139,20 +164,20 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
-    from shoegen.engine.outputs import read_prompts, run_batch
+    from shoegen.outputs import read_prompts, run_batch
 
     prompts = read_prompts(args.prompts_file)
     folder = args.output or Path("generated_batch") / datetime.now().strftime("batch_%Y%m%d_%H%M%S")
-    summary = run_batch(engine_from_args(args), prompts, request_from_args(args, ""), folder)
+    summary = run_batch(engine_from_args(args), prompts, request_from_args(args, prompts[0]), folder)
     print(f"{len(summary.written)} images written, {summary.skipped} already there: {summary.folder}")
     return 0
 
 
 def run_grid(args: argparse.Namespace) -> int:
-    from shoegen.engine.outputs import comparison_grid
+    from shoegen.outputs import comparison_grid
 
     models = [name.strip() for name in args.models.split(",") if name.strip()]
-    grid = comparison_grid(engine_from_args(args), args.prompts, models, request_from_args(args, ""))
+    grid = comparison_grid(engine_from_args(args), args.prompts, models, request_from_args(args, args.prompts[0]))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     grid.save(args.output)
     print(args.output)

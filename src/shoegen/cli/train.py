@@ -32,8 +32,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--config", type=Path, help="YAML file of training settings (keys as the flags below)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    for name, info in TrainConfig.model_fields.items():
-        add_field_flag(parser, name, info)
+    for name in TrainConfig.model_fields:
+        add_field_flag(parser, TrainConfig, name)
     parser.set_defaults(handler=run)
 
 

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
 
-from shoegen.config.models import DEFAULT_BASE_MODEL
+from shoegen.config.models import ModelSettings
 
 
-class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SHOEGEN_", use_attribute_docstrings=True, extra="ignore",
-                                      populate_by_name=True)
+class ServiceSettings(ModelSettings):
+    """The API service's settings; base model and models folder as every command has them."""
 
     host: str = "127.0.0.1"
     """Address to listen on."""
     port: int = Field(8011, ge=1, le=65535)
     """Port to listen on."""
-    base_model: str = DEFAULT_BASE_MODEL
-    """Base model: hub id, local diffusers folder, single file, or built-in `tiny` / `demo`."""
     data_dir: Path = Path("shoegen-data")
     """Gallery database and image files."""
-    models_dir: Path = Field(Path("runs"), validation_alias=AliasChoices("SHOEGEN_MODELS_DIR", "MODELS_DIR"))
-    """Training runs and LoRA files to offer as models (MODELS_DIR is honoured too)."""
     database_url: str | None = None
     """SQLAlchemy URL of the gallery database; default SQLite in data_dir. Use PostgreSQL for several replicas."""
     api_key: SecretStr | None = None

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shoegen.errors import ShoegenError
 from shoegen.config.models import DEFAULT_BASE_MODEL
+from shoegen.config.validation import build_settings
 
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 
@@ -176,10 +177,8 @@ def build_config(file: Path | None = None, overrides: dict | None = None) -> Tra
     if file is not None:
         values = read_yaml_mapping(file)
     values.update(overrides or {})
-    try:
-        return TrainConfig(**values)
-    except ValidationError as error:
-        raise ShoegenError(describe_validation_error(error, file)) from None
+    return build_settings(TrainConfig, values, what="training configuration", source=file,
+                          help_command="shoegen train --help")
 
 
 def read_yaml_mapping(file: Path) -> dict:
@@ -199,21 +198,3 @@ def read_yaml_mapping(file: Path) -> dict:
     if not_names:
         raise ShoegenError(f"Config file {file}: option names must be text, not {not_names!r}.")
     return loaded
-
-
-def describe_validation_error(error: ValidationError, file: Path | None) -> str:
-    """One line per bad option, named as its flag, e.g. `--learning_rate: Input should be greater than 0`."""
-    lines = []
-    for problem in error.errors():
-        name = str(problem["loc"][0]) if problem["loc"] else "config"
-        if problem["type"] == "extra_forbidden":
-            where = f" in {file}" if file else ""
-            lines.append(f"unknown option `{name}`{where} (see `shoegen train --help` for the valid options)")
-            continue
-        message = problem["msg"].removeprefix("Value error, ")
-        if not problem["loc"]:
-            # A rule across several options (a model validator): its message names them.
-            lines.append(message)
-            continue
-        lines.append(f"--{name}: {message} (got {problem.get('input')!r})")
-    return "invalid training configuration:\n  " + "\n  ".join(lines)

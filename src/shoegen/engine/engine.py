@@ -3,6 +3,7 @@ folded into the weights per request, progress and cancellation between denoising
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -15,82 +16,54 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
-from shoegen.engine.models import ModelEntry, discover_adapters, find_adapter
-from shoegen.engine.prompts import LoraRef, extract_lora_tags, token_report
-from shoegen.engine.samplers import DEFAULT_SAMPLER, find_sampler, make_scheduler
-from shoegen.errors import ShoegenError
-from shoegen.storage.params import ImageParams, LoraWeight
+from pydantic import ConfigDict, Field
 
-MAX_SIDE = 2048
-MAX_SEED = 2**32 - 1
+from shoegen.config.generation import (MAX_REQUEST_SEED, GenerationParams, GenerationSettings, ImageParams,
+                                       LoraWeight)
+from shoegen.config.samplers import find_sampler
+from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
+from shoegen.engine.prompts import extract_lora_tags, token_report
+from shoegen.engine.samplers import make_scheduler
+from shoegen.errors import ShoegenError
+from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter
+
+log = logging.getLogger("shoegen.engine")
 # SD1.x latent channels → RGB, a cheap linear preview without the VAE (the community's "approx cheap" factors).
 LATENT_RGB_FACTORS = torch.tensor([[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350],
                                    [-0.2829, 0.1762, 0.2721], [-0.2120, -0.2616, -0.7177]])
+# A side under half or over twice the base's native size draws noise, stretched or repeated products.
+FAR_FROM_NATIVE = 2.0
 
 
 class GenerationCancelled(Exception):
     """The request was cancelled between two denoising steps."""
 
 
-@dataclass
-class GenerationRequest:
-    prompt: str
-    negative_prompt: str = ""
-    model: str | None = None  # an adapter name applied at weight 1, or None / the base model's name
-    loras: list[LoraRef] = field(default_factory=list)
-    sampler: str = DEFAULT_SAMPLER
-    steps: int = 30
-    guidance_scale: float = 7.5
-    width: int = 512
-    height: int = 512
-    num_images: int = 1
-    seed: int | None = None
-    init_image: Image.Image | None = None
-    strength: float = 0.75
+class GenerationRequest(GenerationParams):
+    """The parameters, plus img2img's start image (which the parameters' other forms carry as a file or base64)."""
 
-    def validate(self) -> None:
-        for name, side in (("width", self.width), ("height", self.height)):
-            if side % 8 or not 64 <= side <= MAX_SIDE:
-                raise ShoegenError(f"{name} must be a multiple of 8 between 64 and {MAX_SIDE}, not {side}")
-        if not 1 <= self.steps <= 200:
-            raise ShoegenError(f"steps must be between 1 and 200, not {self.steps}")
-        if not 1 <= self.num_images <= 16:
-            raise ShoegenError(f"num_images must be between 1 and 16, not {self.num_images}")
-        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            raise ShoegenError(f"seed must be between 0 and {MAX_SEED}, not {self.seed}")
-        if self.init_image is not None and not 0.0 < self.strength <= 1.0:
-            raise ShoegenError(f"strength must be in (0, 1], not {self.strength}")
-        if self.init_image is not None and int(self.steps * self.strength) < 1:
-            raise ShoegenError(f"img2img runs steps x strength denoising steps: {self.steps} x {self.strength} "
-                               "is less than one; raise steps or strength")
-        find_sampler(self.sampler)
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    init_image: Image.Image | None = Field(None, exclude=True)
+    """img2img: start from this image instead of noise."""
 
 
 @dataclass
 class GeneratedImage:
     image: Image.Image
-    seed: int
-    metadata: dict
+    params: ImageParams
 
     @property
-    def params(self) -> ImageParams:
-        """The parameters in the gallery's and the PNG's form."""
-        core = ("prompt", "negative_prompt", "model", "loras", "seed", "steps", "guidance_scale", "sampler",
-                "width", "height", "strength")
-        m = self.metadata
-        return ImageParams(
-            prompt=m["prompt"], negative_prompt=m["negative_prompt"], model=m["model"],
-            loras=[LoraWeight(lora["name"], lora["weight"]) for lora in m["loras"]], seed=self.seed,
-            steps=m["steps"], guidance_scale=m["guidance_scale"], sampler=m["sampler"], width=m["width"],
-            height=m["height"], strength=m.get("strength"), extra={k: v for k, v in m.items() if k not in core},
-        )
+    def seed(self) -> int:
+        return self.params.seed
 
 
 @dataclass
 class GenerationResult:
     images: list[GeneratedImage]
     seconds: float
+    warnings: list[str] = field(default_factory=list)
+    """Things the caller should tell the user, e.g. a size far from the base's native size."""
 
 
 ProgressCallback = Callable[[int, int, Image.Image | None], None]
@@ -108,12 +81,14 @@ class Engine:
         self.max_adapters = max_adapters
         self.preview_every = preview_every
         self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._pipeline = None
         self._img2img = None
         self._base_scheduler_config = None
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
         self._folded = FoldedAdapters()
         self._branches_on = False  # peft's LoRA branches run (only for adapters that cannot be folded)
+        self._warned_sizes: set[tuple[int, int]] = set()
 
     # ------------------------------------------------------------------ models
     def list_models(self) -> list[ModelEntry]:
@@ -127,26 +102,45 @@ class Engine:
     def is_loaded(self) -> bool:
         return self._pipeline is not None
 
+    def native_size(self) -> tuple[int, int]:
+        """(width, height) the base was trained at, the default size of every request (loads the base)."""
+        pipeline = self.load()
+        side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+        return side, side
+
+    def memory(self) -> dict[str, float]:
+        """This process's resident memory and, on CUDA, the device memory in use and its peak, in MiB."""
+        import psutil
+
+        report = {"rss_mb": round(psutil.Process().memory_info().rss / 2**20, 1)}
+        if self.device.type == "cuda":
+            report["cuda_allocated_mb"] = round(torch.cuda.memory_allocated(self.device) / 2**20, 1)
+            report["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**20, 1)
+        return report
+
     def load(self):
         """Load the base pipeline once (first request, or at service start to warm up)."""
-        if self._pipeline is None:
-            from diffusers import StableDiffusionImg2ImgPipeline
+        with self._load_lock:  # a listing asking for the native size may race the first request
+            return self._pipeline if self._pipeline is not None else self._load()
 
-            from shoegen.models.resolve import load_pipeline
+    def _load(self):
+        from diffusers import StableDiffusionImg2ImgPipeline
 
-            pipeline = load_pipeline(self.base_model)
-            pipeline.to(self.device)
-            if self.dtype != torch.float32:
-                pipeline.to(dtype=self.dtype)
-            pipeline.set_progress_bar_config(disable=True)
-            self._base_scheduler_config = pipeline.scheduler.config
-            self._img2img = StableDiffusionImg2ImgPipeline(**pipeline.components, requires_safety_checker=False)
-            self._img2img.set_progress_bar_config(disable=True)
-            self._pipeline = pipeline
-        return self._pipeline
+        from shoegen.models.resolve import load_pipeline
+
+        pipeline = load_pipeline(self.base_model)
+        pipeline.to(self.device)
+        if self.dtype != torch.float32:
+            pipeline.to(dtype=self.dtype)
+        pipeline.set_progress_bar_config(disable=True)
+        self._base_scheduler_config = pipeline.scheduler.config
+        self._img2img = StableDiffusionImg2ImgPipeline(**pipeline.components, requires_safety_checker=False)
+        self._img2img.set_progress_bar_config(disable=True)
+        self._pipeline = pipeline
+        return pipeline
 
     # --------------------------------------------------------------- adapters
-    def _activate(self, refs: list[LoraRef]) -> None:
+    def _activate(self, refs: list[LoraWeight]) -> None:
         """Load what is missing (evicting the least recently used that this request does not need) and run
         exactly these adapters, folded into the weights (see `fusion`)."""
         pipeline = self._pipeline
@@ -184,11 +178,11 @@ class Engine:
             pipeline.set_adapters([name for name, _ in combination], adapter_weights=[w for _, w in combination])
             self._branches_on = True
 
-    def _requested_adapters(self, request: GenerationRequest) -> tuple[str, list[LoraRef]]:
+    def _requested_adapters(self, request: GenerationRequest) -> tuple[str, list[LoraWeight]]:
         prompt, tagged = extract_lora_tags(request.prompt)
-        refs: list[LoraRef] = []
-        if request.model and request.model != self.base_model:
-            refs.append(LoraRef(request.model, 1.0))
+        refs: list[LoraWeight] = []
+        if request.model_name and request.model_name != self.base_model:
+            refs.append(LoraWeight(name=request.model_name))
         for ref in [*request.loras, *tagged]:
             refs = [r for r in refs if r.name != ref.name] + [ref]  # the last mention of a name wins
         return prompt, refs
@@ -200,8 +194,8 @@ class Engine:
         if request.init_image is not None:
             return None
         _, refs = self._requested_adapters(request)
-        return (tuple(refs), find_sampler(request.sampler).name, request.steps, request.guidance_scale,
-                request.width, request.height)
+        return (tuple(refs), request.sampler, request.num_inference_steps, request.guidance_scale,
+                request.clip_skip, request.width, request.height)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> GenerationResult:
@@ -212,34 +206,50 @@ class Engine:
         """Several compatible requests (equal `batch_key`) in one pipeline call: one result per request.
         Image i of a request depends only on its seed; batched with others, its pixels can differ from a
         lone run by float rounding."""
-        for request in requests:
-            request.validate()
         if len(requests) > 1 and (None in (keys := {self.batch_key(r) for r in requests}) or len(keys) > 1):
             raise ValueError("generate_many needs requests with one batch_key")
         with self._lock:
             started = time.perf_counter()
             pipeline = self.load()
+            native = self.native_size()
+            size = (requests[0].width or native[0], requests[0].height or native[1])
+            for request in requests:
+                self._check(request, pipeline)
             prepared = []
             for request in requests:
                 prompt, refs = self._requested_adapters(request)
-                first_seed = request.seed if request.seed is not None else random.randint(0, MAX_SEED)
-                seeds = [(first_seed + i) % (MAX_SEED + 1) for i in range(request.num_images)]
+                first_seed = request.seed if request.seed is not None else random.randint(0, MAX_REQUEST_SEED)
+                seeds = [(first_seed + i) % (MAX_REQUEST_SEED + 1) for i in range(request.num_images)]
                 prepared.append((request, prompt, refs, seeds))
             self._activate(prepared[0][2])
             prompts = [prompt for _, prompt, _, seeds in prepared for _ in seeds]
             negatives = [request.negative_prompt for request, _, _, seeds in prepared for _ in seeds]
             all_seeds = [seed for *_, seeds in prepared for seed in seeds]
-            images = iter(self._run(pipeline, requests[0], prompts, negatives, all_seeds, on_progress,
+            images = iter(self._run(pipeline, requests[0], size, prompts, negatives, all_seeds, on_progress,
                                     should_cancel))
             seconds = time.perf_counter() - started
+            notes = [note for note in [size_warning(size, native)] if note]
+            if notes and size not in self._warned_sizes:  # a batch of a thousand images warns once
+                self._warned_sizes.add(size)
+                log.warning(notes[0])
             results = []
             for request, prompt, refs, seeds in prepared:
-                metadata = self._metadata(request, prompt, refs)
-                generated = [GeneratedImage(next(images), seed, {**metadata, "seed": seed}) for seed in seeds]
-                results.append(GenerationResult(generated, seconds))
+                generated = [GeneratedImage(next(images), self._image_params(request, prompt, refs, seed, size))
+                             for seed in seeds]
+                results.append(GenerationResult(generated, seconds, notes))
             return results
 
-    def _run(self, pipeline, request, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
+    def _check(self, request: GenerationRequest, pipeline) -> None:
+        """What the parameters' own bounds cannot know: img2img's effective steps, this base's text encoder."""
+        if request.init_image is not None and int(request.num_inference_steps * request.strength) < 1:
+            raise ShoegenError(f"img2img runs steps x strength denoising steps: {request.num_inference_steps} x "
+                               f"{request.strength} is less than one; raise the steps or the strength")
+        layers = pipeline.text_encoder.config.num_hidden_layers
+        if request.clip_skip > layers:
+            raise ShoegenError(f"clip_skip {request.clip_skip}: this base's text encoder has {layers} layers, so "
+                               f"clip_skip can be at most {layers}")
+
+    def _run(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
         target = self._img2img if request.init_image is not None else pipeline
         target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
         # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.
@@ -259,36 +269,57 @@ class Engine:
                 pipe._interrupt = True
             return tensors
 
-        common = dict(prompt=prompts, negative_prompt=negatives if any(negatives) else None,
-                      num_inference_steps=request.steps, guidance_scale=request.guidance_scale,
+        common = dict(num_inference_steps=request.num_inference_steps, guidance_scale=request.guidance_scale,
                       generator=generators, callback_on_step_end=step_end)
         with torch.inference_mode():
-            if request.init_image is None:
-                output = target(width=request.width, height=request.height, **common)
+            if request.clip_skip == 1:
+                common |= dict(prompt=prompts, negative_prompt=negatives if any(negatives) else None)
             else:
-                init = request.init_image.convert("RGB").resize((request.width, request.height))
+                common |= dict(prompt_embeds=skipped_clip_embeddings(pipeline, prompts, request.clip_skip),
+                               negative_prompt_embeds=skipped_clip_embeddings(pipeline, negatives, request.clip_skip))
+            if request.init_image is None:
+                output = target(width=size[0], height=size[1], **common)
+            else:
+                init = request.init_image.convert("RGB").resize(size)
                 output = target(image=[init] * len(seeds), strength=request.strength, **common)
         if cancelled:
             raise GenerationCancelled()
         return output.images
 
-    def _metadata(self, request: GenerationRequest, prompt: str, refs: list[LoraRef]) -> dict:
-        tokenizer = self._pipeline.tokenizer
-        metadata = {
-            "prompt": prompt, "negative_prompt": request.negative_prompt, "base_model": self.base_model,
-            "model": request.model or self.base_model, "loras": [{"name": r.name, "weight": r.weight} for r in refs],
-            "sampler": find_sampler(request.sampler).name, "steps": request.steps,
-            "guidance_scale": request.guidance_scale, "width": request.width, "height": request.height,
-            "device": str(self.device),
-        }
-        if request.init_image is not None:
-            metadata["strength"] = request.strength
+    def _image_params(self, request: GenerationRequest, prompt: str, refs: list[LoraWeight], seed: int,
+                      size: tuple[int, int]) -> ImageParams:
+        extra: dict = {"base_model": self.base_model, "device": str(self.device)}
         for key, text in (("prompt", prompt), ("negative_prompt", request.negative_prompt)):
-            report = token_report(tokenizer, text)
+            report = token_report(self._pipeline.tokenizer, text)
             if report.truncated:
-                metadata[f"{key}_truncated"] = {"tokens": report.tokens, "limit": report.limit,
-                                                "dropped_text": report.dropped_text}
-        return metadata
+                extra[f"{key}_truncated"] = {"tokens": report.tokens, "limit": report.limit,
+                                             "dropped_text": report.dropped_text}
+        settings = request.model_dump(include=set(GenerationSettings.model_fields))
+        return ImageParams(**{**settings, "prompt": prompt, "loras": refs},
+                           model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
+                           strength=request.strength if request.init_image is not None else None, extra=extra)
+
+
+def skipped_clip_embeddings(pipeline, texts: list[str], clip_skip: int) -> torch.Tensor:
+    """Prompt embeddings from the text encoder's layer `clip_skip` from the end (AUTOMATIC1111's Clip skip: 1 is
+    the last), through the final layer norm as A1111 does. Computed here because diffusers' own `clip_skip`
+    reaches for `text_encoder.text_model`, which transformers 5 no longer has."""
+    tokenizer, encoder = pipeline.tokenizer, pipeline.text_encoder
+    tokens = tokenizer(texts, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                       return_tensors="pt").input_ids.to(encoder.device)
+    hidden = encoder(tokens, output_hidden_states=True).hidden_states[-clip_skip]
+    final_norm = getattr(encoder, "text_model", encoder).final_layer_norm
+    return final_norm(hidden).to(pipeline.unet.dtype)
+
+
+def size_warning(size: tuple[int, int], native: tuple[int, int]) -> str | None:
+    """A sentence for a size far from the base's native one, or None."""
+    width, height = size
+    if max(width / native[0], height / native[1]) <= FAR_FROM_NATIVE and \
+            min(width / native[0], height / native[1]) >= 1 / FAR_FROM_NATIVE:
+        return None
+    return (f"{width}x{height} is far from this base's native {native[0]}x{native[1]}: expect noise or repeated, "
+            f"stretched products; generate at about {native[0]}x{native[1]} and upscale instead")
 
 
 def latent_preview(latents: torch.Tensor) -> Image.Image:

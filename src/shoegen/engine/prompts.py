@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
+from shoegen.config.generation import LoraWeight
+from shoegen.errors import ShoegenError
+
 LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?>")
 
 
-@dataclass(frozen=True)
-class LoraRef:
-    name: str
-    weight: float = 1.0
-
-
-def extract_lora_tags(prompt: str) -> tuple[str, list[LoraRef]]:
+def extract_lora_tags(prompt: str) -> tuple[str, list[LoraWeight]]:
     """The prompt without its `<lora:...>` tags, and the adapters they name (weight 1 when omitted)."""
-    refs = [LoraRef(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in LORA_TAG.finditer(prompt)]
+    refs = []
+    for match in LORA_TAG.finditer(prompt):
+        try:
+            refs.append(LoraWeight(name=match.group(1).strip(), weight=float(match.group(2) or 1.0)))
+        except ValidationError as error:
+            problem = error.errors()[0]
+            raise ShoegenError(f"{match.group(0)} in the prompt: the adapter's {problem['loc'][0]} "
+                               f"{problem['msg'][0].lower()}{problem['msg'][1:]}") from None
     cleaned = re.sub(r"\s{2,}", " ", LORA_TAG.sub("", prompt)).strip().strip(",").strip()
     return cleaned, refs
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -30,6 +31,10 @@ def get_services(request: Request) -> Services:
 bearer = HTTPBearer(auto_error=False, description="the API key as a Bearer token")
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the API key")
 
+ServicesDep = Annotated[Services, Depends(get_services)]
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+ApiKeyHeaderDep = Annotated[str | None, Depends(api_key_header)]
+
 
 def presented_key_is_valid(services: Services, bearer_credentials, header_key: str | None) -> bool:
     expected = services.settings.api_key
@@ -39,11 +44,7 @@ def presented_key_is_valid(services: Services, bearer_credentials, header_key: s
     return presented is not None and hmac.compare_digest(presented.encode(), expected.get_secret_value().encode())
 
 
-def require_api_key(
-    services: Services = Depends(get_services),
-    bearer_credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    header_key: str | None = Depends(api_key_header),
-) -> None:
+def require_api_key(services: ServicesDep, bearer_credentials: BearerDep, header_key: ApiKeyHeaderDep) -> None:
     if not presented_key_is_valid(services, bearer_credentials, header_key):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or invalid API key",
                             headers={"WWW-Authenticate": "Bearer"})

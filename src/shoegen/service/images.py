@@ -38,6 +38,14 @@ def decode_image(data: str, max_pixels: int, field: str = "init_image") -> Image
     return image.convert("RGB")
 
 
+def image_base64(image: Image.Image) -> str:
+    """An image as base64 PNG."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
 def png_base64(path) -> str:
+    """A PNG file's bytes as base64 (its embedded parameters kept)."""
     with open(path, "rb") as handle:
         return base64.b64encode(handle.read()).decode()

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 
 from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
 from shoegen.errors import ShoegenError
+from shoegen.service.images import image_base64
+from shoegen.service.schemas import (CancelledEvent, DoneEvent, ErrorEvent, JobEventPublic, ProgressEvent,
+                                     QueuedEvent, StartedEvent)
 from shoegen.storage import Gallery, StoredImage
 
 log = logging.getLogger("shoegen.service")
@@ -44,7 +47,8 @@ class Job:
     images: list[StoredImage] = field(default_factory=list)
     error: str | None = None
     generation_time: float | None = None
-    events: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    events: list[JobEventPublic] = field(default_factory=list)
     cancel_requested: bool = False
 
 
@@ -61,14 +65,13 @@ class JobQueue:
 
     # ----------------------------------------------------------------- client side
     def submit(self, request: GenerationRequest) -> Job:
-        request.validate()
-        job = Job(uuid.uuid4().hex, request, total_steps=request.steps)
+        job = Job(uuid.uuid4().hex, request, total_steps=request.num_inference_steps)
         with self._changed:
             if len(self._pending) >= self.max_queued:
                 raise QueueFullError(self.retry_after())
             self._jobs[job.id] = job
             self._pending.append(job)
-            self._publish(job, {"event": "queued", "position": len(self._pending)})
+            self._publish(job, QueuedEvent(position=len(self._pending)))
         return job
 
     def retry_after(self) -> int:
@@ -141,7 +144,7 @@ class JobQueue:
                         batch.append(job)
             for job in batch:
                 job.status, job.started_at = "running", time.time()
-                self._publish(job, {"event": "started", "batch_size": len(batch)})
+                self._publish(job, StartedEvent(batch_size=len(batch)))
             return batch
 
     def _work(self) -> None:
@@ -175,14 +178,13 @@ class JobQueue:
                 continue
             stored = [self.gallery.add(image.image, image.params, job_id=job.id) for image in result.images]
             with self._changed:
-                job.images, job.generation_time = stored, result.seconds
+                job.images, job.generation_time, job.warnings = stored, result.seconds, result.warnings
                 self._finish(job, "done")
 
     def _progress_reporter(self, batch: list[Job]) -> Callable:
         def report(step: int, total: int, preview) -> None:
-            event = {"event": "progress", "step": step, "total": total}
-            if preview is not None:
-                event["preview"] = preview
+            # Encoded once here, not once per client following the job.
+            event = ProgressEvent(step=step, total=total, preview=None if preview is None else image_base64(preview))
             with self._changed:
                 for job in batch:
                     job.step, job.total_steps = step, total
@@ -192,16 +194,17 @@ class JobQueue:
 
     def _finish(self, job: Job, status: str) -> None:
         job.status, job.finished_at = status, time.time()
-        event = {"event": status}
         if status == "done":
-            event["image_ids"] = [image.id for image in job.images]
-        if job.error:
-            event["error"] = job.error
+            event = DoneEvent(image_ids=[image.id for image in job.images], warnings=job.warnings or None)
+        elif status == "error":
+            event = ErrorEvent(error=job.error or "generation failed")
+        else:
+            event = CancelledEvent()
         self._publish(job, event)
         finished = [j for j in self._jobs.values() if j.status in FINISHED]
         for old in finished[:-KEEP_FINISHED_JOBS]:
             del self._jobs[old.id]
 
-    def _publish(self, job: Job, event: dict) -> None:
+    def _publish(self, job: Job, event: JobEventPublic) -> None:
         job.events.append(event)
         self._changed.notify_all()

@@ -4,63 +4,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from shoegen.engine.samplers import DEFAULT_SAMPLER, SAMPLERS
-
-SAMPLER_NAMES = tuple(s.name for s in SAMPLERS)
-MAX_SEED = 2**32 - 1
+from shoegen.config.generation import GenerationParams, ImageParams
 
 
-class LoraCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=300, description="adapter name as listed by GET /api/models")
-    weight: float = Field(1.0, ge=-4.0, le=4.0)
+class GenerateCreate(GenerationParams):
+    """The original system's generate body (`prompt`, `model_name`, `num_images`, `num_inference_steps`,
+    `guidance_scale`, `seed`), plus the other generation parameters and img2img's start image."""
 
-
-class GenerateCreate(BaseModel):
-    """The original system's generate body, plus optional fields."""
-
-    model_config = ConfigDict(extra="forbid")
-    prompt: str = Field(min_length=1, max_length=4000)
-    model_name: str | None = Field(None, max_length=300,
-                                   description="base model or adapter (e.g. `run/checkpoint-500`); default: base")
-    num_images: int = Field(1, ge=1, le=10)
-    num_inference_steps: int = Field(30, ge=1, le=150)
-    guidance_scale: float = Field(7.5, ge=0.0, le=30.0)
-    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="first image's seed; image i gets seed+i")
-    negative_prompt: str = Field("", max_length=4000)
-    sampler: str = Field(DEFAULT_SAMPLER, description=f"one of: {', '.join(SAMPLER_NAMES)}")
-    width: int = Field(512, ge=64, le=2048, multiple_of=8)
-    height: int = Field(512, ge=64, le=2048, multiple_of=8)
-    loras: list[LoraCreate] = Field(default_factory=list, max_length=8)
-    init_image: str | None = Field(None, description="base64 PNG/JPEG for img2img")
-    strength: float = Field(0.75, gt=0.0, le=1.0, description="img2img: how much of the init image to repaint")
-
-    @field_validator("sampler")
-    @classmethod
-    def _known_sampler(cls, value: str) -> str:
-        from shoegen.engine.samplers import find_sampler
-        from shoegen.errors import ShoegenError
-
-        try:
-            return find_sampler(value).name
-        except ShoegenError as error:
-            raise ValueError(str(error)) from None
+    init_image: str | None = Field(None, description="img2img: the start image, base64 PNG/JPEG (or a data URL)")
 
 
 class ImagePublic(BaseModel):
     id: str = Field(description="gallery id")
     image: str = Field(description="base64 PNG with embedded parameters")
     seed: int
-    metadata: dict
+    metadata: ImageParams = Field(description="the parameters the image was generated with")
 
 
 class GeneratePublic(BaseModel):
     success: bool
     images: list[ImagePublic]
     generation_time: float
+    warnings: list[str] = Field(default_factory=list, description="e.g. a size far from the base's native size")
 
 
 class ModelPublic(BaseModel):
@@ -72,6 +41,8 @@ class ModelPublic(BaseModel):
 
 class ModelsPublic(BaseModel):
     models: list[ModelPublic]
+    native_width: int = Field(description="the base model's native width: the default of every request")
+    native_height: int = Field(description="the base model's native height: the default of every request")
 
 
 class JobPublic(BaseModel):
@@ -83,25 +54,61 @@ class JobPublic(BaseModel):
     image_ids: list[str]
     error: str | None = None
     generation_time: float | None = None
+    warnings: list[str] = Field(default_factory=list, description="e.g. a size far from the base's native size")
 
 
-class GalleryImagePublic(BaseModel):
+class QueuedEvent(BaseModel):
+    event: Literal["queued"] = "queued"
+    position: int = Field(description="place in the queue, 1 for the next job to run")
+
+
+class StartedEvent(BaseModel):
+    event: Literal["started"] = "started"
+    batch_size: int = Field(description="jobs running together in one pipeline call")
+
+
+class ProgressEvent(BaseModel):
+    event: Literal["progress"] = "progress"
+    step: int
+    total: int = Field(description="denoising iterations this job runs")
+    preview: str | None = Field(None, description="base64 PNG preview of the image so far (SHOEGEN_PREVIEW_EVERY)")
+
+
+class DoneEvent(BaseModel):
+    event: Literal["done"] = "done"
+    image_ids: list[str]
+    warnings: list[str] | None = None
+
+
+class ErrorEvent(BaseModel):
+    event: Literal["error"] = "error"
+    error: str
+
+
+class CancelledEvent(BaseModel):
+    event: Literal["cancelled"] = "cancelled"
+
+
+JobEventPublic = Annotated[QueuedEvent | StartedEvent | ProgressEvent | DoneEvent | ErrorEvent | CancelledEvent,
+                           Field(discriminator="event")]
+"""One event of GET /api/jobs/{id}/events: the SSE `event:` line is `event`, the `data:` line the other fields."""
+
+
+class SamplerPublic(BaseModel):
+    """A sampler in AUTOMATIC1111's shape (GET /sdapi/v1/samplers)."""
+
+    name: str
+    aliases: list[str]
+    options: dict[str, str] = Field(default_factory=dict)
+
+
+class GalleryImagePublic(ImageParams):
+    """A gallery image: its parameters, and where it is."""
+
     id: str
     created_at: datetime
-    prompt: str
-    negative_prompt: str
-    model: str
-    loras: list[dict]
-    seed: int
-    steps: int
-    guidance_scale: float
-    sampler: str
-    width: int
-    height: int
-    strength: float | None = None
     job_id: str | None = None
     image_url: str
-    params: dict
 
 
 class GalleryImagesPublic(BaseModel):

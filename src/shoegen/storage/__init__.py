@@ -12,7 +12,6 @@ from shoegen.storage.gallery import (
     Page,
     ReconcileReport,
 )
-from shoegen.storage.params import ImageParams, LoraWeight
 from shoegen.storage.png import format_a1111_parameters, read_png_parameters, save_png_with_parameters
 from shoegen.storage.stored import StoredImage
 
@@ -20,8 +19,6 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "Gallery",
     "ImageFilter",
-    "ImageParams",
-    "LoraWeight",
     "Page",
     "ReconcileReport",
     "StoredImage",

@@ -27,7 +27,7 @@ from sqlalchemy.orm import sessionmaker
 
 from shoegen.storage.database import create_gallery_engine
 from shoegen.storage.export import write_zip
-from shoegen.storage.params import ImageParams, LoraWeight
+from shoegen.config.generation import ImageParams
 from shoegen.storage.png import PARTIAL_SUFFIX, save_png_with_parameters
 from shoegen.storage.records import MAX_JOB_ID_LENGTH, GalleryBase, ImageRecord
 from shoegen.storage.stored import StoredImage
@@ -169,24 +169,10 @@ class Gallery:
         return candidate
 
     def _to_stored(self, record: ImageRecord) -> StoredImage:
-        params = ImageParams(
-            prompt=record.prompt,
-            negative_prompt=record.negative_prompt,
-            model=record.model,
-            loras=[LoraWeight(str(lora["name"]), float(lora["weight"])) for lora in record.loras],
-            seed=record.seed,
-            steps=record.steps,
-            guidance_scale=record.guidance_scale,
-            sampler=record.sampler,
-            width=record.width,
-            height=record.height,
-            strength=record.strength,
-            extra=(record.params or {}).get("extra") or {},
-        )
         return StoredImage(
             id=record.id,
             created_at=record.created_at,
-            params=params,
+            params=ImageParams.from_dict(record.params),
             job_id=record.job_id,
             file_name=record.file_name,
             path=self._safe_path(record.file_name),
@@ -213,10 +199,10 @@ class Gallery:
             created_at=created_at,
             prompt=params.prompt,
             negative_prompt=params.negative_prompt,
-            model=params.model,
-            loras=[lora.to_dict() for lora in params.loras],
+            model=params.model_name,
+            loras=[lora.model_dump() for lora in params.loras],
             seed=params.seed,
-            steps=params.steps,
+            steps=params.num_inference_steps,
             guidance_scale=params.guidance_scale,
             sampler=params.sampler,
             width=params.width,

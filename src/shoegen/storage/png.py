@@ -16,7 +16,7 @@ from typing import Any
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from shoegen.storage.params import ImageParams
+from shoegen.config.generation import ImageParams
 
 A1111_KEY = "parameters"
 JSON_KEY = "shoegen"
@@ -35,18 +35,20 @@ def _a1111_quote(value: object) -> str:
 def format_a1111_parameters(params: ImageParams) -> str:
     """AUTOMATIC1111's infotext: the prompt, a `Negative prompt:` line if there is one, then the settings line.
 
-    Keys follow A1111's order (Steps, Sampler, CFG scale, Seed, Size, Model, Denoising strength). A1111
+    Keys follow A1111's order (Steps, Sampler, CFG scale, Seed, Size, Model, Denoising strength, Clip skip;
+    A1111 too writes Clip skip only when it is above 1). A1111
     writes LoRAs as `<lora:...>` tags inside the prompt; to keep the prompt exactly as the user typed it
     they go into a `Lora weights` entry instead (the key Fooocus uses), which A1111's parser keeps as-is.
     """
     settings: dict[str, object | None] = {
-        "Steps": params.steps,
+        "Steps": params.num_inference_steps,
         "Sampler": params.sampler,
         "CFG scale": float(params.guidance_scale),
         "Seed": params.seed,
         "Size": f"{params.width}x{params.height}",
-        "Model": params.model,
+        "Model": params.model_name,
         "Denoising strength": None if params.strength is None else float(params.strength),
+        "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
         "Lora weights": ", ".join(f"{lora.name}: {float(lora.weight)}" for lora in params.loras) or None,
     }
     settings_line = ", ".join(f"{key}: {_a1111_quote(value)}" for key, value in settings.items() if value is not None)

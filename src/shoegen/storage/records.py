@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from shoegen.storage.params import MAX_MODEL_LENGTH, MAX_SAMPLER_LENGTH
+from shoegen.config.generation import MAX_MODEL_NAME_LENGTH, MAX_SAMPLER_LENGTH
 
 MAX_JOB_ID_LENGTH = 64
 
@@ -36,7 +36,8 @@ class GalleryBase(DeclarativeBase):
 
 
 class ImageRecord(GalleryBase):
-    """One generated image: the indexed parameters as columns, everything in `params`."""
+    """One generated image: `params` holds its `ImageParams`; the other columns copy the parts that listings
+    filter and sort on (written from `params` in one place, `Gallery.add`)."""
 
     __tablename__ = "images"
 
@@ -45,7 +46,7 @@ class ImageRecord(GalleryBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     prompt: Mapped[str] = mapped_column(Text)
     negative_prompt: Mapped[str] = mapped_column(Text, default="")
-    model: Mapped[str] = mapped_column(String(MAX_MODEL_LENGTH), index=True)
+    model: Mapped[str] = mapped_column(String(MAX_MODEL_NAME_LENGTH), index=True)
     loras: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     seed: Mapped[int] = mapped_column(BigInteger)
     steps: Mapped[int] = mapped_column(Integer)
@@ -58,4 +59,4 @@ class ImageRecord(GalleryBase):
     file_name: Mapped[str] = mapped_column(String(255))
     """POSIX path of the PNG relative to the gallery's image folder, e.g. "2026/11/25/<id>.png"."""
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """`ImageParams.to_dict()`, including `extra`, which has no column of its own."""
+    """`ImageParams.to_dict()`: the image's parameters, read back by `Gallery`."""

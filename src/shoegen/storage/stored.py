@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from shoegen.storage.params import ImageParams
+from shoegen.config.generation import ImageParams
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse, StreamingResponse
 
-from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.service.schemas import GalleryExportCreate, GalleryImagePublic, GalleryImagesPublic
 from shoegen.storage import ImageFilter, StoredImage
 
@@ -16,13 +16,8 @@ router = APIRouter(prefix="/api/gallery", dependencies=[Depends(require_api_key)
 
 
 def image_public(image: StoredImage) -> GalleryImagePublic:
-    p = image.params
-    return GalleryImagePublic(
-        id=image.id, created_at=image.created_at, prompt=p.prompt, negative_prompt=p.negative_prompt, model=p.model,
-        loras=[lora.to_dict() for lora in p.loras], seed=p.seed, steps=p.steps, guidance_scale=p.guidance_scale,
-        sampler=p.sampler, width=p.width, height=p.height, strength=p.strength, job_id=image.job_id,
-        image_url=f"/api/gallery/{image.id}/image", params=p.to_dict(),
-    )
+    return GalleryImagePublic(**dict(image.params), id=image.id, created_at=image.created_at, job_id=image.job_id,
+                              image_url=f"/api/gallery/{image.id}/image")
 
 
 def _in_utc_range(name: str, value: datetime | None) -> datetime | None:
@@ -44,7 +39,7 @@ def _filter(body: GalleryExportCreate) -> ImageFilter:
 
 @router.get("", response_model=GalleryImagesPublic, summary="Images, newest first, filtered and paginated")
 def list_images(
-    services: Services = Depends(get_services),
+    services: ServicesDep,
     model: str | None = Query(None, max_length=300, description="only this model"),
     q: str | None = Query(None, max_length=500, description="words that must all appear in the prompt"),
     created_after: datetime | None = None,
@@ -61,7 +56,7 @@ def list_images(
 
 
 @router.get("/models", response_model=list[str], summary="Models that appear in the gallery")
-def gallery_models(services: Services = Depends(get_services)) -> list[str]:
+def gallery_models(services: ServicesDep) -> list[str]:
     return services.gallery.models()
 
 
@@ -82,12 +77,12 @@ def _zip_response(services: Services, where: ImageFilter) -> StreamingResponse:
 
 @router.post("/export", summary="ZIP of the given ids, or of a filter: PNGs + metadata.json",
              response_class=StreamingResponse, responses={200: {"content": {"application/zip": {}}}})
-def export_zip(body: GalleryExportCreate, services: Services = Depends(get_services)) -> StreamingResponse:
+def export_zip(body: GalleryExportCreate, services: ServicesDep) -> StreamingResponse:
     return _zip_response(services, _filter(body))
 
 
 @router.post("/metadata", response_model=list[dict], summary="Metadata JSON of the given ids, or of a filter")
-def export_metadata(body: GalleryExportCreate, services: Services = Depends(get_services)) -> list[dict]:
+def export_metadata(body: GalleryExportCreate, services: ServicesDep) -> list[dict]:
     return services.gallery.export_metadata(_filter(body))
 
 
@@ -99,13 +94,13 @@ def _find(services: Services, image_id: str) -> StoredImage:
 
 
 @router.get("/{image_id}", response_model=GalleryImagePublic, summary="One image's record")
-def get_image(image_id: str, services: Services = Depends(get_services)) -> GalleryImagePublic:
+def get_image(image_id: str, services: ServicesDep) -> GalleryImagePublic:
     return image_public(_find(services, image_id))
 
 
 @router.get("/{image_id}/image", response_class=FileResponse, summary="The PNG file (parameters embedded)",
             responses={200: {"content": {"image/png": {}}}})
-def get_image_file(image_id: str, services: Services = Depends(get_services)) -> FileResponse:
+def get_image_file(image_id: str, services: ServicesDep) -> FileResponse:
     _find(services, image_id)
     path = services.gallery.image_path(image_id)
     if path is None:
@@ -114,6 +109,6 @@ def get_image_file(image_id: str, services: Services = Depends(get_services)) ->
 
 
 @router.delete("/{image_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an image and its file")
-def delete_image(image_id: str, services: Services = Depends(get_services)) -> None:
+def delete_image(image_id: str, services: ServicesDep) -> None:
     _find(services, image_id)
     services.gallery.delete([image_id])

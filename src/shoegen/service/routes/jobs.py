@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
-import json
 from datetime import datetime, timezone
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, status
 from fastapi.responses import StreamingResponse
 
-from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.service.deps import Services, ServicesDep, require_api_key
+from shoegen.service.generation import submit, to_generation_request
 from shoegen.service.jobs import FINISHED, Job
-from shoegen.service.routes.api import submit, to_generation_request
-from shoegen.service.schemas import GenerateCreate, JobPublic
+from shoegen.service.schemas import GenerateCreate, JobEventPublic, JobPublic
 
 router = APIRouter(prefix="/api/jobs", dependencies=[Depends(require_api_key)])
 KEEPALIVE_SECONDS = 15.0
@@ -24,7 +22,7 @@ def job_public(job: Job) -> JobPublic:
     return JobPublic(id=job.id, status=job.status, step=job.step, total_steps=job.total_steps,
                      created_at=datetime.fromtimestamp(job.created_at, timezone.utc),
                      image_ids=[image.id for image in job.images], error=job.error,
-                     generation_time=job.generation_time)
+                     generation_time=job.generation_time, warnings=job.warnings)
 
 
 def find_job(services: Services, job_id: str) -> Job:
@@ -36,30 +34,24 @@ def find_job(services: Services, job_id: str) -> Job:
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic,
              summary="Queue a generation; follow it at /api/jobs/{id}/events")
-def create_job(body: GenerateCreate, services: Services = Depends(get_services)) -> JobPublic:
+def create_job(body: GenerateCreate, services: ServicesDep) -> JobPublic:
     return job_public(submit(services, to_generation_request(body, services)))
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="A job's state")
-def get_job(job_id: str, services: Services = Depends(get_services)) -> JobPublic:
+def get_job(job_id: str, services: ServicesDep) -> JobPublic:
     return job_public(find_job(services, job_id))
 
 
 @router.delete("/{job_id}", response_model=JobPublic, summary="Cancel a queued or running job")
-def cancel_job(job_id: str, services: Services = Depends(get_services)) -> JobPublic:
+def cancel_job(job_id: str, services: ServicesDep) -> JobPublic:
     find_job(services, job_id)
     return job_public(services.jobs.cancel(job_id))
 
 
-def sse_message(number: int, event: dict) -> str:
+def sse_message(number: int, event: JobEventPublic) -> str:
     """Event `number` (1 for a job's first) as a text/event-stream message; the number is its SSE id."""
-    payload = dict(event)
-    name = payload.pop("event")
-    if "preview" in payload:
-        buffer = io.BytesIO()
-        payload["preview"].save(buffer, format="PNG")
-        payload["preview"] = base64.b64encode(buffer.getvalue()).decode()
-    return f"id: {number}\nevent: {name}\ndata: {json.dumps(payload)}\n\n"
+    return f"id: {number}\nevent: {event.event}\ndata: {event.model_dump_json(exclude={'event'}, exclude_none=True)}\n\n"
 
 
 def events_already_seen(last_event_id: str | None, sent: int) -> int:
@@ -78,10 +70,12 @@ def events_already_seen(last_event_id: str | None, sent: int) -> int:
             description="Each event's SSE id is its number in the job's history (1, 2, ...). A client that "
                         "reconnects with the Last-Event-ID header (as EventSource does) gets the events after that "
                         "one; without it, the whole history. The stream ends after the job's last event.",
-            responses={200: {"content": {"text/event-stream": {}}, "description": "the event stream"}})
-async def job_events(job_id: str, services: Services = Depends(get_services),
-                     last_event_id: str | None = Header(None, description="the id of the last event received")
-                     ) -> StreamingResponse:
+            responses={200: {"model": JobEventPublic, "content": {"text/event-stream": {}},
+                             "description": "the event stream: each event's `event:` line is its `event` field, its "
+                                            "`data:` line the other fields as JSON"}})
+async def job_events(job_id: str, services: ServicesDep,
+                     last_event_id: Annotated[str | None, Header(description="the id of the last event received")
+                                              ] = None) -> StreamingResponse:
     job = find_job(services, job_id)
     first = events_already_seen(last_event_id, len(job.events))
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shoegen.engine.samplers import SAMPLERS
-from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, GenerationParams, Guidance, ImageCount,
+                                       PromptText, Side, Steps, Strength)
+from shoegen.config.samplers import SAMPLERS
+from shoegen.service.deps import Services, ServicesDep, require_api_key
+from shoegen.service.generation import submit, to_generation_request, wait_for
 from shoegen.service.images import png_base64
-from shoegen.service.routes.api import submit, to_generation_request, wait_for
-from shoegen.service.schemas import MAX_SEED, GenerateCreate
+from shoegen.service.schemas import GenerateCreate, SamplerPublic
 from shoegen.storage.png import format_a1111_parameters
+
+LIMITS = GenerationParams.model_fields
 
 router = APIRouter(prefix="/sdapi/v1", tags=["AUTOMATIC1111 compatible"], dependencies=[Depends(require_api_key)])
 
@@ -22,23 +26,24 @@ class Txt2ImgCreate(BaseModel):
     """AUTOMATIC1111's StableDiffusionProcessingTxt2Img fields that apply here; others are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    prompt: str = Field("", max_length=4000)
-    negative_prompt: str = Field("", max_length=4000)
-    seed: int = Field(-1, ge=-1, le=MAX_SEED, description="-1 for random")
+    prompt: PromptText = ""
+    negative_prompt: PromptText = ""
+    seed: int = Field(-1, ge=-1, le=MAX_REQUEST_SEED, description="-1 for random")
     sampler_name: str | None = Field(None, max_length=100)
     sampler_index: str | None = Field(None, max_length=100)
-    batch_size: int = Field(1, ge=1, le=10)
-    n_iter: int = Field(1, ge=1, le=10)
-    steps: int = Field(20, ge=1, le=150)
-    cfg_scale: float = Field(7.0, ge=0.0, le=30.0)
-    width: int = Field(512, ge=64, le=2048, multiple_of=8)
-    height: int = Field(512, ge=64, le=2048, multiple_of=8)
-    override_settings: dict | None = None
+    batch_size: ImageCount = 1
+    n_iter: ImageCount = 1
+    steps: Steps = 20
+    cfg_scale: Guidance = 7.0
+    width: Side | None = Field(None, description="default: the base model's native size")
+    height: Side | None = Field(None, description="default: the base model's native size")
+    override_settings: dict | None = Field(None, description="`sd_model_checkpoint` picks the model, "
+                                           "`CLIP_stop_at_last_layers` is Clip skip; other settings are ignored")
 
 
 class Img2ImgCreate(Txt2ImgCreate):
     init_images: list[str] = Field(min_length=1, max_length=1)
-    denoising_strength: float = Field(0.75, gt=0.0, le=1.0)
+    denoising_strength: Strength = 0.75
 
 
 class GenerationResponse(BaseModel):
@@ -59,22 +64,33 @@ def _checkpoint(services: Services, body: Txt2ImgCreate) -> str:
     return override or services.sdapi_checkpoint or services.engine.base_model
 
 
+def _clip_skip(body: Txt2ImgCreate) -> int:
+    value = (body.override_settings or {}).get("CLIP_stop_at_last_layers", LIMITS["clip_skip"].default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            "override_settings.CLIP_stop_at_last_layers: a whole number (Clip skip)")
+    return value
+
+
 async def _generate(services: Services, body: Txt2ImgCreate, init_image: str | None, strength: float):
     try:
         request_body = GenerateCreate(
             prompt=body.prompt or " ", negative_prompt=body.negative_prompt, model_name=_checkpoint(services, body),
-            num_images=min(10, body.batch_size * body.n_iter), num_inference_steps=body.steps,
+            num_images=min(MAX_IMAGES, body.batch_size * body.n_iter), num_inference_steps=body.steps,
             guidance_scale=body.cfg_scale, seed=None if body.seed == -1 else body.seed,
             sampler=body.sampler_name or body.sampler_index or "Euler a", width=body.width, height=body.height,
-            init_image=init_image, strength=strength,
+            clip_skip=_clip_skip(body), init_image=init_image, strength=strength,
         )
-    except ValueError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error).splitlines()[0]) from None
+    except ValidationError as error:
+        problem = error.errors()[0]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
     job = await wait_for(services, submit(services, to_generation_request(request_body, services)))
     infotexts = [format_a1111_parameters(image.params) for image in job.images]
     seeds = [image.params.seed for image in job.images]
     info = {"prompt": body.prompt, "negative_prompt": body.negative_prompt, "seed": seeds[0], "all_seeds": seeds,
-            "steps": body.steps, "cfg_scale": body.cfg_scale, "width": body.width, "height": body.height,
+            "steps": body.steps, "cfg_scale": body.cfg_scale, "width": job.images[0].params.width,
+            "height": job.images[0].params.height, "clip_skip": job.images[0].params.clip_skip,
             "sampler_name": job.images[0].params.sampler, "sd_model_name": request_body.model_name,
             "infotexts": infotexts, "gallery_ids": [image.id for image in job.images]}
     return GenerationResponse(images=[png_base64(image.path) for image in job.images],
@@ -82,34 +98,34 @@ async def _generate(services: Services, body: Txt2ImgCreate, init_image: str | N
 
 
 @router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img")
-async def txt2img(body: Txt2ImgCreate, services: Services = Depends(get_services)) -> GenerationResponse:
+async def txt2img(body: Txt2ImgCreate, services: ServicesDep) -> GenerationResponse:
     return await _generate(services, body, None, 0.75)
 
 
 @router.post("/img2img", response_model=GenerationResponse, summary="AUTOMATIC1111 img2img")
-async def img2img(body: Img2ImgCreate, services: Services = Depends(get_services)) -> GenerationResponse:
+async def img2img(body: Img2ImgCreate, services: ServicesDep) -> GenerationResponse:
     return await _generate(services, body, body.init_images[0], body.denoising_strength)
 
 
 @router.get("/sd-models", response_model=list[dict], summary="Models, in AUTOMATIC1111's shape")
-def sd_models(services: Services = Depends(get_services)) -> list[dict]:
+def sd_models(services: ServicesDep) -> list[dict]:
     return [{"title": m.name, "model_name": m.name, "hash": None, "sha256": None, "filename": m.name,
              "config": None} for m in services.engine.list_models()]
 
 
 @router.get("/loras", response_model=list[dict], summary="LoRA adapters, in AUTOMATIC1111's shape")
-def loras(services: Services = Depends(get_services)) -> list[dict]:
+def loras(services: ServicesDep) -> list[dict]:
     return [{"name": m.name, "alias": m.name, "path": m.name, "metadata": {"type": m.type, "step": m.step}}
             for m in services.engine.list_models() if m.type != "base"]
 
 
-@router.get("/samplers", response_model=list[dict], summary="Samplers, in AUTOMATIC1111's shape")
-def samplers() -> list[dict]:
-    return [{"name": s.name, "aliases": list(s.aliases), "options": {}} for s in SAMPLERS]
+@router.get("/samplers", response_model=list[SamplerPublic], summary="Samplers, in AUTOMATIC1111's shape")
+def samplers() -> list[SamplerPublic]:
+    return [SamplerPublic(name=s.name, aliases=list(s.aliases)) for s in SAMPLERS]
 
 
 @router.get("/progress", response_model=dict, summary="Progress of the running job, in AUTOMATIC1111's shape")
-def progress(services: Services = Depends(get_services)) -> dict:
+def progress(services: ServicesDep) -> dict:
     job = services.jobs.running()
     fraction = job.step / job.total_steps if job and job.total_steps else 0.0
     return {"progress": fraction, "eta_relative": 0.0,
@@ -120,12 +136,12 @@ def progress(services: Services = Depends(get_services)) -> dict:
 
 
 @router.get("/options", response_model=dict, summary="Options; only sd_model_checkpoint means something here")
-def get_options(services: Services = Depends(get_services)) -> dict:
+def get_options(services: ServicesDep) -> dict:
     return {"sd_model_checkpoint": services.sdapi_checkpoint or services.engine.base_model}
 
 
 @router.post("/options", response_model=dict, summary="Set sd_model_checkpoint (the default model for /sdapi)")
-def set_options(body: OptionsCreate, services: Services = Depends(get_services)) -> dict:
+def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
     name = body.sd_model_checkpoint
     if name is not None:
         if name != services.engine.base_model and name not in {m.name for m in services.engine.list_models()}:

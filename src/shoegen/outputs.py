@@ -1,10 +1,11 @@
-"""Generation straight to files, for the CLI: single requests, resumable batches, comparison grids."""
+"""Generation straight to files, for the CLI: single requests, resumable batches, comparison grids. The engine
+returns images and their parameters; writing them (as PNGs with the parameters embedded) happens here."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def generate_to_folder(engine: Engine, request: GenerationRequest, folder: Path)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     paths = []
     for image in result.images:
-        path = folder / f"{stamp}_{_slug(image.metadata['prompt'])}_{image.seed}.png"
+        path = folder / f"{stamp}_{_slug(image.params.prompt)}_{image.seed}.png"
         paths.append(save_png_with_parameters(image.image, image.params, path))
     return paths
 
@@ -63,7 +64,7 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"images": []}
     done = {(entry["prompt_index"], entry["seed"]) for entry in manifest["images"] if (folder / entry["file"]).is_file()}
     manifest["images"] = [e for e in manifest["images"] if (e["prompt_index"], e["seed"]) in done]
-    manifest["request"] = {k: v for k, v in asdict(template).items() if k not in ("prompt", "init_image")}
+    manifest["request"] = template.model_dump(mode="json", exclude={"prompt"})
     written, skipped = [], 0
     bar = tqdm(total=len(prompts) * template.num_images, desc="Generating", unit="img", disable=not show_progress)
     for index, prompt in enumerate(prompts):
@@ -72,7 +73,7 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
         skipped += len(seeds) - len(todo)
         bar.update(len(seeds) - len(todo))
         for seed in todo:  # one image per call: an interruption loses at most one image
-            result = engine.generate(replace(template, prompt=prompt, seed=seed, num_images=1))
+            result = engine.generate(template.model_copy(update={"prompt": prompt, "seed": seed, "num_images": 1}))
             image = result.images[0]
             file = f"p{index:03d}_{_slug(prompt, 30)}_s{seed}.png"
             written.append(save_png_with_parameters(image.image, image.params, folder / file))
@@ -90,13 +91,13 @@ def comparison_grid(engine: Engine, prompts: list[str], models: list[str], templ
     """Rows are prompts, columns models, every cell the same seed; labelled so a checkpoint can be picked
     by looking."""
     if template.seed is None:
-        template = replace(template, seed=0)
+        template = template.model_copy(update={"seed": 0})
     cells: list[list[Image.Image]] = []
     bar = tqdm(total=len(prompts) * len(models), desc="Grid", unit="img", disable=not show_progress)
     for prompt in prompts:
         row = []
         for model in models:
-            request = replace(template, prompt=prompt, model=model, num_images=1)
+            request = template.model_copy(update={"prompt": prompt, "model_name": model, "num_images": 1})
             row.append(engine.generate(request).images[0].image)
             bar.update(1)
         cells.append(row)

@@ -1,0 +1,136 @@
+"""A generation's parameters, one typed shape with its bounds, defaults and help.
+
+`GenerationParams` is what a caller asks for; the API's request body, the engine's request and the
+`shoegen generate` flags are built from its fields. `ImageParams` is what one generated image was made
+with (seed, size and adapters resolved); the gallery stores it, PNGs embed it, exports list it. Both
+share `GenerationSettings`, so a parameter added there reaches every one of them. The field names are
+the original API's wire names (`model_name`, `num_images`, `num_inference_steps`, `guidance_scale`, `seed`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shoegen.config.samplers import DEFAULT_SAMPLER, SAMPLER_NAMES, find_sampler
+from shoegen.errors import ShoegenError
+
+MAX_REQUEST_SEED = 2**32 - 1
+"""Seeds a caller may ask for (what AUTOMATIC1111 and CPU generators accept)."""
+MAX_STORED_SEED = 2**63 - 1
+"""Seeds an image record may hold: a signed 64-bit column (PostgreSQL has no unsigned BIGINT)."""
+MAX_PROMPT_LENGTH = 4000
+MAX_MODEL_NAME_LENGTH = 255
+"""Also the gallery column's width: checked here because SQLite would accept longer values and PostgreSQL
+reject them, and the behaviour should not depend on the database."""
+MAX_SAMPLER_LENGTH = 64
+MAX_SIDE = 2048
+MAX_LORAS = 8
+MAX_IMAGES = 10
+# The bounds of each kind of value, shared by every shape that carries one (the AUTOMATIC1111-compatible
+# routes spell the fields their own way, with their own defaults, under the same bounds).
+PromptText = Annotated[str, Field(max_length=MAX_PROMPT_LENGTH)]
+Steps = Annotated[int, Field(ge=1, le=150)]
+Guidance = Annotated[float, Field(ge=0.0, le=30.0, allow_inf_nan=False)]
+Side = Annotated[int, Field(ge=64, le=MAX_SIDE, multiple_of=8)]
+ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES)]
+Strength = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
+ClipSkip = Annotated[int, Field(ge=1, le=12)]
+RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+LEGACY_NAMES = {"model": "model_name", "steps": "num_inference_steps"}
+"""Keys of image records written before the wire names were used everywhere."""
+
+
+class LoraWeight(BaseModel):
+    """One LoRA adapter applied to the generation, and the strength it is applied with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    name: str = Field(min_length=1, max_length=MAX_MODEL_NAME_LENGTH)
+    """Adapter name as `shoegen models` and GET /api/models list it, e.g. "shoes-v1" or "run/checkpoint-500"."""
+    weight: float = Field(1.0, ge=-4.0, le=4.0, allow_inf_nan=False)
+    """Adapter scale; 1.0 is the strength it was trained at."""
+
+
+class GenerationSettings(BaseModel):
+    """The parameters a request and the images it produces have in common."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    prompt: Annotated[PromptText, Field(min_length=1)]
+    """What to draw; `<lora:name:weight>` tags apply adapters."""
+    negative_prompt: PromptText = ""
+    """What to avoid."""
+    loras: tuple[LoraWeight, ...] = Field((), max_length=MAX_LORAS)
+    """Adapters to apply on top of `model_name`, each with its weight."""
+    num_inference_steps: Steps = 30
+    """Denoising steps."""
+    guidance_scale: Guidance = 7.5
+    """Classifier-free guidance scale: how strongly the image follows the prompt."""
+    sampler: str = Field(DEFAULT_SAMPLER, max_length=MAX_SAMPLER_LENGTH,
+                         description=f"Sampler, in AUTOMATIC1111's spelling: one of {', '.join(SAMPLER_NAMES)}.")
+    clip_skip: ClipSkip = 1
+    """AUTOMATIC1111's "Clip skip": 1 uses the text encoder's last layer, 2 the one before it (what many SD1.5
+    LoRAs were trained with), and so on."""
+
+    @field_validator("sampler")
+    @classmethod
+    def _known_sampler(cls, value: str) -> str:
+        try:
+            return find_sampler(value).name
+        except ShoegenError as error:
+            raise ValueError(str(error)) from None
+
+
+class GenerationParams(GenerationSettings):
+    """What a caller asks for."""
+
+    model_name: str | None = Field(None, max_length=MAX_MODEL_NAME_LENGTH)
+    """Base model or adapter (e.g. `run/checkpoint-500`) to generate with; none: the base model alone."""
+    num_images: ImageCount = 1
+    """Images to generate; image i gets seed + i."""
+    seed: RequestSeed | None = None
+    """The first image's seed; none: a random one, recorded with the image."""
+    width: Side | None = None
+    """Pixels; none: the base model's native size (512 for SD1.5, 64 for the demo base)."""
+    height: Side | None = None
+    """Pixels; none: the base model's native size."""
+    strength: Strength = 0.75
+    """img2img only: how much of the start image is repainted (1 repaints everything)."""
+
+
+class ImageParams(GenerationSettings):
+    """Everything needed to reproduce (and to search for) one generated image."""
+
+    model_name: str = Field(max_length=MAX_MODEL_NAME_LENGTH)
+    """The base model or adapter that generated the image, e.g. "run/checkpoint-500"."""
+    prompt: PromptText
+    """The prompt as the text encoder read it (without `<lora:...>` tags, which are in `loras`)."""
+    seed: int = Field(ge=0, le=MAX_STORED_SEED)
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    strength: float | None = Field(None, ge=0.0, le=1.0)
+    """img2img denoising strength; None for text-to-image."""
+    extra: dict[str, Any] = Field(default_factory=dict)
+    """Anything else worth keeping (base model, device, truncated prompt info); JSON-ready."""
+
+    @model_validator(mode="after")
+    def _extra_is_json(self) -> ImageParams:
+        try:
+            json.dumps(self.extra, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"extra must be JSON-serializable: {error}") from None
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; `from_dict` reads it back."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImageParams:
+        """Inverse of `to_dict`. Unknown keys are ignored so older readers accept newer files, and files written
+        before the wire names were used everywhere (`model`, `steps`) are read too."""
+        renamed = {LEGACY_NAMES.get(key, key): value for key, value in data.items()}
+        return cls.model_validate({k: v for k, v in renamed.items() if k in cls.model_fields})

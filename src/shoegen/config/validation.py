@@ -1,0 +1,54 @@
+"""Settings built from what a user typed: a pydantic validation error becomes one ShoegenError that names
+each bad option the way the user wrote it (a flag, a YAML key)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shoegen.errors import ShoegenError
+
+Settings = TypeVar("Settings", bound=BaseModel)
+
+
+def flag_of(field: str) -> str:
+    """`--field`: how most settings are spelled on the command line (the training flags keep diffusers' names)."""
+    return f"--{field}"
+
+
+def build_settings(model: type[Settings], values: Mapping[str, Any], *, what: str | None,
+                   option: Callable[[str], str] = flag_of, source: Path | None = None,
+                   help_command: str = "--help", sentences: bool = False) -> Settings:
+    """`model(**values)`, or a ShoegenError with one line per bad option, e.g.
+    `--learning_rate: Input should be greater than 0 (got -1)`, or with `sentences`
+    `width must be a multiple of 8 (got 65)`; `what` heads the lines ("invalid training configuration:")."""
+    try:
+        return model(**values)
+    except ValidationError as error:
+        lines = describe_problems(error, option=option, source=source, help_command=help_command,
+                                  sentences=sentences)
+        raise ShoegenError(f"invalid {what}:\n  " + "\n  ".join(lines) if what else "\n".join(lines)) from None
+
+
+def describe_problems(error: ValidationError, *, option: Callable[[str], str] = flag_of, source: Path | None = None,
+                      help_command: str = "--help", sentences: bool = False) -> list[str]:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        if problem["type"] == "extra_forbidden":
+            where = f" in {source}" if source else ""
+            lines.append(f"unknown option `{name}`{where} (see `{help_command}` for the valid options)")
+            continue
+        message = problem["msg"].removeprefix("Value error, ")
+        if not name:
+            # A rule across several options (a model validator): its message names them.
+            lines.append(message)
+            continue
+        if sentences:
+            lines.append(f"{option(name)} {message.replace('Input should be', 'must be')} (got {problem.get('input')!r})")
+        else:
+            lines.append(f"{option(name)}: {message} (got {problem.get('input')!r})")
+    return lines
