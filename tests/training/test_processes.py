@@ -10,7 +10,7 @@ import textwrap
 
 import torch
 
-from shoegen.training.checkpoint import list_checkpoints
+from shoegen.training.run_folder import RunFolder
 
 FLAGS = ["--pretrained_model_name_or_path", "tiny", "--resolution", "64", "--train_batch_size", "2",
          "--gradient_accumulation_steps", "2", "--validation_inference_steps", "2", "--num_validation_images", "1",
@@ -52,12 +52,12 @@ def test_kill_while_writing_checkpoint_keeps_previous_usable(sample_dataset, tin
     assert died.returncode == 137, died.stderr[-2000:]
 
     checkpoints = run_dir / "checkpoints"
-    assert [c.step for c in list_checkpoints(checkpoints)] == [2]
+    assert [c.step for c in RunFolder(run_dir).checkpoints()] == [2]
     assert not (checkpoints / "checkpoint-4").exists()
 
     resumed = run_cli(["train", *common, "--max_train_steps", "6", "--resume_from_checkpoint", "latest"])
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert [c.step for c in list_checkpoints(checkpoints)] == [2, 4, 6]
+    assert [c.step for c in RunFolder(run_dir).checkpoints()] == [2, 4, 6]
     assert not [p for p in checkpoints.iterdir() if p.name.startswith(".")], "staging leftovers were not swept"
     steps = [json.loads(line)["step"] for line in (run_dir / "logs" / "train_log.jsonl").read_text().splitlines()]
     assert steps == sorted(set(steps)) and steps[-1] == 6

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from shoegen.errors import ShoegenError
-from shoegen.training.checkpoint import list_checkpoints
 from shoegen.training.loop import train
+from shoegen.training.run_folder import RunFolder
 
 
 def lora_tensors(checkpoint) -> dict:
@@ -33,7 +33,7 @@ def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
     assert sum(losses[-10:]) < sum(losses[:10])
 
     out = config.output_dir
-    assert [c.step for c in list_checkpoints(out / "checkpoints")] == [30, 60]
+    assert [c.step for c in RunFolder(out).checkpoints()] == [30, 60]
     assert (out / "lora_weights" / "pytorch_lora_weights.safetensors").is_file()
     assert (out / "logs" / "loss_curve.png").stat().st_size > 1000
     assert list((out / "logs" / "tensorboard").glob("events.out.tfevents.*"))

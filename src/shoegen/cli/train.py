@@ -8,6 +8,7 @@ from pathlib import Path
 
 from shoegen.cli.flags import add_field_flag
 from shoegen.config.train import TrainConfig, build_config
+from shoegen.training.run_folder import RunFolder
 
 EXAMPLE = """\
 examples:
@@ -50,5 +51,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
     print(f"final adapter: {result.lora_weights}")
     print(f"checkpoints:   {', '.join(p.name for p in result.checkpoints) or 'none'}")
-    print(f"loss curve:    {result.output_dir / 'logs' / 'loss_curve.png'}")
+    print(f"loss curve:    {RunFolder(result.output_dir).loss_curve}")
     return 0

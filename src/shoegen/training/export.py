@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from shoegen.errors import ShoegenError
 from shoegen.training.lora import LORA_WEIGHTS_NAME
+from shoegen.training.run_folder import RunFolder
 
 if TYPE_CHECKING:
     import torch
@@ -27,7 +28,7 @@ EXPORT_FORMATS = ("kohya", "diffusers")
 
 def find_adapter_file(source: Path) -> Path:
     """The diffusers adapter file in a run folder, a checkpoint or final-weights folder, or the file itself."""
-    candidates = [source, source / LORA_WEIGHTS_NAME, source / "lora_weights" / LORA_WEIGHTS_NAME]
+    candidates = [source, source / LORA_WEIGHTS_NAME, RunFolder(source).final_adapter]
     for candidate in candidates:
         if candidate.is_file() and candidate.suffix == ".safetensors":
             return candidate

@@ -6,22 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-LOG_FILE = "train_log.jsonl"
-LOSS_CURVE_FILE = "loss_curve.png"
+from shoegen.training.run_folder import RunFolder
 
 
 class RunLog:
-    def __init__(self, logs_dir: Path, resume_step: int | None):
-        logs_dir.mkdir(parents=True, exist_ok=True)
-        self.logs_dir = logs_dir
-        self.jsonl_path = logs_dir / LOG_FILE
+    def __init__(self, run: RunFolder, resume_step: int | None):
+        run.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.jsonl_path = run.train_log
         if resume_step is None:
             self.jsonl_path.unlink(missing_ok=True)
         else:
             self._truncate_after(resume_step)
         from torch.utils.tensorboard import SummaryWriter
 
-        self.tensorboard = SummaryWriter(str(logs_dir / "tensorboard"), purge_step=resume_step)
+        self.tensorboard = SummaryWriter(str(run.tensorboard_dir), purge_step=resume_step)
 
     def _truncate_after(self, step: int) -> None:
         """A resumed run rewrites the steps after its checkpoint, so the log never shows them twice."""

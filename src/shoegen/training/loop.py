@@ -8,7 +8,6 @@ accelerate underneath: one process on CPU/MPS/one GPU, or `accelerate launch` fo
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -24,13 +23,12 @@ from shoegen.models.resolve import load_pipeline
 from shoegen.training import batches
 from shoegen.training import checkpoint as ckpt
 from shoegen.training import lora
-from shoegen.training.logs import LOSS_CURVE_FILE, RunLog, draw_loss_curve
+from shoegen.training.logs import RunLog, draw_loss_curve
 from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
+from shoegen.training.run_folder import RunFolder
 from shoegen.training.validation import save_validation, validation_images, validation_loss
 
 log = logging.getLogger("shoegen.train")
-RESOLVED_CONFIG_FILE = "run.yaml"
-FINAL_WEIGHTS_DIR = "lora_weights"
 RESUME_MUST_MATCH = ("rank", "lora_alpha", "lora_target_modules", "train_text_encoder", "train_batch_size",
                      "gradient_accumulation_steps", "seed", "random_flip", "resolution", "reg_data_dir",
                      "prior_loss_weight")
@@ -52,6 +50,7 @@ class Run:
     """Everything the step loop touches, built once by `setup`."""
 
     config: TrainConfig
+    folder: RunFolder  # where the run writes: config.output_dir
     accelerator: object
     unet: torch.nn.Module
     text_encoder: torch.nn.Module
@@ -98,7 +97,8 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     # cpu=True on machines without an accelerator lets `accelerate launch`/torchrun processes join a gloo group.
     has_accelerator = torch.cuda.is_available() or torch.backends.mps.is_available()
     accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision), cpu=not has_accelerator)
-    resume_from = _check_run_folder(config, accelerator)
+    folder = RunFolder(config.output_dir)
+    resume_from = _check_run_folder(config, folder, accelerator)
 
     # Data first: a bad dataset fails in seconds, before any model is loaded.
     validation = config.validation_path if config.validation_path else (config.validation_split or None)
@@ -142,7 +142,7 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         cache_file = None
         if config.cache_latents_to_disk:
             key = batches.latent_cache_key(everything, config.pretrained_model_name_or_path, config.random_flip)
-            cache_file = config.output_dir / "cache" / f"latents-{key}.safetensors"
+            cache_file = folder.latent_cache(key)
             if not main:
                 accelerator.wait_for_everyone()  # let the main process write the file once
         latents = batches.build_latent_cache(everything, vae, config.random_flip, cache_file, show_progress and main)
@@ -169,8 +169,8 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
 
     generator = torch.Generator().manual_seed(config.seed * 1000 + accelerator.process_index)
     if main:
-        config.save(config.output_dir / RESOLVED_CONFIG_FILE)
-    run_log = RunLog(config.output_dir / "logs", resume_from.step if resume_from else None) if main else None
+        folder.write_config(config)
+    run_log = RunLog(folder, resume_from.step if resume_from else None) if main else None
     stream = batches.BatchStream(train_set, config.train_batch_size, config.seed, config.random_flip)
     reg_stream = batches.BatchStream(reg_set, config.train_batch_size, config.seed + 1, config.random_flip) \
         if reg_set else None
@@ -180,7 +180,7 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
     if config.torch_compile:
         options = {"cpp_wrapper": True} if config.torch_compile_cpp_wrapper else None
         step_unet = torch.compile(unet, backend=config.dynamo_backend, options=options)
-    run = Run(config=config, accelerator=accelerator, unet=unet, text_encoder=text_encoder,
+    run = Run(config=config, folder=folder, accelerator=accelerator, unet=unet, text_encoder=text_encoder,
               tokenizer=pipeline.tokenizer, vae=vae, noise_scheduler=noise_scheduler, optimizer=optimizer,
               lr_scheduler=lr_scheduler, params=params, train=train_set, validation=validation_set, stream=stream,
               latents=latents, text=text, generator=generator, run_log=run_log, step_unet=step_unet, reg=reg_set,
@@ -200,11 +200,10 @@ def _mixed_precision(requested: str) -> str:
     return "no"
 
 
-def _check_run_folder(config: TrainConfig, accelerator) -> ckpt.Checkpoint | None:
+def _check_run_folder(config: TrainConfig, folder: RunFolder, accelerator) -> ckpt.Checkpoint | None:
     """Resume only what exists and has steps left; never overwrite a run by accident."""
-    checkpoints_dir = config.output_dir / "checkpoints"
     if config.resume_from_checkpoint:
-        found = ckpt.find_resume_checkpoint(checkpoints_dir, config.resume_from_checkpoint)
+        found = ckpt.find_resume_checkpoint(folder, config.resume_from_checkpoint)
         if found.step >= config.max_train_steps:
             raise ShoegenError(
                 f"{found.path.name} is already at step {found.step} and --max_train_steps is "
@@ -218,7 +217,7 @@ def _check_run_folder(config: TrainConfig, accelerator) -> ckpt.Checkpoint | Non
                 + ", ".join(f"--{n} (was {state['config'].get(n)!r}, now {_jsonable(config, n)!r})" for n in changed)
             )
         return found
-    if ckpt.list_checkpoints(checkpoints_dir):
+    if folder.checkpoints():
         if not config.overwrite_output_dir:
             raise ShoegenError(
                 f"{config.output_dir} already holds a training run with checkpoints. Continue it with "
@@ -226,8 +225,7 @@ def _check_run_folder(config: TrainConfig, accelerator) -> ckpt.Checkpoint | Non
                 "to delete it and start again."
             )
         if accelerator.is_main_process:
-            for part in ("checkpoints", "validation", "logs", FINAL_WEIGHTS_DIR):
-                shutil.rmtree(config.output_dir / part, ignore_errors=True)
+            folder.remove_training_outputs()
         accelerator.wait_for_everyone()
     return None
 
@@ -388,9 +386,9 @@ def validate(run: Run) -> None:
                                      config.validation_prompts or sorted({e.caption for e in run.train})[:2],
                                      config.num_validation_images, config.seed, config.validation_inference_steps,
                                      (config.resolution, config.resolution))
-            save_validation(rows, config.output_dir / "validation", run.step)
+            save_validation(rows, run.folder, run.step)
             run.run_log.log_images(run.step, "validation", [image for row in rows for image in row])
-        draw_loss_curve(run.run_log.records(), config.output_dir / "logs" / LOSS_CURVE_FILE)
+        draw_loss_curve(run.run_log.records(), run.folder.loss_curve)
         run.run_log.flush()
         unet.train()
     accelerator.wait_for_everyone()
@@ -440,21 +438,20 @@ def save_checkpoint(run: Run) -> None:
 
         state = {"step": run.step, "num_processes": accelerator.num_processes,
                  "config": config.model_dump(mode="json")}
-        ckpt.save_checkpoint(config.output_dir / "checkpoints", run.step, write_payload, state)
-        ckpt.prune_checkpoints(config.output_dir / "checkpoints", config.checkpoints_total_limit)
+        ckpt.save_checkpoint(run.folder, run.step, write_payload, state)
+        ckpt.prune_checkpoints(run.folder, config.checkpoints_total_limit)
     accelerator.wait_for_everyone()
 
 
 def finish(run: Run) -> TrainResult:
     accelerator, config = run.accelerator, run.config
-    final = config.output_dir / FINAL_WEIGHTS_DIR
     records = []
     if accelerator.is_main_process:
-        lora.save_lora_weights(final, accelerator.unwrap_model(run.unet),
+        lora.save_lora_weights(run.folder.final_weights_dir, accelerator.unwrap_model(run.unet),
                                accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
         records = run.run_log.records()
         run.run_log.close()
     accelerator.wait_for_everyone()
-    checkpoints = [c.path for c in ckpt.list_checkpoints(config.output_dir / "checkpoints")]
-    return TrainResult(config.output_dir, run.step, final / lora.LORA_WEIGHTS_NAME, checkpoints, records,
+    checkpoints = [c.path for c in run.folder.checkpoints()]
+    return TrainResult(config.output_dir, run.step, run.folder.final_adapter, checkpoints, records,
                        is_main_process=accelerator.is_main_process)

@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from shoegen.training.run_folder import RunFolder
+
 VALIDATION_TIMESTEPS = (100, 300, 500, 700, 900)
 
 
@@ -47,9 +49,9 @@ def validation_images(pipeline, prompts: list[str], images_per_prompt: int, seed
     return rows
 
 
-def save_validation(rows: list[list[Image.Image]], folder: Path, step: int) -> Path:
-    """Each image as `step-N/p{prompt}-s{seed_offset}.png`, and a contact sheet `step-N.png`."""
-    step_dir = folder / f"step-{step:06d}"
+def save_validation(rows: list[list[Image.Image]], run: RunFolder, step: int) -> Path:
+    """Each image as `p{prompt}-s{seed_offset}.png` in the step's folder, and the step's contact sheet."""
+    step_dir = run.validation_images_dir(step)
     step_dir.mkdir(parents=True, exist_ok=True)
     for p, row in enumerate(rows):
         for i, image in enumerate(row):
@@ -59,6 +61,6 @@ def save_validation(rows: list[list[Image.Image]], folder: Path, step: int) -> P
     for p, row in enumerate(rows):
         for i, image in enumerate(row):
             sheet.paste(image, (i * width, p * height))
-    sheet_path = folder / f"step-{step:06d}.png"
+    sheet_path = run.validation_sheet(step)
     sheet.save(sheet_path)
     return sheet_path

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
-from shoegen.engine.models import RunInfo, find_run, list_runs, training_captions
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
 router = APIRouter(prefix="/api/runs", dependencies=[Depends(require_api_key)])
 
@@ -40,7 +40,7 @@ def _run(services: Services, name: str) -> RunInfo:
     try:
         return find_run(services.settings.models_dir, name)
     except ShoegenError as error:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{error}; the runs are listed at GET /api/runs") from None
 
 
 @router.get("", response_model=RunsPublic, summary="Training runs under MODELS_DIR with their checkpoints")
@@ -54,7 +54,7 @@ def loss_curve(run_name: str, services: Services = Depends(get_services)) -> Fil
     run = _run(services, run_name)
     if not run.has_loss_curve:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no loss curve yet")
-    return FileResponse(run.path / "logs" / "loss_curve.png", media_type="image/png")
+    return FileResponse(run.folder.loss_curve, media_type="image/png")
 
 
 @router.get("/{run_name}/validation/{step}", response_class=FileResponse,
@@ -63,7 +63,7 @@ def validation_sheet(run_name: str, step: int, services: Services = Depends(get_
     run = _run(services, run_name)
     if step not in run.validation_steps:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no validation images at step {step}")
-    return FileResponse(run.path / "validation" / f"step-{step:06d}.png", media_type="image/png")
+    return FileResponse(run.folder.validation_sheet(step), media_type="image/png")
 
 
 @router.get("/{run_name}/captions", response_model=list[str],

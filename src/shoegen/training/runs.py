@@ -1,19 +1,23 @@
-"""What can be generated with: the base model and every LoRA adapter under MODELS_DIR, by name.
+"""What training left under MODELS_DIR, by name: every LoRA adapter (a run's final weights, its checkpoints,
+loose `.safetensors` files) and every run folder.
 
 Names are what users type (`<run>/checkpoint-500`, `<run>`, a loose file's stem). A name is only ever
 looked up in this listing, never joined onto a path, so `..`, absolute paths and symlinks that point
-outside MODELS_DIR cannot reach a file.
+outside MODELS_DIR cannot reach a file. Imports no torch: the service lists models with it.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from shoegen.data.formats import read_dataset
 from shoegen.errors import ShoegenError
-from shoegen.training.lora import LORA_WEIGHTS_NAME as ADAPTER_FILE
-CHECKPOINT_DIR = re.compile(r"^checkpoint-(\d+)$")
+from shoegen.training.lora import LORA_WEIGHTS_NAME
+from shoegen.training.run_folder import RunFolder, checkpoint_step
+
+# How many known names an unknown-name error lists before it just counts the rest.
+NAMES_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def discover_adapters(models_dir: Path | None) -> list[ModelEntry]:
-    """Run folders (`<run>/lora_weights`, `<run>/checkpoints/checkpoint-N`) and loose `.safetensors` LoRA
-    files, sorted by name; anything resolving outside `models_dir` is ignored."""
+    """Run folders (their final weights and checkpoints) and loose `.safetensors` LoRA files, sorted by name;
+    anything resolving outside `models_dir` is ignored."""
     if models_dir is None or not models_dir.is_dir():
         return []
     root = models_dir.resolve()
@@ -51,26 +55,25 @@ def discover_adapters(models_dir: Path | None) -> list[ModelEntry]:
             continue
         if not child.is_dir():
             continue
-        final = child / "lora_weights" / ADAPTER_FILE
-        if final.is_file() and _inside(final, root):
-            entries.append(ModelEntry(child.name, final.resolve(), "final"))
-        checkpoints = child / "checkpoints"
-        if checkpoints.is_dir():
-            for checkpoint in checkpoints.iterdir():
-                match = CHECKPOINT_DIR.match(checkpoint.name)
-                weights = checkpoint / ADAPTER_FILE
-                if match and weights.is_file() and _inside(weights, root):
+        run = RunFolder(child)
+        if run.final_adapter.is_file() and _inside(run.final_adapter, root):
+            entries.append(ModelEntry(child.name, run.final_adapter.resolve(), "final"))
+        if run.checkpoints_dir.is_dir():
+            for checkpoint in run.checkpoints_dir.iterdir():
+                step = checkpoint_step(checkpoint.name)
+                weights = checkpoint / LORA_WEIGHTS_NAME
+                if step is not None and weights.is_file() and _inside(weights, root):
                     entries.append(ModelEntry(f"{child.name}/{checkpoint.name}", weights.resolve(), "checkpoint",
-                                              int(match.group(1))))
+                                              step))
     return sorted(entries, key=lambda e: (e.name.split("/")[0], e.step or 0, e.name))
 
 
 def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
-    for entry in discover_adapters(models_dir):
+    entries = discover_adapters(models_dir)
+    for entry in entries:
         if entry.name == name:
             return entry
-    raise UnknownModelError(f"unknown model {name!r}; list the available ones with GET /api/models "
-                            "or `shoegen models --models-dir DIR`")
+    raise UnknownModelError(f"unknown model {name!r}; {_known('models', [e.name for e in entries])}")
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,11 @@ class RunInfo:
     """A training run folder as the models page shows it."""
 
     name: str
-    path: Path
+    folder: RunFolder
     checkpoints: list[ModelEntry]
     has_final: bool
     validation_steps: list[int]
     has_loss_curve: bool
-
-
-VALIDATION_SHEET = re.compile(r"^step-(\d+)\.png$")
 
 
 def list_runs(models_dir: Path | None) -> list[RunInfo]:
@@ -93,36 +93,40 @@ def list_runs(models_dir: Path | None) -> list[RunInfo]:
     adapters = discover_adapters(models_dir)
     runs = []
     for name in sorted({e.name.split("/")[0] for e in adapters if e.type in ("final", "checkpoint")}):
-        folder = (models_dir / name).resolve()
-        validation = folder / "validation"
-        steps = sorted(int(m.group(1)) for p in validation.glob("step-*.png")
-                       if (m := VALIDATION_SHEET.match(p.name))) if validation.is_dir() else []
+        folder = RunFolder((models_dir / name).resolve())
         runs.append(RunInfo(
-            name=name, path=folder,
+            name=name, folder=folder,
             checkpoints=[e for e in adapters if e.type == "checkpoint" and e.name.startswith(name + "/")],
             has_final=any(e.type == "final" and e.name == name for e in adapters),
-            validation_steps=steps, has_loss_curve=(folder / "logs" / "loss_curve.png").is_file(),
+            validation_steps=folder.validation_steps(), has_loss_curve=folder.loss_curve.is_file(),
         ))
     return runs
 
 
 def find_run(models_dir: Path | None, name: str) -> RunInfo:
-    for run in list_runs(models_dir):
+    runs = list_runs(models_dir)
+    for run in runs:
         if run.name == name:
             return run
-    raise UnknownModelError(f"unknown run {name!r}; list the runs with GET /api/runs")
+    raise UnknownModelError(f"unknown run {name!r}; {_known('runs', [run.name for run in runs])}")
+
+
+def _known(what: str, names: list[str]) -> str:
+    if not names:
+        return f"no {what} are known yet"
+    more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return f"known {what}: {', '.join(names[:NAMES_SHOWN])}{more}"
 
 
 def training_captions(run: RunInfo, limit: int = 50) -> list[str]:
-    """Distinct captions of the run's training data (from its run.yaml), for prompt suggestions."""
-    import yaml
-
-    from shoegen.data.formats import read_dataset
-
+    """Distinct captions of the run's training data (from its run.yaml), for prompt suggestions; none when
+    run.yaml or the dataset it names cannot be read."""
+    dataset = run.folder.read_config_values().get("dataset_path")
+    if not isinstance(dataset, str):
+        return []
     try:
-        dataset = yaml.safe_load((run.path / "run.yaml").read_text()).get("dataset_path")
         listing = read_dataset(Path(dataset))
-    except (OSError, ShoegenError, AttributeError, TypeError, yaml.YAMLError):
+    except (OSError, ShoegenError):
         return []
     captions = dict.fromkeys(e.caption for e in listing.entries if e.caption)
     return list(captions)[:limit]
