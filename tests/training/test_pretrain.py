@@ -34,8 +34,8 @@ def product_prompt(subject: str) -> str:
 
 
 def generate(engine: Engine, subject: str, model: str | None = None, count: int = 3, seed: int = 0):
-    request = GenerationRequest(prompt=product_prompt(subject), model=model, width=64, height=64, steps=20,
-                                num_images=count, seed=seed)
+    request = GenerationRequest(prompt=product_prompt(subject), model_name=model, width=64, height=64,
+                                num_inference_steps=20, num_images=count, seed=seed)
     return [generated.image for generated in engine.generate(request).images]
 
 
