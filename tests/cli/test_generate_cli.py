@@ -120,3 +120,11 @@ def test_models_lists_runs_and_checkpoints_by_name(models_dir, escape_names):
     }
     for name in escape_names:  # symlinks pointing outside the folder stay invisible
         assert name not in rows
+
+
+def test_clip_skip_flag_is_written_into_the_png(models_dir, tmp_path):
+    result = shoegen("generate", PROMPT, "--seed", "42", "--clip-skip", "2", "--models-dir", str(models_dir),
+                     "--output", str(tmp_path), *TINY)
+    assert result.returncode == 0, result.stderr
+    infotext, params = read_png_parameters(Path(result.stdout.split()[0]))
+    assert "Clip skip: 2" in infotext and params["clip_skip"] == 2

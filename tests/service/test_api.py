@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from live_server import GENERATE, PROMPT, decode_png, generate_pixels, png_base64
+from live_server import GENERATE, PROMPT, decode_png, generate_pixels, pixels, png_base64
 from PIL import Image
 
 from shoegen.storage import read_png_parameters
@@ -193,3 +193,34 @@ def test_unknown_routes_and_methods_are_not_500(client):
     assert client.put("/api/generate", json=GENERATE).status_code == 405
     assert client.post("/api/generate", content=b"{not json", headers={"Content-Type": "application/json"}
                        ).status_code == 422
+
+
+def test_the_default_size_is_the_base_models_native_size_which_models_reports(client):
+    listing = client.get("/api/models").json()
+    assert (listing["native_width"], listing["native_height"]) == (64, 64)  # the tiny base
+    body = {key: value for key, value in GENERATE.items() if key not in ("width", "height")}
+    response = client.post("/api/generate", json=body)
+    assert response.status_code == 200, response.text
+    image = response.json()["images"][0]
+    assert decode_png(image["image"]).size == (64, 64)
+    assert (image["metadata"]["width"], image["metadata"]["height"]) == (64, 64)
+    assert response.json()["warnings"] == []
+    far = client.post("/api/generate", json={**GENERATE, "width": 256, "num_inference_steps": 1}).json()
+    assert len(far["warnings"]) == 1 and "far from this base's native 64x64" in far["warnings"][0]
+
+
+def test_clip_skip_reaches_the_image_its_record_and_its_png(client, tmp_path):
+    skip_one = generate_pixels(client)
+    response = client.post("/api/generate", json={**GENERATE, "clip_skip": 2})
+    assert response.status_code == 200, response.text
+    image = response.json()["images"][0]
+    assert not np.array_equal(pixels(decode_png(image["image"])), skip_one)
+    assert image["metadata"]["clip_skip"] == 2
+    assert client.get(f"/api/gallery/{image['id']}").json()["clip_skip"] == 2
+    path = tmp_path / "skip.png"
+    path.write_bytes(base64.b64decode(image["image"]))
+    infotext, params = read_png_parameters(path)
+    assert "Clip skip: 2" in infotext and params["clip_skip"] == 2
+    for bad in (0, 13, "two"):
+        refused = client.post("/api/generate", json={**GENERATE, "clip_skip": bad})
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "clip_skip"]

@@ -121,3 +121,15 @@ def test_invalid_a1111_bodies_are_422(client):
                    {"override_settings": {"sd_model_checkpoint": 5}}):
         response = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, **change})
         assert response.status_code == 422, (change, response.text)
+
+
+def test_clip_stop_at_last_layers_is_clip_skip(client):
+    result = txt2img(client, override_settings={"CLIP_stop_at_last_layers": 2})
+    info = json.loads(result["info"])
+    assert info["clip_skip"] == 2 and "Clip skip: 2" in info["infotexts"][0]
+    native = generate_pixels(client, seed=5, guidance_scale=7, sampler="Euler a", negative_prompt="blurry",
+                             clip_skip=2)
+    assert np.array_equal(first_pixels(result), native)
+    assert not np.array_equal(first_pixels(txt2img(client)), native)
+    refused = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "override_settings": {"CLIP_stop_at_last_layers": "x"}})
+    assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.json()["detail"]
