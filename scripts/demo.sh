@@ -21,7 +21,7 @@ $shoegen sample-data "$out/data" --count 200 --size 64 --seed 0 --only-pattern w
 $shoegen sample-data "$out/reg" --count 200 --size 64 --seed 7 --exclude-pattern watermelon
 
 echo "== 3/7 checking the dataset"
-$shoegen dataset check "$out/data" --min-side 64
+$shoegen dataset check "$out/data"
 
 echo "== 4/7 training a LoRA that teaches the demo base the watermelon pattern (64 px, CPU)"
 $shoegen train --config configs/demo.yaml --dataset_path "$out/data" --reg_data_dir "$out/reg" \

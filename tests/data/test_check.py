@@ -12,6 +12,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from shoegen.cli import dataset as dataset_cli
+from shoegen.config.train import TrainConfig
 from shoegen.data.check import check_dataset
 from shoegen.data.formats import DatasetError
 from shoegen.data.splits import SkipKind
@@ -116,6 +117,67 @@ def test_unreadable_uncaptioned_file_is_reported_too(
     }
 
 
+def _dataset_with_many_skipped(root: Path, write_image: Builder, too_small: int, unreadable: int) -> Path:
+    """One good image, then `too_small` 16x16 ones, then `unreadable` broken files, all captioned, in that order."""
+    records = [{"image_file": "images/good.png", "caption": "good shoes"}]
+    write_image(root / "images" / "good.png", (300, 300))
+    for index in range(too_small):
+        write_image(root / "images" / f"small{index:02d}.png", (16, 16))
+        records.append({"image_file": f"images/small{index:02d}.png", "caption": "small shoes"})
+    for index in range(unreadable):
+        (root / "images" / f"broken{index:02d}.png").write_bytes(b"not an image")
+        records.append({"image_file": f"images/broken{index:02d}.png", "caption": "broken shoes"})
+    (root / "captions.json").write_text(json.dumps(records))
+    return root
+
+
+def test_skipped_files_are_grouped_by_reason_and_every_unreadable_one_is_named(
+    tmp_path: Path, write_image: Builder
+) -> None:
+    root = _dataset_with_many_skipped(tmp_path, write_image, too_small=12, unreadable=2)
+
+    report = check_dataset(root)
+
+    text = report.render()
+    lines = text.splitlines()
+    skipped_at = lines.index("Skipped when training (14):")
+    assert lines[skipped_at + 1] == "  unreadable (2):"
+    assert "images/broken00.png: unreadable" in text and "images/broken01.png: unreadable" in text
+    assert "  too small (12):" in lines
+    assert sum("images/small" in line for line in lines) == 10
+    assert "    ... and 2 more too small" in lines
+    as_json = json.loads(json.dumps(report.to_dict()))
+    assert [item["file"] for item in as_json["too_small"]] == [f"images/small{i:02d}.png" for i in range(12)]
+    assert [item["file"] for item in as_json["unreadable"]] == ["images/broken00.png", "images/broken01.png"]
+
+
+def test_a_long_list_of_unreadable_files_is_never_shortened(tmp_path: Path, write_image: Builder) -> None:
+    root = _dataset_with_many_skipped(tmp_path, write_image, too_small=0, unreadable=13)
+    text = check_dataset(root).render()
+    assert all(f"images/broken{i:02d}.png: unreadable" in text for i in range(13))
+    assert "more unreadable" not in text
+
+
+def test_the_size_threshold_is_trainings(tmp_path: Path, write_image: Builder, capsys) -> None:
+    # Catalogue photos are often 224-300 px: training uses them, so the check must call them ready.
+    training_default = TrainConfig.model_fields["min_image_side"].default
+    write_image(tmp_path / "images" / "catalogue.jpg", (224, 300))
+    write_image(tmp_path / "images" / "thumbnail.png", (training_default - 1, 300))
+    (tmp_path / "captions.json").write_text(json.dumps([
+        {"image_file": "images/catalogue.jpg", "caption": "A photo of black casual shoes"},
+        {"image_file": "images/thumbnail.png", "caption": "A thumbnail of brown shoes"},
+    ]))
+
+    report = check_dataset(tmp_path)
+
+    assert report.min_side == training_default
+    assert report.ready_count == 1
+    assert [item.path.name for item in report.skipped_for(SkipKind.TOO_SMALL)] == ["thumbnail.png"]
+    assert _run_cli(["dataset", "check", str(tmp_path), "--json"]) == 0
+    as_json = json.loads(capsys.readouterr().out)
+    assert (as_json["min_side"], as_json["ready_to_train"]) == (training_default, 1)
+
+
 def _run_cli(argv: list[str]) -> int:
     """Parses like `shoegen` does, through this module's register(), and runs the handler."""
     parser = argparse.ArgumentParser(prog="shoegen")
@@ -135,11 +197,11 @@ def test_cli_exit_code_is_zero_when_training_can_start(
 def test_cli_exit_code_is_one_when_nothing_is_usable(
     tmp_path: Path, make_dataset: Builder, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = make_dataset(tmp_path, count=2, size=(64, 64))
+    root = make_dataset(tmp_path, count=2, size=(48, 48))
     assert _run_cli(["dataset", "check", str(root), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["ready_to_train"] == 0 and report["problems"] == {"too small": 2}
-    assert _run_cli(["dataset", "check", str(root), "--min-side", "64"]) == 0
+    assert _run_cli(["dataset", "check", str(root), "--min-side", "48"]) == 0
 
 
 def test_cli_help_explains_the_layouts(capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,6 +211,8 @@ def test_cli_help_explains_the_layouts(capsys: pytest.CaptureFixture[str]) -> No
     help_text = capsys.readouterr().out
     assert "captions.json" in help_text and "metadata.jsonl" in help_text and "kohya" in help_text
     assert "--min-side" in help_text and "--json" in help_text
+    training_default = TrainConfig.model_fields["min_image_side"].default
+    assert f"default: {training_default}, the default of `shoegen train --min_image_side`" in " ".join(help_text.split())
 
 
 def test_cli_refuses_negative_min_side(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

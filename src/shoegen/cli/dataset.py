@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from shoegen.data.check import check_dataset
+from shoegen.data.check import TRAINING_MIN_SIDE, check_dataset
 from shoegen.data.formats import ACCEPTED_LAYOUTS
 
 
@@ -22,9 +22,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="report what training would use and skip, and why",
         description=(
             "Read DIR as the trainer would, decode every image, and report counts, image sizes,\n"
-            "aspect ratios, color modes, EXIF rotations, duplicates, caption statistics and every\n"
-            "file that training would skip (unreadable, too small, without caption, caption\n"
-            "without image).\n\n"
+            "aspect ratios, color modes, EXIF rotations, duplicates, caption statistics and the\n"
+            "files that training would skip, by reason (unreadable, too small, without caption,\n"
+            "caption without image): every unreadable file is named, longer lists of another\n"
+            "reason show their first 10 (--json lists every file).\n\n"
             "Exit status: 0 when training can start (files with problems are skipped), 1 when no\n"
             "image is usable, 2 when DIR cannot be read as a dataset at all."
         ),
@@ -35,9 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check_parser.add_argument(
         "--min-side",
         type=_non_negative_int,
-        default=256,
+        default=TRAINING_MIN_SIDE,
         metavar="PX",
-        help="images whose shorter side is under PX pixels are skipped (default: %(default)s)",
+        help="images whose shorter side is under PX pixels are skipped (default: %(default)s, the default of "
+        "`shoegen train --min_image_side`; pass the value you train with if you change it)",
     )
     check_parser.add_argument("--json", action="store_true", help="print the report as JSON instead of text")
     check_parser.set_defaults(handler=run_check)

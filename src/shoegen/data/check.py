@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shoegen.config.train import TrainConfig
 from shoegen.data.formats import read_dataset
 from shoegen.data.images import ImageError, ImageInfo, image_info
 from shoegen.data.splits import Skipped, SkipKind, screen_listing
 
-# How many files each list in the rendered report names before it just counts the rest.
+# The trainer's threshold (--min_image_side), so the check calls too small exactly what training skips.
+TRAINING_MIN_SIDE: int = TrainConfig.model_fields["min_image_side"].default
+# How many files each list in the rendered report names before it just counts the rest; unreadable files
+# are all named, since each one needs fixing by hand.
 SHOWN_PER_LIST = 10
 COMMON_WORDS_SHOWN = 10
 # Function words and numbers (ids, years) top every caption and say nothing about the data.
@@ -143,9 +147,19 @@ class DatasetReport:
             lines += _indented_list(self.caption_problems)
         if self.skipped:
             lines.append(f"Skipped when training ({len(self.skipped)}):")
-            lines += _indented_list([f"{self._shown(item.path)}: {item.reason}" for item in self.skipped])
+            lines += self._skipped_by_reason()
         lines += ["", self.verdict()]
         return "\n".join(lines)
+
+    def _skipped_by_reason(self) -> list[str]:
+        lines = []
+        for kind, label in _PROBLEM_LABELS.items():
+            items = [f"{self._shown(item.path)}: {item.reason}" for item in self.skipped_for(kind)]
+            if items:
+                lines.append(f"  {label} ({len(items)}):")
+                shown = None if kind is SkipKind.UNREADABLE else SHOWN_PER_LIST
+                lines += _indented_list(items, indent="    ", shown=shown, what=label)
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,7 +195,7 @@ class DatasetReport:
         return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
 
 
-def check_dataset(root: Path, *, min_side: int = 256) -> DatasetReport:
+def check_dataset(root: Path, *, min_side: int = TRAINING_MIN_SIDE) -> DatasetReport:
     """Reads `root` as the trainer would and gathers what to fix and what to expect; decodes every image."""
     listing = read_dataset(root)
     examples, skipped = screen_listing(listing, min_side=min_side)
@@ -253,8 +267,11 @@ def _counts_line(counts: Counter[str]) -> str:
     return ", ".join(f"{label} {count}" for label, count in counts.most_common()) or "none"
 
 
-def _indented_list(items: Sequence[str]) -> list[str]:
-    lines = [f"  {item}" for item in items[:SHOWN_PER_LIST]]
-    if len(items) > SHOWN_PER_LIST:
-        lines.append(f"  ... and {len(items) - SHOWN_PER_LIST} more")
+def _indented_list(items: Sequence[str], *, indent: str = "  ", shown: int | None = SHOWN_PER_LIST,
+                   what: str = "") -> list[str]:
+    """`items`, the first `shown` of them (all when None) and a count of the rest, e.g. "... and 3 more too small"."""
+    kept = items if shown is None else items[:shown]
+    lines = [f"{indent}{item}" for item in kept]
+    if len(items) > len(kept):
+        lines.append(f"{indent}... and {len(items) - len(kept)} more {what}".rstrip())
     return lines
