@@ -78,3 +78,11 @@ def test_a_bad_flag_value_is_one_line_naming_the_flag():
     with pytest.raises(ShoegenError) as raised:
         parse("--steps", "151")
     assert str(raised.value) == "steps must be less than or equal to 150 (got '151')"
+
+
+@pytest.mark.parametrize("command", [["generate", "a red boot"], ["batch", "prompts.txt"], ["grid", "--prompts", "a",
+                                     "--models", "b"], ["serve"], ["doctor"]])
+def test_the_base_model_has_one_name_everywhere_and_the_original_one_too(command, monkeypatch):
+    monkeypatch.delenv("SHOEGEN_BASE_MODEL", raising=False)
+    for flag in ("--base-model", "--pretrained_model_name_or_path"):
+        assert build_parser().parse_args([*command, flag, "tiny"]).base_model == "tiny"

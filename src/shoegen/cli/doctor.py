@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from shoegen.cli.flags import add_base_model_flags, model_settings
 from shoegen.doctor import doctor_report
-from shoegen.config.models import DEFAULT_BASE_MODEL
 
 
 def register(subparsers) -> None:
@@ -16,11 +16,10 @@ def register(subparsers) -> None:
         description="Report package versions, available devices (CUDA, Apple MPS, CPU) with memory, free disk, "
         "and whether the base model is cached locally or the hub is reachable.",
     )
-    parser.add_argument("--base-model", default=DEFAULT_BASE_MODEL,
-                        help=f"base model to look for (default: {DEFAULT_BASE_MODEL})")
+    add_base_model_flags(parser, models_dir=False)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(doctor_report(args.base_model, Path.cwd()))
+    print(doctor_report(model_settings(args).base_model, Path.cwd()))
     return 0

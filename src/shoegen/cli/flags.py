@@ -10,6 +10,25 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
+
+
+def add_base_model_flags(parser: argparse.ArgumentParser, models_dir: bool = True) -> None:
+    """--base-model (also spelled --pretrained_model_name_or_path, as `shoegen train` and the original command
+    lines do) and --models-dir; unset, they come from the environment (see `model_settings`)."""
+    parser.add_argument("--base-model", "--pretrained_model_name_or_path", dest="base_model", metavar="MODEL",
+                        help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default "
+                        f"$SHOEGEN_BASE_MODEL or {DEFAULT_BASE_MODEL})")
+    if models_dir:
+        parser.add_argument("--models-dir", type=Path, help="training runs and LoRA files (default "
+                            "$SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)")
+
+
+def model_settings(args: argparse.Namespace) -> ModelSettings:
+    """The base model and models folder: flags first, then SHOEGEN_* environment variables, then defaults."""
+    given = {name: getattr(args, name, None) for name in ("base_model", "models_dir")}
+    return ModelSettings(**{name: value for name, value in given.items() if value is not None})
+
 
 def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name: str,
                    flags: Sequence[str] | None = None, default=None) -> None:

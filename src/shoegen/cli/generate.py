@@ -11,9 +11,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from shoegen.cli.flags import add_field_flag
+from shoegen.cli.flags import add_base_model_flags, add_field_flag, model_settings
 from shoegen.config.generation import GenerationParams, LoraWeight
-from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
 from shoegen.config.validation import build_settings
 from shoegen.errors import ShoegenError
 
@@ -32,7 +31,6 @@ FLAGS = {
     "strength": ("--strength",),
     "clip_skip": ("--clip-skip",),
 }
-MODELS_DIR_HELP = "training runs and LoRA files (default $SHOEGEN_MODELS_DIR, $MODELS_DIR or ./runs)"
 
 
 def register(subparsers) -> None:
@@ -78,14 +76,9 @@ def register(subparsers) -> None:
         description="List every run's final weights and checkpoints, and loose LoRA files, under the models "
         "folder, by the names that --model, <lora:NAME:weight> and the API accept.",
     )
-    models.add_argument("--models-dir", type=Path, help=MODELS_DIR_HELP)
+    models.add_argument("--models-dir", type=Path, help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, "
+                        "$MODELS_DIR or ./runs)")
     models.set_defaults(handler=run_models)
-
-
-def model_settings(args: argparse.Namespace) -> ModelSettings:
-    """The base model and models folder: flags first, then SHOEGEN_* environment variables, then defaults."""
-    given = {name: getattr(args, name, None) for name in ("base_model", "models_dir")}
-    return ModelSettings(**{name: value for name, value in given.items() if value is not None})
 
 
 def run_models(args: argparse.Namespace) -> int:
@@ -103,10 +96,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | None = None,
                          with_model: bool = True) -> None:
-    parser.add_argument("--base-model", "--pretrained_model_name_or_path", dest="base_model",
-                        help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default "
-                        f"$SHOEGEN_BASE_MODEL or {DEFAULT_BASE_MODEL})")
-    parser.add_argument("--models-dir", type=Path, help=MODELS_DIR_HELP)
+    add_base_model_flags(parser)
     parser.set_defaults(generation_defaults={} if default_seed is None else {"seed": default_seed})
     for name, flags in FLAGS.items():
         if name == "loras":

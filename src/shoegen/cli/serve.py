@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from shoegen.cli.flags import add_base_model_flags
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -18,8 +20,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8011)")
-    parser.add_argument("--base-model", help="base model: hub id, folder, single file, or built-in `tiny` / `demo`")
-    parser.add_argument("--models-dir", type=Path, help="training runs and LoRA files to offer (default ./runs)")
+    add_base_model_flags(parser)
     parser.add_argument("--data-dir", type=Path, help="gallery database and images (default ./shoegen-data)")
     parser.set_defaults(handler=run)
 
