@@ -12,14 +12,18 @@ from shoegen.training.run_folder import RunFolder
 
 EXAMPLE = """\
 examples:
-  shoegen train --pretrained_model_name_or_path tiny --dataset_path data/shoes --output_dir runs/try \\
+  shoegen train --base-model tiny --dataset_path data/shoes --output_dir runs/try \\
       --resolution 64 --max_train_steps 200
   shoegen train --config configs/shoes-sd15.yaml --learning_rate 5e-5
   shoegen train --config configs/shoes-sd15.yaml --resume_from_checkpoint latest
   accelerate launch --num_processes 2 -m shoegen.cli.main train --config configs/shoes-sd15.yaml
 
 Command-line flags override the --config file; the resolved settings are written to OUTPUT_DIR/run.yaml.
+--base-model is also spelled --pretrained_model_name_or_path, as in the diffusers training scripts.
 """
+# The base model's flag as generate, grid and serve spell it, then the diffusers scripts' name (the config key),
+# which the original command lines use.
+BASE_MODEL_FLAGS = ("--base-model", "--pretrained_model_name_or_path")
 
 
 def register(subparsers) -> None:
@@ -34,16 +38,20 @@ def register(subparsers) -> None:
     parser.add_argument("--config", type=Path, help="YAML file of training settings (keys as the flags below)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     for name in TrainConfig.model_fields:
-        add_field_flag(parser, TrainConfig, name)
+        add_field_flag(parser, TrainConfig, name, BASE_MODEL_FLAGS if name == "pretrained_model_name_or_path" else None)
     parser.set_defaults(handler=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The settings to train with: the --config file, with the flags that were typed over it."""
+    overrides = {name: value for name, value in vars(args).items() if name in TrainConfig.model_fields}
+    return build_config(args.config, overrides)
 
 
 def run(args: argparse.Namespace) -> int:
     from shoegen.training.loop import train
 
-    skip = {"config", "quiet", "handler", "command"}
-    overrides = {k: v for k, v in vars(args).items() if k not in skip}
-    config = build_config(args.config, overrides)
+    config = config_from_args(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     result = train(config, show_progress=not args.quiet)
     if not result.is_main_process:
