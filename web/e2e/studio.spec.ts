@@ -96,6 +96,16 @@ test('gallery: search by prompt, filter, export a ZIP, delete', async ({ page })
   await expect(page.getByTestId('gallery-card')).toHaveCount(2);
   await page.getByRole('combobox', { name: 'Model' }).selectOption('');
   await expect(page.getByTestId('gallery-card')).toHaveCount(3);
+  // The search and the filter are the address's: a bookmark opens the same search, back returns to the last one.
+  await expect(page).toHaveURL(new RegExp(`/#/gallery\\?q=${word}$`));
+  await page.goto(`${process.env.E2E_URL}/#/gallery?q=${word}&model=shoes%2Fcheckpoint-4`);
+  await page.reload();
+  await expect(page.getByRole('searchbox', { name: 'Search prompts' })).toHaveValue(word);
+  await expect(page.getByRole('combobox', { name: 'Model' })).toHaveValue('shoes/checkpoint-4');
+  await expect(page.getByTestId('gallery-card')).toHaveCount(2);
+  await page.goBack();
+  await expect(page.getByRole('combobox', { name: 'Model' })).toHaveValue('');
+  await expect(page.getByTestId('gallery-card')).toHaveCount(3);
 
   await page.getByRole('button', { name: 'Select all loaded' }).click();
   await expect(page.getByTestId('selection-count')).toHaveText('3 selected');
