@@ -13,10 +13,14 @@ from pydantic import BaseModel
 from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
 
 
+# The base model's flag, then the diffusers training scripts' name that the original command lines use.
+BASE_MODEL_FLAGS = ("--base-model", "--pretrained_model_name_or_path")
+
+
 def add_base_model_flags(parser: argparse.ArgumentParser, models_dir: bool = True) -> None:
     """--base-model (also spelled --pretrained_model_name_or_path, as `shoegen train` and the original command
     lines do) and --models-dir; unset, they come from the environment (see `model_settings`)."""
-    parser.add_argument("--base-model", "--pretrained_model_name_or_path", dest="base_model", metavar="MODEL",
+    parser.add_argument(*BASE_MODEL_FLAGS, dest="base_model", metavar="MODEL",
                         help="base model: hub id, folder, single file, or built-in `tiny` / `demo` (default "
                         f"$SHOEGEN_BASE_MODEL or {DEFAULT_BASE_MODEL})")
     if models_dir:

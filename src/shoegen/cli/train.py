@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from shoegen.cli.flags import add_field_flag
+from shoegen.cli.flags import BASE_MODEL_FLAGS, add_field_flag
 from shoegen.config.train import TrainConfig, build_config
 from shoegen.training.run_folder import RunFolder
 
@@ -21,9 +21,6 @@ examples:
 Command-line flags override the --config file; the resolved settings are written to OUTPUT_DIR/run.yaml.
 --base-model is also spelled --pretrained_model_name_or_path, as in the diffusers training scripts.
 """
-# The base model's flag as generate, grid and serve spell it, then the diffusers scripts' name (the config key),
-# which the original command lines use.
-BASE_MODEL_FLAGS = ("--base-model", "--pretrained_model_name_or_path")
 
 
 def register(subparsers) -> None:
