@@ -118,9 +118,9 @@ test('gallery: search by prompt, filter, export a ZIP, delete', async ({ page })
   const names = Object.keys(files).sort();
   expect(names.filter((n) => n.endsWith('.png'))).toHaveLength(3);
   expect(names).toContain('metadata.json');
-  const metadata = JSON.parse(strFromU8(files['metadata.json'])) as { params: { prompt: string; model: string } }[];
+  const metadata = JSON.parse(strFromU8(files['metadata.json'])) as { params: { prompt: string; model_name: string } }[];
   expect(metadata.map((m) => m.params.prompt)).toEqual([PROMPT, PROMPT, PROMPT]);
-  expect(metadata.map((m) => m.params.model).sort()).toEqual(
+  expect(metadata.map((m) => m.params.model_name).sort()).toEqual(
     ['shoes/checkpoint-4', 'shoes/checkpoint-4', 'shoes/checkpoint-8']);
 
   // Delete one image, after confirming.

@@ -37,12 +37,43 @@ export async function generateClientFiles(schemaPath = SCHEMA_PATH) {
 export const API_TITLE = ${JSON.stringify(schema.info?.title ?? '')};
 export const API_VERSION = ${JSON.stringify(schema.info?.version ?? '')};
 export const OPERATIONS = ${JSON.stringify(operations, null, 2)} as const;
+
+/** Each schema's fields' defaults and bounds, so forms take them from the contract instead of copies. */
+export interface FieldRule {
+  default?: unknown;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  multipleOf?: number;
+  maxLength?: number;
+}
+export const FIELD_RULES: Record<string, Record<string, FieldRule>> = ${JSON.stringify(fieldRules(schema), null, 2)};
 `;
   const index = `${HEADER}
 export type { paths, components, operations } from './schema';
-export { API_TITLE, API_VERSION, OPERATIONS } from './meta';
+export { API_TITLE, API_VERSION, FIELD_RULES, OPERATIONS, type FieldRule } from './meta';
 `;
   return { 'schema.ts': types, 'meta.ts': meta, 'index.ts': index };
+}
+
+const RULE_KEYS = ['default', 'minimum', 'exclusiveMinimum', 'maximum', 'multipleOf', 'maxLength'];
+
+/** {schema: {field: {default, minimum, ...}}} of every component schema; a nullable field's bounds are those of
+ * its non-null variant. */
+function fieldRules(schema) {
+  const rules = {};
+  for (const [name, component] of Object.entries(schema.components?.schemas ?? {})) {
+    const fields = {};
+    for (const [field, property] of Object.entries(component.properties ?? {})) {
+      const rule = {};
+      for (const variant of [property, ...(property.anyOf ?? [])]) {
+        for (const key of RULE_KEYS) if (key in variant && !(key in rule)) rule[key] = variant[key];
+      }
+      if (Object.keys(rule).length) fields[field] = rule;
+    }
+    if (Object.keys(fields).length) rules[name] = fields;
+  }
+  return rules;
 }
 
 /** Names of files that differ between `dir` and `files` (missing, extra or changed). */

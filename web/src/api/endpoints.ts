@@ -1,16 +1,15 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
 import { buildUrl, call, callBlob } from './http';
-import type { GalleryImagePublic, GenerateCreate, ModelPublic, RunPublic } from './types';
+import type { GalleryImagePublic, GenerateCreate, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
 
 export const api = {
   health: (signal?: AbortSignal) => call('get', '/api/health', { signal }),
-  models: async (signal?: AbortSignal): Promise<ModelPublic[]> =>
-    (await call('get', '/api/models', { signal })).models,
+  models: (signal?: AbortSignal) => call('get', '/api/models', { signal }),
   samplers: async (signal?: AbortSignal): Promise<string[]> => {
     const list = await call('get', '/sdapi/v1/samplers', { signal });
-    const names = list.map((s) => String((s as { name?: unknown }).name ?? '')).filter(Boolean);
+    const names = list.map((sampler) => sampler.name).filter(Boolean);
     return names.length ? names : FALLBACK_SAMPLERS;
   },
 

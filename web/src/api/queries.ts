@@ -33,13 +33,22 @@ const modelsQuery = queryOptions({
 });
 
 export function useModels() {
-  return useQuery(modelsQuery);
+  return useQuery({ ...modelsQuery, select: (answer) => answer.models });
 }
 
 export function useBaseModel(): string | null {
   const { data } = useQuery({
     ...modelsQuery,
-    select: (models) => models.find((m) => m.type === 'base')?.name ?? null, // re-renders when it changes only
+    select: (answer) => answer.models.find((m) => m.type === 'base')?.name ?? null, // re-renders on change only
+  });
+  return data ?? null;
+}
+
+/** The base model's native size, every request's default (64 px for the demo and tiny bases, 512 for SD1.5). */
+export function useNativeSize(): { width: number; height: number } | null {
+  const { data } = useQuery({
+    ...modelsQuery,
+    select: (answer) => ({ width: answer.native_width, height: answer.native_height }),
   });
   return data ?? null;
 }

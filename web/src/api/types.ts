@@ -11,13 +11,8 @@ export type HealthPublic = Schemas['HealthPublic'];
 export type RunPublic = Schemas['RunPublic'];
 export type CheckpointPublic = Schemas['CheckpointPublic'];
 
-/** The payloads of GET /api/jobs/{id}/events (the schema does not describe the stream's events). */
-export type JobEvent =
-  | { event: 'queued'; position?: number }
-  | { event: 'started'; batch_size?: number }
-  | { event: 'progress'; step: number; total: number; preview?: string }
-  | { event: 'done'; image_ids: string[] }
-  | { event: 'error'; error: string }
-  | { event: 'cancelled' };
+/** One event of GET /api/jobs/{id}/events: its `event:` line is `event`, its `data:` line the rest. */
+export type JobEvent = Schemas['QueuedEvent'] | Schemas['StartedEvent'] | Schemas['ProgressEvent']
+  | Schemas['DoneEvent'] | Schemas['ErrorEvent'] | Schemas['CancelledEvent'];
 
 export const FINISHED_EVENTS = ['done', 'error', 'cancelled'] as const;

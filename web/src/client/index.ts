@@ -2,4 +2,4 @@
 // Regenerate with `npm run generate-client`; `npm run check-client` fails when this file is stale.
 
 export type { paths, components, operations } from './schema';
-export { API_TITLE, API_VERSION, OPERATIONS } from './meta';
+export { API_TITLE, API_VERSION, FIELD_RULES, OPERATIONS, type FieldRule } from './meta';

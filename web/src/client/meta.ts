@@ -135,3 +135,296 @@ export const OPERATIONS = [
     "operationId": "set_options_sdapi_v1_options_post"
   }
 ] as const;
+
+/** Each schema's fields' defaults and bounds, so forms take them from the contract instead of copies. */
+export interface FieldRule {
+  default?: unknown;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  multipleOf?: number;
+  maxLength?: number;
+}
+export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
+  "GalleryExportCreate": {
+    "q": {
+      "maxLength": 500
+    }
+  },
+  "GalleryImagePublic": {
+    "prompt": {
+      "maxLength": 4000
+    },
+    "negative_prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "loras": {
+      "default": []
+    },
+    "num_inference_steps": {
+      "default": 30,
+      "minimum": 1,
+      "maximum": 150
+    },
+    "guidance_scale": {
+      "default": 7.5,
+      "minimum": 0,
+      "maximum": 30
+    },
+    "sampler": {
+      "default": "DPM++ 2M Karras",
+      "maxLength": 64
+    },
+    "clip_skip": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 12
+    },
+    "model_name": {
+      "maxLength": 255
+    },
+    "seed": {
+      "minimum": 0,
+      "maximum": 9223372036854776000
+    },
+    "width": {
+      "minimum": 1
+    },
+    "height": {
+      "minimum": 1
+    },
+    "strength": {
+      "minimum": 0,
+      "maximum": 1
+    }
+  },
+  "GenerateCreate": {
+    "prompt": {
+      "maxLength": 4000
+    },
+    "negative_prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "loras": {
+      "default": []
+    },
+    "num_inference_steps": {
+      "default": 30,
+      "minimum": 1,
+      "maximum": 150
+    },
+    "guidance_scale": {
+      "default": 7.5,
+      "minimum": 0,
+      "maximum": 30
+    },
+    "sampler": {
+      "default": "DPM++ 2M Karras",
+      "maxLength": 64
+    },
+    "clip_skip": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 12
+    },
+    "model_name": {
+      "maxLength": 255
+    },
+    "num_images": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 10
+    },
+    "seed": {
+      "minimum": 0,
+      "maximum": 4294967295
+    },
+    "width": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    },
+    "height": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    },
+    "strength": {
+      "default": 0.75,
+      "exclusiveMinimum": 0,
+      "maximum": 1
+    }
+  },
+  "ImageParams": {
+    "prompt": {
+      "maxLength": 4000
+    },
+    "negative_prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "loras": {
+      "default": []
+    },
+    "num_inference_steps": {
+      "default": 30,
+      "minimum": 1,
+      "maximum": 150
+    },
+    "guidance_scale": {
+      "default": 7.5,
+      "minimum": 0,
+      "maximum": 30
+    },
+    "sampler": {
+      "default": "DPM++ 2M Karras",
+      "maxLength": 64
+    },
+    "clip_skip": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 12
+    },
+    "model_name": {
+      "maxLength": 255
+    },
+    "seed": {
+      "minimum": 0,
+      "maximum": 9223372036854776000
+    },
+    "width": {
+      "minimum": 1
+    },
+    "height": {
+      "minimum": 1
+    },
+    "strength": {
+      "minimum": 0,
+      "maximum": 1
+    }
+  },
+  "Img2ImgCreate": {
+    "prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "negative_prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "seed": {
+      "default": -1,
+      "minimum": -1,
+      "maximum": 4294967295
+    },
+    "sampler_name": {
+      "maxLength": 100
+    },
+    "sampler_index": {
+      "maxLength": 100
+    },
+    "batch_size": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 10
+    },
+    "n_iter": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 10
+    },
+    "steps": {
+      "default": 20,
+      "minimum": 1,
+      "maximum": 150
+    },
+    "cfg_scale": {
+      "default": 7,
+      "minimum": 0,
+      "maximum": 30
+    },
+    "width": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    },
+    "height": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    },
+    "denoising_strength": {
+      "default": 0.75,
+      "exclusiveMinimum": 0,
+      "maximum": 1
+    }
+  },
+  "LoraWeight": {
+    "name": {
+      "maxLength": 255
+    },
+    "weight": {
+      "default": 1,
+      "minimum": -4,
+      "maximum": 4
+    }
+  },
+  "OptionsCreate": {
+    "sd_model_checkpoint": {
+      "maxLength": 300
+    }
+  },
+  "Txt2ImgCreate": {
+    "prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "negative_prompt": {
+      "default": "",
+      "maxLength": 4000
+    },
+    "seed": {
+      "default": -1,
+      "minimum": -1,
+      "maximum": 4294967295
+    },
+    "sampler_name": {
+      "maxLength": 100
+    },
+    "sampler_index": {
+      "maxLength": 100
+    },
+    "batch_size": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 10
+    },
+    "n_iter": {
+      "default": 1,
+      "minimum": 1,
+      "maximum": 10
+    },
+    "steps": {
+      "default": 20,
+      "minimum": 1,
+      "maximum": 150
+    },
+    "cfg_scale": {
+      "default": 7,
+      "minimum": 0,
+      "maximum": 30
+    },
+    "width": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    },
+    "height": {
+      "minimum": 64,
+      "maximum": 2048,
+      "multipleOf": 8
+    }
+  }
+};

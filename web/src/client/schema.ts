@@ -26,7 +26,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** The base model and every run's checkpoints and final weights under MODELS_DIR */
+        /** The base model (with its native size) and every run's checkpoints and final weights */
         get: operations["list_models_api_models_get"];
         put?: never;
         post?: never;
@@ -403,12 +403,42 @@ export type paths = {
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        /** CancelledEvent */
+        CancelledEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "cancelled";
+        };
         /** CheckpointPublic */
         CheckpointPublic: {
             /** Name */
             name: string;
             /** Step */
             step: number | null;
+        };
+        /** DoneEvent */
+        DoneEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "done";
+            /** Image Ids */
+            image_ids: string[];
+            /** Warnings */
+            warnings?: string[] | null;
+        };
+        /** ErrorEvent */
+        ErrorEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "error";
+            /** Error */
+            error: string;
         };
         /** GalleryExportCreate */
         GalleryExportCreate: {
@@ -426,8 +456,76 @@ export type components = {
             /** Created Before */
             created_before?: string | null;
         };
-        /** GalleryImagePublic */
+        /**
+         * GalleryImagePublic
+         * @description A gallery image: its parameters, and where it is.
+         */
         GalleryImagePublic: {
+            /**
+             * Prompt
+             * @description The prompt as the text encoder read it (without `<lora:...>` tags, which are in `loras`).
+             */
+            prompt: string;
+            /**
+             * Negative Prompt
+             * @description What to avoid.
+             * @default
+             */
+            negative_prompt: string;
+            /**
+             * Loras
+             * @description Adapters to apply on top of `model_name`, each with its weight.
+             * @default []
+             */
+            loras: components["schemas"]["LoraWeight"][];
+            /**
+             * Num Inference Steps
+             * @description Denoising steps.
+             * @default 30
+             */
+            num_inference_steps: number;
+            /**
+             * Guidance Scale
+             * @description Classifier-free guidance scale: how strongly the image follows the prompt.
+             * @default 7.5
+             */
+            guidance_scale: number;
+            /**
+             * Sampler
+             * @description Sampler, in AUTOMATIC1111's spelling: one of DPM++ 2M Karras, DPM++ 2M, Euler, Euler a, DDIM, PNDM.
+             * @default DPM++ 2M Karras
+             */
+            sampler: string;
+            /**
+             * Clip Skip
+             * @description AUTOMATIC1111's "Clip skip": 1 uses the text encoder's last layer, 2 the one before it (what many SD1.5
+             *     LoRAs were trained with), and so on.
+             * @default 1
+             */
+            clip_skip: number;
+            /**
+             * Model Name
+             * @description The base model or adapter that generated the image, e.g. "run/checkpoint-500".
+             */
+            model_name: string;
+            /** Seed */
+            seed: number;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /**
+             * Strength
+             * @description img2img denoising strength; None for text-to-image.
+             */
+            strength?: number | null;
+            /**
+             * Extra
+             * @description Anything else worth keeping (base model, device, truncated prompt info); JSON-ready.
+             */
+            extra?: {
+                [key: string]: unknown;
+            };
             /** Id */
             id: string;
             /**
@@ -435,38 +533,10 @@ export type components = {
              * Format: date-time
              */
             created_at: string;
-            /** Prompt */
-            prompt: string;
-            /** Negative Prompt */
-            negative_prompt: string;
-            /** Model */
-            model: string;
-            /** Loras */
-            loras: {
-                [key: string]: unknown;
-            }[];
-            /** Seed */
-            seed: number;
-            /** Steps */
-            steps: number;
-            /** Guidance Scale */
-            guidance_scale: number;
-            /** Sampler */
-            sampler: string;
-            /** Width */
-            width: number;
-            /** Height */
-            height: number;
-            /** Strength */
-            strength?: number | null;
             /** Job Id */
             job_id?: string | null;
             /** Image Url */
             image_url: string;
-            /** Params */
-            params: {
-                [key: string]: unknown;
-            };
         };
         /** GalleryImagesPublic */
         GalleryImagesPublic: {
@@ -481,70 +551,89 @@ export type components = {
         };
         /**
          * GenerateCreate
-         * @description The original system's generate body, plus optional fields.
+         * @description The original system's generate body (`prompt`, `model_name`, `num_images`, `num_inference_steps`,
+         *     `guidance_scale`, `seed`), plus the other generation parameters and img2img's start image.
          */
         GenerateCreate: {
-            /** Prompt */
+            /**
+             * Prompt
+             * @description What to draw; `<lora:name:weight>` tags apply adapters.
+             */
             prompt: string;
             /**
-             * Model Name
-             * @description base model or adapter (e.g. `run/checkpoint-500`); default: base
+             * Negative Prompt
+             * @description What to avoid.
+             * @default
              */
-            model_name?: string | null;
+            negative_prompt: string;
             /**
-             * Num Images
-             * @default 1
+             * Loras
+             * @description Adapters to apply on top of `model_name`, each with its weight.
+             * @default []
              */
-            num_images: number;
+            loras: components["schemas"]["LoraWeight"][];
             /**
              * Num Inference Steps
+             * @description Denoising steps.
              * @default 30
              */
             num_inference_steps: number;
             /**
              * Guidance Scale
+             * @description Classifier-free guidance scale: how strongly the image follows the prompt.
              * @default 7.5
              */
             guidance_scale: number;
             /**
-             * Seed
-             * @description first image's seed; image i gets seed+i
-             */
-            seed?: number | null;
-            /**
-             * Negative Prompt
-             * @default
-             */
-            negative_prompt: string;
-            /**
              * Sampler
-             * @description one of: DPM++ 2M Karras, DPM++ 2M, Euler, Euler a, DDIM, PNDM
+             * @description Sampler, in AUTOMATIC1111's spelling: one of DPM++ 2M Karras, DPM++ 2M, Euler, Euler a, DDIM, PNDM.
              * @default DPM++ 2M Karras
              */
             sampler: string;
             /**
-             * Width
-             * @default 512
+             * Clip Skip
+             * @description AUTOMATIC1111's "Clip skip": 1 uses the text encoder's last layer, 2 the one before it (what many SD1.5
+             *     LoRAs were trained with), and so on.
+             * @default 1
              */
-            width: number;
+            clip_skip: number;
+            /**
+             * Model Name
+             * @description Base model or adapter (e.g. `run/checkpoint-500`) to generate with; none: the base model alone.
+             */
+            model_name?: string | null;
+            /**
+             * Num Images
+             * @description Images to generate; image i gets seed + i.
+             * @default 1
+             */
+            num_images: number;
+            /**
+             * Seed
+             * @description The first image's seed; none: a random one, recorded with the image.
+             */
+            seed?: number | null;
+            /**
+             * Width
+             * @description Pixels; none: the base model's native size (512 for SD1.5, 64 for the demo base).
+             */
+            width?: number | null;
             /**
              * Height
-             * @default 512
+             * @description Pixels; none: the base model's native size.
              */
-            height: number;
-            /** Loras */
-            loras?: components["schemas"]["LoraCreate"][];
-            /**
-             * Init Image
-             * @description base64 PNG/JPEG for img2img
-             */
-            init_image?: string | null;
+            height?: number | null;
             /**
              * Strength
-             * @description img2img: how much of the init image to repaint
+             * @description img2img only: how much of the start image is repainted (1 repaints everything).
              * @default 0.75
              */
             strength: number;
+            /**
+             * Init Image
+             * @description img2img: the start image, base64 PNG/JPEG (or a data URL)
+             */
+            init_image?: string | null;
         };
         /** GeneratePublic */
         GeneratePublic: {
@@ -554,6 +643,11 @@ export type components = {
             images: components["schemas"]["ImagePublic"][];
             /** Generation Time */
             generation_time: number;
+            /**
+             * Warnings
+             * @description e.g. a size far from the base's native size
+             */
+            warnings?: string[];
         };
         /** GenerationResponse */
         GenerationResponse: {
@@ -596,6 +690,77 @@ export type components = {
                 [key: string]: unknown;
             } | null;
         };
+        /**
+         * ImageParams
+         * @description Everything needed to reproduce (and to search for) one generated image.
+         */
+        ImageParams: {
+            /**
+             * Prompt
+             * @description The prompt as the text encoder read it (without `<lora:...>` tags, which are in `loras`).
+             */
+            prompt: string;
+            /**
+             * Negative Prompt
+             * @description What to avoid.
+             * @default
+             */
+            negative_prompt: string;
+            /**
+             * Loras
+             * @description Adapters to apply on top of `model_name`, each with its weight.
+             * @default []
+             */
+            loras: components["schemas"]["LoraWeight"][];
+            /**
+             * Num Inference Steps
+             * @description Denoising steps.
+             * @default 30
+             */
+            num_inference_steps: number;
+            /**
+             * Guidance Scale
+             * @description Classifier-free guidance scale: how strongly the image follows the prompt.
+             * @default 7.5
+             */
+            guidance_scale: number;
+            /**
+             * Sampler
+             * @description Sampler, in AUTOMATIC1111's spelling: one of DPM++ 2M Karras, DPM++ 2M, Euler, Euler a, DDIM, PNDM.
+             * @default DPM++ 2M Karras
+             */
+            sampler: string;
+            /**
+             * Clip Skip
+             * @description AUTOMATIC1111's "Clip skip": 1 uses the text encoder's last layer, 2 the one before it (what many SD1.5
+             *     LoRAs were trained with), and so on.
+             * @default 1
+             */
+            clip_skip: number;
+            /**
+             * Model Name
+             * @description The base model or adapter that generated the image, e.g. "run/checkpoint-500".
+             */
+            model_name: string;
+            /** Seed */
+            seed: number;
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /**
+             * Strength
+             * @description img2img denoising strength; None for text-to-image.
+             */
+            strength?: number | null;
+            /**
+             * Extra
+             * @description Anything else worth keeping (base model, device, truncated prompt info); JSON-ready.
+             */
+            extra?: {
+                [key: string]: unknown;
+            };
+        };
         /** ImagePublic */
         ImagePublic: {
             /**
@@ -610,10 +775,8 @@ export type components = {
             image: string;
             /** Seed */
             seed: number;
-            /** Metadata */
-            metadata: {
-                [key: string]: unknown;
-            };
+            /** @description the parameters the image was generated with */
+            metadata: components["schemas"]["ImageParams"];
         };
         /** Img2ImgCreate */
         Img2ImgCreate: {
@@ -659,15 +822,18 @@ export type components = {
             cfg_scale: number;
             /**
              * Width
-             * @default 512
+             * @description default: the base model's native size
              */
-            width: number;
+            width?: number | null;
             /**
              * Height
-             * @default 512
+             * @description default: the base model's native size
              */
-            height: number;
-            /** Override Settings */
+            height?: number | null;
+            /**
+             * Override Settings
+             * @description `sd_model_checkpoint` picks the model, `CLIP_stop_at_last_layers` is Clip skip; other settings are ignored
+             */
             override_settings?: {
                 [key: string]: unknown;
             } | null;
@@ -705,16 +871,25 @@ export type components = {
             error?: string | null;
             /** Generation Time */
             generation_time?: number | null;
+            /**
+             * Warnings
+             * @description e.g. a size far from the base's native size
+             */
+            warnings?: string[];
         };
-        /** LoraCreate */
-        LoraCreate: {
+        /**
+         * LoraWeight
+         * @description One LoRA adapter applied to the generation, and the strength it is applied with.
+         */
+        LoraWeight: {
             /**
              * Name
-             * @description adapter name as listed by GET /api/models
+             * @description Adapter name as `shoegen models` and GET /api/models list it, e.g. "shoes-v1" or "run/checkpoint-500".
              */
             name: string;
             /**
              * Weight
+             * @description Adapter scale; 1.0 is the strength it was trained at.
              * @default 1
              */
             weight: number;
@@ -737,6 +912,16 @@ export type components = {
         ModelsPublic: {
             /** Models */
             models: components["schemas"]["ModelPublic"][];
+            /**
+             * Native Width
+             * @description the base model's native width: the default of every request
+             */
+            native_width: number;
+            /**
+             * Native Height
+             * @description the base model's native height: the default of every request
+             */
+            native_height: number;
         };
         /** OptionsCreate */
         OptionsCreate: {
@@ -744,6 +929,39 @@ export type components = {
             sd_model_checkpoint?: string | null;
         } & {
             [key: string]: unknown;
+        };
+        /** ProgressEvent */
+        ProgressEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "progress";
+            /** Step */
+            step: number;
+            /**
+             * Total
+             * @description denoising iterations this job runs
+             */
+            total: number;
+            /**
+             * Preview
+             * @description base64 PNG preview of the image so far (SHOEGEN_PREVIEW_EVERY)
+             */
+            preview?: string | null;
+        };
+        /** QueuedEvent */
+        QueuedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "queued";
+            /**
+             * Position
+             * @description place in the queue, 1 for the next job to run
+             */
+            position: number;
         };
         /** RunPublic */
         RunPublic: {
@@ -762,6 +980,33 @@ export type components = {
         RunsPublic: {
             /** Runs */
             runs: components["schemas"]["RunPublic"][];
+        };
+        /**
+         * SamplerPublic
+         * @description A sampler in AUTOMATIC1111's shape (GET /sdapi/v1/samplers).
+         */
+        SamplerPublic: {
+            /** Name */
+            name: string;
+            /** Aliases */
+            aliases: string[];
+            /** Options */
+            options?: {
+                [key: string]: string;
+            };
+        };
+        /** StartedEvent */
+        StartedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "started";
+            /**
+             * Batch Size
+             * @description jobs running together in one pipeline call
+             */
+            batch_size: number;
         };
         /**
          * Txt2ImgCreate
@@ -810,15 +1055,18 @@ export type components = {
             cfg_scale: number;
             /**
              * Width
-             * @default 512
+             * @description default: the base model's native size
              */
-            width: number;
+            width?: number | null;
             /**
              * Height
-             * @default 512
+             * @description default: the base model's native size
              */
-            height: number;
-            /** Override Settings */
+            height?: number | null;
+            /**
+             * Override Settings
+             * @description `sd_model_checkpoint` picks the model, `CLIP_stop_at_last_layers` is Clip skip; other settings are ignored
+             */
             override_settings?: {
                 [key: string]: unknown;
             } | null;
@@ -1029,13 +1277,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the event stream */
+            /** @description the event stream: each event's `event:` line is its `event` field, its `data:` line the other fields as JSON */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "text/event-stream": unknown;
+                    "application/json": components["schemas"]["QueuedEvent"] | components["schemas"]["StartedEvent"] | components["schemas"]["ProgressEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["CancelledEvent"];
                 };
             };
             /** @description Validation Error */
@@ -1506,9 +1755,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    }[];
+                    "application/json": components["schemas"]["SamplerPublic"][];
                 };
             };
         };

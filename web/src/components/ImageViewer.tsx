@@ -15,8 +15,7 @@ import { ApiImage } from './ApiImage';
 import { Modal } from './Modal';
 
 function extras(image: GalleryImagePublic): [string, string][] {
-  const extra = (image.params as { extra?: Record<string, unknown> }).extra ?? {};
-  return Object.entries(extra)
+  return Object.entries(image.extra ?? {})
     .filter(([, value]) => value !== null && value !== undefined && typeof value !== 'object')
     .map(([key, value]) => [key.replace(/_/g, ' '), String(value)]);
 }
@@ -91,15 +90,17 @@ export function ImageViewer() {
               <p className="viewer-negative"><span className="muted">Negative:</span> {image.negative_prompt}</p>
             )}
             <dl className="meta-list" data-testid="viewer-meta">
-              <dt>Model</dt><dd data-testid="meta-model">{modelLabel(image.model, baseModel)}
-                {image.model !== modelLabel(image.model, baseModel) && <span className="meta-sub mono">{image.model}</span>}</dd>
+              <dt>Model</dt><dd data-testid="meta-model">{modelLabel(image.model_name, baseModel)}
+                {image.model_name !== modelLabel(image.model_name, baseModel) &&
+                  <span className="meta-sub mono">{image.model_name}</span>}</dd>
               {loras.length > 0 && (<><dt>LoRA weight</dt>
                 <dd>{loras.map((l) => `${l.name} × ${l.weight}`).join(', ')}</dd></>)}
               <dt>Seed</dt><dd data-testid="meta-seed">{image.seed}</dd>
               <dt>Size</dt><dd>{image.width} × {image.height}</dd>
-              <dt>Steps</dt><dd>{image.steps}</dd>
+              <dt>Steps</dt><dd>{image.num_inference_steps}</dd>
               <dt>Guidance</dt><dd>{image.guidance_scale}</dd>
               <dt>Sampler</dt><dd>{image.sampler}</dd>
+              {image.clip_skip > 1 && (<><dt>Clip skip</dt><dd>{image.clip_skip}</dd></>)}
               {image.strength !== null && image.strength !== undefined && (<><dt>Strength</dt>
                 <dd>{image.strength}</dd></>)}
               <dt>Created</dt><dd>{formatDate(image.created_at)}</dd>

@@ -1,9 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import type { GalleryImagePublic } from '../api/types';
 import { galleryImage } from '../test/fetchMock';
-import { DEFAULT_FORM, appendPhrase, formFromImage, parametersText, toRequest, validateForm } from './form';
+import { FIELD_RULES } from '../client';
+import {
+  DEFAULT_FORM, LIMITS, appendPhrase, formFromImage, parametersText, sizeWarning, toRequest, validateForm,
+  withNativeSize,
+} from './form';
 
 const valid = { ...DEFAULT_FORM, prompt: 'white sneakers', width: '64', height: '64' };
+
+describe('the contract is the form’s only source of bounds and defaults', () => {
+  it('takes them from the OpenAPI schema', () => {
+    const request = FIELD_RULES.GenerateCreate;
+    expect(LIMITS.steps).toEqual({ min: request.num_inference_steps.minimum, max: request.num_inference_steps.maximum });
+    expect(LIMITS.guidance).toEqual({ min: request.guidance_scale.minimum, max: request.guidance_scale.maximum });
+    expect(LIMITS.clipSkip).toEqual({ min: request.clip_skip.minimum, max: request.clip_skip.maximum });
+    expect(DEFAULT_FORM).toMatchObject({ steps: String(request.num_inference_steps.default),
+      guidance: String(request.guidance_scale.default), sampler: request.sampler.default,
+      clipSkip: String(request.clip_skip.default) });
+    // What the service states today, so that a change to it is seen here too.
+    expect([LIMITS.steps, LIMITS.guidance, DEFAULT_FORM.steps, DEFAULT_FORM.guidance]).toEqual(
+      [{ min: 1, max: 150 }, { min: 0, max: 30 }, '30', '7.5']);
+  });
+
+  it('starts at the base’s native size, keeps a chosen one, and flags sizes far from it', () => {
+    expect(withNativeSize(DEFAULT_FORM, { width: 64, height: 64 })).toMatchObject({ width: '64', height: '64' });
+    expect(withNativeSize({ ...DEFAULT_FORM, width: '128', height: '128' }, { width: 64, height: 64 }))
+      .toMatchObject({ width: '128', height: '128' });
+    expect(sizeWarning({ ...valid, width: '128', height: '64' }, { width: 64, height: 64 })).toBeNull();
+    expect(sizeWarning({ ...valid, width: '512', height: '512' }, { width: 64, height: 64 }))
+      .toMatch(/draws at 64×64; at 512×512 expect noise/);
+    expect(sizeWarning({ ...valid, width: '256', height: '256' }, { width: 512, height: 512 })).toBeNull();
+    expect(sizeWarning({ ...valid, width: '128', height: '128' }, { width: 512, height: 512 })).not.toBeNull();
+  });
+});
 
 describe('validateForm', () => {
   it('accepts the defaults with a prompt', () => {
@@ -11,13 +41,14 @@ describe('validateForm', () => {
   });
 
   it('names every field outside the UI ranges', () => {
-    const errors = validateForm({ ...valid, prompt: '  ', numImages: '11', steps: '24', guidance: '15.5',
-      seedMode: 'fixed', seed: '-1', width: '100', height: '' });
+    const errors = validateForm({ ...valid, prompt: '  ', numImages: '11', steps: '151', guidance: '30.5',
+      clipSkip: '13', seedMode: 'fixed', seed: '-1', width: '100', height: '' });
     expect(errors).toEqual({
       prompt: 'Describe the photo you want.',
       numImages: 'Number of images must be between 1 and 10.',
-      steps: 'Steps must be between 25 and 100.',
-      guidance: 'Guidance must be between 5 and 15.',
+      steps: 'Steps must be between 1 and 150.',
+      guidance: 'Guidance must be between 0 and 30.',
+      clipSkip: 'Clip skip must be between 1 and 12.',
       seed: 'Seed must be between 0 and 4294967295.',
       width: 'Width must be a multiple of 8.',
       height: 'Height is required.',
@@ -37,7 +68,7 @@ describe('toRequest', () => {
       numImages: '2', steps: '25', guidance: '6' })).toEqual({
       prompt: 'white sneakers', negative_prompt: DEFAULT_FORM.negativePrompt, model_name: 'shoes/checkpoint-8',
       loras: [{ name: 'shoes/checkpoint-8', weight: 0.7 }], num_images: 2, num_inference_steps: 25,
-      guidance_scale: 6, seed: 42, sampler: 'DPM++ 2M Karras', width: 64, height: 64, strength: 0.75,
+      guidance_scale: 6, seed: 42, sampler: 'DPM++ 2M Karras', clip_skip: 1, width: 64, height: 64, strength: 0.75,
     });
     expect(toRequest(valid)).toMatchObject({ model_name: null, loras: [], seed: null });
   });
@@ -55,9 +86,11 @@ describe('formFromImage ("use these settings")', () => {
   });
 
   it('maps the base model to the empty choice and brings outside values into range, saying so', () => {
-    const image = galleryImage('b', { model: 'tiny', loras: [], steps: 2, guidance_scale: 20 }) as GalleryImagePublic;
+    // Earlier versions allowed up to 200 steps; the contract allows 150 and guidance up to 30.
+    const image = galleryImage('b', { model_name: 'tiny', loras: [], num_inference_steps: 200, guidance_scale: 35 }) as
+      GalleryImagePublic;
     const { form, notes } = formFromImage(image, valid, 'tiny');
-    expect(form).toMatchObject({ model: '', loraWeight: '1', steps: '25', guidance: '15' });
+    expect(form).toMatchObject({ model: '', loraWeight: '1', steps: '150', guidance: '30' });
     expect(notes).toHaveLength(2);
   });
 });
@@ -73,5 +106,11 @@ describe('helpers', () => {
     expect(parametersText(galleryImage('c') as GalleryImagePublic)).toBe(
       'photo of shoe c\nNegative prompt: blurry\nSteps: 40, Sampler: Euler a, CFG scale: 9, Seed: 1234, Size: 64x64, ' +
       'Model: shoes/checkpoint-8, Lora weights: shoes/checkpoint-8: 0.8');
+  });
+
+  it('parametersText and "use these settings" carry clip skip', () => {
+    const image = galleryImage('d', { clip_skip: 2 }) as GalleryImagePublic;
+    expect(parametersText(image)).toContain('Model: shoes/checkpoint-8, Clip skip: 2, Lora weights');
+    expect(toRequest(formFromImage(image, valid, 'tiny').form).clip_skip).toBe(2);
   });
 });

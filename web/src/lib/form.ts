@@ -1,15 +1,35 @@
-// The generate form: its state (strings, as typed), validation against the UI's ranges, the request body
-// it becomes, and the way back from a stored image ("use these settings").
+// The generate form: its state (strings, as typed), validation against the API's ranges, the request body
+// it becomes, and the way back from a stored image ("use these settings"). Every bound and default comes
+// from the OpenAPI contract (FIELD_RULES, generated), never from a copy here.
 import type { GalleryImagePublic, GenerateCreate } from '../api/types';
+import { FIELD_RULES, type FieldRule } from '../client';
 
-export const MAX_SEED = 2 ** 32 - 1;
+const REQUEST = FIELD_RULES.GenerateCreate;
+
+function range(rule: FieldRule): { min: number; max: number } {
+  return { min: rule.minimum ?? rule.exclusiveMinimum ?? 0, max: rule.maximum ?? Number.MAX_SAFE_INTEGER };
+}
+
+function defaultOf(rule: FieldRule): string {
+  return String(rule.default);
+}
+
+export const MAX_SEED = range(REQUEST.seed).max;
 export const LIMITS = {
-  numImages: { min: 1, max: 10 },
-  steps: { min: 25, max: 100 },
-  guidance: { min: 5, max: 15 },
-  loraWeight: { min: -4, max: 4 },
+  numImages: range(REQUEST.num_images),
+  steps: range(REQUEST.num_inference_steps),
+  guidance: range(REQUEST.guidance_scale),
+  loraWeight: range(FIELD_RULES.LoraWeight.weight),
+  clipSkip: range(REQUEST.clip_skip),
+  side: range(REQUEST.width),
 };
-export const SIZES = [64, 128, 256, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024];
+export const SIZE_STEP = REQUEST.width.multipleOf ?? 8;
+export const MAX_PROMPT_LENGTH = REQUEST.prompt.maxLength ?? 4000;
+/** The sizes offered in the menus (within the API's range); any other multiple of 8 can come from an image. */
+export const SIZES = [64, 128, 256, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024]
+  .filter((size) => size >= LIMITS.side.min && size <= LIMITS.side.max);
+/** A size this far from the base's native one (either way) gives noise or repeated products: flagged. */
+export const FAR_FROM_NATIVE = 2;
 
 export interface GenerateForm {
   prompt: string;
@@ -23,6 +43,7 @@ export interface GenerateForm {
   seedMode: 'random' | 'fixed';
   seed: string;
   sampler: string;
+  clipSkip: string;
   width: string;
   height: string;
 }
@@ -30,20 +51,39 @@ export interface GenerateForm {
 export type FormField = keyof GenerateForm;
 export type FormErrors = Partial<Record<FormField, string>>;
 
+/** The API's defaults, but for two studio choices: four variations per click (the API's single image suits
+ * scripts) and a negative prompt to start from. The size is the base's native one (`withNativeSize`). */
 export const DEFAULT_FORM: GenerateForm = {
   prompt: '',
   negativePrompt: 'blurry, low quality, watermark, text, cropped',
   model: '',
-  loraWeight: '1',
+  loraWeight: defaultOf(FIELD_RULES.LoraWeight.weight),
   numImages: '4',
-  steps: '30',
-  guidance: '7.5',
+  steps: defaultOf(REQUEST.num_inference_steps),
+  guidance: defaultOf(REQUEST.guidance_scale),
   seedMode: 'random',
   seed: '',
-  sampler: 'DPM++ 2M Karras',
-  width: '512',
-  height: '512',
+  sampler: defaultOf(REQUEST.sampler),
+  clipSkip: defaultOf(REQUEST.clip_skip),
+  width: '',
+  height: '',
 };
+
+/** The form at the base's native size, unless a size was chosen already. */
+export function withNativeSize(form: GenerateForm, native: { width: number; height: number }): GenerateForm {
+  return form.width || form.height ? form : { ...form, width: String(native.width), height: String(native.height) };
+}
+
+/** A sentence when the form's size is far from the base's native size (the server warns too), or null. */
+export function sizeWarning(form: GenerateForm, native: { width: number; height: number } | null): string | null {
+  const width = Number(form.width);
+  const height = Number(form.height);
+  if (!native || !width || !height) return null;
+  const ratios = [width / native.width, height / native.height];
+  if (Math.max(...ratios) <= FAR_FROM_NATIVE && Math.min(...ratios) >= 1 / FAR_FROM_NATIVE) return null;
+  return `This base model draws at ${native.width}×${native.height}; at ${width}×${height} expect noise or ` +
+    'repeated products.';
+}
 
 /** Request fields (as the API names them in 422 errors) → the form field that shows the error. */
 export const API_FIELD_TO_FORM: Record<string, FormField> = {
@@ -56,6 +96,7 @@ export const API_FIELD_TO_FORM: Record<string, FormField> = {
   guidance_scale: 'guidance',
   seed: 'seed',
   sampler: 'sampler',
+  clip_skip: 'clipSkip',
   width: 'width',
   height: 'height',
 };
@@ -81,11 +122,16 @@ export function validateForm(form: GenerateForm): FormErrors {
     if (message) errors[field] = message;
   };
   if (!form.prompt.trim()) errors.prompt = 'Describe the photo you want.';
-  else if (form.prompt.length > 4000) errors.prompt = 'The prompt is limited to 4,000 characters.';
-  if (form.negativePrompt.length > 4000) errors.negativePrompt = 'The negative prompt is limited to 4,000 characters.';
+  else if (form.prompt.length > MAX_PROMPT_LENGTH) {
+    errors.prompt = `The prompt is limited to ${MAX_PROMPT_LENGTH.toLocaleString('en')} characters.`;
+  }
+  if (form.negativePrompt.length > MAX_PROMPT_LENGTH) {
+    errors.negativePrompt = `The negative prompt is limited to ${MAX_PROMPT_LENGTH.toLocaleString('en')} characters.`;
+  }
   check('numImages', numberIn(form.numImages, 'Number of images', LIMITS.numImages.min, LIMITS.numImages.max, true));
   check('steps', numberIn(form.steps, 'Steps', LIMITS.steps.min, LIMITS.steps.max, true));
   check('guidance', numberIn(form.guidance, 'Guidance', LIMITS.guidance.min, LIMITS.guidance.max, false));
+  check('clipSkip', numberIn(form.clipSkip, 'Clip skip', LIMITS.clipSkip.min, LIMITS.clipSkip.max, true));
   if (form.model) {
     check('loraWeight', numberIn(form.loraWeight, 'LoRA weight', LIMITS.loraWeight.min, LIMITS.loraWeight.max,
       false));
@@ -93,8 +139,8 @@ export function validateForm(form: GenerateForm): FormErrors {
   if (form.seedMode === 'fixed') check('seed', numberIn(form.seed, 'Seed', 0, MAX_SEED, true));
   for (const field of ['width', 'height'] as const) {
     const label = field === 'width' ? 'Width' : 'Height';
-    const message = numberIn(form[field], label, 64, 2048, true);
-    check(field, message ?? (Number(form[field]) % 8 ? `${label} must be a multiple of 8.` : null));
+    const message = numberIn(form[field], label, LIMITS.side.min, LIMITS.side.max, true);
+    check(field, message ?? (Number(form[field]) % SIZE_STEP ? `${label} must be a multiple of ${SIZE_STEP}.` : null));
   }
   if (!form.sampler) errors.sampler = 'Pick a sampler.';
   return errors;
@@ -114,9 +160,10 @@ export function toRequest(form: GenerateForm): GenerateCreate {
     guidance_scale: Number(form.guidance),
     seed: form.seedMode === 'fixed' ? Number(form.seed) : null,
     sampler: form.sampler,
+    clip_skip: Number(form.clipSkip),
     width: Number(form.width),
     height: Number(form.height),
-    strength: 0.75,
+    strength: Number(REQUEST.strength.default),
   };
 }
 
@@ -131,12 +178,12 @@ function clamp(value: number, min: number, max: number): number {
 export function formFromImage(image: GalleryImagePublic, current: GenerateForm, baseModel: string | null):
   { form: GenerateForm; notes: string[] } {
   const notes: string[] = [];
-  const model = image.model && image.model !== baseModel ? image.model : '';
+  const model = image.model_name && image.model_name !== baseModel ? image.model_name : '';
   const weight = image.loras.find((lora) => (lora as { name?: string }).name === model) as
     { weight?: number } | undefined;
-  const steps = clamp(image.steps, LIMITS.steps.min, LIMITS.steps.max);
-  if (steps !== image.steps) notes.push(`Steps set to ${steps} (the image used ${image.steps}; this form allows ` +
-    `${LIMITS.steps.min}–${LIMITS.steps.max}).`);
+  const steps = clamp(image.num_inference_steps, LIMITS.steps.min, LIMITS.steps.max);
+  if (steps !== image.num_inference_steps) notes.push(`Steps set to ${steps} (the image used ` +
+    `${image.num_inference_steps}; this form allows ${LIMITS.steps.min}–${LIMITS.steps.max}).`);
   const guidance = clamp(image.guidance_scale, LIMITS.guidance.min, LIMITS.guidance.max);
   if (guidance !== image.guidance_scale) notes.push(`Guidance set to ${guidance} (the image used ` +
     `${image.guidance_scale}).`);
@@ -152,6 +199,7 @@ export function formFromImage(image: GalleryImagePublic, current: GenerateForm, 
       seedMode: 'fixed',
       seed: String(image.seed),
       sampler: image.sampler,
+      clipSkip: String(image.clip_skip),
       width: String(image.width),
       height: String(image.height),
     },
@@ -162,13 +210,14 @@ export function formFromImage(image: GalleryImagePublic, current: GenerateForm, 
 /** AUTOMATIC1111's "infotext", the format other Stable Diffusion tools paste. */
 export function parametersText(image: GalleryImagePublic): string {
   const settings: [string, string | number | null][] = [
-    ['Steps', image.steps],
+    ['Steps', image.num_inference_steps],
     ['Sampler', image.sampler],
     ['CFG scale', image.guidance_scale],
     ['Seed', image.seed],
     ['Size', `${image.width}x${image.height}`],
-    ['Model', image.model],
+    ['Model', image.model_name],
     ['Denoising strength', image.strength ?? null],
+    ['Clip skip', image.clip_skip > 1 ? image.clip_skip : null],
     ['Lora weights', image.loras.map((l) => {
       const lora = l as { name?: string; weight?: number };
       return `${lora.name}: ${lora.weight}`;

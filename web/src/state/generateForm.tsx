@@ -4,9 +4,9 @@ import { useNavigate } from '@tanstack/react-router';
 import {
   createContext, useCallback, useContext, useState, type Dispatch, type ReactNode, type SetStateAction,
 } from 'react';
-import { useBaseModel } from '../api/queries';
+import { useBaseModel, useNativeSize } from '../api/queries';
 import type { GalleryImagePublic } from '../api/types';
-import { DEFAULT_FORM, formFromImage, type GenerateForm } from '../lib/form';
+import { DEFAULT_FORM, formFromImage, withNativeSize, type GenerateForm } from '../lib/form';
 import { useSetViewer } from './dialogs';
 import { useToast } from './toasts';
 
@@ -15,15 +15,10 @@ const SetFormContext = createContext<Dispatch<SetStateAction<GenerateForm>> | nu
 
 export function GenerateFormProvider({ children }: { children: ReactNode }) {
   const [form, setForm] = useState(DEFAULT_FORM);
-  // The built-in tiny base makes 64 px images: start the form there, once, unless the size was changed. Set
-  // while rendering, so that the form never shows the other size once the models are known.
-  const baseModel = useBaseModel();
-  const [sizeDefaulted, setSizeDefaulted] = useState(false);
-  if (baseModel === 'tiny' && !sizeDefaulted) {
-    setSizeDefaulted(true);
-    setForm((f) => (f.width === DEFAULT_FORM.width && f.height === DEFAULT_FORM.height
-      ? { ...f, width: '64', height: '64' } : f));
-  }
+  // The size starts at the base's native size (GET /api/models) once it is known, unless one was chosen. Set
+  // while rendering, so that the form never shows an empty size once the models are known.
+  const native = useNativeSize();
+  if (native && !form.width && !form.height) setForm((f) => withNativeSize(f, native));
   return (
     <SetFormContext.Provider value={setForm}>
       <FormContext.Provider value={form}>{children}</FormContext.Provider>

@@ -57,6 +57,8 @@ export const MODELS = {
     { name: 'shoes/checkpoint-4', path: 'x', type: 'checkpoint', step: 4 },
     { name: 'shoes/checkpoint-8', path: 'y', type: 'checkpoint', step: 8 },
   ],
+  native_width: 64,
+  native_height: 64,
 };
 
 export const SAMPLERS = ['DPM++ 2M Karras', 'Euler a', 'DDIM'].map((name) => ({ name, aliases: [], options: {} }));
@@ -64,9 +66,10 @@ export const SAMPLERS = ['DPM++ 2M Karras', 'Euler a', 'DDIM'].map((name) => ({ 
 export function galleryImage(id: string, overrides: Record<string, unknown> = {}) {
   return {
     id, created_at: '2025-06-01T10:00:00Z', prompt: `photo of shoe ${id}`, negative_prompt: 'blurry',
-    model: 'shoes/checkpoint-8', loras: [{ name: 'shoes/checkpoint-8', weight: 0.8 }], seed: 1234, steps: 40,
-    guidance_scale: 9, sampler: 'Euler a', width: 64, height: 64, strength: null, job_id: 'job1',
-    image_url: `/api/gallery/${id}/image`, params: { extra: { base_model: 'tiny', device: 'cpu' } },
+    model_name: 'shoes/checkpoint-8', loras: [{ name: 'shoes/checkpoint-8', weight: 0.8 }], seed: 1234,
+    num_inference_steps: 40, guidance_scale: 9, sampler: 'Euler a', clip_skip: 1, width: 64, height: 64,
+    strength: null, job_id: 'job1', image_url: `/api/gallery/${id}/image`,
+    extra: { base_model: 'tiny', device: 'cpu' },
     ...overrides,
   };
 }

@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from shoegen.errors import ShoegenError
-from shoegen.service.deps import Services, get_services, require_api_key
+from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
 router = APIRouter(prefix="/api/runs", dependencies=[Depends(require_api_key)])
@@ -44,13 +44,13 @@ def _run(services: Services, name: str) -> RunInfo:
 
 
 @router.get("", response_model=RunsPublic, summary="Training runs under MODELS_DIR with their checkpoints")
-def get_runs(services: Services = Depends(get_services)) -> RunsPublic:
+def get_runs(services: ServicesDep) -> RunsPublic:
     return RunsPublic(runs=[run_public(run) for run in list_runs(services.settings.models_dir)])
 
 
 @router.get("/{run_name}/loss-curve", response_class=FileResponse, summary="The run's loss-curve PNG",
             responses={200: {"content": {"image/png": {}}}})
-def loss_curve(run_name: str, services: Services = Depends(get_services)) -> FileResponse:
+def loss_curve(run_name: str, services: ServicesDep) -> FileResponse:
     run = _run(services, run_name)
     if not run.has_loss_curve:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no loss curve yet")
@@ -59,7 +59,7 @@ def loss_curve(run_name: str, services: Services = Depends(get_services)) -> Fil
 
 @router.get("/{run_name}/validation/{step}", response_class=FileResponse,
             summary="The validation contact sheet of one step", responses={200: {"content": {"image/png": {}}}})
-def validation_sheet(run_name: str, step: int, services: Services = Depends(get_services)) -> FileResponse:
+def validation_sheet(run_name: str, step: int, services: ServicesDep) -> FileResponse:
     run = _run(services, run_name)
     if step not in run.validation_steps:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no validation images at step {step}")
@@ -68,5 +68,5 @@ def validation_sheet(run_name: str, step: int, services: Services = Depends(get_
 
 @router.get("/{run_name}/captions", response_model=list[str],
             summary="Captions of the run's training data, for prompt suggestions")
-def captions(run_name: str, services: Services = Depends(get_services)) -> list[str]:
+def captions(run_name: str, services: ServicesDep) -> list[str]:
     return training_captions(_run(services, run_name))

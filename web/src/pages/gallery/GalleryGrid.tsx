@@ -31,7 +31,7 @@ export function GalleryGrid({ items, selected, onToggle }: {
             <div className="card-body">
               <p className="card-prompt" title={item.prompt}>{item.prompt}</p>
               <p className="card-meta muted">
-                <span>{modelLabel(item.model, baseModel)}</span>
+                <span>{modelLabel(item.model_name, baseModel)}</span>
                 <span>seed {item.seed} · {item.width}×{item.height}</span>
                 <span>{formatDate(item.created_at)}</span>
               </p>

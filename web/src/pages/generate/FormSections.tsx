@@ -3,7 +3,7 @@ import { describedBy, Field, RangeField } from '../../components/Field';
 import { DiceIcon } from '../../components/Icons';
 import type { ModelPublic } from '../../api/types';
 import {
-  LIMITS, MAX_SEED, randomSeed, SIZES, type FormErrors, type FormField, type GenerateForm,
+  LIMITS, MAX_SEED, randomSeed, sizeWarning, SIZES, type FormErrors, type FormField, type GenerateForm,
 } from '../../lib/form';
 import { modelLabel } from '../../lib/models';
 
@@ -65,6 +65,9 @@ export function SamplingSection({ value, errors, id, set, samplers }: SectionPro
       <RangeField id={id('guidance')} label="Guidance (CFG scale)" value={value.guidance} min={LIMITS.guidance.min}
         max={LIMITS.guidance.max} step={0.5} error={errors.guidance} onChange={(v) => set('guidance', v)}
         hint="How closely the image follows the prompt." />
+      <RangeField id={id('clipSkip')} label="Clip skip" value={value.clipSkip} min={LIMITS.clipSkip.min}
+        max={LIMITS.clipSkip.max} step={1} error={errors.clipSkip} onChange={(v) => set('clipSkip', v)}
+        hint="1 for most models; 2 if your LoRA was trained with Clip skip 2." />
       <Field id={id('sampler')} label="Sampler" error={errors.sampler}>
         <select id={id('sampler')} name="sampler" value={value.sampler}
           aria-invalid={errors.sampler ? true : undefined} aria-describedby={describedBy(id('sampler'), errors.sampler)}
@@ -76,7 +79,10 @@ export function SamplingSection({ value, errors, id, set, samplers }: SectionPro
   );
 }
 
-export function SeedSizeSection({ value, errors, id, set, onChange }: SectionProps) {
+export function SeedSizeSection({ value, errors, id, set, onChange, nativeSize }: SectionProps & {
+  nativeSize: { width: number; height: number } | null;
+}) {
+  const warning = sizeWarning(value, nativeSize);
   return (
     <fieldset className="form-section">
       <legend>Seed and size</legend>
@@ -115,6 +121,7 @@ export function SeedSizeSection({ value, errors, id, set, onChange }: SectionPro
           </Field>
         ))}
       </div>
+      {warning && <p className="field-hint size-warning" role="status" data-testid="size-warning">{warning}</p>}
     </fieldset>
   );
 }

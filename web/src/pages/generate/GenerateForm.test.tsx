@@ -4,11 +4,14 @@ import { useState } from 'react';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/http';
 import type { GenerateCreate, ModelPublic } from '../../api/types';
-import { DEFAULT_FORM, type GenerateForm as FormState } from '../../lib/form';
+import { DEFAULT_FORM, LIMITS, withNativeSize, type GenerateForm as FormState } from '../../lib/form';
 import { MODELS } from '../../test/fetchMock';
 import { GenerateForm } from './GenerateForm';
 
-function Harness({ onSubmit, initial = DEFAULT_FORM, onEnterKey, captions }: {
+// The form as the studio starts it on the tiny base: the contract's defaults at the base's native size.
+const STARTING_FORM = withNativeSize(DEFAULT_FORM, { width: 64, height: 64 });
+
+function Harness({ onSubmit, initial = STARTING_FORM, onEnterKey, captions }: {
   onSubmit: (body: GenerateCreate) => Promise<void>;
   initial?: FormState;
   onEnterKey?: () => void;
@@ -17,7 +20,7 @@ function Harness({ onSubmit, initial = DEFAULT_FORM, onEnterKey, captions }: {
   const [form, setForm] = useState(initial);
   return (
     <GenerateForm value={form} onChange={setForm} models={MODELS.models as ModelPublic[]} baseModel="tiny"
-      samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit} onEnterKey={onEnterKey} captions={captions} />
+      nativeSize={{ width: 64, height: 64 }} samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit} onEnterKey={onEnterKey} captions={captions} />
   );
 }
 
@@ -29,7 +32,7 @@ describe('GenerateForm', () => {
     const onSubmit = vi.fn(async () => undefined);
     render(<Harness onSubmit={onSubmit} />);
     await user.clear(field('Steps'));
-    await user.type(field('Steps'), '120');
+    await user.type(field('Steps'), String(LIMITS.steps.max + 1));
     await user.click(screen.getByRole('button', { name: /Generate 4 images/ }));
 
     expect(onSubmit).not.toHaveBeenCalled();
@@ -38,7 +41,7 @@ describe('GenerateForm', () => {
     expect(document.getElementById(prompt.getAttribute('aria-describedby')!)).toHaveTextContent(
       'Describe the photo you want.');
     expect(field('Steps')).toHaveAttribute('aria-invalid', 'true');
-    expect(screen.getByText('Steps must be between 25 and 100.')).toBeInTheDocument();
+    expect(screen.getByText(`Steps must be between ${LIMITS.steps.min} and ${LIMITS.steps.max}.`)).toBeInTheDocument();
     await waitFor(() => expect(prompt).toHaveFocus());
   });
 
@@ -88,7 +91,7 @@ describe('GenerateForm', () => {
       throw new ApiError('validation', 'Some settings were rejected: width: Input should be a multiple of 8',
         { status: 422, fieldErrors: [{ field: 'width', message: 'Input should be a multiple of 8' }] });
     });
-    render(<Harness onSubmit={onSubmit} initial={{ ...DEFAULT_FORM, prompt: 'boots' }} />);
+    render(<Harness onSubmit={onSubmit} initial={{ ...STARTING_FORM, prompt: 'boots' }} />);
     await user.click(screen.getByRole('button', { name: /Generate/ }));
     const width = screen.getByRole('combobox', { name: 'Width' });
     expect(width).toHaveAttribute('aria-invalid', 'true');
@@ -100,7 +103,7 @@ describe('GenerateForm', () => {
   it('explains a 401 and offers to enter the key', async () => {
     const user = userEvent.setup();
     const onEnterKey = vi.fn();
-    render(<Harness onEnterKey={onEnterKey} initial={{ ...DEFAULT_FORM, prompt: 'boots' }} onSubmit={async () => {
+    render(<Harness onEnterKey={onEnterKey} initial={{ ...STARTING_FORM, prompt: 'boots' }} onSubmit={async () => {
       throw new ApiError('unauthorized', 'This server needs an API key.', { status: 401 });
     }} />);
     await user.click(screen.getByRole('button', { name: /Generate/ }));
@@ -111,7 +114,7 @@ describe('GenerateForm', () => {
 
   it('shows when to retry after a 429', async () => {
     const user = userEvent.setup();
-    render(<Harness initial={{ ...DEFAULT_FORM, prompt: 'boots' }} onSubmit={async () => {
+    render(<Harness initial={{ ...STARTING_FORM, prompt: 'boots' }} onSubmit={async () => {
       throw new ApiError('busy', 'The server is busy: its generation queue is full. Try again in 30 s.',
         { status: 429, retryAfter: 30 });
     }} />);

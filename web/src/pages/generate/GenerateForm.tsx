@@ -6,7 +6,7 @@ import type { GenerateCreate, ModelPublic } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field, describedBy } from '../../components/Field';
 import {
-  API_FIELD_TO_FORM, toRequest, validateForm, type FormErrors, type FormField, type GenerateForm as FormState,
+  API_FIELD_TO_FORM, MAX_PROMPT_LENGTH, toRequest, validateForm, type FormErrors, type FormField, type GenerateForm as FormState,
 } from '../../lib/form';
 import { ModelSection, SamplingSection, SeedSizeSection, type SectionProps } from './FormSections';
 import { PromptIdeas } from './PromptIdeas';
@@ -16,6 +16,8 @@ export interface GenerateFormProps {
   onChange: (next: FormState) => void;
   models: ModelPublic[];
   baseModel: string | null;
+  /** The base's native size, to flag sizes far from it. */
+  nativeSize?: { width: number; height: number } | null;
   samplers: string[];
   /** Captions of the selected run's training data, offered as whole prompts. */
   captions?: string[];
@@ -24,10 +26,10 @@ export interface GenerateFormProps {
 }
 
 const FIELD_ORDER: FormField[] = ['prompt', 'negativePrompt', 'model', 'loraWeight', 'numImages', 'steps', 'guidance',
-  'seed', 'sampler', 'width', 'height'];
+  'clipSkip', 'seed', 'sampler', 'width', 'height'];
 
-export function GenerateForm({ value, onChange, models, baseModel, samplers, captions = [], onSubmit,
-  onEnterKey }: GenerateFormProps) {
+export function GenerateForm({ value, onChange, models, baseModel, nativeSize = null, samplers, captions = [],
+  onSubmit, onEnterKey }: GenerateFormProps) {
   const uid = useId().replace(/:/g, '');
   const id = (name: string) => `gen-${uid}-${name}`;
   const [errors, setErrors] = useState<FormErrors>({});
@@ -79,7 +81,7 @@ export function GenerateForm({ value, onChange, models, baseModel, samplers, cap
     <form className="gen-form" onSubmit={submit} noValidate aria-label="Generation settings">
       <Field id={id('prompt')} label="Prompt" error={errors.prompt}
         hint="Describe the product photo: color, material, style, view and background.">
-        <textarea id={id('prompt')} name="prompt" rows={4} value={value.prompt} maxLength={4000}
+        <textarea id={id('prompt')} name="prompt" rows={4} value={value.prompt} maxLength={MAX_PROMPT_LENGTH}
           placeholder="A professional product photo of brown suede loafers, side view, centered on white background"
           aria-invalid={errors.prompt ? true : undefined}
           aria-describedby={describedBy(id('prompt'), errors.prompt, 'hint')}
@@ -97,7 +99,7 @@ export function GenerateForm({ value, onChange, models, baseModel, samplers, cap
 
       <ModelSection {...section} models={models} baseModel={baseModel} />
       <SamplingSection {...section} samplers={samplers} />
-      <SeedSizeSection {...section} />
+      <SeedSizeSection {...section} nativeSize={nativeSize} />
 
       <ErrorNotice error={serverError} onEnterKey={onEnterKey} onDismiss={() => setServerError(null)} />
       <div className="form-submit">

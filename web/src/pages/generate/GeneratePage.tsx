@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { useModels, useBaseModel, useRunCaptions, useSamplers } from '../../api/queries';
+import { useBaseModel, useModels, useNativeSize, useRunCaptions, useSamplers } from '../../api/queries';
 import type { GenerateCreate } from '../../api/types';
 import { ImagesIcon } from '../../components/Icons';
 import { useSetSettingsOpen } from '../../state/dialogs';
@@ -14,6 +14,7 @@ function FormPanel() {
   const setForm = useSetGenerateForm();
   const { data: models = [] } = useModels();
   const baseModel = useBaseModel();
+  const nativeSize = useNativeSize();
   const samplers = useSamplers();
   // Whole captions of the selected run's training data make good starting prompts.
   const captions = useRunCaptions(form.model ? form.model.split('/')[0] : '');
@@ -27,7 +28,7 @@ function FormPanel() {
   return (
     <section className="panel form-panel" aria-labelledby="generate-title">
       <h1 id="generate-title" className="panel-title">Create product photos</h1>
-      <GenerateForm value={form} onChange={setForm} models={models} baseModel={baseModel} samplers={samplers}
+      <GenerateForm value={form} onChange={setForm} models={models} baseModel={baseModel} nativeSize={nativeSize} samplers={samplers}
         captions={captions} onSubmit={async (body) => { await start.mutateAsync(body); }}
         onEnterKey={() => setSettingsOpen(true)} />
     </section>

@@ -55,8 +55,8 @@ export const JobCard = memo(function JobCard({ job }: { job: TrackedJob }) {
           <p className="muted small" aria-live="polite" data-testid="job-progress-text">{statusLine(job)}</p>
           {job.preview && (
             <div className="preview">
-              <ApiImage src={job.preview} alt="Live preview of the image being generated" width={job.body.width}
-                height={job.body.height} eager />
+              <ApiImage src={job.preview} alt="Live preview of the image being generated" width={job.body.width ?? undefined}
+                height={job.body.height ?? undefined} eager />
               <span className="muted small">Live preview</span>
             </div>
           )}

@@ -1,9 +1,9 @@
 // The settings of a checkpoint comparison: prompt, seed, steps and size (the same for every column).
 import { useState } from 'react';
-import { useBaseModel } from '../../api/queries';
+import { useBaseModel, useNativeSize } from '../../api/queries';
 import { Field } from '../../components/Field';
 import { DiceIcon } from '../../components/Icons';
-import { MAX_SEED, SIZES, randomSeed } from '../../lib/form';
+import { DEFAULT_FORM, LIMITS, MAX_SEED, SIZES, randomSeed } from '../../lib/form';
 import { modelLabel } from '../../lib/models';
 
 export interface CompareSettings {
@@ -17,10 +17,11 @@ export function CompareForm({ chosen, onCompare }: { chosen: Set<string>; onComp
   const baseModel = useBaseModel();
   const [prompt, setPrompt] = useState('');
   const [seed, setSeed] = useState(() => String(randomSeed()));
-  const [steps, setSteps] = useState('25');
+  const [steps, setSteps] = useState(DEFAULT_FORM.steps);
   const [size, setSize] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const sizeValue = size || (baseModel === 'tiny' ? '64' : '512');
+  const native = useNativeSize();
+  const sizeValue = size || String(native?.width ?? SIZES[0]);
 
   const submit = (event: React.FormEvent) => {
     event.preventDefault();
@@ -54,7 +55,7 @@ export function CompareForm({ chosen, onCompare }: { chosen: Set<string>; onComp
           </div>
         </Field>
         <Field id="compare-steps" label="Steps">
-          <input id="compare-steps" type="number" min={25} max={100} value={steps}
+          <input id="compare-steps" type="number" min={LIMITS.steps.min} max={LIMITS.steps.max} value={steps}
             onChange={(e) => setSteps(e.target.value)} />
         </Field>
         <Field id="compare-size" label="Size">

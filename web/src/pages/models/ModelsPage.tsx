@@ -6,6 +6,7 @@ import { toApiError } from '../../api/http';
 import { useBaseModel, useRuns, useSamplers } from '../../api/queries';
 import type { GenerateCreate, RunPublic } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { DEFAULT_FORM, toRequest } from '../../lib/form';
 import { modelLabel } from '../../lib/models';
 import { useSetSettingsOpen } from '../../state/dialogs';
 import { useJobActions } from '../../state/jobs';
@@ -35,11 +36,11 @@ function useComparisons(runs: RunPublic[]) {
       cells: order.map((model) => ({ model, jobId: null, error: null })) };
     setComparisons((list) => [comparison, ...list]);
     for (const [index, model] of order.entries()) {
-      const body: GenerateCreate = {
-        prompt: settings.prompt, negative_prompt: '', model_name: model === baseModel ? null : model, loras: [],
-        num_images: 1, num_inference_steps: settings.steps, guidance_scale: 7.5, seed: settings.seed,
-        sampler: samplers[0] ?? 'DPM++ 2M Karras', width: settings.size, height: settings.size, strength: 0.75,
-      };
+      const body: GenerateCreate = toRequest({
+        ...DEFAULT_FORM, prompt: settings.prompt, negativePrompt: '', model: model === baseModel ? '' : model,
+        numImages: '1', steps: String(settings.steps), seedMode: 'fixed', seed: String(settings.seed),
+        sampler: samplers[0] ?? DEFAULT_FORM.sampler, width: String(settings.size), height: String(settings.size),
+      });
       let jobId: string | null = null;
       let cellError: string | null = null;
       try {
