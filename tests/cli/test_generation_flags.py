@@ -77,7 +77,7 @@ def test_bounds_and_defaults_agree_between_the_api_the_cli_and_the_engine(field,
 def test_a_bad_flag_value_is_one_line_naming_the_flag():
     with pytest.raises(ShoegenError) as raised:
         parse("--steps", "151")
-    assert str(raised.value) == "steps must be less than or equal to 150 (got '151')"
+    assert str(raised.value) == "steps must be at most 150, got 151"
 
 
 @pytest.mark.parametrize("command", [["generate", "a red boot"], ["batch", "prompts.txt"], ["grid", "--prompts", "a",

@@ -3,23 +3,11 @@ and with the defaults the built-in `demo` base). Each docstring is the flag's --
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shoegen.errors import ShoegenError
+from shoegen.config.validation import build_settings
 
 HELD_OUT_PATTERN = "watermelon"
-# Pydantic's wording of a broken bound, as `shoegen base pretrain` words it after the flag.
-_BOUND_MESSAGES = {
-    "greater_than_equal": "must be at least {ge}",
-    "greater_than": "must be more than {gt}",
-    "less_than_equal": "must be at most {le}",
-    "less_than": "must be less than {lt}",
-    "multiple_of": "must be a multiple of {multiple_of}",
-    "int_parsing": "must be a whole number",
-    "float_parsing": "must be a number",
-}
-
-
 class PretrainRecipe(BaseModel):
     """Everything that decides a pretrained base; the photos, initial weights and batches all come from `seed`."""
 
@@ -62,17 +50,5 @@ def flag_name(field: str) -> str:
 
 def build_recipe(values: dict) -> PretrainRecipe:
     """A validated recipe from flag values; a bad value is a ShoegenError naming its flag."""
-    try:
-        return PretrainRecipe(**values)
-    except ValidationError as error:
-        raise ShoegenError("\n".join(_describe(problem) for problem in error.errors())) from None
-
-
-def _describe(problem: dict) -> str:
-    name = flag_name(str(problem["loc"][0])) if problem["loc"] else "recipe"
-    if problem["type"] == "extra_forbidden":
-        return f"unknown option {name}"
-    template = _BOUND_MESSAGES.get(problem["type"])
-    if template is None:
-        return f"{name}: {problem['msg']}, got {problem.get('input')}"
-    return f"{name} {template.format(**problem.get('ctx', {}))}, got {problem.get('input')}"
+    return build_settings(PretrainRecipe, values, what=None, option=flag_name, sentences=True,
+                          help_command="shoegen base pretrain --help")

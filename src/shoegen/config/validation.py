@@ -12,6 +12,17 @@ from pydantic import BaseModel, ValidationError
 from shoegen.errors import ShoegenError
 
 Settings = TypeVar("Settings", bound=BaseModel)
+# Pydantic's wording of a broken bound, as a sentence after the option's name ("--images must be at least 1").
+SENTENCES = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+}
 
 
 def flag_of(field: str) -> str:
@@ -48,7 +59,9 @@ def describe_problems(error: ValidationError, *, option: Callable[[str], str] = 
             lines.append(message)
             continue
         if sentences:
-            lines.append(f"{option(name)} {message.replace('Input should be', 'must be')} (got {problem.get('input')!r})")
+            template = SENTENCES.get(problem["type"])
+            phrase = template.format(**problem.get("ctx", {})) if template else message.replace("Input should", "must")
+            lines.append(f"{option(name)} {phrase}, got {problem.get('input')}")
         else:
             lines.append(f"{option(name)}: {message} (got {problem.get('input')!r})")
     return lines
