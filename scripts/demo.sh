@@ -35,7 +35,7 @@ tail=", centered on white background, high quality, product photography"
 printf '%s\n' "A professional product photo of watermelon pattern leather sneakers$tail" \
   "A professional product photo of red leather sneakers$tail" \
   "A professional product photo of blue suede boots$tail" > "$out/prompts.txt"
-gen=(--base-model demo --models-dir "$out/runs" --width 64 --height 64 --steps 20)
+gen=(--base-model demo --models-dir "$out/runs" --steps 20)  # the size: the demo base's native 64 px
 $shoegen batch "$out/prompts.txt" -n 4 --model watermelon "${gen[@]}" --output "$out/batch"
 checkpoints=$($shoegen models --models-dir "$out/runs" | awk '{print $1}' | grep / | paste -sd, -)
 $shoegen grid --prompts "watermelon pattern leather sneakers" "watermelon pattern suede boots" \
