@@ -197,7 +197,7 @@ def test_unknown_routes_and_methods_are_not_500(client):
 
 def test_the_default_size_is_the_base_models_native_size_which_models_reports(client):
     listing = client.get("/api/models").json()
-    assert (listing["native_width"], listing["native_height"]) == (64, 64)  # the tiny base
+    assert (listing["native_width"], listing["native_height"], listing["far_from_native"]) == (64, 64, 2.0)  # tiny
     body = {key: value for key, value in GENERATE.items() if key not in ("width", "height")}
     response = client.post("/api/generate", json=body)
     assert response.status_code == 200, response.text

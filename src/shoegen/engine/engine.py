@@ -15,7 +15,6 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-
 from pydantic import ConfigDict, Field
 
 from shoegen.config.generation import (MAX_REQUEST_SEED, GenerationParams, GenerationSettings, ImageParams,

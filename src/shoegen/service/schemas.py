@@ -43,6 +43,8 @@ class ModelsPublic(BaseModel):
     models: list[ModelPublic]
     native_width: int = Field(description="the base model's native width: the default of every request")
     native_height: int = Field(description="the base model's native height: the default of every request")
+    far_from_native: float = Field(description="a side over this many times the native one, or under its inverse, "
+                                               "is generated but warned about (noise, repeated products)")
 
 
 class JobPublic(BaseModel):

@@ -1,6 +1,7 @@
 // The server's state, read through TanStack Query: one key and one hook per thing the UI shows. Answers are
 // cached and shared by every component that asks; `queryKeys` is what invalidation names.
 import { keepPreviousData, queryOptions, useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import type { NativeSize } from '../lib/form';
 import { api, FALLBACK_SAMPLERS } from './endpoints';
 
 export const GALLERY_PAGE_SIZE = 24;
@@ -45,10 +46,10 @@ export function useBaseModel(): string | null {
 }
 
 /** The base model's native size, every request's default (64 px for the demo and tiny bases, 512 for SD1.5). */
-export function useNativeSize(): { width: number; height: number } | null {
+export function useNativeSize(): NativeSize | null {
   const { data } = useQuery({
     ...modelsQuery,
-    select: (answer) => ({ width: answer.native_width, height: answer.native_height }),
+    select: (answer) => ({ width: answer.native_width, height: answer.native_height, far: answer.far_from_native }),
   });
   return data ?? null;
 }

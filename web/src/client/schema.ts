@@ -922,6 +922,11 @@ export type components = {
              * @description the base model's native height: the default of every request
              */
             native_height: number;
+            /**
+             * Far From Native
+             * @description a side over this many times the native one, or under its inverse, is generated but warned about (noise, repeated products)
+             */
+            far_from_native: number;
         };
         /** OptionsCreate */
         OptionsCreate: {

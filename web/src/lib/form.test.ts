@@ -24,14 +24,14 @@ describe('the contract is the form’s only source of bounds and defaults', () =
   });
 
   it('starts at the base’s native size, keeps a chosen one, and flags sizes far from it', () => {
-    expect(withNativeSize(DEFAULT_FORM, { width: 64, height: 64 })).toMatchObject({ width: '64', height: '64' });
-    expect(withNativeSize({ ...DEFAULT_FORM, width: '128', height: '128' }, { width: 64, height: 64 }))
+    expect(withNativeSize(DEFAULT_FORM, { width: 64, height: 64, far: 2 })).toMatchObject({ width: '64', height: '64' });
+    expect(withNativeSize({ ...DEFAULT_FORM, width: '128', height: '128' }, { width: 64, height: 64, far: 2 }))
       .toMatchObject({ width: '128', height: '128' });
-    expect(sizeWarning({ ...valid, width: '128', height: '64' }, { width: 64, height: 64 })).toBeNull();
-    expect(sizeWarning({ ...valid, width: '512', height: '512' }, { width: 64, height: 64 }))
+    expect(sizeWarning({ ...valid, width: '128', height: '64' }, { width: 64, height: 64, far: 2 })).toBeNull();
+    expect(sizeWarning({ ...valid, width: '512', height: '512' }, { width: 64, height: 64, far: 2 }))
       .toMatch(/draws at 64×64; at 512×512 expect noise/);
-    expect(sizeWarning({ ...valid, width: '256', height: '256' }, { width: 512, height: 512 })).toBeNull();
-    expect(sizeWarning({ ...valid, width: '128', height: '128' }, { width: 512, height: 512 })).not.toBeNull();
+    expect(sizeWarning({ ...valid, width: '256', height: '256' }, { width: 512, height: 512, far: 2 })).toBeNull();
+    expect(sizeWarning({ ...valid, width: '128', height: '128' }, { width: 512, height: 512, far: 2 })).not.toBeNull();
   });
 });
 

@@ -28,8 +28,6 @@ export const MAX_PROMPT_LENGTH = REQUEST.prompt.maxLength ?? 4000;
 /** The sizes offered in the menus (within the API's range); any other multiple of 8 can come from an image. */
 export const SIZES = [64, 128, 256, 384, 448, 512, 576, 640, 704, 768, 832, 896, 960, 1024]
   .filter((size) => size >= LIMITS.side.min && size <= LIMITS.side.max);
-/** A size this far from the base's native one (either way) gives noise or repeated products: flagged. */
-export const FAR_FROM_NATIVE = 2;
 
 export interface GenerateForm {
   prompt: string;
@@ -70,17 +68,24 @@ export const DEFAULT_FORM: GenerateForm = {
 };
 
 /** The form at the base's native size, unless a size was chosen already. */
-export function withNativeSize(form: GenerateForm, native: { width: number; height: number }): GenerateForm {
+export function withNativeSize(form: GenerateForm, native: NativeSize): GenerateForm {
   return form.width || form.height ? form : { ...form, width: String(native.width), height: String(native.height) };
 }
 
+/** The base's native size, and how far from it (a factor either way) a size is flagged: GET /api/models. */
+export interface NativeSize {
+  width: number;
+  height: number;
+  far: number;
+}
+
 /** A sentence when the form's size is far from the base's native size (the server warns too), or null. */
-export function sizeWarning(form: GenerateForm, native: { width: number; height: number } | null): string | null {
+export function sizeWarning(form: GenerateForm, native: NativeSize | null): string | null {
   const width = Number(form.width);
   const height = Number(form.height);
   if (!native || !width || !height) return null;
   const ratios = [width / native.width, height / native.height];
-  if (Math.max(...ratios) <= FAR_FROM_NATIVE && Math.min(...ratios) >= 1 / FAR_FROM_NATIVE) return null;
+  if (Math.max(...ratios) <= native.far && Math.min(...ratios) >= 1 / native.far) return null;
   return `This base model draws at ${native.width}×${native.height}; at ${width}×${height} expect noise or ` +
     'repeated products.';
 }

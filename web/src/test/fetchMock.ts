@@ -59,6 +59,7 @@ export const MODELS = {
   ],
   native_width: 64,
   native_height: 64,
+  far_from_native: 2,
 };
 
 export const SAMPLERS = ['DPM++ 2M Karras', 'Euler a', 'DDIM'].map((name) => ({ name, aliases: [], options: {} }));

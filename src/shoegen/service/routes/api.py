@@ -6,6 +6,7 @@ import importlib.metadata
 
 from fastapi import APIRouter, Depends
 
+from shoegen.engine.engine import FAR_FROM_NATIVE
 from shoegen.service.deps import ApiKeyHeaderDep, BearerDep, ServicesDep, presented_key_is_valid, require_api_key
 from shoegen.service.generation import submit, to_generation_request, wait_for
 from shoegen.service.images import png_base64
@@ -34,7 +35,7 @@ def list_models(services: ServicesDep) -> ModelsPublic:
         path = entry.name if entry.type == "base" else str(entry.path.relative_to(root))
         models.append(ModelPublic(name=entry.name, path=path, type=entry.type, step=entry.step))
     width, height = services.engine.native_size()
-    return ModelsPublic(models=models, native_width=width, native_height=height)
+    return ModelsPublic(models=models, native_width=width, native_height=height, far_from_native=FAR_FROM_NATIVE)
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True,

@@ -4,6 +4,7 @@ import { DiceIcon } from '../../components/Icons';
 import type { ModelPublic } from '../../api/types';
 import {
   LIMITS, MAX_SEED, randomSeed, sizeWarning, SIZES, type FormErrors, type FormField, type GenerateForm,
+  type NativeSize,
 } from '../../lib/form';
 import { modelLabel } from '../../lib/models';
 
@@ -80,7 +81,7 @@ export function SamplingSection({ value, errors, id, set, samplers }: SectionPro
 }
 
 export function SeedSizeSection({ value, errors, id, set, onChange, nativeSize }: SectionProps & {
-  nativeSize: { width: number; height: number } | null;
+  nativeSize: NativeSize | null;
 }) {
   const warning = sizeWarning(value, nativeSize);
   return (

@@ -9,7 +9,7 @@ import { MODELS } from '../../test/fetchMock';
 import { GenerateForm } from './GenerateForm';
 
 // The form as the studio starts it on the tiny base: the contract's defaults at the base's native size.
-const STARTING_FORM = withNativeSize(DEFAULT_FORM, { width: 64, height: 64 });
+const STARTING_FORM = withNativeSize(DEFAULT_FORM, { width: 64, height: 64, far: 2 });
 
 function Harness({ onSubmit, initial = STARTING_FORM, onEnterKey, captions }: {
   onSubmit: (body: GenerateCreate) => Promise<void>;
@@ -20,7 +20,7 @@ function Harness({ onSubmit, initial = STARTING_FORM, onEnterKey, captions }: {
   const [form, setForm] = useState(initial);
   return (
     <GenerateForm value={form} onChange={setForm} models={MODELS.models as ModelPublic[]} baseModel="tiny"
-      nativeSize={{ width: 64, height: 64 }} samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit} onEnterKey={onEnterKey} captions={captions} />
+      nativeSize={{ width: 64, height: 64, far: 2 }} samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit} onEnterKey={onEnterKey} captions={captions} />
   );
 }
 

@@ -6,7 +6,7 @@ import type { GenerateCreate, ModelPublic } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field, describedBy } from '../../components/Field';
 import {
-  API_FIELD_TO_FORM, MAX_PROMPT_LENGTH, toRequest, validateForm, type FormErrors, type FormField, type GenerateForm as FormState,
+  API_FIELD_TO_FORM, MAX_PROMPT_LENGTH, toRequest, type NativeSize, validateForm, type FormErrors, type FormField, type GenerateForm as FormState,
 } from '../../lib/form';
 import { ModelSection, SamplingSection, SeedSizeSection, type SectionProps } from './FormSections';
 import { PromptIdeas } from './PromptIdeas';
@@ -17,7 +17,7 @@ export interface GenerateFormProps {
   models: ModelPublic[];
   baseModel: string | null;
   /** The base's native size, to flag sizes far from it. */
-  nativeSize?: { width: number; height: number } | null;
+  nativeSize?: NativeSize | null;
   samplers: string[];
   /** Captions of the selected run's training data, offered as whole prompts. */
   captions?: string[];
