@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import typing
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +43,9 @@ def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name
     info = model.model_fields[name]
     default = info.default if default is None else default
     bounds = value_range(model, name)
-    shown = "" if default in (None, "") else f" (default: {default.as_posix() if isinstance(default, Path) else default})"
+    if isinstance(default, Path):
+        default = default.as_posix()
+    shown = "" if default in (None, "") else f" (default: {default})"
     help_text = (info.description or "") + (f" Range: {bounds}." if bounds else "") + shown
     # SUPPRESS: only flags the user actually typed override the config file or the settings' defaults.
     common = {"dest": name, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
@@ -58,9 +61,15 @@ def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name
         parser.add_argument(*flags, metavar=flags[-1].lstrip("-").replace("-", "_").split("_")[-1].upper(), **common)
 
 
+@functools.cache
+def _properties(model: type[BaseModel]) -> dict:
+    # Built once per settings type: every command's parser is built at start-up.
+    return model.model_json_schema(mode="validation")["properties"]
+
+
 def value_range(model: type[BaseModel], name: str) -> str:
     """A field's bounds as its JSON schema (and so the API's OpenAPI) states them: "1 to 150", "at least 64"."""
-    schema = model.model_json_schema(mode="validation")["properties"][name]
+    schema = _properties(model)[name]
     bounds: dict = {}
     for variant in schema.get("anyOf", [schema]):
         bounds |= {key: value for key, value in variant.items()

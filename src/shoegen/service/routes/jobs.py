@@ -51,7 +51,8 @@ def cancel_job(job_id: str, services: ServicesDep) -> JobPublic:
 
 def sse_message(number: int, event: JobEventPublic) -> str:
     """Event `number` (1 for a job's first) as a text/event-stream message; the number is its SSE id."""
-    return f"id: {number}\nevent: {event.event}\ndata: {event.model_dump_json(exclude={'event'}, exclude_none=True)}\n\n"
+    data = event.model_dump_json(exclude={"event"}, exclude_none=True)
+    return f"id: {number}\nevent: {event.event}\ndata: {data}\n\n"
 
 
 def events_already_seen(last_event_id: str | None, sent: int) -> int:
