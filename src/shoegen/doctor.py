@@ -8,6 +8,7 @@ import platform
 import shutil
 from pathlib import Path
 
+from shoegen.config.threads import describe_threads
 from shoegen.errors import ShoegenError
 
 PACKAGES = ("torch", "diffusers", "transformers", "peft", "accelerate", "safetensors", "huggingface-hub")
@@ -37,6 +38,7 @@ def device_report() -> list[str]:
     memory = psutil.virtual_memory()
     lines.append(f"cpu   {os.cpu_count()} cores, {memory.available / 2**30:.1f} of {memory.total / 2**30:.1f} GiB "
                  "memory free")
+    lines.append(f"      threads: {describe_threads(torch.get_num_threads())}")
     return lines
 
 

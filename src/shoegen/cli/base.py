@@ -9,7 +9,6 @@ from shoegen.cli.flags import add_field_flag
 from shoegen.config.pretrain import PretrainRecipe, build_recipe, flag_name
 from shoegen.errors import ShoegenError
 from shoegen.models.resolve import BUILTIN_BASES, builtin_base_path, write_atomically
-from shoegen.training.pretrain import check_recipe, pretrain_base
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("base", help="built-in base models",
@@ -48,6 +47,8 @@ def run_path(args: argparse.Namespace) -> int:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
+    from shoegen.training.pretrain import check_recipe, pretrain_base
+
     recipe = build_recipe({name: value for name, value in vars(args).items() if name in PretrainRecipe.model_fields})
     check_recipe(recipe)
     if args.output.exists() and (not args.output.is_dir() or any(args.output.iterdir())):

@@ -12,9 +12,10 @@ import sys
 
 # Before transformers is first imported: it warns that torchvision is absent, which shoegen never needs.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-# OpenMP threads that spin while waiting turn a busy CPU (tests, a server beside training) into a 10-100x
-# slowdown; passive waiting costs nothing measurable when the machine is idle.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Progress bars written to a file or a pipe (a log, CI) redraw every 5 s instead of every step; tqdm reads
+# its defaults from TQDM_* variables. (Threads: torch's defaults, see config/threads.py.)
+if not sys.stderr.isatty():
+    os.environ.setdefault("TQDM_MININTERVAL", "5")
 # diffusers notes on every text-encoder-less LoRA that it has no text-encoder keys; expected here.
 os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
 

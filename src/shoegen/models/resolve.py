@@ -13,16 +13,8 @@ from pathlib import Path
 import filelock
 
 from shoegen.errors import ShoegenError
-from shoegen.models import tiny
-# The one import from models/ into training/: the demo base is built by training it.
-from shoegen.training.pretrain import DEMO_FORMAT_VERSION, write_demo_base
 
-# name -> (builder writing a diffusers folder, format version; a change to a builder must bump it).
-_BUILDERS: dict[str, tuple[Callable[[Path], None], str]] = {
-    "tiny": (tiny.write_tiny_base, tiny.TINY_FORMAT_VERSION),
-    "demo": (write_demo_base, DEMO_FORMAT_VERSION),
-}
-BUILTIN_BASES = tuple(_BUILDERS)
+BUILTIN_BASES = ("tiny", "demo")
 BUILTIN_MARKER_FILE = "SHOEGEN_BUILTIN_VERSION"
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
 
@@ -72,7 +64,7 @@ def builtin_base_path(name: str, build: bool = True) -> Path:
     if name not in BUILTIN_BASES:
         raise ShoegenError(f"Unknown built-in base {name!r}; built-in bases: {', '.join(BUILTIN_BASES)}.")
     folder = cache_dir() / "models" / name
-    builder, version = _BUILDERS[name]
+    builder, version = _builder(name)
     stamp = f"{name} {version}"
     if build and not _is_current(folder, stamp):
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +73,20 @@ def builtin_base_path(name: str, build: bool = True) -> Path:
             if not _is_current(folder, stamp):
                 write_atomically(folder, builder, stamp)
     return folder
+
+
+def _builder(name: str) -> tuple[Callable[[Path], None], str]:
+    """The function that writes a built-in base's folder, and its format version (a change to a builder must
+    bump it). Imported only when a base is looked up: both import torch, which `shoegen --help`, `dataset
+    check` or `models` should not pay for (1.4 s)."""
+    if name == "tiny":
+        from shoegen.models.tiny import TINY_FORMAT_VERSION, write_tiny_base
+
+        return write_tiny_base, TINY_FORMAT_VERSION
+    # The one import from models/ into training/: the demo base is built by training it.
+    from shoegen.training.pretrain import DEMO_FORMAT_VERSION, write_demo_base
+
+    return write_demo_base, DEMO_FORMAT_VERSION
 
 
 def write_atomically(folder: Path, build: Callable[[Path], None], stamp: str | None = None) -> Path:

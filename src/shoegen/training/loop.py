@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from shoegen.config.threads import describe_threads
 from shoegen.config.train import TrainConfig
 from shoegen.data.splits import load_training_examples
 from shoegen.errors import ShoegenError
@@ -186,6 +187,7 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
               latents=latents, text=text, generator=generator, run_log=run_log, step_unet=step_unet, reg=reg_set,
               reg_stream=reg_stream)
     if main:
+        log.info("threads: %s", describe_threads(torch.get_num_threads()))
         log.info("training %d images (%d validation, %d regularisation) in %d buckets, %d micro-batches per epoch",
                  len(train_set), len(validation_set), len(reg_set), len({e.bucket for e in train_set}),
                  stream.batches_per_epoch)
@@ -272,7 +274,7 @@ def fit(run: Run, show_progress: bool) -> None:
             lr = run.lr_scheduler.get_last_lr()[0]
             extra = {} if prior_loss is None else {"prior_loss": prior_loss}
             run.run_log.log(run.step, loss=loss, **extra, lr=lr, seconds=time.perf_counter() - step_started)
-            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}")
+            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}", refresh=False)  # redrawn by update()
         bar.update(1)
         if run.step % config.validation_steps == 0 or run.step == config.max_train_steps:
             validate(run)

@@ -1,0 +1,52 @@
+"""How the CPU's threads are used: how many torch runs its kernels on, and how idle OpenMP threads wait.
+
+The defaults are torch's own (one thread per core the process may use; OpenMP threads spin briefly before
+sleeping), which suit one busy process: a training run, a generation, a base build. Passive waiting (idle
+threads sleep at once) is only chosen where several busy processes share few cores, where spinning threads
+would take the cores from each other (see `cli/serve.py` and the Makefile's test targets). The usual
+environment variables, OMP_NUM_THREADS and OMP_WAIT_POLICY, always win.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PASSIVE = "PASSIVE"
+
+
+class ThreadSettings(BaseSettings):
+    """OpenMP's environment variables as the process was started with them (unset: None)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore",
+                                      use_attribute_docstrings=True)
+
+    omp_num_threads: int | None = None
+    """OMP_NUM_THREADS: how many threads torch's CPU kernels use (unset: one per core the process may use)."""
+    omp_wait_policy: str | None = None
+    """OMP_WAIT_POLICY: ACTIVE (idle threads spin) or PASSIVE (they sleep); unset: spin briefly, then sleep."""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity mask, e.g. a container's or taskset's limit)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity masks
+        return os.cpu_count() or 1
+
+
+def wait_passively() -> None:
+    """Before torch is first imported (OpenMP reads it once): idle OpenMP threads sleep at once instead of
+    spinning, unless the user chose a policy."""
+    if ThreadSettings().omp_wait_policy is None:
+        os.environ["OMP_WAIT_POLICY"] = PASSIVE
+
+
+def describe_threads(torch_threads: int) -> str:
+    """One line for logs and `shoegen doctor`: torch's threads, the cores, and where the setup came from."""
+    settings = ThreadSettings()
+    count = f"OMP_NUM_THREADS={settings.omp_num_threads}" if settings.omp_num_threads else "default"
+    waiting = (f"OMP_WAIT_POLICY={settings.omp_wait_policy}" if settings.omp_wait_policy
+               else "default (spin, then sleep)")
+    return f"{torch_threads} torch threads on {usable_cores()} usable cores ({count}); idle threads: {waiting}"
