@@ -58,7 +58,8 @@ web-e2e: install web-install chromium
 lint-imports: install
 	$(VENV)/bin/lint-imports
 
-# Passive OpenMP waiting: the tests run servers and trainers side by side on few cores.
+# Passive OpenMP waiting: the tests run servers and trainers side by side on few cores (a lone command is
+# faster without it: benchmarks/RESULTS.md, "CLI thread defaults").
 python-test: install lint-imports
 	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m "not demo_base" $(PYTEST_ARGS)
 

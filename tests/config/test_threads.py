@@ -1,5 +1,4 @@
-"""The CPU thread setup: torch's defaults unless the user or a command that shares its cores chooses otherwise,
-and one line saying which it is."""
+"""The CPU thread setup: torch's defaults unless the user chooses otherwise, and one line saying which it is."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from shoegen.config.threads import describe_threads, usable_cores, wait_passively
+from shoegen.config.threads import describe_threads, usable_cores
 
 
 def test_the_description_names_the_threads_the_cores_and_where_they_came_from(monkeypatch):
@@ -18,15 +17,6 @@ def test_the_description_names_the_threads_the_cores_and_where_they_came_from(mo
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("OMP_WAIT_POLICY", "passive")
     assert describe_threads(1).endswith("(OMP_NUM_THREADS=1); idle threads: OMP_WAIT_POLICY=passive")
-
-
-def test_passive_waiting_never_overrides_the_users_choice(monkeypatch):
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    wait_passively()
-    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
-    monkeypatch.delenv("OMP_WAIT_POLICY")
-    wait_passively()
-    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_the_cli_leaves_the_thread_setup_to_torch_and_shows_it():

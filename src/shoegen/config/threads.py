@@ -1,10 +1,11 @@
 """How the CPU's threads are used: how many torch runs its kernels on, and how idle OpenMP threads wait.
 
 The defaults are torch's own (one thread per core the process may use; OpenMP threads spin briefly before
-sleeping), which suit one busy process: a training run, a generation, a base build. Passive waiting (idle
-threads sleep at once) is only chosen where several busy processes share few cores, where spinning threads
-would take the cores from each other (see `cli/serve.py` and the Makefile's test targets). The usual
-environment variables, OMP_NUM_THREADS and OMP_WAIT_POLICY, always win.
+sleeping), which suit one busy process: a training run, a generation, a base build, and `shoegen serve` too
+(its API answers in milliseconds while the worker generates). Passive waiting (idle threads sleep at once) pays
+only where several busy processes share few cores and spinning threads take the cores from each other: the
+Makefile's test targets set OMP_WAIT_POLICY=PASSIVE, and so should a server beside a training run on a small
+CPU. Figures: benchmarks/RESULTS.md, "CLI thread defaults".
 """
 
 from __future__ import annotations
@@ -12,9 +13,6 @@ from __future__ import annotations
 import os
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-PASSIVE = "PASSIVE"
-
 
 class ThreadSettings(BaseSettings):
     """OpenMP's environment variables as the process was started with them (unset: None)."""
@@ -34,13 +32,6 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS and Windows have no affinity masks
         return os.cpu_count() or 1
-
-
-def wait_passively() -> None:
-    """Before torch is first imported (OpenMP reads it once): idle OpenMP threads sleep at once instead of
-    spinning, unless the user chose a policy."""
-    if ThreadSettings().omp_wait_policy is None:
-        os.environ["OMP_WAIT_POLICY"] = PASSIVE
 
 
 def describe_threads(torch_threads: int) -> str:
