@@ -69,11 +69,7 @@ def discover_adapters(models_dir: Path | None) -> list[ModelEntry]:
 
 
 def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
-    entries = discover_adapters(models_dir)
-    for entry in entries:
-        if entry.name == name:
-            return entry
-    raise UnknownModelError(f"unknown model {name!r}; {_known('models', [e.name for e in entries])}")
+    return _by_name(discover_adapters(models_dir), name, "model")
 
 
 @dataclass(frozen=True)
@@ -104,18 +100,19 @@ def list_runs(models_dir: Path | None) -> list[RunInfo]:
 
 
 def find_run(models_dir: Path | None, name: str) -> RunInfo:
-    runs = list_runs(models_dir)
-    for run in runs:
-        if run.name == name:
-            return run
-    raise UnknownModelError(f"unknown run {name!r}; {_known('runs', [run.name for run in runs])}")
+    return _by_name(list_runs(models_dir), name, "run")
 
 
-def _known(what: str, names: list[str]) -> str:
+def _by_name(items: list, name: str, what: str):
+    """The item called `name`, or an error that names the known ones (the first NAMES_SHOWN)."""
+    for item in items:
+        if item.name == name:
+            return item
+    names = [item.name for item in items]
     if not names:
-        return f"no {what} are known yet"
+        raise UnknownModelError(f"unknown {what} {name!r}; no {what}s are known yet")
     more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
-    return f"known {what}: {', '.join(names[:NAMES_SHOWN])}{more}"
+    raise UnknownModelError(f"unknown {what} {name!r}; known {what}s: {', '.join(names[:NAMES_SHOWN])}{more}")
 
 
 def training_captions(run: RunInfo, limit: int = 50) -> list[str]:
