@@ -36,8 +36,10 @@ class GalleryBase(DeclarativeBase):
 
 
 class ImageRecord(GalleryBase):
-    """One generated image: `params` holds its `ImageParams`; the other columns copy the parts that listings
-    filter and sort on (written from `params` in one place, `Gallery.add`)."""
+    """One generated image: `params` holds its `ImageParams`, which is what is read back. The other columns
+    are copies written from it in one place (`Gallery.add`): prompt, model and the dates are what listings
+    filter and sort on; the rest stay filled because databases created by earlier versions require them
+    (dropping them needs a schema migration)."""
 
     __tablename__ = "images"
 
