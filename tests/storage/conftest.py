@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from shoegen.config.generation import ImageParams, LoraWeight
+from shoegen.config.generation import AppliedLora, ImageParams
 from shoegen.storage import Gallery
 
 BASE_PARAMS = ImageParams(
     prompt="A professional product photo of black casual shoes, centered on white background",
     negative_prompt="blurry, lowres",
     model_name="run/checkpoint-500",
-    loras=[LoraWeight(name="shoes-v1", weight=0.8)],
+    loras=[AppliedLora(name="shoes-v1", weight=0.8)],
     seed=123,
     num_inference_steps=30,
     guidance_scale=7.5,

@@ -210,3 +210,11 @@ def test_symlink_out_of_the_image_folder_is_not_served(
 def test_in_memory_sqlite_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="SQLite file"):
         Gallery("sqlite://", tmp_path / "images")
+
+
+def test_rows_of_earlier_versions_outside_todays_request_limits_still_list(gallery, small_image, make_params):
+    """Earlier versions let `<lora:...>` tags apply any number of adapters at any weight; such rows must read."""
+    nine = [{"name": f"a{i}", "weight": 9.0} for i in range(9)]
+    stored = gallery.add(small_image, make_params(loras=nine))
+    assert [lora.weight for lora in gallery.get(stored.id).params.loras] == [9.0] * 9
+    assert gallery.list().total == 1

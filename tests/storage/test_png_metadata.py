@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shoegen.config.generation import ImageParams, LoraWeight
+from shoegen.config.generation import AppliedLora, ImageParams
 from shoegen.storage import (
     format_a1111_parameters,
     read_png_parameters,
@@ -55,7 +55,8 @@ def test_records_written_before_the_wire_names_are_read_back(make_params: Params
 
 
 def test_a1111_quotes_values_that_would_break_its_parser(make_params: ParamsFactory) -> None:
-    params = make_params(model_name="C:/models/shoes, v2", loras=[LoraWeight(name="a", weight=1), LoraWeight(name="b", weight=0.5)])
+    params = make_params(model_name="C:/models/shoes, v2",
+                         loras=[AppliedLora(name="a", weight=1), AppliedLora(name="b", weight=0.5)])
     settings = format_a1111_parameters(params).splitlines()[-1]
     assert 'Model: "C:/models/shoes, v2"' in settings
     assert settings.endswith('Lora weights: "a: 1.0, b: 0.5"')

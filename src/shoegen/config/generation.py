@@ -54,6 +54,16 @@ class LoraWeight(BaseModel):
     """Adapter scale; 1.0 is the strength it was trained at."""
 
 
+class AppliedLora(BaseModel):
+    """An adapter as an image records it: what was applied, whatever the request limits of the version that made
+    it (older ones let `<lora:...>` tags set any weight and any number of adapters)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    name: str = Field(min_length=1)
+    weight: float = Field(allow_inf_nan=False)
+
+
 class GenerationSettings(BaseModel):
     """The parameters a request and the images it produces have in common."""
 
@@ -63,8 +73,6 @@ class GenerationSettings(BaseModel):
     """What to draw; `<lora:name:weight>` tags apply adapters."""
     negative_prompt: PromptText = ""
     """What to avoid."""
-    loras: tuple[LoraWeight, ...] = Field((), max_length=MAX_LORAS)
-    """Adapters to apply on top of `model_name`, each with its weight."""
     num_inference_steps: Steps = 30
     """Denoising steps."""
     guidance_scale: Guidance = 7.5
@@ -87,6 +95,8 @@ class GenerationSettings(BaseModel):
 class GenerationParams(GenerationSettings):
     """What a caller asks for."""
 
+    loras: tuple[LoraWeight, ...] = Field((), max_length=MAX_LORAS)
+    """Adapters to apply on top of `model_name`, each with its weight."""
     model_name: str | None = Field(None, max_length=MAX_MODEL_NAME_LENGTH)
     """Base model or adapter (e.g. `run/checkpoint-500`) to generate with; none: the base model alone."""
     num_images: ImageCount = 1
@@ -108,6 +118,8 @@ class ImageParams(GenerationSettings):
     """The base model or adapter that generated the image, e.g. "run/checkpoint-500"."""
     prompt: PromptText
     """The prompt as the text encoder read it (without `<lora:...>` tags, which are in `loras`)."""
+    loras: tuple[AppliedLora, ...] = ()
+    """Every adapter applied, with its weight: `model_name`'s, the request's and the prompt's tags."""
     seed: int = Field(ge=0, le=MAX_STORED_SEED)
     width: int = Field(ge=1)
     height: int = Field(ge=1)

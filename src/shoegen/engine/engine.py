@@ -213,7 +213,7 @@ class Engine:
             native = self.native_size()
             size = (requests[0].width or native[0], requests[0].height or native[1])
             for request in requests:
-                self._check(request, pipeline)
+                self.check(request)
             prepared = []
             for request in requests:
                 prompt, refs = self._requested_adapters(request)
@@ -238,12 +238,15 @@ class Engine:
                 results.append(GenerationResult(generated, seconds, notes))
             return results
 
-    def _check(self, request: GenerationRequest, pipeline) -> None:
-        """What the parameters' own bounds cannot know: img2img's effective steps, this base's text encoder."""
+    def check(self, request: GenerationRequest) -> None:
+        """Refuse what the parameters' own bounds cannot know: img2img's effective steps and, once the base is
+        loaded, the depth of its text encoder. Cheap: callers that queue requests check them first."""
         if request.init_image is not None and int(request.num_inference_steps * request.strength) < 1:
             raise ShoegenError(f"img2img runs steps x strength denoising steps: {request.num_inference_steps} x "
                                f"{request.strength} is less than one; raise the steps or the strength")
-        layers = pipeline.text_encoder.config.num_hidden_layers
+        if self._pipeline is None:
+            return
+        layers = self._pipeline.text_encoder.config.num_hidden_layers
         if request.clip_skip > layers:
             raise ShoegenError(f"clip_skip {request.clip_skip}: this base's text encoder has {layers} layers, so "
                                f"clip_skip can be at most {layers}")
@@ -294,7 +297,7 @@ class Engine:
                 extra[f"{key}_truncated"] = {"tokens": report.tokens, "limit": report.limit,
                                              "dropped_text": report.dropped_text}
         settings = request.model_dump(include=set(GenerationSettings.model_fields))
-        return ImageParams(**{**settings, "prompt": prompt, "loras": refs},
+        return ImageParams(**{**settings, "prompt": prompt, "loras": [ref.model_dump() for ref in refs]},
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
                            strength=request.strength if request.init_image is not None else None, extra=extra)
 

@@ -159,9 +159,6 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": "",
       "maxLength": 4000
     },
-    "loras": {
-      "default": []
-    },
     "num_inference_steps": {
       "default": 30,
       "minimum": 1,
@@ -183,6 +180,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     },
     "model_name": {
       "maxLength": 255
+    },
+    "loras": {
+      "default": []
     },
     "seed": {
       "minimum": 0,
@@ -207,9 +207,6 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": "",
       "maxLength": 4000
     },
-    "loras": {
-      "default": []
-    },
     "num_inference_steps": {
       "default": 30,
       "minimum": 1,
@@ -228,6 +225,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 1,
       "minimum": 1,
       "maximum": 12
+    },
+    "loras": {
+      "default": []
     },
     "model_name": {
       "maxLength": 255
@@ -265,9 +265,6 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": "",
       "maxLength": 4000
     },
-    "loras": {
-      "default": []
-    },
     "num_inference_steps": {
       "default": 30,
       "minimum": 1,
@@ -289,6 +286,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     },
     "model_name": {
       "maxLength": 255
+    },
+    "loras": {
+      "default": []
     },
     "seed": {
       "minimum": 0,

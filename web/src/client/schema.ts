@@ -403,6 +403,17 @@ export type paths = {
 export type webhooks = Record<string, never>;
 export type components = {
     schemas: {
+        /**
+         * AppliedLora
+         * @description An adapter as an image records it: what was applied, whatever the request limits of the version that made
+         *     it (older ones let `<lora:...>` tags set any weight and any number of adapters).
+         */
+        AppliedLora: {
+            /** Name */
+            name: string;
+            /** Weight */
+            weight: number;
+        };
         /** CancelledEvent */
         CancelledEvent: {
             /**
@@ -473,12 +484,6 @@ export type components = {
              */
             negative_prompt: string;
             /**
-             * Loras
-             * @description Adapters to apply on top of `model_name`, each with its weight.
-             * @default []
-             */
-            loras: components["schemas"]["LoraWeight"][];
-            /**
              * Num Inference Steps
              * @description Denoising steps.
              * @default 30
@@ -508,6 +513,12 @@ export type components = {
              * @description The base model or adapter that generated the image, e.g. "run/checkpoint-500".
              */
             model_name: string;
+            /**
+             * Loras
+             * @description Every adapter applied, with its weight: `model_name`'s, the request's and the prompt's tags.
+             * @default []
+             */
+            loras: components["schemas"]["AppliedLora"][];
             /** Seed */
             seed: number;
             /** Width */
@@ -567,12 +578,6 @@ export type components = {
              */
             negative_prompt: string;
             /**
-             * Loras
-             * @description Adapters to apply on top of `model_name`, each with its weight.
-             * @default []
-             */
-            loras: components["schemas"]["LoraWeight"][];
-            /**
              * Num Inference Steps
              * @description Denoising steps.
              * @default 30
@@ -597,6 +602,12 @@ export type components = {
              * @default 1
              */
             clip_skip: number;
+            /**
+             * Loras
+             * @description Adapters to apply on top of `model_name`, each with its weight.
+             * @default []
+             */
+            loras: components["schemas"]["LoraWeight"][];
             /**
              * Model Name
              * @description Base model or adapter (e.g. `run/checkpoint-500`) to generate with; none: the base model alone.
@@ -707,12 +718,6 @@ export type components = {
              */
             negative_prompt: string;
             /**
-             * Loras
-             * @description Adapters to apply on top of `model_name`, each with its weight.
-             * @default []
-             */
-            loras: components["schemas"]["LoraWeight"][];
-            /**
              * Num Inference Steps
              * @description Denoising steps.
              * @default 30
@@ -742,6 +747,12 @@ export type components = {
              * @description The base model or adapter that generated the image, e.g. "run/checkpoint-500".
              */
             model_name: string;
+            /**
+             * Loras
+             * @description Every adapter applied, with its weight: `model_name`'s, the request's and the prompt's tags.
+             * @default []
+             */
+            loras: components["schemas"]["AppliedLora"][];
             /** Seed */
             seed: number;
             /** Width */
