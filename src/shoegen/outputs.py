@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from tqdm.auto import tqdm
 
+from shoegen.config.validation import build_settings
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
 from shoegen.storage.png import save_png_with_parameters
@@ -32,6 +33,25 @@ def generate_to_folder(engine: Engine, request: GenerationRequest, folder: Path)
         path = folder / f"{stamp}_{_slug(image.params.prompt)}_{image.seed}.png"
         paths.append(save_png_with_parameters(image.image, image.params, path))
     return paths
+
+
+def _variant(template: GenerationRequest, **changes) -> GenerationRequest:
+    """`template` with some fields changed, validated like any request: a prompt line over the limit, or a seed
+    run past the last one, is a clear error naming it."""
+    return build_settings(GenerationRequest, {**dict(template), **changes}, what=None, option=str, sentences=True)
+
+
+def _check_variants(template: GenerationRequest, prompts: list[str], models: list[str | None]) -> None:
+    """Every prompt (and model) with the last seed it will get, before the first image: a bad line stops the
+    run at once, naming it, instead of after hours of images."""
+    last_seed = (template.seed or 0) + template.num_images - 1
+    for index, prompt in enumerate(prompts):
+        for model in models:
+            changes = {"prompt": prompt, "seed": last_seed} | ({"model_name": model} if model else {})
+            try:
+                _variant(template, **changes)
+            except ShoegenError as error:
+                raise ShoegenError(f"prompt {index + 1}: {error}") from None
 
 
 def read_prompts(path: Path) -> list[str]:
@@ -59,6 +79,7 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
     folder's manifest are kept, so rerunning an interrupted batch finishes it."""
     if template.seed is None:
         raise ShoegenError("a batch needs a fixed --seed so that a rerun can tell what is already done")
+    _check_variants(template, prompts, [None])
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"images": []}
@@ -73,7 +94,7 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
         skipped += len(seeds) - len(todo)
         bar.update(len(seeds) - len(todo))
         for seed in todo:  # one image per call: an interruption loses at most one image
-            result = engine.generate(template.model_copy(update={"prompt": prompt, "seed": seed, "num_images": 1}))
+            result = engine.generate(_variant(template, prompt=prompt, seed=seed, num_images=1))
             image = result.images[0]
             file = f"p{index:03d}_{_slug(prompt, 30)}_s{seed}.png"
             written.append(save_png_with_parameters(image.image, image.params, folder / file))
@@ -91,13 +112,14 @@ def comparison_grid(engine: Engine, prompts: list[str], models: list[str], templ
     """Rows are prompts, columns models, every cell the same seed; labelled so a checkpoint can be picked
     by looking."""
     if template.seed is None:
-        template = template.model_copy(update={"seed": 0})
+        template = _variant(template, seed=0)
+    _check_variants(template, prompts, models)
     cells: list[list[Image.Image]] = []
     bar = tqdm(total=len(prompts) * len(models), desc="Grid", unit="img", disable=not show_progress)
     for prompt in prompts:
         row = []
         for model in models:
-            request = template.model_copy(update={"prompt": prompt, "model_name": model, "num_images": 1})
+            request = _variant(template, prompt=prompt, model_name=model, num_images=1)
             row.append(engine.generate(request).images[0].image)
             bar.update(1)
         cells.append(row)

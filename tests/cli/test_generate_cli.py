@@ -128,3 +128,13 @@ def test_clip_skip_flag_is_written_into_the_png(models_dir, tmp_path):
     assert result.returncode == 0, result.stderr
     infotext, params = read_png_parameters(Path(result.stdout.split()[0]))
     assert "Clip skip: 2" in infotext and params["clip_skip"] == 2
+
+
+def test_a_bad_line_in_a_batch_stops_it_before_any_image_naming_the_line(tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(f"{PROMPT}\n{'long ' * 900}\n")
+    out = tmp_path / "batch"
+    result = shoegen("batch", str(prompts), "--output", str(out), *TINY)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: prompt 2: prompt must have at most 4000 characters, got long long")
+    assert not out.exists()

@@ -22,6 +22,8 @@ SENTENCES = {
     "int_parsing": "must be a whole number",
     "int_from_float": "must be a whole number",
     "float_parsing": "must be a number",
+    "string_too_long": "must have at most {max_length} characters",
+    "string_too_short": "must have at least {min_length} character(s)",
 }
 
 
@@ -61,7 +63,13 @@ def describe_problems(error: ValidationError, *, option: Callable[[str], str] = 
         if sentences:
             template = SENTENCES.get(problem["type"])
             phrase = template.format(**problem.get("ctx", {})) if template else message.replace("Input should", "must")
-            lines.append(f"{option(name)} {phrase}, got {problem.get('input')}")
+            lines.append(f"{option(name)} {phrase}, got {_shown(problem.get('input'))}")
         else:
-            lines.append(f"{option(name)}: {message} (got {problem.get('input')!r})")
+            lines.append(f"{option(name)}: {message} (got {_shown(problem.get('input'), repr)})")
     return lines
+
+
+def _shown(value, text=str) -> str:
+    """The value a user gave, cut short when long (a whole prompt or file would bury the message)."""
+    shown = text(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
