@@ -224,3 +224,25 @@ def test_clip_skip_reaches_the_image_its_record_and_its_png(client, tmp_path):
     for bad in (0, 13, "two"):
         refused = client.post("/api/generate", json={**GENERATE, "clip_skip": bad})
         assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "clip_skip"]
+
+
+def test_requests_bound_to_fail_are_refused_when_queued_not_later(client):
+    photo = png_base64(Image.new("RGB", (64, 64), "white"))
+    for body, words in (({"num_inference_steps": 1, "strength": 0.5, "init_image": photo}, "steps x strength"),
+                        ({"clip_skip": 5}, "has 2 layers")):  # the tiny base's text encoder has 2 layers
+        response = client.post("/api/jobs", json={**GENERATE, **body})
+        assert response.status_code == 422 and words in response.json()["detail"], response.text
+
+
+def test_a_base_that_cannot_load_makes_the_model_listing_a_clear_503(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from shoegen.config.service import ServiceSettings
+    from shoegen.service.app import create_app
+
+    settings = ServiceSettings(base_model="no-such-owner/no-such-model", data_dir=tmp_path, models_dir=tmp_path,
+                               warm_up=False)
+    with TestClient(create_app(settings)) as local:
+        response = local.get("/api/models")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("the base model is not available: Could not load the hub model")

@@ -20,8 +20,9 @@ class ThreadSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore",
                                       use_attribute_docstrings=True)
 
-    omp_num_threads: int | None = None
-    """OMP_NUM_THREADS: how many threads torch's CPU kernels use (unset: one per core the process may use)."""
+    omp_num_threads: str | None = None
+    """OMP_NUM_THREADS: how many threads torch's CPU kernels use (unset: one per core the process may use); text,
+    since OpenMP also takes a list per nesting level ("4,2")."""
     omp_wait_policy: str | None = None
     """OMP_WAIT_POLICY: ACTIVE (idle threads spin) or PASSIVE (they sleep); unset: spin briefly, then sleep."""
 

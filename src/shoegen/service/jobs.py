@@ -65,6 +65,7 @@ class JobQueue:
 
     # ----------------------------------------------------------------- client side
     def submit(self, request: GenerationRequest) -> Job:
+        self.engine.check(request)  # a request bound to fail is refused now, not after waiting in the queue
         job = Job(uuid.uuid4().hex, request, total_steps=request.num_inference_steps)
         with self._changed:
             if len(self._pending) >= self.max_queued:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from shoegen.engine.engine import FAR_FROM_NATIVE
+from shoegen.errors import ShoegenError
 from shoegen.service.deps import ApiKeyHeaderDep, BearerDep, ServicesDep, presented_key_is_valid, require_api_key
 from shoegen.service.generation import submit, to_generation_request, wait_for
 from shoegen.service.images import png_base64
@@ -34,7 +35,10 @@ def list_models(services: ServicesDep) -> ModelsPublic:
     for entry in services.engine.list_models():
         path = entry.name if entry.type == "base" else str(entry.path.relative_to(root))
         models.append(ModelPublic(name=entry.name, path=path, type=entry.type, step=entry.step))
-    width, height = services.engine.native_size()
+    try:
+        width, height = services.engine.native_size()
+    except ShoegenError as error:  # the base cannot be loaded (offline, a wrong id): say so, not a 500
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the base model is not available: {error}") from None
     return ModelsPublic(models=models, native_width=width, native_height=height, far_from_native=FAR_FROM_NATIVE)
 
 
