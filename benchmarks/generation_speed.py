@@ -100,7 +100,8 @@ def measure_batch(engine, size: int, steps: int, batch: int, runs: int, single_s
     from shoegen.engine.engine import GenerationRequest
 
     requests = [GenerationRequest(prompt=PROMPTS[i % len(PROMPTS)], num_inference_steps=steps, width=size,
-                                  height=size, seed=SEED + i, guidance_scale=GUIDANCE, sampler=SAMPLER) for i in range(batch)]
+                                  height=size, seed=SEED + i, guidance_scale=GUIDANCE, sampler=SAMPLER)
+                for i in range(batch)]
     if engine.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     seconds = [timed(lambda: engine.generate_many(requests)) for _ in range(runs)]
