@@ -1,6 +1,15 @@
 // One piece of client state shared through context, read and written through separate contexts: components
 // that only change it (a button that opens a dialog) do not re-render when it changes.
-import { createContext, useContext, useState, type Dispatch, type ReactNode, type SetStateAction } from 'react';
+import {
+  createContext, useContext, useState, type Context, type Dispatch, type ReactNode, type SetStateAction,
+} from 'react';
+
+/** A context's value, or an error saying which hook was used outside its provider (`message`). */
+export function useProvided<T>(context: Context<T | null>, message: string): T {
+  const value = useContext(context);
+  if (value === null) throw new Error(message);
+  return value;
+}
 
 const MISSING = Symbol('outside its provider');
 
@@ -24,9 +33,7 @@ export function createStateContext<T>(name: string, initial: T) {
   }
 
   function useSetter(): Dispatch<SetStateAction<T>> {
-    const setter = useContext(SetterContext);
-    if (!setter) throw new Error(`${name} is set outside its provider`);
-    return setter;
+    return useProvided(SetterContext, `${name} is set outside its provider`);
   }
 
   return { Provider, useValue, useSetter };

@@ -2,11 +2,12 @@
 // and the way into it from a stored image.
 import { useNavigate } from '@tanstack/react-router';
 import {
-  createContext, useCallback, useContext, useState, type Dispatch, type ReactNode, type SetStateAction,
+  createContext, useCallback, useState, type Dispatch, type ReactNode, type SetStateAction,
 } from 'react';
 import { useBaseModel, useNativeSize } from '../api/queries';
 import type { GalleryImagePublic } from '../api/types';
 import { DEFAULT_FORM, formFromImage, withNativeSize, type GenerateForm } from '../lib/form';
+import { useProvided } from './createStateContext';
 import { useSetViewer } from './dialogs';
 import { useToast } from './toasts';
 
@@ -27,15 +28,11 @@ export function GenerateFormProvider({ children }: { children: ReactNode }) {
 }
 
 export function useGenerateForm(): GenerateForm {
-  const form = useContext(FormContext);
-  if (!form) throw new Error('useGenerateForm outside GenerateFormProvider');
-  return form;
+  return useProvided(FormContext, 'useGenerateForm outside GenerateFormProvider');
 }
 
 export function useSetGenerateForm(): Dispatch<SetStateAction<GenerateForm>> {
-  const setForm = useContext(SetFormContext);
-  if (!setForm) throw new Error('useSetGenerateForm outside GenerateFormProvider');
-  return setForm;
+  return useProvided(SetFormContext, 'useSetGenerateForm outside GenerateFormProvider');
 }
 
 /** "Use these settings": the image's settings into the form, then the generate page. */

@@ -1,12 +1,13 @@
 // The jobs this browser tab started: submitted, followed over SSE, and resolved to gallery images. Their
 // state lives here (the server has no "jobs of this tab" list); the actions are in a context of their own.
 import { useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useMemo, useReducer, useRef, type ReactNode } from 'react';
+import { createContext, useMemo, useReducer, useRef, type ReactNode } from 'react';
 import { api, jobImages } from '../api/endpoints';
 import { queryKeys } from '../api/queries';
 import { toApiError } from '../api/http';
 import { followJob } from '../api/jobs';
 import type { GalleryImagePublic, GenerateCreate, JobEvent } from '../api/types';
+import { useProvided } from './createStateContext';
 
 export type JobStatus = 'queued' | 'running' | 'cancelling' | 'done' | 'error' | 'cancelled';
 
@@ -160,14 +161,10 @@ export function JobsProvider({ children }: { children: ReactNode }) {
 
 /** The jobs this tab started, newest first (re-renders on every event of every job). */
 export function useJobs(): JobsState {
-  const state = useContext(JobsContext);
-  if (!state) throw new Error('useJobs outside JobsProvider');
-  return state;
+  return useProvided(JobsContext, 'useJobs outside JobsProvider');
 }
 
 /** Start, cancel and dismiss jobs (never changes: no re-render on job events). */
 export function useJobActions(): JobActions {
-  const actions = useContext(JobActionsContext);
-  if (!actions) throw new Error('useJobActions outside JobsProvider');
-  return actions;
+  return useProvided(JobActionsContext, 'useJobActions outside JobsProvider');
 }

@@ -1,6 +1,7 @@
 // Short notices at the bottom of the screen. `useToast` gives a function that never changes, so the
 // components that post notices do not re-render when one appears.
 import { createContext, useCallback, useContext, useState, type ReactNode } from 'react';
+import { useProvided } from './createStateContext';
 
 export interface Toast {
   id: number;
@@ -28,9 +29,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
 }
 
 export function useToast(): PostToast {
-  const toast = useContext(PostToastContext);
-  if (!toast) throw new Error('useToast outside ToastProvider');
-  return toast;
+  return useProvided(PostToastContext, 'useToast outside ToastProvider');
 }
 
 export function useToastList(): Toast[] {
