@@ -4,8 +4,8 @@ Used to measure, not to guess: the tests check that the `demo` base draws the co
 and that a LoRA teaches it the held-out watermelon pattern (`make test-demo`).
 Both statistics are checked against rendered photos of known colour and pattern (tests/data).
 
-The shoe is told from the background by colour distance to the image border (product photos have a
-plain background that touches every edge); generated images are blurrier and less saturated than
+The shoe is told from the background by its clear difference from the border's colour
+(`shoegen.data.masks.clear_product_pixels`); generated images are blurrier and less saturated than
 the renders, so colours are judged by hue family and brightness rather than by exact palette values.
 """
 
@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from shoegen.data.masks import clear_product_pixels
+
 HUE_FAMILIES = ("red", "orange", "yellow", "green", "blue", "purple")
 # Upper bounds in degrees of each hue family above (red also takes 330-360: pinks and crimsons).
 _HUE_BOUNDS = (20, 45, 75, 185, 260, 330)
-_BACKGROUND_DISTANCE = 30
 _DARK_VALUE = 0.45
 _CHROMATIC_SATURATION = 0.3
 _PATTERN_SATURATION = 0.2
@@ -25,13 +26,8 @@ _RIND_HUES = (60, 185)
 
 
 def shoe_pixels(image: Image.Image) -> np.ndarray:
-    """The RGB values (N x 3, 0-255) of the pixels that differ clearly from the border's colour."""
-    pixels = np.asarray(image.convert("RGB"), dtype=np.float64)
-    border = np.concatenate([pixels[:2].reshape(-1, 3), pixels[-2:].reshape(-1, 3),
-                             pixels[:, :2].reshape(-1, 3), pixels[:, -2:].reshape(-1, 3)])
-    background = np.median(border, axis=0)
-    flat = pixels.reshape(-1, 3)
-    return flat[np.abs(flat - background).max(axis=1) > _BACKGROUND_DISTANCE]
+    """The RGB values (N x 3, 0-255) of the pixels that differ clearly from the background."""
+    return np.asarray(image.convert("RGB"), dtype=np.float64)[clear_product_pixels(image)]
 
 
 def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

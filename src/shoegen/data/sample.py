@@ -239,6 +239,12 @@ def caption_for(spec: ShoeSpec) -> str:
 
 def render_shoe(spec: ShoeSpec, size: int) -> Image.Image:
     """One `size` x `size` RGB product photo of the shoe `spec` describes."""
+    return render_shoe_with_mask(spec, size)[0]
+
+
+def render_shoe_with_mask(spec: ShoeSpec, size: int, background: RGB = _WHITE) -> tuple[Image.Image, np.ndarray]:
+    """The photo on a studio `background` (pure white in the dataset) and the shoe's own silhouette (a
+    `size` x `size` bool array, the shadow left out): the truth that the catalogue scores are tested against."""
     shape_rng = random.Random(spec.shape_seed)
     outline = _SHAPE_BUILDERS[spec.style](shape_rng)
     # Drawing larger and box-filtering down is PIL's only way to anti-alias polygons; small
@@ -255,7 +261,7 @@ def render_shoe(spec: ShoeSpec, size: int) -> Image.Image:
     # textures away, and the smooth lighting costs a quarter as much there.
     noise = np.random.default_rng(spec.shape_seed)
     layer = _surface(layer, texture_mask, spec.material, gloss, spec.scale * size, noise)
-    return _compose_on_white(layer, size, spec)
+    return _compose(layer, size, spec, background)
 
 
 def _prepare_output_dir(out_dir: Path) -> Path:
@@ -712,9 +718,9 @@ def _surface(
     return Image.fromarray(pixels.astype(np.uint8), "RGBA")
 
 
-def _compose_on_white(shoe: Image.Image, size: int, spec: ShoeSpec) -> Image.Image:
-    """Places the shoe near the centre of a white square, over a soft contact shadow."""
-    canvas = Image.new("RGB", (size, size), _WHITE)
+def _compose(shoe: Image.Image, size: int, spec: ShoeSpec, background: RGB) -> tuple[Image.Image, np.ndarray]:
+    """Places the shoe near the centre of a square of `background`, over a soft contact shadow; with its silhouette."""
+    canvas = Image.new("RGB", (size, size), background)
     width, height = shoe.size
     shadow_h = max(2, round(0.07 * width))
     blur = max(1.0, 0.02 * width)
@@ -731,7 +737,9 @@ def _compose_on_white(shoe: Image.Image, size: int, spec: ShoeSpec) -> Image.Ima
     shadow_top = top + height - shadow_h // 2 - pad
     canvas.paste(_SHADOW_GREY, (left - pad, shadow_top, left - pad + shadow.width, shadow_top + shadow.height), shadow)
     canvas.paste(shoe, (left, top), shoe)
-    return canvas
+    silhouette = Image.new("L", (size, size), 0)
+    silhouette.paste(shoe.getchannel("A"), (left, top))
+    return canvas, np.asarray(silhouette) >= 128
 
 
 def _clamp(value: int, low: int, high: int) -> int:

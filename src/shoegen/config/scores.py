@@ -1,0 +1,124 @@
+"""The catalogue scores of one image and the marketplace rule sets they are checked against: one shape that
+the scorer (`shoegen.evaluation.catalogue`) fills, the gallery stores, the API publishes and `shoegen evaluate`
+tabulates.
+
+Every score is measured on the product mask (`shoegen.data.masks`): the pixels that differ clearly from the
+plain background at the frame's border.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+WHITE_TOLERANCE = 3.0
+"""CIEDE2000 distance from pure white (255, 255, 255) within which a background pixel counts as white: about
+one just-noticeable difference, so compression noise and a generator's near-white pass, a grey studio sweep or
+a cream cast does not."""
+FULL_OFFSET = 0.25
+"""An offset (share of the frame) at which the centring component of the composite reaches 0."""
+FULL_COLOUR_DISTANCE = 50.0
+"""A CIEDE2000 distance at which the colour component of the composite reaches 0 (black to mid grey is ~50)."""
+DEFAULT_FILL_RANGE = (0.5, 0.95)
+"""The fill range the composite uses when no training photos are at hand (the `catalogue` preset's range)."""
+
+
+class CatalogueScores(BaseModel):
+    """What the catalogue scores (no model weights needed) say about one generated image."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    width: int = Field(ge=1)
+    height: int = Field(ge=1)
+    product_found: bool
+    """False when nothing in the frame stands out from the background (every other product score is then 0)."""
+    background: float = Field(ge=0.0, le=1.0)
+    """Share of the background's pixels within `WHITE_TOLERANCE` (CIEDE2000) of pure white; 1.0 is a pure white
+    background, a grey or cream one scores near 0."""
+    offset: float = Field(ge=0.0, le=1.0)
+    """How far the product's box centre is from the frame's centre, as a share of the frame's side (the larger of
+    the horizontal and vertical shares); 0 is centred."""
+    fill: float = Field(ge=0.0, le=1.0)
+    """The product's longer extent as a share of the frame's matching side (what the marketplaces' "fills 85% of the
+    frame" rule measures)."""
+    fill_range: tuple[float, float] | None = None
+    """The training photos' fill range (5th to 95th percentile) the fill was compared with, when known."""
+    cut_off: bool
+    """The product touches the frame's edge: part of it is probably outside the picture."""
+    colour: str | None = None
+    """The colour the prompt names (the first colour word not describing the background), if any."""
+    colour_distance: float | None = Field(None, ge=0.0)
+    """CIEDE2000 distance between the product's dominant colour and `colour`; lower is truer. None: no colour named."""
+    sharpness: float = Field(ge=0.0)
+    """Variance of the Laplacian over the product region (grey levels 0-1, x1000)."""
+    sharpness_ratio: float | None = Field(None, ge=0.0)
+    """`sharpness` divided by the training photos' median sharpness at the same size; None without training photos."""
+    score: float = Field(ge=0.0, le=1.0)
+    """The composite, 0 to 1: the mean of background, centring (1 - offset / `FULL_OFFSET`), fill (1 inside the fill
+    range, falling to 0 a quarter of the frame outside it), not cut off, colour (1 - distance / `FULL_COLOUR_DISTANCE`,
+    when a colour is named) and sharpness (the ratio, capped at 1, when known); 0 when no product is found."""
+    rule_failures: dict[str, list[str]] = Field(default_factory=dict)
+    """For each marketplace preset, the rules this image breaks, one sentence each; an empty list means it passes."""
+
+    def passes(self, preset: str) -> bool:
+        return not self.rule_failures.get(preset, ["not checked"])
+
+
+class MarketplaceRules(BaseModel):
+    """A named rule set an image is checked against; each rule left None is not checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    name: str
+    description: str
+    min_background: float | None = None
+    """Least share of white background pixels."""
+    min_fill: float | None = None
+    max_fill: float | None = None
+    max_offset: float | None = None
+    min_longest_side: int | None = None
+    """Least pixels on the image's longest side."""
+    allow_cut_off: bool = False
+    min_sharpness_ratio: float | None = None
+    """Least sharpness against the training photos (checked only when they are known)."""
+
+    def failures(self, scores: CatalogueScores) -> list[str]:
+        """One sentence per broken rule, naming the measured value and the limit."""
+        if not scores.product_found:
+            return ["no product stands out from the background"]
+        broken = []
+        if self.min_background is not None and scores.background < self.min_background:
+            broken.append(f"background is {scores.background:.0%} white, needs at least {self.min_background:.0%}")
+        if self.min_fill is not None and scores.fill < self.min_fill:
+            broken.append(f"product fills {scores.fill:.0%} of the frame, needs at least {self.min_fill:.0%}")
+        if self.max_fill is not None and scores.fill > self.max_fill:
+            broken.append(f"product fills {scores.fill:.0%} of the frame, at most {self.max_fill:.0%} leaves a margin")
+        if self.max_offset is not None and scores.offset > self.max_offset:
+            broken.append(f"product is {scores.offset:.0%} of the frame off centre, at most {self.max_offset:.0%}")
+        longest = max(scores.width, scores.height)
+        if self.min_longest_side is not None and longest < self.min_longest_side:
+            broken.append(f"longest side is {longest} px, needs at least {self.min_longest_side} px")
+        if not self.allow_cut_off and scores.cut_off:
+            broken.append("product touches the edge of the frame (cut off)")
+        if (self.min_sharpness_ratio is not None and scores.sharpness_ratio is not None
+                and scores.sharpness_ratio < self.min_sharpness_ratio):
+            broken.append(f"product is {scores.sharpness_ratio:.0%} as sharp as the training photos, needs at least "
+                          f"{self.min_sharpness_ratio:.0%}")
+        return broken
+
+
+PRESETS: dict[str, MarketplaceRules] = {
+    rules.name: rules for rules in (
+        MarketplaceRules(
+            name="main-image",
+            description="the common marketplace main-image rule: pure white background, product filling at least 85% "
+                        "of the frame, at least 1,000 px on the longest side, nothing cut off",
+            min_background=0.97, min_fill=0.85, min_longest_side=1000),
+        MarketplaceRules(
+            name="catalogue",
+            description="a looser rule for a catalogue page: white background, the product centred with a margin, "
+                        "nothing cut off, about as sharp as the training photos; any size",
+            min_background=0.9, min_fill=DEFAULT_FILL_RANGE[0], max_fill=DEFAULT_FILL_RANGE[1], max_offset=0.1,
+            min_sharpness_ratio=0.5),
+    )
+}
+"""The marketplace presets by name; `rule_failures` has one entry per preset."""
