@@ -122,3 +122,62 @@ PRESETS: dict[str, MarketplaceRules] = {
     )
 }
 """The marketplace presets by name; `rule_failures` has one entry per preset."""
+
+
+METRIC_GROUPS = ("catalogue", "clip", "dino")
+"""What `shoegen evaluate --metrics` and `shoegen train --validation_metrics` accept: the catalogue scores (no weights),
+CLIP (CLIP score, CLIP-I) and DINOv2 (DINO similarity, KID/FID to the reference photos)."""
+LOWER_IS_BETTER = frozenset({"colour_distance", "offset", "cut_off", "memorised", "kid", "fid"})
+"""Checkpoint metrics for which a smaller mean is better; every other one is better higher."""
+DEFAULT_BEST_METRIC = "catalogue_score"
+"""The default rule for the best checkpoint: the highest `catalogue_score`, which is the mean composite catalogue
+score of its images times the share of them that are not near copies of a training photo (so a checkpoint that
+memorises cannot win by copying). Ties go to the earlier step."""
+
+
+CATALOGUE_METRICS = ("catalogue_score", "score", "background", "fill", "offset", "cut_off", "colour_distance",
+                     "sharpness_ratio", "diversity", "memorised") + tuple(
+    f"passes_{name.replace('-', '_')}" for name in PRESETS)
+MODEL_METRICS = ("clip_score", "clip_image_similarity", "dino_similarity", "kid", "fid")
+CHECKPOINT_METRICS = CATALOGUE_METRICS + MODEL_METRICS
+"""Every metric a checkpoint's scores may hold (`--best-metric` takes one of them)."""
+
+
+class CheckpointScores(BaseModel):
+    """One model's scores on the evaluation's fixed prompts and seeds: step 0 is the base without adapter."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    model: str
+    """The model name generation takes (`RUN/checkpoint-N`, `RUN`, or the base's name for step 0)."""
+    step: int = Field(ge=0)
+    images: int = Field(ge=0)
+    metrics: dict[str, float | None]
+    """Means over the images (or over the prompts, for diversity): `catalogue_score`, `score`, `background`, `fill`,
+    `offset`, `cut_off`, `colour_distance`, `sharpness_ratio`, `diversity`, `memorised`, `passes_<preset>` and,
+    where their models load, `clip_score`, `clip_image_similarity`, `dino_similarity`, `kid`, `fid`."""
+
+
+class BestCheckpoint(BaseModel):
+    """The checkpoint the evaluation picked, by a written rule; `RUN/best` names it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    model: str
+    step: int = Field(ge=0)
+    metric: str
+    """The metric it was picked by (higher is better unless it is in `LOWER_IS_BETTER`)."""
+    value: float
+    rule: str
+    """The rule in words, e.g. "highest catalogue_score among the checkpoints; ties go to the earlier step"."""
+
+
+def pick_best(candidates: list[CheckpointScores], metric: str = DEFAULT_BEST_METRIC) -> BestCheckpoint | None:
+    """The best of `candidates` by `metric` (those without a value for it are left out); None when none has one."""
+    scored = [c for c in candidates if c.metrics.get(metric) is not None]
+    if not scored:
+        return None
+    lower = metric in LOWER_IS_BETTER
+    best = min(scored, key=lambda c: ((c.metrics[metric] if lower else -c.metrics[metric]), c.step))
+    rule = f"{'lowest' if lower else 'highest'} {metric} among the checkpoints; ties go to the earlier step"
+    return BestCheckpoint(model=best.model, step=best.step, metric=metric, value=best.metrics[metric], rule=rule)

@@ -6,6 +6,8 @@ adapter listing, export, the engine, the service and the CLI read through it.
     lora_weights/                         the final adapter (pytorch_lora_weights.safetensors)
     validation/step-NNNNNN.png            validation contact sheets; their images in validation/step-NNNNNN/
     logs/                                 train_log.jsonl, tensorboard/, loss_curve.png
+    eval/                                 `shoegen evaluate`: scores.jsonl (one line per model), scores.png (score
+                                          versus step), best.json (the best checkpoint, `RUN/best`), step-NNNNNN/
     cache/                                the latent cache of --cache_latents_to_disk
 
 Imports no torch: the service lists runs through it.
@@ -20,12 +22,19 @@ from pathlib import Path
 
 import yaml
 
+from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.config.train import TrainConfig, build_config
 from shoegen.training.lora import LORA_WEIGHTS_NAME
 
 CHECKPOINT_STATE_FILE = "training_state.json"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _VALIDATION_SHEET_NAME = re.compile(r"^step-(\d+)\.png$")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -91,6 +100,49 @@ class RunFolder:
     def loss_curve(self) -> Path:
         return self.logs_dir / "loss_curve.png"
 
+    @property
+    def eval_dir(self) -> Path:
+        return self.path / "eval"
+
+    @property
+    def scores_file(self) -> Path:
+        return self.eval_dir / "scores.jsonl"
+
+    @property
+    def scores_plot(self) -> Path:
+        return self.eval_dir / "scores.png"
+
+    @property
+    def best_file(self) -> Path:
+        return self.eval_dir / "best.json"
+
+    def eval_images_dir(self, step: int) -> Path:
+        return self.eval_dir / f"step-{step:06d}"
+
+    def write_scores(self, scores: list[CheckpointScores], best: BestCheckpoint | None) -> None:
+        """Replaces the previous evaluation's scores and best checkpoint (each file written whole, then moved)."""
+        self.eval_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.scores_file, "".join(line.model_dump_json() + "\n" for line in scores))
+        if best is None:
+            self.best_file.unlink(missing_ok=True)
+        else:
+            _write_atomic(self.best_file, best.model_dump_json(indent=2) + "\n")
+
+    def read_scores(self) -> list[CheckpointScores]:
+        """The last evaluation's scores by step; [] when the run was not evaluated (or the file is unreadable)."""
+        try:
+            lines = self.scores_file.read_text(encoding="utf-8").splitlines()
+            return sorted((CheckpointScores.model_validate_json(line) for line in lines if line.strip()),
+                          key=lambda line: line.step)
+        except (OSError, ValueError):
+            return []
+
+    def read_best(self) -> BestCheckpoint | None:
+        try:
+            return BestCheckpoint.model_validate_json(self.best_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
     def latent_cache(self, key: str) -> Path:
         return self.path / "cache" / f"latents-{key}.safetensors"
 
@@ -115,7 +167,7 @@ class RunFolder:
     def remove_training_outputs(self) -> None:
         """Delete what an earlier run wrote here (checkpoints, validation, logs, final weights); the latent
         cache stays, and run.yaml is rewritten by the next run."""
-        for folder in (self.checkpoints_dir, self.validation_dir, self.logs_dir, self.final_weights_dir):
+        for folder in (self.checkpoints_dir, self.validation_dir, self.logs_dir, self.final_weights_dir, self.eval_dir):
             shutil.rmtree(folder, ignore_errors=True)
 
     def write_config(self, config: TrainConfig) -> None:

@@ -24,7 +24,7 @@ NAMES_SHOWN = 20
 class ModelEntry:
     name: str
     path: Path
-    type: str  # "base" | "checkpoint" | "final" | "lora"
+    type: str  # "base" | "checkpoint" | "final" | "best" | "lora"
     step: int | None = None
 
 
@@ -58,14 +58,25 @@ def discover_adapters(models_dir: Path | None) -> list[ModelEntry]:
         run = RunFolder(child)
         if run.final_adapter.is_file() and _inside(run.final_adapter, root):
             entries.append(ModelEntry(child.name, run.final_adapter.resolve(), "final"))
+        run_entries = []
         if run.checkpoints_dir.is_dir():
             for checkpoint in run.checkpoints_dir.iterdir():
                 step = checkpoint_step(checkpoint.name)
                 weights = checkpoint / LORA_WEIGHTS_NAME
                 if step is not None and weights.is_file() and _inside(weights, root):
-                    entries.append(ModelEntry(f"{child.name}/{checkpoint.name}", weights.resolve(), "checkpoint",
-                                              step))
+                    run_entries.append(ModelEntry(f"{child.name}/{checkpoint.name}", weights.resolve(), "checkpoint",
+                                                  step))
+        entries += run_entries + _best_entry(run, child.name, entries[-1:] + run_entries)
     return sorted(entries, key=lambda e: (e.name.split("/")[0], e.step or 0, e.name))
+
+
+def _best_entry(run: RunFolder, run_name: str, candidates: list[ModelEntry]) -> list[ModelEntry]:
+    """`RUN/best`: the adapter `shoegen evaluate` picked, while it is still there."""
+    best = run.read_best()
+    if best is None:
+        return []
+    chosen = [entry for entry in candidates if entry.name == best.model and entry.name.split("/")[0] == run_name]
+    return [ModelEntry(f"{run_name}/best", chosen[0].path, "best", best.step)] if chosen else []
 
 
 def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:

@@ -1,0 +1,82 @@
+"""`shoegen evaluate RUN`: score every checkpoint of a run and pick the best one by a number."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from shoegen.cli.flags import add_base_model_flags, model_settings
+from shoegen.config.scores import CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS
+from shoegen.errors import ShoegenError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="score every checkpoint of a run and pick the best one",
+        description="Generate the same prompts and seeds with every checkpoint of RUN (and the base without "
+        "adapter, as step 0), score each image (catalogue scores: white background, framing, colour true to the "
+        "prompt, sharpness, seed diversity, memorisation of training photos; CLIP and DINOv2 scores where their "
+        "weights load), and pick the best checkpoint: by default the highest catalogue_score, the mean composite "
+        "catalogue score times the share of images that are not near copies of a training photo. Writes "
+        "eval/scores.jsonl, eval/scores.png (score versus step) and eval/best.json into the run folder; "
+        "afterwards RUN/best is a model name for generate, batch, grid, the API and the studio.",
+        epilog="example: shoegen evaluate shoes --seeds 4   (or a run folder: shoegen evaluate runs/shoes)",
+    )
+    parser.add_argument("run", help="run name under the models folder, or a run folder's path")
+    parser.add_argument("--prompts", type=Path, help="prompts file, one per line (default: the run's validation "
+                        "prompts, else 4 captions drawn from its validation folder or training data)")
+    parser.add_argument("--seeds", type=int, default=2, help="images per prompt, seeds --seed, +1, ... (default 2; "
+                        "diversity needs at least 2)")
+    parser.add_argument("--seed", type=int, default=1234, help="first seed (default 1234)")
+    parser.add_argument("--steps", type=int, help="denoising steps per image (default: the generation default)")
+    parser.add_argument("--metrics", default=",".join(METRIC_GROUPS),
+                        help=f"comma-separated groups out of {', '.join(METRIC_GROUPS)} (default: all; a model "
+                        "whose weights are not at hand is skipped with a one-line notice)")
+    parser.add_argument("--best-metric", default=DEFAULT_BEST_METRIC, metavar="METRIC",
+                        help=f"the metric the best checkpoint is picked by (default {DEFAULT_BEST_METRIC}); one of "
+                        f"{', '.join(CHECKPOINT_METRICS)}")
+    add_base_model_flags(parser)
+    parser.set_defaults(handler=run_evaluate)
+
+
+def _run_and_models_dir(args: argparse.Namespace) -> tuple[str, Path | None]:
+    """A path to a run folder names the run and its models folder; a bare name is looked up in --models-dir."""
+    given = Path(args.run)
+    if (given / "run.yaml").is_file() and args.models_dir is None:
+        return given.resolve().name, given.resolve().parent
+    return args.run, None
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from shoegen.engine.engine import Engine
+    from shoegen.evaluate import evaluate_run, format_table
+    from shoegen.outputs import read_prompts
+    from shoegen.training.runs import find_run
+
+    if args.seeds < 1:
+        raise ShoegenError(f"--seeds must be at least 1, got {args.seeds}")
+    name, models_dir = _run_and_models_dir(args)
+    settings = model_settings(args)
+    models_dir = models_dir or settings.models_dir
+    run = find_run(models_dir, name)
+    # The run's own base unless one is named: a LoRA is only meaningful on the base it was trained on.
+    base = args.base_model or run.folder.read_config_values().get("pretrained_model_name_or_path") \
+        or settings.base_model
+    prompts = read_prompts(args.prompts) if args.prompts else None
+    metrics = [group.strip() for group in args.metrics.split(",") if group.strip()]
+    evaluation = evaluate_run(Engine(base, models_dir), run, prompts=prompts, seeds=args.seeds, seed=args.seed,
+                              steps=args.steps, metrics=metrics, best_metric=args.best_metric)
+    by_reason: dict[str, list[str]] = {}
+    for metric, reason in evaluation.skipped.items():
+        by_reason.setdefault(reason, []).append(metric)
+    for reason, skipped in by_reason.items():
+        print(f"notice: {', '.join(skipped)} skipped: {reason}", file=sys.stderr)
+    print(format_table(evaluation))
+    if evaluation.best:
+        print(f"best: {evaluation.best.model} (step {evaluation.best.step}, {evaluation.best.metric} "
+              f"{evaluation.best.value:.3f}) -> use it as {run.name}/best")
+    else:
+        print(f"no best checkpoint: no checkpoint has a value for {args.best_metric}")
+    print(f"scores: {run.folder.scores_file}\nplot:   {run.folder.scores_plot}")
+    return 0

@@ -1,0 +1,227 @@
+"""`shoegen evaluate RUN`: every checkpoint of a run (and the base as step 0) on fixed prompts and seeds, scored,
+with the best checkpoint picked by a written rule instead of by eye.
+
+Each model generates the same prompts with the same seeds at the base's native size; every image gets its
+catalogue scores (against the run's training photos: their fill range, sharpness and, for memorisation, the
+photos themselves), each prompt's seeds their diversity, and each model the model-based scores whose weights
+load here (CLIP score, CLIP-I, DINO similarity, KID/FID to the reference photos). The means go to
+`eval/scores.jsonl`, the score-versus-step plot to `eval/scores.png`, the images to `eval/step-N/`, and the pick
+to `eval/best.json`, which makes `RUN/best` a model name everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm.auto import tqdm
+
+from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, PRESETS, BestCheckpoint,
+                                   CatalogueScores, CheckpointScores, pick_best)
+from shoegen.config.validation import build_settings
+from shoegen.data.formats import read_dataset
+from shoegen.engine.engine import Engine, GenerationRequest
+from shoegen.errors import ShoegenError
+from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos, score_image, seed_diversity
+from shoegen.evaluation.embeddings import EmbeddingScorer, ModelScores
+from shoegen.training.runs import RunInfo
+
+log = logging.getLogger(__name__)
+DEFAULT_PROMPTS = 4
+DEFAULT_SEEDS = 2
+DEFAULT_SEED = 1234
+REFERENCE_PHOTOS = 64
+"""Training photos the catalogue references and the model-based scores compare with (evenly drawn)."""
+
+
+@dataclass
+class RunEvaluation:
+    scores: list[CheckpointScores]
+    best: BestCheckpoint | None
+    skipped: dict[str, str]
+    """Each model-based metric that could not run, with its one-line reason."""
+
+
+def evaluation_prompts(run: RunInfo, count: int = DEFAULT_PROMPTS) -> list[str]:
+    """The run's validation prompts, else `count` captions drawn evenly from its validation folder or training data."""
+    values = run.folder.read_config_values()
+    if values.get("validation_prompts"):
+        return list(values["validation_prompts"])
+    captions = [entry.caption for entry in _dataset(values, "validation_path") or _dataset(values, "dataset_path")
+                if entry.caption]
+    if not captions:
+        raise ShoegenError(f"run {run.name!r} has no validation prompts and its dataset's captions cannot be read; "
+                           "pass --prompts FILE")
+    unique = list(dict.fromkeys(captions))
+    return unique[::max(1, len(unique) // count)][:count]
+
+
+def _dataset(values: dict, key: str) -> list:
+    if not isinstance(values.get(key), str):
+        return []
+    try:
+        return read_dataset(Path(values[key])).entries
+    except (OSError, ShoegenError):
+        return []
+
+
+def _training_photos(run: RunInfo) -> list[Path]:
+    entries = _dataset(run.folder.read_config_values(), "dataset_path")
+    return [entry.image_path for entry in entries if entry.image_path.is_file()]
+
+
+def _candidates(run: RunInfo, base_model: str) -> list[tuple[str | None, str, int]]:
+    """(model_name for the request, name shown, step): the base, each checkpoint, the final weights when no
+    checkpoint holds the same step."""
+    models: list[tuple[str | None, str, int]] = [(None, base_model, 0)]
+    models += [(entry.name, entry.name, entry.step or 0) for entry in run.checkpoints]
+    if run.has_final:
+        steps = {step for _, _, step in models}
+        final_step = run.folder.read_config_values().get("max_train_steps")
+        step = final_step if isinstance(final_step, int) and final_step > 0 else max(steps) + 1
+        if step not in steps:
+            models.append((run.name, run.name, step))
+    return models
+
+
+def _means(catalogue: list[CatalogueScores], memorised: list[bool], diversity: list[float]) -> dict[str, float | None]:
+    def mean(values: Sequence[float | None]) -> float | None:
+        present = [value for value in values if value is not None]
+        return float(np.mean(present)) if present else None
+
+    metrics = {name: mean([getattr(scores, name) for scores in catalogue])
+               for name in ("score", "background", "fill", "offset", "colour_distance", "sharpness_ratio")}
+    metrics["cut_off"] = mean([float(scores.cut_off) for scores in catalogue])
+    for preset in PRESETS:
+        metrics[f"passes_{preset.replace('-', '_')}"] = mean([float(scores.passes(preset)) for scores in catalogue])
+    metrics["memorised"] = mean([float(flag) for flag in memorised])
+    metrics["diversity"] = mean(diversity)
+    metrics["catalogue_score"] = metrics["score"] * (1.0 - metrics["memorised"]) if catalogue else None
+    return metrics
+
+
+def _model_metrics(result: ModelScores) -> dict[str, float | None]:
+    clip = float(np.mean(result.clip_scores)) if result.clip_scores else None
+    distance = result.distance
+    return {"clip_score": clip, "clip_image_similarity": result.clip_image_similarity,
+            "dino_similarity": result.dino_similarity, "kid": distance.kid_mean if distance else None,
+            "fid": distance.fid if distance else None}
+
+
+def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
+                 seed: int = DEFAULT_SEED, steps: int | None = None, metrics: Sequence[str] = METRIC_GROUPS,
+                 best_metric: str = DEFAULT_BEST_METRIC, scorer: EmbeddingScorer | None = None,
+                 show_progress: bool = True) -> RunEvaluation:
+    """Scores every model of `run`, writes them into the run folder and picks the best checkpoint."""
+    unknown = sorted(set(metrics) - set(METRIC_GROUPS))
+    if unknown:
+        raise ShoegenError(f"unknown metrics {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
+    if best_metric not in CHECKPOINT_METRICS:
+        raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(CHECKPOINT_METRICS)}")
+    prompts = prompts or evaluation_prompts(run)
+    photos = _training_photos(run)
+    chosen = photos[::max(1, len(photos) // REFERENCE_PHOTOS)][:REFERENCE_PHOTOS]
+    reference = ReferencePhotos.from_files(chosen) if chosen else None
+    memory = MemorisationIndex.from_files(photos) if photos else None
+    reference_images = [Image.open(path).convert("RGB") for path in chosen]
+    model_based = [group for group in metrics if group != "catalogue"]
+    scorer = scorer or (EmbeddingScorer() if model_based else None)
+    skipped = _skipped(scorer, model_based) if scorer else {}
+    if not photos:
+        skipped["reference photos"] = "the run's dataset_path cannot be read: no fill range, sharpness or memorisation"
+    template = {"prompt": prompts[0], "num_images": 1} | ({"num_inference_steps": steps} if steps else {})
+    models = _candidates(run, engine.base_model)
+    results = []
+    bar = tqdm(total=len(models) * len(prompts) * seeds, desc="Evaluating", unit="img", disable=not show_progress)
+    for model_name, shown, step in models:
+        images, catalogue, memorised, diversity, image_prompts = [], [], [], [], []
+        folder = run.folder.eval_images_dir(step)
+        folder.mkdir(parents=True, exist_ok=True)
+        for p, prompt in enumerate(prompts):
+            row = []
+            for offset in range(seeds):
+                request = build_settings(GenerationRequest, template | {"prompt": prompt, "seed": seed + offset,
+                                                                         "model_name": model_name}, what=None)
+                image = engine.generate(request).images[0].image
+                image.save(folder / f"p{p}-s{offset}.png")
+                row.append(image)
+                catalogue.append(score_image(image, prompt, reference))
+                memorised.append(memory.nearest(image).memorised if memory else False)
+                image_prompts.append(prompt)
+                bar.update(1)
+            images += row
+            if (value := seed_diversity(row)) is not None:
+                diversity.append(value)
+        values = _means(catalogue, memorised, diversity)
+        if scorer and model_based:
+            values |= _model_metrics(scorer.score(images, image_prompts, reference_images or None))
+        results.append(CheckpointScores(model=shown, step=step, images=len(images), metrics=values))
+    bar.close()
+    best = pick_best([line for line in results if line.step > 0], best_metric)
+    if best is None and best_metric in skipped:
+        log.warning("no best checkpoint: %s was not measured (%s)", best_metric, skipped[best_metric])
+    run.folder.write_scores(results, best)
+    plot_scores(results, best, run.folder.scores_plot)
+    return RunEvaluation(results, best, skipped)
+
+
+def _skipped(scorer: EmbeddingScorer, groups: list[str]) -> dict[str, str]:
+    reasons = scorer.unavailable()
+    wanted = {"clip": ("clip_score", "clip_image_similarity"), "dino": ("dino_similarity", "kid", "fid")}
+    return {metric: reasons[metric] for group in groups for metric in wanted[group] if metric in reasons}
+
+
+PLOTTED = ("catalogue_score", "background", "passes_catalogue", "diversity", "clip_score")
+
+
+def plot_scores(scores: list[CheckpointScores], best: BestCheckpoint | None, path: Path) -> Path:
+    """Score versus step: the composite and a few components (0-1; the CLIP score / 100), the best step marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
+    steps = [line.step for line in scores]
+    for metric in PLOTTED:
+        values = [line.metrics.get(metric) for line in scores]
+        if all(value is None for value in values):
+            continue
+        scale = 0.01 if metric == "clip_score" else 1.0
+        axes.plot(steps, [np.nan if v is None else v * scale for v in values], marker="o",
+                  label=metric + (" / 100" if scale != 1.0 else ""), linewidth=2.5 if metric == DEFAULT_BEST_METRIC else 1)
+    if best is not None:
+        axes.axvline(best.step, color="tab:green", linestyle="--", label=f"best: {best.model}")
+    axes.set_xlabel("step (0 = base without adapter)")
+    axes.set_ylabel("score (higher is better)")
+    axes.set_ylim(0, 1.05)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
+TABLE_COLUMNS = ("catalogue_score", "background", "fill", "offset", "colour_distance", "sharpness_ratio",
+                 "diversity", "memorised", "passes_catalogue", "clip_score", "dino_similarity", "kid")
+
+
+def format_table(evaluation: RunEvaluation) -> str:
+    """The scores as a terminal table, the best row marked with *."""
+    columns = [c for c in TABLE_COLUMNS if any(line.metrics.get(c) is not None for line in evaluation.scores)]
+    names = [line.model for line in evaluation.scores]
+    width = max(len(name) for name in names + ["model"])
+    widths = [max(len(column), 6) for column in columns]
+    lines = [f"  {'model':<{width}} {'step':>6} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths))]
+    for line in evaluation.scores:
+        mark = "*" if evaluation.best and evaluation.best.model == line.model else " "
+        cells = " ".join(f"{'-' if line.metrics.get(c) is None else format(line.metrics[c], '.3f'):>{w}}"
+                         for c, w in zip(columns, widths))
+        lines.append(f"{mark} {line.model:<{width}} {line.step:>6} {cells}")
+    return "\n".join(lines)
