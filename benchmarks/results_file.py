@@ -29,6 +29,8 @@ machine-readable numbers of every run are in `benchmarks/results/`.
   adapter switching against reloading, on the built-in tiny base on a CPU.
 - **Generation speed** (`generation_speed.py`): the same questions at SD1.5's real size on a GPU (the Engine
   against diffusers at 512 px, batching, adapter switching).
+- **Score speed** (`score_speed.py`): seconds per image of the model-based scores (tiny CLIP and DINOv2 by
+  default) and the catalogue scores, against one 20-step generation on the tiny base.
 """
 
 

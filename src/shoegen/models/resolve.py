@@ -65,13 +65,18 @@ def builtin_base_path(name: str, build: bool = True) -> Path:
         raise ShoegenError(f"Unknown built-in base {name!r}; built-in bases: {', '.join(BUILTIN_BASES)}.")
     folder = cache_dir() / "models" / name
     builder, version = _builder(name)
-    stamp = f"{name} {version}"
-    if build and not _is_current(folder, stamp):
+    return build_cached(folder, builder, f"{name} {version}") if build else folder
+
+
+def build_cached(folder: Path, build: Callable[[Path], None], stamp: str) -> Path:
+    """`folder`, written by `build` first unless it already holds the build marked `stamp` (a name and format
+    version: a change to a builder must change it, so caches are rebuilt)."""
+    if not _is_current(folder, stamp):
         folder.parent.mkdir(parents=True, exist_ok=True)
         # Parallel processes (tests, `accelerate launch`) wait for one builder instead of racing.
         with filelock.FileLock(str(folder) + ".lock"):
             if not _is_current(folder, stamp):
-                write_atomically(folder, builder, stamp)
+                write_atomically(folder, build, stamp)
     return folder
 
 
@@ -141,7 +146,7 @@ def _load_single_file(path: str, config: str | None, common: dict):
                 "loading it would run that code. Convert it to .safetensors with a trusted tool, or use a "
                 f"safetensors checkpoint. ({str(refusal).splitlines()[0]})"
             ) from None
-        if _looks_offline(error):
+        if looks_offline(error):
             raise _offline_error(
                 f"single-file checkpoint {path}",
                 "A single-file checkpoint needs its model configuration; diffusers fetches it from the hub "
@@ -168,12 +173,13 @@ def _load_from_hub(repo_id: str, common: dict):
     try:
         return StableDiffusionPipeline.from_pretrained(repo_id, **common)
     except (OSError, ValueError) as error:
-        if _looks_offline(error):
+        if looks_offline(error):
             raise _offline_error(f"hub model {repo_id}", "It is not in the local Hugging Face cache.") from None
         raise ShoegenError(f"Could not load hub model {repo_id}: {error}") from None
 
 
-def _looks_offline(error: Exception) -> bool:
+def looks_offline(error: Exception) -> bool:
+    """Whether a loading error means "not cached here and the hub is unreachable" (for any model type)."""
     # Judge the error, not the environment: with HF_HUB_OFFLINE=1 a corrupt local file is still a corrupt file.
     from huggingface_hub.errors import LocalEntryNotFoundError, OfflineModeIsEnabled
 
