@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.data.formats import read_dataset
 from shoegen.errors import ShoegenError
 from shoegen.training.lora import LORA_WEIGHTS_NAME
@@ -93,6 +94,9 @@ class RunInfo:
     has_final: bool
     validation_steps: list[int]
     has_loss_curve: bool
+    scores: list[CheckpointScores]
+    """The last `shoegen evaluate`'s scores by step (step 0: the base); [] before the run is evaluated."""
+    best: BestCheckpoint | None
 
 
 def list_runs(models_dir: Path | None) -> list[RunInfo]:
@@ -106,6 +110,7 @@ def list_runs(models_dir: Path | None) -> list[RunInfo]:
             checkpoints=[e for e in adapters if e.type == "checkpoint" and e.name.startswith(name + "/")],
             has_final=any(e.type == "final" and e.name == name for e in adapters),
             validation_steps=folder.validation_steps(), has_loss_curve=folder.loss_curve.is_file(),
+            scores=folder.read_scores(), best=folder.read_best(),
         ))
     return runs
 

@@ -1,11 +1,13 @@
-"""Training runs for the models page: checkpoints, validation contact sheets, loss curve, captions."""
+"""Training runs for the models page: checkpoints, validation contact sheets, loss curve, evaluation scores with the
+best checkpoint and their plot, captions."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
@@ -24,6 +26,11 @@ class RunPublic(BaseModel):
     has_final: bool
     validation_steps: list[int]
     loss_curve_url: str | None
+    scores: list[CheckpointScores] = Field(description="The last `shoegen evaluate`'s scores per model by step "
+                                           "(step 0: the base without adapter); empty before the run is evaluated")
+    best: BestCheckpoint | None = Field(description="The checkpoint the evaluation picked; generation takes it as "
+                                        "RUN/best")
+    scores_plot_url: str | None
 
 
 class RunsPublic(BaseModel):
@@ -33,7 +40,9 @@ class RunsPublic(BaseModel):
 def run_public(run: RunInfo) -> RunPublic:
     return RunPublic(name=run.name, checkpoints=[CheckpointPublic(name=c.name, step=c.step) for c in run.checkpoints],
                      has_final=run.has_final, validation_steps=run.validation_steps,
-                     loss_curve_url=f"/api/runs/{run.name}/loss-curve" if run.has_loss_curve else None)
+                     loss_curve_url=f"/api/runs/{run.name}/loss-curve" if run.has_loss_curve else None,
+                     scores=run.scores, best=run.best,
+                     scores_plot_url=f"/api/runs/{run.name}/scores-plot" if run.folder.scores_plot.is_file() else None)
 
 
 def _run(services: Services, name: str) -> RunInfo:
@@ -55,6 +64,16 @@ def loss_curve(run_name: str, services: ServicesDep) -> FileResponse:
     if not run.has_loss_curve:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no loss curve yet")
     return FileResponse(run.folder.loss_curve, media_type="image/png")
+
+
+@router.get("/{run_name}/scores-plot", response_class=FileResponse, summary="The run's score-versus-step PNG",
+            responses={200: {"content": {"image/png": {}}}})
+def scores_plot(run_name: str, services: ServicesDep) -> FileResponse:
+    run = _run(services, run_name)
+    if not run.folder.scores_plot.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} is not evaluated yet (shoegen evaluate "
+                            f"{run_name})")
+    return FileResponse(run.folder.scores_plot, media_type="image/png")
 
 
 @router.get("/{run_name}/validation/{step}", response_class=FileResponse,
