@@ -5,6 +5,10 @@ model that cannot load is a one-line skip, not a traceback."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -140,3 +144,19 @@ def test_builtin_tiny_scorers_are_cached():
     folder = tiny_scorer_path("clip")
     stamp = (folder / "SHOEGEN_BUILTIN_VERSION").stat().st_mtime_ns
     assert tiny_scorer_path("clip") == folder and (folder / "SHOEGEN_BUILTIN_VERSION").stat().st_mtime_ns == stamp
+
+
+def test_hub_id_loads_from_the_local_cache_offline(tiny_scorer_folders, tmp_path):
+    """The default path, a hub id: offline, a model in the Hugging Face cache loads (a fresh process, since
+    huggingface_hub reads HF_HUB_CACHE at import)."""
+    revision = "0" * 40
+    repo = tmp_path / "hub" / "models--shoegen-tests--tiny-dino"
+    shutil.copytree(tiny_scorer_folders["dino"], repo / "snapshots" / revision)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    script = ("from shoegen.evaluation.embeddings import EmbeddingScorer\n"
+              f"print(sorted(EmbeddingScorer({NOT_CACHED!r}, 'shoegen-tests/tiny-dino').unavailable()))")
+    environment = os.environ | {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], env=environment, capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == str(sorted(METRICS["clip"]))
