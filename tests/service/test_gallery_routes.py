@@ -1,4 +1,5 @@
-"""The gallery over real HTTP: list, search, filter, get, PNG, delete, ZIP and metadata export."""
+"""The gallery over real HTTP: list, search, filter (prompt, model, dates, presets, scores), sort, get, PNG,
+delete, ZIP and metadata export; the presets."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import zipfile
 
 import pytest
 from live_server import GENERATE
+from PIL import Image
+
+from shoegen.config.generation import ImageParams
+from shoegen.config.scores import PRESETS, CatalogueScores
+from shoegen.storage import Gallery
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +143,57 @@ def test_ordinary_date_filters(client, stored):
     assert stored["white_sneakers"] in listed(client, q=stored["word"], created_after=created)[0]
     assert stored["white_sneakers"] not in listed(client, q=stored["word"], created_before=created)[0]
     assert listed(client, q=stored["word"], created_after="2999-01-01T00:00:00Z") == ([], 0)
+
+
+def test_a_generated_image_comes_back_with_its_catalogue_scores(client, stored):
+    image = client.get(f"/api/gallery/{stored['crimson_boots']}").json()
+    scores = image["scores"]
+    assert scores is not None and 0.0 <= scores["score"] <= 1.0
+    assert (scores["width"], scores["height"]) == (64, 64)
+    assert set(scores["rule_failures"]) == {"main-image", "catalogue"}
+    # 64 px is far under the main-image rule's 1,000 px, whatever the tiny base drew.
+    assert any("longest side is 64 px" in rule for rule in scores["rule_failures"]["main-image"])
+    assert listed(client, q=stored["word"], passes="main-image") == ([], 0)
+
+
+def _scores(score: float, *, main_image: bool) -> CatalogueScores:
+    return CatalogueScores(width=1200, height=1200, product_found=True, background=1.0, offset=0.0, fill=0.9,
+                           cut_off=False, sharpness=30.0, score=score,
+                           rule_failures={"main-image": [] if main_image else ["product fills 60% of the frame"],
+                                          "catalogue": []})
+
+
+def test_filter_by_preset_and_score_and_sort_best_first(client, server):
+    word = f"zq{uuid.uuid4().hex[:8]}"
+    # Stored straight into the server's gallery (a shared SQLite file), with scores chosen to tell the filters apart.
+    with Gallery.for_data_dir(server.data_dir) as gallery:
+        params = ImageParams(prompt=f"{word} loafers", model_name="tiny", seed=1, num_inference_steps=2,
+                             guidance_scale=7.5, sampler="DPM++ 2M Karras", width=64, height=64)
+        picture = Image.new("RGB", (64, 64), "white")
+        good = gallery.add(picture, params, scores=_scores(0.9, main_image=True)).id
+        fair = gallery.add(picture, params, scores=_scores(0.5, main_image=False)).id
+        unscored = gallery.add(picture, params).id
+
+    assert listed(client, q=word, passes="main-image") == ([good], 1)
+    assert listed(client, q=word, passes="catalogue") == ([fair, good], 2)
+    assert listed(client, q=word, min_score=0.6) == ([good], 1)
+    assert listed(client, q=word, sort="score") == ([good, fair, unscored], 3)
+    assert listed(client, q=word) == ([unscored, fair, good], 3)
+    item = client.get("/api/gallery", params={"q": word, "passes": "main-image"}).json()["items"][0]
+    assert item["scores"]["rule_failures"] == {"main-image": [], "catalogue": []}
+
+
+@pytest.mark.parametrize("params", [{"passes": "amazon"}, {"min_score": 1.5}, {"min_score": -0.1},
+                                    {"sort": "oldest"}])
+def test_unknown_presets_and_bad_score_options_are_422(client, params):
+    response = client.get("/api/gallery", params=params)
+    assert response.status_code == 422
+    if "passes" in params:
+        assert "'main-image' or 'catalogue'" in response.json()["detail"][0]["msg"]
+
+
+def test_presets_are_listed_with_their_descriptions(client):
+    presets = client.get("/api/presets").json()
+    assert [preset["name"] for preset in presets] == list(PRESETS)
+    assert all(preset["description"] for preset in presets)
+    assert next(p for p in presets if p["name"] == "main-image")["min_longest_side"] == 1000

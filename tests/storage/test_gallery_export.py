@@ -82,6 +82,7 @@ def test_export_metadata_is_json_ready_and_newest_first(
         "job_id": "j",
         "file_name": first.file_name,
         "params": first.params.to_dict(),
+        "scores": None,
     }
     assert exported[1]["params"]["extra"] == {"truncated": True}
     assert exported[0]["params"]["strength"] == 0.6

@@ -31,6 +31,7 @@ SUBCOMMAND_MODULES = (
     "shoegen.cli.doctor",
     "shoegen.cli.serve",
     "shoegen.cli.generate",
+    "shoegen.cli.gallery",
     "shoegen.cli.evaluate",
 )
 

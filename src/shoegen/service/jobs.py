@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
 from shoegen.errors import ShoegenError
 from shoegen.service.images import image_base64
+from shoegen.service.scoring import catalogue_scores
 from shoegen.service.schemas import (CancelledEvent, DoneEvent, ErrorEvent, JobEventPublic, ProgressEvent,
                                      QueuedEvent, StartedEvent)
 from shoegen.storage import Gallery, StoredImage
@@ -177,7 +178,9 @@ class JobQueue:
                 with self._changed:
                     self._finish(job, "cancelled")
                 continue
-            stored = [self.gallery.add(image.image, image.params, job_id=job.id) for image in result.images]
+            stored = [self.gallery.add(image.image, image.params, job_id=job.id,
+                                       scores=catalogue_scores(image.image, image.params.prompt))
+                      for image in result.images]
             with self._changed:
                 job.images, job.generation_time, job.warnings = stored, result.seconds, result.warnings
                 self._finish(job, "done")

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shoegen.config.generation import GenerationParams, ImageParams
+from shoegen.config.scores import PRESETS, CatalogueScores
 
 
 class GenerateCreate(GenerationParams):
@@ -105,12 +106,18 @@ class SamplerPublic(BaseModel):
 
 
 class GalleryImagePublic(ImageParams):
-    """A gallery image: its parameters, and where it is."""
+    """A gallery image: its parameters, its catalogue scores, and where it is."""
 
     id: str
     created_at: datetime
     job_id: str | None = None
     image_url: str
+    scores: CatalogueScores | None = Field(None, description="its catalogue scores; null for images stored before "
+                                                             "scoring existed (`shoegen gallery rescore` adds them)")
+
+
+PresetName = Literal[tuple(PRESETS)]  # type: ignore[valid-type]
+"""A marketplace preset's name (GET /api/presets describes them): an enum in the OpenAPI schema."""
 
 
 class GalleryImagesPublic(BaseModel):

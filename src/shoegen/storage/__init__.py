@@ -11,6 +11,7 @@ from shoegen.storage.gallery import (
     ImageFilter,
     Page,
     ReconcileReport,
+    SortOrder,
 )
 from shoegen.storage.png import format_a1111_parameters, read_png_parameters, save_png_with_parameters
 from shoegen.storage.stored import StoredImage
@@ -21,6 +22,7 @@ __all__ = [
     "ImageFilter",
     "Page",
     "ReconcileReport",
+    "SortOrder",
     "StoredImage",
     "format_a1111_parameters",
     "read_png_parameters",

@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def _enable_sqlite_wal(dbapi_connection: Any, connection_record: Any) -> None:
+def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
     # WAL lets readers (gallery pages) run while a writer adds an image; synchronous=NORMAL is the
     # setting SQLite recommends with WAL (durable across application crashes, fewer fsyncs).
     cursor = dbapi_connection.cursor()
@@ -20,6 +20,8 @@ def _enable_sqlite_wal(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # SQLite ignores foreign keys unless asked per connection: deleting an image must delete its scores.
+        cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
 
@@ -35,5 +37,5 @@ def create_gallery_engine(database_url: str | URL) -> Engine:
         raise ValueError("The gallery needs a SQLite file (sqlite:///path/gallery.db), not an in-memory database.")
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
-    event.listen(engine, "connect", _enable_sqlite_wal)
+    event.listen(engine, "connect", _configure_sqlite)
     return engine

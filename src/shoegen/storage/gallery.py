@@ -18,18 +18,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, cast
+from typing import IO, Any, Literal, cast
 
 from PIL import Image
-from sqlalchemy import ColumnElement, delete, func, select
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, delete, exists, func, select
 from sqlalchemy.engine import URL, CursorResult
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from shoegen.config.generation import ImageParams
+from shoegen.config.scores import CatalogueScores
 from shoegen.storage.database import create_gallery_engine
 from shoegen.storage.export import write_zip
-from shoegen.config.generation import ImageParams
 from shoegen.storage.png import PARTIAL_SUFFIX, save_png_with_parameters
-from shoegen.storage.records import MAX_JOB_ID_LENGTH, GalleryBase, ImageRecord
+from shoegen.storage.records import MAX_JOB_ID_LENGTH, GalleryBase, ImagePresetRecord, ImageRecord, ImageScoreRecord
 from shoegen.storage.stored import StoredImage
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ RECONCILE_GRACE_SECONDS = 300.0
 GALLERY_PNG = re.compile(r"[0-9a-f]{32}\.png")
 GALLERY_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.png\.[0-9a-f]{32}" + re.escape(PARTIAL_SUFFIX))
 
+SortOrder = Literal["newest", "score"]
+"""How a listing is ordered: newest first, or best composite score first (unscored images last, newest first)."""
+
 
 @dataclass(frozen=True)
 class ImageFilter:
@@ -62,11 +67,18 @@ class ImageFilter:
     created_before: datetime | None = None
     """Exclusive bound; a naive datetime is taken as UTC."""
     job_id: str | None = None
+    passes: str | None = None
+    """Only images that pass this marketplace preset (a name in `shoegen.config.scores.PRESETS`); images without
+    scores, or scored before the preset existed, do not."""
+    min_score: float | None = None
+    """Only images whose composite score is at least this; images without scores are left out."""
+    scored: bool | None = None
+    """True: only images with scores; False: only those without (what a backfill scores)."""
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a listing, newest first, and how many images match in all."""
+    """One page of a listing, in the order asked for, and how many images match in all."""
 
     items: list[StoredImage]
     total: int
@@ -103,7 +115,51 @@ def _conditions(where: ImageFilter) -> list[ColumnElement[bool]]:
         conditions.append(ImageRecord.created_at < where.created_before)
     if where.job_id is not None:
         conditions.append(ImageRecord.job_id == where.job_id)
+    # Subqueries rather than a join, so counting, listing and exporting share the same conditions; an alias, as
+    # a listing's own join on image_scores would otherwise swallow the subquery's table.
+    scored = aliased(ImageScoreRecord)
+    if where.passes is not None:
+        conditions.append(exists().where(ImagePresetRecord.image_id == ImageRecord.id,
+                                         ImagePresetRecord.preset == where.passes, ImagePresetRecord.passes))
+    if where.min_score is not None:
+        conditions.append(exists().where(scored.image_id == ImageRecord.id, scored.score >= where.min_score))
+    if where.scored is not None:
+        is_scored = exists().where(scored.image_id == ImageRecord.id)
+        conditions.append(is_scored if where.scored else ~is_scored)
     return conditions
+
+
+def _images(where: ImageFilter | None, sort: SortOrder = "newest") -> Select[tuple[ImageRecord, dict[str, Any] | None]]:
+    """The matching rows with their scores JSON (None when unscored), in `sort` order."""
+    # The id breaks ties between images created in the same microsecond, keeping pages stable.
+    newest_first = (ImageRecord.created_at.desc(), ImageRecord.id.desc())
+    order = (ImageScoreRecord.score.desc().nulls_last(), *newest_first) if sort == "score" else newest_first
+    return (select(ImageRecord, ImageScoreRecord.scores)
+            .outerjoin(ImageScoreRecord, ImageScoreRecord.image_id == ImageRecord.id)
+            .where(*_conditions(where or ImageFilter()))
+            .order_by(*order))
+
+
+def _add_scores(session: Session, image_id: str, scores: CatalogueScores) -> None:
+    """The score row, then (as they refer to it) a row per preset."""
+    session.add(ImageScoreRecord(
+        image_id=image_id, score=scores.score, background=scores.background, fill=scores.fill, offset=scores.offset,
+        cut_off=scores.cut_off, colour_distance=scores.colour_distance, sharpness=scores.sharpness,
+        scores=scores.model_dump(mode="json")))
+    session.flush()
+    session.add_all(ImagePresetRecord(image_id=image_id, preset=preset, passes=not failures)
+                    for preset, failures in scores.rule_failures.items())
+
+
+def _read_scores(stored: dict[str, Any] | None) -> CatalogueScores | None:
+    if stored is None:
+        return None
+    try:
+        return CatalogueScores.model_validate(stored)
+    except ValidationError:
+        # Scores written by a version whose shape differed: the image still lists, as unscored, until rescored.
+        logger.warning("Gallery: stored scores no longer match CatalogueScores; treating the image as unscored.")
+        return None
 
 
 def _batches(ids: Sequence[str]) -> Iterator[list[str]]:
@@ -139,6 +195,11 @@ class Gallery:
         url = URL.create("sqlite", database=str((data_dir / "gallery.db").resolve()))
         return cls(url, data_dir / "images", clock=clock)
 
+    @classmethod
+    def open(cls, data_dir: Path, database_url: str | URL | None = None) -> Gallery:
+        """The service's gallery: `database_url` with images in `data_dir/images`, or else `for_data_dir`."""
+        return cls(database_url, data_dir / "images") if database_url else cls.for_data_dir(data_dir)
+
     @property
     def image_dir(self) -> Path:
         return self._image_dir
@@ -168,7 +229,7 @@ class Gallery:
             return None
         return candidate
 
-    def _to_stored(self, record: ImageRecord) -> StoredImage:
+    def _to_stored(self, record: ImageRecord, scores: dict[str, Any] | None) -> StoredImage:
         return StoredImage(
             id=record.id,
             created_at=record.created_at,
@@ -176,12 +237,15 @@ class Gallery:
             job_id=record.job_id,
             file_name=record.file_name,
             path=self._safe_path(record.file_name),
+            scores=_read_scores(scores),
         )
 
     # --- writing --------------------------------------------------------------------------------
 
-    def add(self, image: Image.Image, params: ImageParams, job_id: str | None = None) -> StoredImage:
-        """Store a generated image: the PNG (with embedded parameters) first, then its row.
+    def add(self, image: Image.Image, params: ImageParams, job_id: str | None = None,
+            scores: CatalogueScores | None = None) -> StoredImage:
+        """Store a generated image: the PNG (with embedded parameters) first, then its row (and its scores' rows,
+        in the same transaction).
 
         If the row cannot be inserted the PNG is removed again and the error propagates, so the
         gallery never holds a file without a row because of a failed add.
@@ -215,10 +279,23 @@ class Gallery:
         try:
             with self._sessions.begin() as session:
                 session.add(record)
+                if scores is not None:
+                    session.flush()  # the image row first: the score rows refer to it
+                    _add_scores(session, image_id, scores)
         except BaseException:
             path.unlink(missing_ok=True)
             raise
-        return StoredImage(image_id, created_at, params, job_id, file_name, path)
+        return StoredImage(image_id, created_at, params, job_id, file_name, path, scores)
+
+    def set_scores(self, image_id: str, scores: CatalogueScores) -> bool:
+        """Store (or replace) an image's scores; False when there is no such image."""
+        with self._sessions.begin() as session:
+            if session.get(ImageRecord, image_id) is None:
+                return False
+            session.execute(delete(ImagePresetRecord).where(ImagePresetRecord.image_id == image_id))
+            session.execute(delete(ImageScoreRecord).where(ImageScoreRecord.image_id == image_id))
+            _add_scores(session, image_id, scores)
+        return True
 
     def delete(self, ids: Sequence[str]) -> int:
         """Remove these images (rows, then files); returns how many rows were removed. Unknown ids are ignored."""
@@ -246,8 +323,8 @@ class Gallery:
 
     def get(self, image_id: str) -> StoredImage | None:
         with self._sessions() as session:
-            record = session.get(ImageRecord, image_id)
-            return None if record is None else self._to_stored(record)
+            row = session.execute(_images(ImageFilter(ids=[image_id]))).first()
+            return None if row is None else self._to_stored(*row)
 
     def image_path(self, image_id: str) -> Path | None:
         """The PNG of an image, to serve or copy; None if there is no such image, its file is missing,
@@ -262,8 +339,10 @@ class Gallery:
         with self._sessions() as session:
             return list(session.scalars(select(ImageRecord.model).distinct().order_by(ImageRecord.model)))
 
-    def list(self, where: ImageFilter | None = None, *, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Page:
-        """One page of the images matching `where`, newest first; `limit` is capped at MAX_PAGE_SIZE."""
+    def list(self, where: ImageFilter | None = None, *, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE,
+             sort: SortOrder = "newest") -> Page:
+        """One page of the images matching `where`, newest first or best score first; `limit` is capped at
+        MAX_PAGE_SIZE."""
         if offset < 0:
             raise ValueError(f"offset must not be negative, got {offset}")
         if limit < 1:
@@ -272,26 +351,16 @@ class Gallery:
         conditions = _conditions(where or ImageFilter())
         with self._sessions() as session:
             total = session.scalar(select(func.count()).select_from(ImageRecord).where(*conditions)) or 0
-            page = select(ImageRecord).where(*conditions).order_by(*self._newest_first()).offset(offset).limit(limit)
-            items = [self._to_stored(record) for record in session.scalars(page)]
+            page = _images(where, sort).offset(offset).limit(limit)
+            items = [self._to_stored(*row) for row in session.execute(page)]
         return Page(items=items, total=total, offset=offset, limit=limit)
-
-    @staticmethod
-    def _newest_first() -> tuple[ColumnElement[Any], ...]:
-        # The id breaks ties between images created in the same microsecond, keeping pages stable.
-        return (ImageRecord.created_at.desc(), ImageRecord.id.desc())
 
     def iter_images(self, where: ImageFilter | None = None) -> Iterator[StoredImage]:
         """Every image matching `where`, newest first, fetched in batches rather than all at once."""
-        statement = (
-            select(ImageRecord)
-            .where(*_conditions(where or ImageFilter()))
-            .order_by(*self._newest_first())
-            .execution_options(yield_per=STREAM_BATCH)
-        )
+        statement = _images(where).execution_options(yield_per=STREAM_BATCH)
         with self._sessions() as session:
-            for record in session.scalars(statement):
-                yield self._to_stored(record)
+            for row in session.execute(statement):
+                yield self._to_stored(*row)
 
     # --- exports --------------------------------------------------------------------------------
 

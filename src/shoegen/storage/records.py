@@ -1,11 +1,11 @@
-"""The gallery's database table. Only `Gallery` touches these ORM objects; callers get `StoredImage`s."""
+"""The gallery's database tables. Only `Gallery` touches these ORM objects; callers get `StoredImage`s."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 from shoegen.config.generation import MAX_MODEL_NAME_LENGTH, MAX_SAMPLER_LENGTH
 
 MAX_JOB_ID_LENGTH = 64
+MAX_PRESET_NAME_LENGTH = 64
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -62,3 +63,36 @@ class ImageRecord(GalleryBase):
     """POSIX path of the PNG relative to the gallery's image folder, e.g. "2026/11/25/<id>.png"."""
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     """`ImageParams.to_dict()`: the image's parameters, read back by `Gallery`."""
+
+
+class ImageScoreRecord(GalleryBase):
+    """An image's catalogue scores (`CatalogueScores`), in a table of its own: databases created by earlier versions
+    have an `images` table without score columns and no migrations (`create_all` adds new tables, never new
+    columns), so the scores live beside it, one row per scored image. `scores` is what is read back; the other
+    columns are copies for filtering and sorting. Deleting an image deletes its row (ON DELETE CASCADE)."""
+
+    __tablename__ = "image_scores"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, index=True)
+    """The composite, 0 to 1: what "best score" sorts by."""
+    background: Mapped[float] = mapped_column(Float)
+    fill: Mapped[float] = mapped_column(Float)
+    offset: Mapped[float] = mapped_column(Float)
+    cut_off: Mapped[bool] = mapped_column(Boolean)
+    colour_distance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sharpness: Mapped[float] = mapped_column(Float)
+    scores: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """`CatalogueScores.model_dump()`, with each preset's failed rules."""
+
+
+class ImagePresetRecord(GalleryBase):
+    """Whether a scored image passes one marketplace preset. A row per (image, preset) rather than a column per
+    preset: a preset added later then needs no new column, which these migration-less databases could not get;
+    images scored before a preset existed simply have no row for it, and count as not passing."""
+
+    __tablename__ = "image_presets"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("image_scores.image_id", ondelete="CASCADE"), primary_key=True)
+    preset: Mapped[str] = mapped_column(String(MAX_PRESET_NAME_LENGTH), primary_key=True)
+    passes: Mapped[bool] = mapped_column(Boolean)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from shoegen.config.generation import ImageParams
+from shoegen.config.scores import CatalogueScores
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class StoredImage:
     """POSIX path of the PNG relative to the gallery's image folder."""
     path: Path | None
     """Absolute path of the PNG; None when the stored file name points outside the image folder."""
+    scores: CatalogueScores | None = None
+    """Its catalogue scores; None for an image stored without them (before scoring existed)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (used by metadata exports); `params` is `ImageParams.to_dict()`."""
@@ -32,4 +35,5 @@ class StoredImage:
             "job_id": self.job_id,
             "file_name": self.file_name,
             "params": self.params.to_dict(),
+            "scores": None if self.scores is None else self.scores.model_dump(mode="json"),
         }

@@ -16,6 +16,11 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/api/presets",
+    "operationId": "list_presets_api_presets_get"
+  },
+  {
+    "method": "get",
     "path": "/api/health",
     "operationId": "health_api_health_get"
   },
@@ -86,6 +91,11 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/api/runs/{run_name}/scores-plot",
+    "operationId": "scores_plot_api_runs__run_name__scores_plot_get"
+  },
+  {
+    "method": "get",
     "path": "/api/runs/{run_name}/validation/{step}",
     "operationId": "validation_sheet_api_runs__run_name__validation__step__get"
   },
@@ -146,6 +156,52 @@ export interface FieldRule {
   maxLength?: number;
 }
 export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
+  "BestCheckpoint": {
+    "step": {
+      "minimum": 0
+    }
+  },
+  "CatalogueScores": {
+    "width": {
+      "minimum": 1
+    },
+    "height": {
+      "minimum": 1
+    },
+    "background": {
+      "minimum": 0,
+      "maximum": 1
+    },
+    "offset": {
+      "minimum": 0,
+      "maximum": 1
+    },
+    "fill": {
+      "minimum": 0,
+      "maximum": 1
+    },
+    "colour_distance": {
+      "minimum": 0
+    },
+    "sharpness": {
+      "minimum": 0
+    },
+    "sharpness_ratio": {
+      "minimum": 0
+    },
+    "score": {
+      "minimum": 0,
+      "maximum": 1
+    }
+  },
+  "CheckpointScores": {
+    "step": {
+      "minimum": 0
+    },
+    "images": {
+      "minimum": 0
+    }
+  },
   "GalleryExportCreate": {
     "q": {
       "maxLength": 500
@@ -369,6 +425,11 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 1,
       "minimum": -4,
       "maximum": 4
+    }
+  },
+  "MarketplaceRules": {
+    "allow_cut_off": {
+      "default": false
     }
   },
   "OptionsCreate": {

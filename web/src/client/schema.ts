@@ -36,6 +36,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/presets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The marketplace presets gallery images are checked against (the gallery's `passes` filter) */
+        get: operations["list_presets_api_presets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -115,7 +132,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Images, newest first, filtered and paginated */
+        /** Images, newest first or best score first, filtered and paginated */
         get: operations["list_images_api_gallery_get"];
         put?: never;
         post?: never;
@@ -237,6 +254,23 @@ export type paths = {
         };
         /** The run's loss-curve PNG */
         get: operations["loss_curve_api_runs__run_name__loss_curve_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/scores-plot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's score-versus-step PNG */
+        get: operations["scores_plot_api_runs__run_name__scores_plot_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -414,6 +448,28 @@ export type components = {
             /** Weight */
             weight: number;
         };
+        /**
+         * BestCheckpoint
+         * @description The checkpoint the evaluation picked, by a written rule; `RUN/best` names it.
+         */
+        BestCheckpoint: {
+            /** Model */
+            model: string;
+            /** Step */
+            step: number;
+            /**
+             * Metric
+             * @description The metric it was picked by (higher is better unless it is in `LOWER_IS_BETTER`).
+             */
+            metric: string;
+            /** Value */
+            value: number;
+            /**
+             * Rule
+             * @description The rule in words, e.g. "highest catalogue_score among the checkpoints; ties go to the earlier step".
+             */
+            rule: string;
+        };
         /** CancelledEvent */
         CancelledEvent: {
             /**
@@ -422,12 +478,116 @@ export type components = {
              */
             event: "cancelled";
         };
+        /**
+         * CatalogueScores
+         * @description What the catalogue scores (no model weights needed) say about one generated image.
+         */
+        CatalogueScores: {
+            /** Width */
+            width: number;
+            /** Height */
+            height: number;
+            /**
+             * Product Found
+             * @description False when nothing in the frame stands out from the background (every other product score is then 0).
+             */
+            product_found: boolean;
+            /**
+             * Background
+             * @description Share of the background's pixels within `WHITE_TOLERANCE` (CIEDE2000) of pure white; 1.0 is a pure white
+             *     background, a grey or cream one scores near 0.
+             */
+            background: number;
+            /**
+             * Offset
+             * @description How far the product's box centre is from the frame's centre, as a share of the frame's side (the larger of
+             *     the horizontal and vertical shares); 0 is centred.
+             */
+            offset: number;
+            /**
+             * Fill
+             * @description The product's longer extent as a share of the frame's matching side (what the marketplaces' "fills 85% of the
+             *     frame" rule measures).
+             */
+            fill: number;
+            /**
+             * Fill Range
+             * @description The training photos' fill range (5th to 95th percentile) the fill was compared with, when known.
+             */
+            fill_range?: [
+                number,
+                number
+            ] | null;
+            /**
+             * Cut Off
+             * @description The product touches the frame's edge: part of it is probably outside the picture.
+             */
+            cut_off: boolean;
+            /**
+             * Colour
+             * @description The colour the prompt names (the first colour word not describing the background), if any.
+             */
+            colour?: string | null;
+            /**
+             * Colour Distance
+             * @description CIEDE2000 distance between the product's dominant colour and `colour`; lower is truer. None: no colour named.
+             */
+            colour_distance?: number | null;
+            /**
+             * Sharpness
+             * @description Variance of the Laplacian over the product region (grey levels 0-1, x1000).
+             */
+            sharpness: number;
+            /**
+             * Sharpness Ratio
+             * @description `sharpness` divided by the training photos' median sharpness at the same size; None without training photos.
+             */
+            sharpness_ratio?: number | null;
+            /**
+             * Score
+             * @description The composite, 0 to 1: the mean of background, centring (1 - offset / `FULL_OFFSET`), fill (1 inside the fill
+             *     range, falling to 0 a quarter of the frame outside it), not cut off, colour (1 - distance / `FULL_COLOUR_DISTANCE`,
+             *     when a colour is named) and sharpness (the ratio, capped at 1, when known); 0 when no product is found.
+             */
+            score: number;
+            /**
+             * Rule Failures
+             * @description For each marketplace preset, the rules this image breaks, one sentence each; an empty list means it passes.
+             */
+            rule_failures?: {
+                [key: string]: string[];
+            };
+        };
         /** CheckpointPublic */
         CheckpointPublic: {
             /** Name */
             name: string;
             /** Step */
             step: number | null;
+        };
+        /**
+         * CheckpointScores
+         * @description One model's scores on the evaluation's fixed prompts and seeds: step 0 is the base without adapter.
+         */
+        CheckpointScores: {
+            /**
+             * Model
+             * @description The model name generation takes (`RUN/checkpoint-N`, `RUN`, or the base's name for step 0).
+             */
+            model: string;
+            /** Step */
+            step: number;
+            /** Images */
+            images: number;
+            /**
+             * Metrics
+             * @description Means over the images (or over the prompts, for diversity): `catalogue_score`, `score`, `background`, `fill`,
+             *     `offset`, `cut_off`, `colour_distance`, `sharpness_ratio`, `diversity`, `memorised`, `passes_<preset>` and,
+             *     where their models load, `clip_score`, `clip_image_similarity`, `dino_similarity`, `kid`, `fid`.
+             */
+            metrics: {
+                [key: string]: number | null;
+            };
         };
         /** DoneEvent */
         DoneEvent: {
@@ -469,7 +629,7 @@ export type components = {
         };
         /**
          * GalleryImagePublic
-         * @description A gallery image: its parameters, and where it is.
+         * @description A gallery image: its parameters, its catalogue scores, and where it is.
          */
         GalleryImagePublic: {
             /**
@@ -548,6 +708,8 @@ export type components = {
             job_id?: string | null;
             /** Image Url */
             image_url: string;
+            /** @description its catalogue scores; null for images stored before scoring existed (`shoegen gallery rescore` adds them) */
+            scores?: components["schemas"]["CatalogueScores"] | null;
         };
         /** GalleryImagesPublic */
         GalleryImagesPublic: {
@@ -905,6 +1067,42 @@ export type components = {
              */
             weight: number;
         };
+        /**
+         * MarketplaceRules
+         * @description A named rule set an image is checked against; each rule left None is not checked.
+         */
+        MarketplaceRules: {
+            /** Name */
+            name: string;
+            /** Description */
+            description: string;
+            /**
+             * Min Background
+             * @description Least share of white background pixels.
+             */
+            min_background?: number | null;
+            /** Min Fill */
+            min_fill?: number | null;
+            /** Max Fill */
+            max_fill?: number | null;
+            /** Max Offset */
+            max_offset?: number | null;
+            /**
+             * Min Longest Side
+             * @description Least pixels on the image's longest side.
+             */
+            min_longest_side?: number | null;
+            /**
+             * Allow Cut Off
+             * @default false
+             */
+            allow_cut_off: boolean;
+            /**
+             * Min Sharpness Ratio
+             * @description Least sharpness against the training photos (checked only when they are known).
+             */
+            min_sharpness_ratio?: number | null;
+        };
         /** ModelPublic */
         ModelPublic: {
             /** Name */
@@ -913,7 +1111,7 @@ export type components = {
             path: string;
             /**
              * Type
-             * @description base | final | checkpoint | lora
+             * @description base | final | checkpoint | best (RUN/best, the evaluation's pick) | lora
              */
             type: string;
             /** Step */
@@ -991,6 +1189,15 @@ export type components = {
             validation_steps: number[];
             /** Loss Curve Url */
             loss_curve_url: string | null;
+            /**
+             * Scores
+             * @description The last `shoegen evaluate`'s scores per model by step (step 0: the base without adapter); empty before the run is evaluated
+             */
+            scores: components["schemas"]["CheckpointScores"][];
+            /** @description The checkpoint the evaluation picked; generation takes it as RUN/best */
+            best: components["schemas"]["BestCheckpoint"] | null;
+            /** Scores Plot Url */
+            scores_plot_url: string | null;
         };
         /** RunsPublic */
         RunsPublic: {
@@ -1164,6 +1371,26 @@ export interface operations {
             };
         };
     };
+    list_presets_api_presets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarketplaceRules"][];
+                };
+            };
+        };
+    };
     health_api_health_get: {
         parameters: {
             query?: never;
@@ -1324,6 +1551,12 @@ export interface operations {
                 created_after?: string | null;
                 created_before?: string | null;
                 job_id?: string | null;
+                /** @description only images that pass this marketplace preset (GET /api/presets); unscored images do not */
+                passes?: ("main-image" | "catalogue") | null;
+                /** @description only images whose composite catalogue score is at least this; unscored do not */
+                min_score?: number | null;
+                /** @description newest first, or best composite score first (unscored last) */
+                sort?: "newest" | "score";
                 offset?: number;
                 limit?: number;
             };
@@ -1553,6 +1786,37 @@ export interface operations {
         };
     };
     loss_curve_api_runs__run_name__loss_curve_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    scores_plot_api_runs__run_name__scores_plot_get: {
         parameters: {
             query?: never;
             header?: never;

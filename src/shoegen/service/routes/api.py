@@ -6,6 +6,7 @@ import importlib.metadata
 
 from fastapi import APIRouter, Depends, HTTPException, status
 
+from shoegen.config.scores import PRESETS, MarketplaceRules
 from shoegen.engine.engine import FAR_FROM_NATIVE
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import ApiKeyHeaderDep, BearerDep, ServicesDep, presented_key_is_valid, require_api_key
@@ -40,6 +41,12 @@ def list_models(services: ServicesDep) -> ModelsPublic:
     except ShoegenError as error:  # the base cannot be loaded (offline, a wrong id): say so, not a 500
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the base model is not available: {error}") from None
     return ModelsPublic(models=models, native_width=width, native_height=height, far_from_native=FAR_FROM_NATIVE)
+
+
+@router.get("/presets", response_model=list[MarketplaceRules], dependencies=[Depends(require_api_key)],
+            summary="The marketplace presets gallery images are checked against (the gallery's `passes` filter)")
+def list_presets() -> list[MarketplaceRules]:
+    return list(PRESETS.values())
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True,

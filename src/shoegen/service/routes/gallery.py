@@ -9,15 +9,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse, StreamingResponse
 
 from shoegen.service.deps import Services, ServicesDep, require_api_key
-from shoegen.service.schemas import GalleryExportCreate, GalleryImagePublic, GalleryImagesPublic
-from shoegen.storage import ImageFilter, StoredImage
+from shoegen.service.schemas import GalleryExportCreate, GalleryImagePublic, GalleryImagesPublic, PresetName
+from shoegen.storage import ImageFilter, SortOrder, StoredImage
 
 router = APIRouter(prefix="/api/gallery", dependencies=[Depends(require_api_key)])
 
 
 def image_public(image: StoredImage) -> GalleryImagePublic:
     return GalleryImagePublic(**dict(image.params), id=image.id, created_at=image.created_at, job_id=image.job_id,
-                              image_url=f"/api/gallery/{image.id}/image")
+                              image_url=f"/api/gallery/{image.id}/image", scores=image.scores)
 
 
 def _in_utc_range(name: str, value: datetime | None) -> datetime | None:
@@ -37,7 +37,8 @@ def _filter(body: GalleryExportCreate) -> ImageFilter:
                        created_before=_in_utc_range("created_before", body.created_before))
 
 
-@router.get("", response_model=GalleryImagesPublic, summary="Images, newest first, filtered and paginated")
+@router.get("", response_model=GalleryImagesPublic,
+            summary="Images, newest first or best score first, filtered and paginated")
 def list_images(
     services: ServicesDep,
     model: str | None = Query(None, max_length=300, description="only this model"),
@@ -45,12 +46,18 @@ def list_images(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     job_id: str | None = Query(None, max_length=64),
+    passes: PresetName | None = Query(None, description="only images that pass this marketplace preset "
+                                                        "(GET /api/presets); unscored images do not"),
+    min_score: float | None = Query(None, ge=0.0, le=1.0, description="only images whose composite catalogue "
+                                                                      "score is at least this; unscored do not"),
+    sort: SortOrder = Query("newest", description="newest first, or best composite score first (unscored last)"),
     offset: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),
 ) -> GalleryImagesPublic:
     where = ImageFilter(model=model, search=q, created_after=_in_utc_range("created_after", created_after),
-                        created_before=_in_utc_range("created_before", created_before), job_id=job_id)
-    page = services.gallery.list(where, offset=offset, limit=limit)
+                        created_before=_in_utc_range("created_before", created_before), job_id=job_id,
+                        passes=passes, min_score=min_score)
+    page = services.gallery.list(where, offset=offset, limit=limit, sort=sort)
     return GalleryImagesPublic(items=[image_public(i) for i in page.items], total=page.total, offset=page.offset,
                                limit=page.limit)
 
