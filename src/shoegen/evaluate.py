@@ -20,14 +20,15 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, PRESETS, BestCheckpoint,
-                                   CatalogueScores, CheckpointScores, pick_best)
+from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, BestCheckpoint,
+                                   CheckpointScores, pick_best)
 from shoegen.config.validation import build_settings
 from shoegen.data.formats import read_dataset
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
-from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos, score_image, seed_diversity
-from shoegen.evaluation.embeddings import EmbeddingScorer, ModelScores
+from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
+from shoegen.evaluation.embeddings import EmbeddingScorer
+from shoegen.evaluation.summary import summarise
 from shoegen.training.runs import RunInfo
 
 log = logging.getLogger(__name__)
@@ -88,30 +89,6 @@ def _candidates(run: RunInfo, base_model: str) -> list[tuple[str | None, str, in
     return models
 
 
-def _means(catalogue: list[CatalogueScores], memorised: list[bool], diversity: list[float]) -> dict[str, float | None]:
-    def mean(values: Sequence[float | None]) -> float | None:
-        present = [value for value in values if value is not None]
-        return float(np.mean(present)) if present else None
-
-    metrics = {name: mean([getattr(scores, name) for scores in catalogue])
-               for name in ("score", "background", "fill", "offset", "colour_distance", "sharpness_ratio")}
-    metrics["cut_off"] = mean([float(scores.cut_off) for scores in catalogue])
-    for preset in PRESETS:
-        metrics[f"passes_{preset.replace('-', '_')}"] = mean([float(scores.passes(preset)) for scores in catalogue])
-    metrics["memorised"] = mean([float(flag) for flag in memorised])
-    metrics["diversity"] = mean(diversity)
-    metrics["catalogue_score"] = metrics["score"] * (1.0 - metrics["memorised"]) if catalogue else None
-    return metrics
-
-
-def _model_metrics(result: ModelScores) -> dict[str, float | None]:
-    clip = float(np.mean(result.clip_scores)) if result.clip_scores else None
-    distance = result.distance
-    return {"clip_score": clip, "clip_image_similarity": result.clip_image_similarity,
-            "dino_similarity": result.dino_similarity, "kid": distance.kid_mean if distance else None,
-            "fid": distance.fid if distance else None}
-
-
 def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
                  seed: int = DEFAULT_SEED, steps: int | None = None, metrics: Sequence[str] = METRIC_GROUPS,
                  best_metric: str = DEFAULT_BEST_METRIC, scorer: EmbeddingScorer | None = None,
@@ -138,9 +115,9 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
     results = []
     bar = tqdm(total=len(models) * len(prompts) * seeds, desc="Evaluating", unit="img", disable=not show_progress)
     for model_name, shown, step in models:
-        images, catalogue, memorised, diversity, image_prompts = [], [], [], [], []
         folder = run.folder.eval_images_dir(step)
         folder.mkdir(parents=True, exist_ok=True)
+        rows = []
         for p, prompt in enumerate(prompts):
             row = []
             for offset in range(seeds):
@@ -149,17 +126,11 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
                 image = engine.generate(request).images[0].image
                 image.save(folder / f"p{p}-s{offset}.png")
                 row.append(image)
-                catalogue.append(score_image(image, prompt, reference))
-                memorised.append(memory.nearest(image).memorised if memory else False)
-                image_prompts.append(prompt)
                 bar.update(1)
-            images += row
-            if (value := seed_diversity(row)) is not None:
-                diversity.append(value)
-        values = _means(catalogue, memorised, diversity)
-        if scorer and model_based:
-            values |= _model_metrics(scorer.score(images, image_prompts, reference_images or None))
-        results.append(CheckpointScores(model=shown, step=step, images=len(images), metrics=values))
+            rows.append(row)
+        values = summarise(rows, prompts, catalogue="catalogue" in metrics, reference=reference, memory=memory,
+                           scorer=scorer if model_based else None, reference_images=reference_images)
+        results.append(CheckpointScores(model=shown, step=step, images=len(prompts) * seeds, metrics=values))
     bar.close()
     best = pick_best([line for line in results if line.step > 0], best_metric)
     if best is None and best_metric in skipped:

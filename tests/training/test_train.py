@@ -247,3 +247,28 @@ def test_dataset_with_nothing_usable_stops_before_loading_the_model(fast_config,
     with pytest.raises(ShoegenError, match="a.png"):
         train(fast_config(dataset_path=root, pretrained_model_name_or_path="some-org/not-cached"),
               show_progress=False)
+
+
+def test_validation_metrics_score_the_validation_images_into_the_log_and_the_loss_curve(fast_config, monkeypatch):
+    monkeypatch.setenv("SHOEGEN_CLIP_MODEL", "tiny")  # a tiny random CLIP proves the model-based path
+    config = fast_config(max_train_steps=4, checkpointing_steps=4, validation_steps=2, num_validation_images=2,
+                         validation_metrics="catalogue,clip")
+    assert config.validation_metrics == ["catalogue", "clip"]
+    train(config, show_progress=False)
+    run = RunFolder(config.output_dir)
+    records = [json.loads(line) for line in run.train_log.read_text().splitlines()]
+    scored = {record["step"]: record for record in records if "score_catalogue_score" in record}
+    assert sorted(scored) == [2, 4]
+    for record in scored.values():
+        assert 0.0 <= record["score_catalogue_score"] <= 1.0 and 0.0 <= record["score_background"] <= 1.0
+        assert "score_clip_score" in record and "score_diversity" in record
+    assert run.loss_curve.is_file()
+
+
+def test_unknown_validation_metrics_are_named(fast_config):
+    from shoegen.config.train import TrainConfig
+    from shoegen.config.validation import build_settings
+
+    values = fast_config().model_dump() | {"validation_metrics": ["catalogue", "vibes"]}
+    with pytest.raises(ShoegenError, match="--validation_metrics: .*unknown vibes; choose from catalogue, clip, dino"):
+        build_settings(TrainConfig, values, what="training configuration")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from shoegen.errors import ShoegenError
 from shoegen.config.models import DEFAULT_BASE_MODEL
+from shoegen.config.scores import METRIC_GROUPS
 from shoegen.config.validation import build_settings
 
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
@@ -132,6 +133,23 @@ class TrainConfig(BaseModel):
     """Images per validation prompt (fixed seeds: seed, seed+1, ...)."""
     validation_inference_steps: int = Field(25, ge=1, le=200)
     """Denoising steps for validation images."""
+    validation_metrics: list[str] = Field(default_factory=list)
+    """Score the validation images at each validation step: `catalogue` (background, framing, colour, sharpness,
+    diversity; no weights), `clip`, `dino` (where their weights load: SHOEGEN_CLIP_MODEL, SHOEGEN_DINO_MODEL), e.g.
+    `catalogue,clip`. The scores go into the train log (as `score_<metric>`) and onto the loss-curve picture."""
+
+    @field_validator("validation_metrics", mode="before")
+    @classmethod
+    def _metric_groups(cls, value):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return value
+        groups = [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+        unknown = [group for group in groups if group not in METRIC_GROUPS]
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
+        return list(dict.fromkeys(groups))
 
     @field_validator("resolution")
     @classmethod

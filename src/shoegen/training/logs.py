@@ -55,7 +55,7 @@ class RunLog:
 
 def draw_loss_curve(records: list[dict], path: Path) -> Path:
     """Training loss (raw and smoothed), the regularisation images' loss and validation loss against the
-    optimizer step."""
+    optimizer step; with --validation_metrics, the validation images' catalogue (and CLIP) score on a second axis."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -79,7 +79,20 @@ def draw_loss_curve(records: list[dict], path: Path) -> Path:
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("loss (MSE)")
     axes.grid(alpha=0.3)
-    axes.legend()
+    handles, labels = axes.get_legend_handles_labels()
+    scored = [(r["step"], r["score_catalogue_score"]) for r in records if "score_catalogue_score" in r]
+    clip = [(r["step"], r["score_clip_score"] / 100) for r in records if "score_clip_score" in r]
+    if scored or clip:  # --validation_metrics: the validation images' scores, 0-1, on their own axis
+        scores_axes = axes.twinx()
+        if scored:
+            scores_axes.plot(*zip(*scored), "s--", color="#2b8a3e", label="validation catalogue score")
+        if clip:
+            scores_axes.plot(*zip(*clip), "^--", color="#862e9c", label="validation CLIP score / 100")
+        scores_axes.set_ylim(0, 1.05)
+        scores_axes.set_ylabel("score (higher is better)")
+        more_handles, more_labels = scores_axes.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    axes.legend(handles, labels, fontsize=8)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)

@@ -27,7 +27,7 @@ from shoegen.training import lora
 from shoegen.training.logs import RunLog, draw_loss_curve
 from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 from shoegen.training.run_folder import RunFolder
-from shoegen.training.validation import save_validation, validation_images, validation_loss
+from shoegen.training.validation import ValidationScoring, save_validation, validation_images, validation_loss
 
 log = logging.getLogger("shoegen.train")
 RESUME_MUST_MATCH = ("rank", "lora_alpha", "lora_target_modules", "train_text_encoder", "train_batch_size",
@@ -72,6 +72,7 @@ class Run:
     reg: list[batches.BucketedExample]  # regularisation images (prior preservation), after train + validation
     reg_stream: batches.BatchStream | None
     step: int = 0
+    scoring: ValidationScoring | None = None  # --validation_metrics, built at the first validation
 
 
 def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
@@ -382,14 +383,20 @@ def validate(run: Run) -> None:
             embeddings = [_caption_embedding(run, text_encoder, e.caption) for e in run.validation]
             with accelerator.autocast():
                 values["val_loss"] = validation_loss(unet, run.noise_scheduler, latents, embeddings, config.seed)
-            run.run_log.log(run.step, **values)
         if config.num_validation_images:
-            rows = validation_images(_pipeline_for_validation(run, unet, text_encoder),
-                                     config.validation_prompts or sorted({e.caption for e in run.train})[:2],
+            prompts = config.validation_prompts or sorted({e.caption for e in run.train})[:2]
+            rows = validation_images(_pipeline_for_validation(run, unet, text_encoder), prompts,
                                      config.num_validation_images, config.seed, config.validation_inference_steps,
                                      (config.resolution, config.resolution))
             save_validation(rows, run.folder, run.step)
             run.run_log.log_images(run.step, "validation", [image for row in rows for image in row])
+            if config.validation_metrics:
+                if run.scoring is None:
+                    run.scoring = ValidationScoring.for_photos(config.validation_metrics,
+                                                               [e.image_path for e in run.train])
+                values |= run.scoring.scores(rows, prompts)
+        if values:
+            run.run_log.log(run.step, **values)
         draw_loss_curve(run.run_log.records(), run.folder.loss_curve)
         run.run_log.flush()
         unet.train()

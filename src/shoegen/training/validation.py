@@ -1,13 +1,19 @@
-"""What the run reports while it trains: validation images from fixed prompts and seeds, and a
-validation loss measured at fixed timesteps and fixed noise so values are comparable across steps."""
+"""What the run reports while it trains: validation images from fixed prompts and seeds, a validation loss
+measured at fixed timesteps and fixed noise so values are comparable across steps, and (with
+--validation_metrics) the validation images' scores."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from PIL import Image
 
+from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
+from shoegen.evaluation.embeddings import EmbeddingScorer
+from shoegen.evaluation.summary import summarise
 from shoegen.training.run_folder import RunFolder
 
 VALIDATION_TIMESTEPS = (100, 300, 500, 700, 900)
@@ -64,3 +70,25 @@ def save_validation(rows: list[list[Image.Image]], run: RunFolder, step: int) ->
     sheet_path = run.validation_sheet(step)
     sheet.save(sheet_path)
     return sheet_path
+
+
+@dataclass
+class ValidationScoring:
+    """What scoring the validation images needs, built once per run from its training photos."""
+
+    groups: Sequence[str]
+    reference: ReferencePhotos
+    memory: MemorisationIndex
+    scorer: EmbeddingScorer | None
+
+    @classmethod
+    def for_photos(cls, groups: Sequence[str], photos: Sequence[Path]) -> ValidationScoring:
+        paths = sorted(set(photos))
+        scorer = EmbeddingScorer() if any(group != "catalogue" for group in groups) else None
+        return cls(groups, ReferencePhotos.from_files(paths), MemorisationIndex.from_files(paths), scorer)
+
+    def scores(self, rows: list[list[Image.Image]], prompts: Sequence[str]) -> dict[str, float]:
+        """The measured metrics as train-log values, `score_<metric>`; metrics that could not run are left out."""
+        metrics = summarise(rows, prompts, catalogue="catalogue" in self.groups, reference=self.reference,
+                            memory=self.memory, scorer=self.scorer, reference_images=self.reference.photos)
+        return {f"score_{name}": value for name, value in metrics.items() if value is not None}
