@@ -96,6 +96,12 @@ test('gallery: search by prompt, filter, export a ZIP, delete', async ({ page })
   await expect(page.getByTestId('gallery-card')).toHaveCount(2);
   await page.getByRole('combobox', { name: 'Model' }).selectOption('');
   await expect(page.getByTestId('gallery-card')).toHaveCount(3);
+  // Every generated image was scored; none of these 64 px images passes the main-image rule (1,000 px at least).
+  await expect(page.getByTestId('score-badge')).toHaveCount(3);
+  await page.getByRole('combobox', { name: 'Passes' }).selectOption('main-image');
+  await expect(page.getByText('Nothing matches these filters.')).toBeVisible();
+  await page.getByRole('combobox', { name: 'Passes' }).selectOption('');
+  await expect(page.getByTestId('gallery-card')).toHaveCount(3);
   // The search and the filter are the address's: a bookmark opens the same search, back returns to the last one.
   await expect(page).toHaveURL(new RegExp(`/#/gallery\\?q=${word}$`));
   await page.goto(`${process.env.E2E_URL}/#/gallery?q=${word}&model=shoes%2Fcheckpoint-4`);

@@ -1,6 +1,6 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
 import { buildUrl, call, callBlob } from './http';
-import type { GalleryImagePublic, GenerateCreate, RunPublic } from './types';
+import type { GalleryImagePublic, GalleryQuery, GenerateCreate, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
 
@@ -16,9 +16,8 @@ export const api = {
   createJob: (body: GenerateCreate) => call('post', '/api/jobs', { body }),
   cancelJob: (jobId: string) => call('delete', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
 
-  gallery: (query: { model?: string | null; q?: string | null; created_after?: string | null;
-    created_before?: string | null; job_id?: string | null; offset?: number; limit?: number },
-  signal?: AbortSignal) => call('get', '/api/gallery', { query, signal }),
+  gallery: (query: GalleryQuery, signal?: AbortSignal) => call('get', '/api/gallery', { query, signal }),
+  presets: (signal?: AbortSignal) => call('get', '/api/presets', { signal }),
   galleryImage: (imageId: string) => call('get', '/api/gallery/{image_id}', { params: { image_id: imageId } }),
   galleryModels: (signal?: AbortSignal) => call('get', '/api/gallery/models', { signal }),
   deleteImage: (imageId: string) => call('delete', '/api/gallery/{image_id}', { params: { image_id: imageId } }),

@@ -3,6 +3,7 @@
 import { keepPreviousData, queryOptions, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { NativeSize } from '../lib/form';
 import { api, FALLBACK_SAMPLERS } from './endpoints';
+import type { GallerySort, MarketplaceRules, PresetName } from './types';
 
 export const GALLERY_PAGE_SIZE = 24;
 
@@ -12,6 +13,9 @@ export interface GalleryFilters {
   model: string;
   from: string;
   to: string;
+  /** A marketplace preset the images must pass, '' for any. */
+  passes: string;
+  sort: GallerySort;
 }
 
 export const queryKeys = {
@@ -23,6 +27,7 @@ export const queryKeys = {
   gallery: ['gallery'] as const,
   galleryModels: ['gallery', 'models'] as const,
   galleryImages: (filters: GalleryFilters) => ['gallery', 'images', filters] as const,
+  presets: ['presets'] as const,
 };
 
 // The models list is also the connection check (see state/connection.ts): asked again only when the key
@@ -101,13 +106,25 @@ export function dayToIso(day: string, endOfDay = false): string | null {
   return date.toISOString();
 }
 
-/** The gallery's images matching `filters`, newest first, a page of GALLERY_PAGE_SIZE at a time. */
+/** The marketplace presets images are scored against (for the gallery's filter and the viewer's names). */
+export function usePresets(): MarketplaceRules[] {
+  const { data } = useQuery({
+    queryKey: queryKeys.presets,
+    queryFn: ({ signal }) => api.presets(signal).catch(() => [] as MarketplaceRules[]),
+    staleTime: Infinity,
+  });
+  return data ?? [];
+}
+
+/** The gallery's images matching `filters`, newest or best score first, a page of GALLERY_PAGE_SIZE at a time. */
 export function useGalleryImages(filters: GalleryFilters) {
   return useInfiniteQuery({
     queryKey: queryKeys.galleryImages(filters),
     queryFn: ({ pageParam, signal }) => api.gallery({
       q: filters.q || null, model: filters.model || null, created_after: dayToIso(filters.from),
       created_before: dayToIso(filters.to, true), offset: pageParam, limit: GALLERY_PAGE_SIZE,
+      // A preset the server does not know (an old bookmark) is its 422, shown like any other error.
+      passes: (filters.passes || null) as PresetName | null, sort: filters.sort,
     }, signal),
     initialPageParam: 0,
     getNextPageParam: (last, pages) => {

@@ -1,5 +1,5 @@
 // Short names for the contract's schemas (all from the generated client).
-import type { components } from '../client';
+import type { components, operations } from '../client';
 
 type Schemas = components['schemas'];
 export type GenerateCreate = Schemas['GenerateCreate'];
@@ -10,6 +10,12 @@ export type GalleryImagesPublic = Schemas['GalleryImagesPublic'];
 export type HealthPublic = Schemas['HealthPublic'];
 export type RunPublic = Schemas['RunPublic'];
 export type CheckpointPublic = Schemas['CheckpointPublic'];
+export type CatalogueScores = Schemas['CatalogueScores'];
+export type MarketplaceRules = Schemas['MarketplaceRules'];
+export type GalleryQuery = NonNullable<operations['list_images_api_gallery_get']['parameters']['query']>;
+/** A marketplace preset's name, as the gallery's `passes` filter takes it. */
+export type PresetName = NonNullable<GalleryQuery['passes']>;
+export type GallerySort = NonNullable<GalleryQuery['sort']>;
 
 /** One event of GET /api/jobs/{id}/events: its `event:` line is `event`, its `data:` line the rest. */
 export type JobEvent = Schemas['QueuedEvent'] | Schemas['StartedEvent'] | Schemas['ProgressEvent']

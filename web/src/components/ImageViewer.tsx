@@ -1,4 +1,4 @@
-// The zoomed view of one generated image: the picture, every parameter, and what to do with it.
+// The zoomed view of one generated image: the picture, every parameter, its scores, and what to do with it.
 import { useMutation } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api } from '../api/endpoints';
@@ -12,6 +12,7 @@ import { useSetViewer, useViewer } from '../state/dialogs';
 import { useApplySettings } from '../state/generateForm';
 import { useToast } from '../state/toasts';
 import { ApiImage } from './ApiImage';
+import { ImageScores } from './ImageScores';
 import { Modal } from './Modal';
 
 function extras(image: GalleryImagePublic): [string, string][] {
@@ -108,6 +109,7 @@ export function ImageViewer() {
                 <dd>{value}</dd></span>))}
               <dt>Image id</dt><dd className="mono">{image.id}</dd>
             </dl>
+            <ImageScores scores={image.scores} />
             <div className="viewer-actions">
               <button type="button" className="btn btn-primary" onClick={() => applySettingsOf(image)}>
                 Use these settings

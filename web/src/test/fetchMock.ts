@@ -70,7 +70,24 @@ export function galleryImage(id: string, overrides: Record<string, unknown> = {}
     model_name: 'shoes/checkpoint-8', loras: [{ name: 'shoes/checkpoint-8', weight: 0.8 }], seed: 1234,
     num_inference_steps: 40, guidance_scale: 9, sampler: 'Euler a', clip_skip: 1, width: 64, height: 64,
     strength: null, job_id: 'job1', image_url: `/api/gallery/${id}/image`,
-    extra: { base_model: 'tiny', device: 'cpu' },
+    extra: { base_model: 'tiny', device: 'cpu' }, scores: null,
+    ...overrides,
+  };
+}
+
+export const PRESETS = [
+  { name: 'main-image', description: 'the common marketplace main-image rule', min_background: 0.97, min_fill: 0.85,
+    min_longest_side: 1000 },
+  { name: 'catalogue', description: 'a looser rule for a catalogue page', min_background: 0.9 },
+];
+
+/** Catalogue scores as the server sends them, passing the catalogue preset and failing the main-image rule. */
+export function catalogueScores(score: number, overrides: Record<string, unknown> = {}) {
+  return {
+    width: 64, height: 64, product_found: true, background: 0.99, offset: 0.02, fill: 0.72, fill_range: null,
+    cut_off: false, colour: 'red', colour_distance: 8.25, sharpness: 41.5, sharpness_ratio: null, score,
+    rule_failures: { 'main-image': ['product fills 72% of the frame, needs at least 85%',
+      'longest side is 64 px, needs at least 1000 px'], catalogue: [] },
     ...overrides,
   };
 }
@@ -81,6 +98,7 @@ export const BASE_ROUTES: Record<string, Handler> = {
   'GET /sdapi/v1/samplers': () => json(SAMPLERS),
   'GET /api/health': () => json({ status: 'ok' }),
   'GET /api/gallery/models': () => json(['shoes/checkpoint-8']),
+  'GET /api/presets': () => json(PRESETS),
   'GET /api/runs': () => json({ runs: [] }),
   'GET /api/runs/[^/]+/captions': () => json([]),
   'GET /api/gallery/[^/]+/image': () => new Response(new Blob([new Uint8Array([137, 80, 78, 71])]),

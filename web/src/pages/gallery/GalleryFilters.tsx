@@ -1,9 +1,9 @@
-// Search by prompt, filter by model and date. The values are the URL's; the search box keeps what is being
-// typed and writes it to the URL once typing pauses.
+// Search by prompt, filter by model, date and marketplace preset, order by date or score. The values are the
+// URL's; the search box keeps what is being typed and writes it to the URL once typing pauses.
 import { useEffect, useState } from 'react';
-import { useBaseModel, useGalleryModels } from '../../api/queries';
+import { useBaseModel, useGalleryModels, usePresets } from '../../api/queries';
 import { modelLabel } from '../../lib/models';
-import type { GallerySearch } from './search';
+import { filtersActive, type GallerySearch } from './search';
 import type { UpdateSearch } from './useGallery';
 
 function useDebounced<T>(value: T, ms: number): T {
@@ -33,12 +33,39 @@ function SearchBox({ q, onSearch }: { q: string; onSearch: (q: string) => void }
   );
 }
 
+/** Which images pass a marketplace preset, and the order: newest or best catalogue score first. */
+function ScoreFilters({ search, update }: { search: GallerySearch; update: UpdateSearch }) {
+  const presets = usePresets();
+  const passes = search.passes ?? '';
+  const names = presets.map((p) => p.name);
+  return (
+    <>
+      <div className="field">
+        <label htmlFor="gallery-passes">Passes</label>
+        <select id="gallery-passes" value={passes} onChange={(e) => update({ passes: e.target.value || undefined })}>
+          <option value="">Any</option>
+          {presets.map((p) => <option key={p.name} value={p.name} title={p.description}>{p.name}</option>)}
+          {passes && !names.includes(passes) && <option value={passes}>{passes}</option>}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="gallery-sort">Sort</label>
+        <select id="gallery-sort" value={search.sort ?? 'newest'}
+          onChange={(e) => update({ sort: e.target.value === 'score' ? 'score' : undefined })}>
+          <option value="newest">Newest</option>
+          <option value="score">Best score</option>
+        </select>
+      </div>
+    </>
+  );
+}
+
 export function GalleryFilters({ search, update }: { search: GallerySearch; update: UpdateSearch }) {
   const models = useGalleryModels();
   const baseModel = useBaseModel();
   const model = search.model ?? '';
   const options = model && !models.includes(model) ? [...models, model] : models;
-  const active = Boolean(search.q || search.model || search.from || search.to);
+  const active = filtersActive(search);
   return (
     <form className="filters" role="search" aria-label="Filter the gallery" onSubmit={(e) => e.preventDefault()}>
       {/* Typing replaces the URL's entry rather than adding one per pause; the other filters add one each. */}
@@ -60,9 +87,10 @@ export function GalleryFilters({ search, update }: { search: GallerySearch; upda
         <input id="gallery-before" type="date" value={search.to ?? ''}
           onChange={(e) => update({ to: e.target.value || undefined })} />
       </div>
+      <ScoreFilters search={search} update={update} />
       {active && (
         <button type="button" className="btn btn-ghost"
-          onClick={() => update({ q: undefined, model: undefined, from: undefined, to: undefined })}>
+          onClick={() => update({ q: undefined, model: undefined, from: undefined, to: undefined, passes: undefined })}>
           Clear filters</button>
       )}
     </form>

@@ -1,7 +1,8 @@
-// The gallery's images as cards: a checkbox to select each, the picture to open it in the viewer.
+// The gallery's images as cards: a checkbox to select each, the picture to open it in the viewer, its score.
 import { useBaseModel } from '../../api/queries';
 import type { GalleryImagePublic } from '../../api/types';
 import { ApiImage } from '../../components/ApiImage';
+import { ScoreBadge } from '../../components/ImageScores';
 import { formatDate } from '../../lib/browser';
 import { modelLabel } from '../../lib/models';
 import { useSetViewer } from '../../state/dialogs';
@@ -28,6 +29,7 @@ export function GalleryGrid({ items, selected, onToggle }: {
               <ApiImage src={item.image_url} alt={item.prompt} width={item.width} height={item.height}
                 aspectRatio="1 / 1" />
             </button>
+            <ScoreBadge scores={item.scores} />
             <div className="card-body">
               <p className="card-prompt" title={item.prompt}>{item.prompt}</p>
               <p className="card-meta muted">

@@ -1,11 +1,12 @@
-// Everything generated, from the server: search by prompt, filter by model and date (all in the URL), page
-// through with infinite scroll, and act on a selection (ZIP, metadata JSON, delete).
+// Everything generated, from the server: search by prompt, filter by model, date and preset, sort by date or
+// score (all in the URL), page through with infinite scroll, and act on a selection (ZIP, metadata JSON, delete).
 import { useEffect, useRef, useState } from 'react';
 import { toApiError, type ApiError } from '../../api/http';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useSetSettingsOpen } from '../../state/dialogs';
 import { GalleryFilters } from './GalleryFilters';
 import { GalleryGrid } from './GalleryGrid';
+import { filtersActive } from './search';
 import { SelectionBar } from './SelectionBar';
 import { useGallerySearch, useShownImages } from './useGallery';
 
@@ -42,7 +43,7 @@ export function GalleryPage() {
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [dismissedAt, setDismissedAt] = useState(0);
   const error = actionError ?? (loadError && errorUpdatedAt !== dismissedAt ? toApiError(loadError) : null);
-  const filtersActive = Boolean(search.q || search.model || search.from || search.to);
+  const active = filtersActive(search);
 
   const toggle = (id: string) => setSelected((current) => {
     const next = new Set(current);
@@ -57,7 +58,7 @@ export function GalleryPage() {
         <h1 id="gallery-title" className="panel-title">Gallery</h1>
         <p className="muted" aria-live="polite" data-testid="gallery-count">
           {loading && items.length === 0 ? 'Loading…' : `${total} image${total === 1 ? '' : 's'}`}
-          {filtersActive ? ' match the filters' : ''}
+          {active ? ' match the filters' : ''}
         </p>
       </div>
 
@@ -69,8 +70,8 @@ export function GalleryPage() {
 
       {!loading && items.length === 0 && !error ? (
         <div className="empty-state">
-          <p><strong>{filtersActive ? 'Nothing matches these filters.' : 'The gallery is empty.'}</strong></p>
-          <p className="muted">{filtersActive ? 'Try fewer words or another model.'
+          <p><strong>{active ? 'Nothing matches these filters.' : 'The gallery is empty.'}</strong></p>
+          <p className="muted">{active ? 'Try fewer words, another model or another preset.'
             : 'Images you generate are kept here, with all their settings.'}</p>
         </div>
       ) : (
