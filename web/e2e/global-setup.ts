@@ -42,6 +42,14 @@ function ensureModels(): string {
   return models;
 }
 
+/** `shoegen evaluate` on the run once (catalogue scores, one seed, 2 denoising steps: ~1 min on 2 cores), so that
+ * the Models page has a score chart and `shoes/best` exists. */
+function ensureEvaluated(models: string): void {
+  const run_dir = path.join(models, 'shoes');
+  if (existsSync(path.join(run_dir, 'eval', 'best.json'))) return;
+  run(['evaluate', run_dir, '--seeds', '1', '--steps', '2', '--metrics', 'catalogue']);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -103,6 +111,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!existsSync(SHOEGEN)) throw new Error(`no shoegen at ${SHOEGEN}: run \`make install\` (or set SHOEGEN_BIN)`);
   const started = Date.now();
   const models = ensureModels();
+  ensureEvaluated(models);
   const servers = [
     await startServer(models, 'open', { SHOEGEN_PREVIEW_EVERY: '5' }),
     await startServer(models, 'keyed', { SHOEGEN_API_KEY: API_KEY }),

@@ -1,5 +1,6 @@
 // The studio against a real server: generate with live progress, zoom, download, switch checkpoints, find
-// the images in the gallery, export a ZIP, delete, and compare checkpoints on the models page.
+// the images in the gallery, export a ZIP, delete, and on the models page the score chart, "Use best" and a
+// checkpoint comparison.
 import { expect, test, type Page } from '@playwright/test';
 import { unzipSync, strFromU8 } from 'fflate';
 import { readFileSync } from 'node:fs';
@@ -148,7 +149,7 @@ test('gallery: search by prompt, filter, export a ZIP, delete', async ({ page })
   expect(problems).toEqual([]);
 });
 
-test('models: runs with validation images and loss curve; checkpoint comparison grid', async ({ page }) => {
+test('models: runs, loss curve, score chart and "Use best"; checkpoint comparison grid', async ({ page }) => {
   const problems = watchConsole(page);
   await page.goto(`${process.env.E2E_URL}/#/models`);
   const run = page.getByTestId('run-card');
@@ -157,6 +158,17 @@ test('models: runs with validation images and loss curve; checkpoint comparison 
   await expect(run.getByRole('img', { name: 'Validation images of shoes at step 8' })).toBeVisible();
   await expect(run.getByRole('img', { name: 'Training loss of shoes' })).toBeVisible();
   await expect(run.locator('.img-box.loaded')).toHaveCount(2);
+  // The setup ran `shoegen evaluate`: a point per step (0 = the base, 4, 8), the best marked, a tooltip per step.
+  const chart = run.getByTestId('score-chart');
+  await expect(chart.locator('circle.score-dot-main')).toHaveCount(3);
+  await expect(chart.locator('.best-dot')).toHaveCount(1);
+  await expect(run.getByTestId('best-badge')).toContainText(/^best: shoes\/checkpoint-\d+ \(catalogue_score \d\.\d\d\)$/);
+  await chart.locator('circle.score-dot-main').nth(1).hover();
+  await expect(chart.getByTestId('score-tooltip')).toContainText('shoes/checkpoint-4');
+  await run.getByRole('combobox', { name: 'Metric of shoes' }).selectOption('background');
+  await expect(page).toHaveURL(/#\/models\?metric=background$/);
+  await expect(chart.locator('circle.score-dot-other')).toHaveCount(3);
+  await screenshot(page, 'models-scores');
 
   await run.getByRole('checkbox', { name: 'Compare shoes/checkpoint-4' }).check();
   await run.getByRole('checkbox', { name: 'Compare shoes/checkpoint-8' }).check();
@@ -173,6 +185,10 @@ test('models: runs with validation images and loss curve; checkpoint comparison 
   const viewer = page.getByRole('dialog', { name: 'Image details' });
   await expect(viewer.getByTestId('meta-seed')).toHaveText('99');
   await expect(viewer.getByTestId('meta-model')).toContainText('shoes/checkpoint-8');
+  await page.keyboard.press('Escape');
+  await run.getByRole('button', { name: 'Use best' }).click();
+  await expect(page).toHaveURL(/#\/generate$/);
+  await expect(page.getByRole('combobox', { name: 'Model / checkpoint' })).toHaveValue('shoes/best');
   expect(problems).toEqual([]);
 });
 

@@ -1,11 +1,12 @@
 // The pages and their addresses. The hash keeps them working from any static host and from `shoegen serve`
-// (#/generate, #/gallery?q=…, #/models); search params are plain `key=value` pairs.
+// (#/generate, #/gallery?q=…, #/models?metric=…); search params are plain `key=value` pairs.
 import { createRootRoute, createRoute, createRouter, Navigate, type RouterHistory } from '@tanstack/react-router';
 import { Shell } from './components/Shell';
 import { GalleryPage } from './pages/gallery/GalleryPage';
 import { validateGallerySearch } from './pages/gallery/search';
 import { GeneratePage } from './pages/generate/GeneratePage';
 import { ModelsPage } from './pages/models/ModelsPage';
+import { validateModelsSearch } from './pages/models/search';
 
 function ToGenerate() {
   return <Navigate to="/generate" replace />;
@@ -16,7 +17,8 @@ const indexRoute = createRoute({ getParentRoute: () => rootRoute, path: '/', com
 const generateRoute = createRoute({ getParentRoute: () => rootRoute, path: '/generate', component: GeneratePage });
 const galleryRoute = createRoute({ getParentRoute: () => rootRoute, path: '/gallery', component: GalleryPage,
   validateSearch: validateGallerySearch });
-const modelsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/models', component: ModelsPage });
+const modelsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/models', component: ModelsPage,
+  validateSearch: validateModelsSearch });
 const routeTree = rootRoute.addChildren([indexRoute, generateRoute, galleryRoute, modelsRoute]);
 
 export function parseSearch(search: string): Record<string, string> {

@@ -1,5 +1,5 @@
 // The generate form's values, kept while switching pages (its own context: typing re-renders only the form),
-// and the way into it from a stored image.
+// and the ways into it from a stored image or a model.
 import { useNavigate } from '@tanstack/react-router';
 import {
   createContext, useCallback, useState, type Dispatch, type ReactNode, type SetStateAction,
@@ -49,4 +49,16 @@ export function useApplySettings(): (image: GalleryImagePublic) => void {
     void navigate({ to: '/generate' });
     toast(notes.length ? `Settings loaded. ${notes.join(' ')}` : 'Settings loaded into the form.');
   }, [setForm, setViewer, baseModel, navigate, toast]);
+}
+
+/** "Use best" and the like: a model into the form (the rest of it kept), then the generate page. */
+export function useGenerateWith(): (model: string, label: string) => void {
+  const setForm = useSetGenerateForm();
+  const navigate = useNavigate();
+  const toast = useToast();
+  return useCallback((model: string, label: string) => {
+    setForm((current) => ({ ...current, model }));
+    void navigate({ to: '/generate' });
+    toast(`${label} selected in the form.`);
+  }, [setForm, navigate, toast]);
 }

@@ -54,6 +54,7 @@ export const MODELS = {
   models: [
     { name: 'tiny', path: 'tiny', type: 'base', step: null },
     { name: 'shoes', path: 'shoes/lora_weights/pytorch_lora_weights.safetensors', type: 'final', step: null },
+    { name: 'shoes/best', path: 'x', type: 'best', step: 4 },
     { name: 'shoes/checkpoint-4', path: 'x', type: 'checkpoint', step: 4 },
     { name: 'shoes/checkpoint-8', path: 'y', type: 'checkpoint', step: 8 },
   ],
@@ -88,6 +89,34 @@ export function catalogueScores(score: number, overrides: Record<string, unknown
     cut_off: false, colour: 'red', colour_distance: 8.25, sharpness: 41.5, sharpness_ratio: null, score,
     rule_failures: { 'main-image': ['product fills 72% of the frame, needs at least 85%',
       'longest side is 64 px, needs at least 1000 px'], catalogue: [] },
+    ...overrides,
+  };
+}
+
+/** One model's scores as `shoegen evaluate` writes them (GET /api/runs): step 0 is the base. */
+export function checkpointScores(model: string, step: number, catalogueScore: number,
+  metrics: Record<string, number | null> = {}) {
+  return {
+    model, step, images: 4,
+    metrics: { catalogue_score: catalogueScore, score: catalogueScore + 0.05, background: 0.9, fill: 0.6, offset: 0.04,
+      cut_off: 0, colour_distance: 12.5, sharpness_ratio: 0.8 + step / 20, diversity: 0.3, memorised: 0,
+      passes_main_image: 0, passes_catalogue: 0.5, clip_score: null, kid: null, ...metrics },
+  };
+}
+
+/** A run of GET /api/runs: checkpoints 4 and 8 and final weights; evaluated (best: checkpoint 4) unless told. */
+export function trainingRun(name = 'shoes', overrides: Record<string, unknown> = {}) {
+  return {
+    name,
+    checkpoints: [4, 8].map((step) => ({ name: `${name}/checkpoint-${step}`, step })),
+    has_final: true,
+    validation_steps: [4, 8],
+    loss_curve_url: `/api/runs/${name}/loss-curve`,
+    scores: [checkpointScores('tiny', 0, 0.42), checkpointScores(`${name}/checkpoint-4`, 4, 0.71),
+      checkpointScores(`${name}/checkpoint-8`, 8, 0.65), checkpointScores(name, 10, 0.6)],
+    best: { model: `${name}/checkpoint-4`, step: 4, metric: 'catalogue_score', value: 0.712,
+      rule: 'highest catalogue_score among the checkpoints; ties go to the earlier step' },
+    scores_plot_url: `/api/runs/${name}/scores-plot`,
     ...overrides,
   };
 }

@@ -1,9 +1,10 @@
-// One training run: its checkpoints (tick them to compare), a validation contact sheet per validation step,
-// and the loss curve.
+// One training run: its checkpoints (tick them to compare), its evaluation (the best checkpoint and the
+// score-versus-step chart), a validation contact sheet per validation step, and the loss curve.
 import { useState } from 'react';
 import { validationSheetUrl } from '../../api/endpoints';
 import type { RunPublic } from '../../api/types';
 import { ApiImage } from '../../components/ApiImage';
+import { RunScores } from './RunScores';
 
 export function RunCard({ run, chosen, onToggle }: { run: RunPublic; chosen: Set<string>;
   onToggle: (name: string) => void }) {
@@ -29,10 +30,12 @@ export function RunCard({ run, chosen, onToggle }: { run: RunPublic; chosen: Set
             <input type="checkbox" checked={chosen.has(entry.name)} onChange={() => onToggle(entry.name)}
               aria-label={`Compare ${entry.name}`} />
             <span className="checkpoint-name">{entry.label}</span>
+            {run.best?.model === entry.name && <span className="badge badge-best">best</span>}
             <span className="mono muted small">{entry.name}</span>
           </label>
         ))}
       </fieldset>
+      <RunScores run={run} />
       <div className="run-figures">
         <figure>
           <figcaption>

@@ -1,0 +1,104 @@
+import { render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../App';
+import { BASE_ROUTES, json, mockFetch, trainingRun } from '../../test/fetchMock';
+
+function showModels(runs: unknown[], hash = '#/models') {
+  window.location.hash = hash;
+  mockFetch({ ...BASE_ROUTES, 'GET /api/runs': () => json({ runs }) });
+  render(<App />);
+}
+
+// The chart is loaded lazily: its first import (recharts) can take a few seconds on a busy machine.
+const chart = () => screen.findByTestId('score-chart', {}, { timeout: 15_000 });
+const dots = (root: HTMLElement, line: 'main' | 'other') => root.querySelectorAll(`circle.score-dot-${line}`);
+
+describe('Models page: scores by step', () => {
+  // happy-dom lays nothing out: give the chart's container the size a browser would, so that recharts draws.
+  beforeEach(() => {
+    const measure = HTMLElement.prototype.getBoundingClientRect;
+    vi.spyOn(HTMLElement.prototype, 'getBoundingClientRect').mockImplementation(function rect(this: HTMLElement) {
+      return this.classList.contains('recharts-responsive-container') ? new DOMRect(0, 0, 480, 220)
+        : measure.call(this);
+    });
+  });
+
+  it('draws a point per step, marks the best checkpoint and names it with its rule', async () => {
+    showModels([trainingRun()]);
+    const figure = await chart();
+    expect(dots(figure, 'main')).toHaveLength(4); // base (step 0), checkpoints 4 and 8, final weights
+    expect(dots(figure, 'other')).toHaveLength(0);
+    expect(within(figure).getByText('best')).toBeInTheDocument();
+    expect(figure.querySelectorAll('.best-dot')).toHaveLength(1);
+    expect(within(figure).getByText('0')).toBeInTheDocument(); // the x axis starts at the base
+    const badge = screen.getByTestId('best-badge');
+    expect(badge).toHaveTextContent('best: shoes/checkpoint-4 (catalogue_score 0.71)');
+    expect(badge).toHaveAttribute('title', 'highest catalogue_score among the checkpoints; ties go to the earlier step');
+    const row = screen.getByRole('checkbox', { name: 'Compare shoes/checkpoint-4' }).closest('label')!;
+    expect(within(row).getByText('best')).toBeInTheDocument();
+  });
+
+  it('the tooltip names the model and its values at a step (keyboard, as recharts offers)', async () => {
+    const user = userEvent.setup();
+    showModels([trainingRun()], '#/models?metric=sharpness_ratio');
+    const figure = await chart();
+    const surface = figure.querySelector<HTMLElement>('[tabindex="0"]')!;
+    surface.focus();
+    await user.keyboard('{ArrowRight}'); // focus shows the first step (the base), the arrow the next
+    const tooltip = await within(figure).findByTestId('score-tooltip');
+    expect(tooltip).toHaveTextContent('shoes/checkpoint-4');
+    expect(tooltip).toHaveTextContent('step 4');
+    expect(tooltip).toHaveTextContent('catalogue score: 0.71');
+    expect(tooltip).toHaveTextContent('sharpness ratio: 1.00');
+  });
+
+  it('the metric select lists the metrics with values and plots the chosen one, kept in the URL', async () => {
+    const user = userEvent.setup();
+    showModels([trainingRun()]);
+    await chart();
+    const select = screen.getByRole('combobox', { name: 'Metric of shoes' });
+    expect(select).toHaveValue('catalogue_score');
+    const options = within(select).getAllByRole('option').map((o) => o.getAttribute('value'));
+    expect(options).toContain('sharpness_ratio');
+    expect(options).not.toContain('clip_score'); // no value at any step
+    expect(options).not.toContain('kid');
+
+    await user.selectOptions(select, 'sharpness_ratio');
+    await waitFor(() => expect(window.location.hash).toBe('#/models?metric=sharpness_ratio'));
+    const figure = await chart();
+    await waitFor(() => expect(figure).toHaveAttribute('data-metric', 'sharpness_ratio'));
+    expect(dots(figure, 'other')).toHaveLength(4);
+    expect(dots(figure, 'main')).toHaveLength(4); // the catalogue score stays, in bold
+    expect(screen.getByText('sharpness ratio (right axis)')).toBeInTheDocument();
+
+    await user.selectOptions(select, 'catalogue_score');
+    await waitFor(() => expect(window.location.hash).toBe('#/models'));
+    expect(dots(figure, 'other')).toHaveLength(0);
+  });
+
+  it('opens with the metric from the URL', async () => {
+    showModels([trainingRun()], '#/models?metric=colour_distance');
+    const figure = await chart();
+    expect(figure).toHaveAttribute('data-metric', 'colour_distance');
+    expect(screen.getByRole('combobox', { name: 'Metric of shoes' })).toHaveValue('colour_distance');
+    expect(dots(figure, 'other')).toHaveLength(4);
+  });
+
+  it('"Use best" selects RUN/best in the generate form', async () => {
+    const user = userEvent.setup();
+    showModels([trainingRun()]);
+    await user.click(await screen.findByRole('button', { name: 'Use best' }));
+    expect(window.location.hash).toBe('#/generate');
+    const model = await screen.findByRole('combobox', { name: 'Model / checkpoint' });
+    expect(model).toHaveValue('shoes/best');
+    expect(within(model).getByRole('option', { name: 'shoes · best (step 4)' })).toBeInTheDocument();
+  });
+
+  it('a run without scores says how to evaluate it', async () => {
+    showModels([trainingRun('plain', { scores: [], best: null, scores_plot_url: null })]);
+    expect(await screen.findByTestId('not-evaluated')).toHaveTextContent('Not evaluated yet: run shoegen evaluate plain');
+    expect(screen.queryByTestId('score-chart')).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Use best' })).not.toBeInTheDocument();
+  });
+});
