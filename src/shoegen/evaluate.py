@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
 from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, BestCheckpoint,
@@ -36,7 +35,8 @@ DEFAULT_PROMPTS = 4
 DEFAULT_SEEDS = 2
 DEFAULT_SEED = 1234
 REFERENCE_PHOTOS = 64
-"""Training photos the catalogue references and the model-based scores compare with (evenly drawn)."""
+"""Photos the catalogue references and the model-based scores compare with (evenly drawn): the validation folder's
+when the run has one, else the training data's."""
 
 
 @dataclass
@@ -70,8 +70,9 @@ def _dataset(values: dict, key: str) -> list:
         return []
 
 
-def _training_photos(run: RunInfo) -> list[Path]:
-    entries = _dataset(run.folder.read_config_values(), "dataset_path")
+def _photos(run: RunInfo, key: str) -> list[Path]:
+    """The image files of the run's `dataset_path` or `validation_path`; [] when it is not set or unreadable."""
+    entries = _dataset(run.folder.read_config_values(), key)
     return [entry.image_path for entry in entries if entry.image_path.is_file()]
 
 
@@ -100,11 +101,13 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
     if best_metric not in CHECKPOINT_METRICS:
         raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(CHECKPOINT_METRICS)}")
     prompts = prompts or evaluation_prompts(run)
-    photos = _training_photos(run)
-    chosen = photos[::max(1, len(photos) // REFERENCE_PHOTOS)][:REFERENCE_PHOTOS]
-    reference = ReferencePhotos.from_files(chosen) if chosen else None
+    photos = _photos(run, "dataset_path")
+    reference = ReferencePhotos.from_files(photos, REFERENCE_PHOTOS) if photos else None
     memory = MemorisationIndex.from_files(photos) if photos else None
-    reference_images = [Image.open(path).convert("RGB") for path in chosen]
+    # Fidelity is measured against held-out photos when the run has a validation folder (DreamBooth's protocol).
+    held_out = _photos(run, "validation_path")
+    reference_images = ReferencePhotos.from_files(held_out, REFERENCE_PHOTOS).photos if held_out else \
+        (reference.photos if reference else None)
     model_based = [group for group in metrics if group != "catalogue"]
     scorer = scorer or (EmbeddingScorer() if model_based else None)
     skipped = _skipped(scorer, model_based) if scorer else {}

@@ -221,17 +221,26 @@ class NearestPhoto:
 
 
 class MemorisationIndex:
-    """Perceptual hashes of the training photos, to find the nearest one to a generated image."""
+    """Perceptual hashes of the training photos, to find the nearest one to a generated image. Photos given as
+    paths are hashed once and opened again only for the SSIM of a candidate copy, so a catalogue of thousands of
+    photos costs a few kilobytes of memory."""
 
-    def __init__(self, photos: dict[str, Image.Image]):
+    def __init__(self, photos: dict[str, Image.Image | Path]):
         if not photos:
             raise ValueError("MemorisationIndex needs at least one training photo")
         self._photos = photos
-        self._hashes = {name: imagehash.phash(photo) for name, photo in photos.items()}
+        self._hashes = {name: self._hash(photo) for name, photo in photos.items()}
+
+    @staticmethod
+    def _hash(photo: Image.Image | Path) -> imagehash.ImageHash:
+        if isinstance(photo, Image.Image):
+            return imagehash.phash(photo)
+        with Image.open(photo) as opened:
+            return imagehash.phash(opened.convert("RGB"))
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> MemorisationIndex:
-        return cls({path.name: Image.open(path).convert("RGB") for path in paths})
+        return cls({str(path): path for path in paths})
 
     def nearest(self, image: Image.Image) -> NearestPhoto:
         query = imagehash.phash(image)
@@ -239,7 +248,8 @@ class MemorisationIndex:
         distance = _hash_distance(query, photo_hash)
         ssim = None
         if query - photo_hash <= MEMORISED_HASH_BITS:
-            photo = self._photos[name]
+            stored = self._photos[name]
+            photo = stored if isinstance(stored, Image.Image) else Image.open(stored).convert("RGB")
             candidate = image.convert("RGB").resize(photo.size, Image.Resampling.LANCZOS)
             ssim = float(structural_similarity(rgb2gray(np.asarray(candidate)), rgb2gray(np.asarray(photo)),
                                                data_range=1.0))
