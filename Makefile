@@ -16,7 +16,7 @@ CHROMIUM   ?= /usr/bin/chromium
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WEB_INSTALLED := $(WEB)/node_modules/.installed
 
-.PHONY: install venv lint-imports test test-demo demo clean python-test web-install web-build web-test web-e2e web-client chromium
+.PHONY: install venv lint-imports test test-demo test-compile demo clean python-test web-install web-build web-test web-e2e web-client chromium postgresql
 
 venv:
 	test -x $(PYTHON) || python3 -m venv $(VENV)
@@ -40,6 +40,11 @@ web-install: $(WEB_INSTALLED)
 chromium:
 	test -x $(CHROMIUM) || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
 
+# Debian's PostgreSQL, for the throwaway clusters the tests start (tests/postgres_cluster.py: initdb + pg_ctl,
+# as the unprivileged `postgres` user when the tests run as root, which the server refuses).
+postgresql:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ($(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql)
+
 web-build: web-install
 	cd $(WEB) && $(NPM) run build
 
@@ -60,14 +65,19 @@ lint-imports: install
 
 # Passive OpenMP waiting: the tests run servers and trainers side by side on few cores (a lone command is
 # faster without it: benchmarks/RESULTS.md, "CLI thread defaults").
-python-test: install lint-imports
-	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m "not demo_base" $(PYTEST_ARGS)
+python-test: install lint-imports postgresql
+	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m "not demo_base and not inductor" $(PYTEST_ARGS)
 
 test: python-test web-test web-e2e
 
 # What the trained demo base generates, measured (builds it first: about 12 minutes on 2 CPU cores).
 test-demo: install
 	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m demo_base $(PYTEST_ARGS)
+
+# The compiled engine through inductor's real kernels (2-5 minutes on 2 CPU cores the first time, then cached in
+# .pytest_cache/torchinductor).
+test-compile: install
+	HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE $(PYTHON) -m pytest -m inductor $(PYTEST_ARGS)
 
 demo: install web-build
 	HF_HUB_OFFLINE=1 bash scripts/demo.sh $(DEMO_DIR)

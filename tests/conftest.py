@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated model cache, the offline hub, the tiny base and a small sample dataset."""
+"""Shared fixtures: an isolated model cache, the offline hub, the tiny base, a small sample dataset and a throwaway
+PostgreSQL cluster."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ def pytest_configure(config):
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     cache = Path(config.rootpath) / ".pytest_cache" / "shoegen-models"
     os.environ.setdefault("SHOEGEN_CACHE_DIR", str(cache))
+    # The compiled engine's kernels (tests/engine/test_compiled.py) beside the models: the first run compiles for
+    # a minute or two, later runs load them in seconds.
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache.parent / "torchinductor"))
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +62,31 @@ def models_dir(trained_models, tmp_path_factory, sample_dataset, tiny_base) -> P
 def escape_names(trained_models) -> tuple[str, ...]:
     """Adapter names that resolve outside the models folder (through symlinks inside it)."""
     return trained_models.ESCAPE_NAMES
+
+
+def _postgres_cluster_module():
+    """tests/postgres_cluster.py, loaded by path like trained_models.py."""
+    spec = importlib.util.spec_from_file_location("shoegen_tests_postgres_cluster",
+                                                  Path(__file__).parent / "postgres_cluster.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster for the whole session (see tests/postgres_cluster.py); the tests using it
+    skip, saying why, where PostgreSQL cannot be started."""
+    cluster_module = _postgres_cluster_module()
+    try:
+        cluster = cluster_module.start_cluster()
+    except cluster_module.PostgresUnavailable as reason:
+        pytest.skip(f"PostgreSQL unavailable: {reason}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres) -> str:
+    """The SQLAlchemy URL of a new, empty database in the session's cluster."""
+    return postgres.create_database()

@@ -25,9 +25,16 @@ class SettableClock(Protocol):
     now: datetime
 
 
-def _database(tmp_path: Path) -> sqlite3.Connection:
-    """A second, independent connection to the gallery's SQLite file, to tamper with it behind Gallery's back."""
-    return sqlite3.connect(tmp_path / "data" / "gallery.db", isolation_level=None)
+RunSql = Callable[..., list]
+
+# A trigger that makes every insert into images fail, in each database's dialect.
+REJECT_INSERTS = {
+    "sqlite": ["CREATE TRIGGER reject BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'rejected'); END"],
+    "postgresql": ["CREATE FUNCTION reject() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'rejected'; "
+                   "END $$",
+                   "CREATE TRIGGER reject BEFORE INSERT ON images FOR EACH ROW EXECUTE FUNCTION reject()"],
+}
+ALLOW_INSERTS = {"sqlite": ["DROP TRIGGER reject"], "postgresql": ["DROP TRIGGER reject ON images"]}
 
 
 def test_add_writes_png_in_date_folder_and_get_returns_it(
@@ -116,33 +123,36 @@ def test_delete_removes_rows_and_files(gallery: Gallery, small_image: Image.Imag
     assert gallery.delete([]) == 0
 
 
-def test_gallery_survives_restart(tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory) -> None:
-    with Gallery.for_data_dir(tmp_path / "data") as first:
+def test_gallery_survives_restart(
+    open_gallery: Callable[[], Gallery], small_image: Image.Image, make_params: ParamsFactory
+) -> None:
+    with open_gallery() as first:
         stored = first.add(small_image, make_params(), job_id="job-9")
-    with Gallery.for_data_dir(tmp_path / "data") as second:
+    with open_gallery() as second:
         assert second.get(stored.id) == stored
         assert second.list().total == 1
         assert second.image_path(stored.id) == stored.path
-    assert (tmp_path / "data" / "gallery.db").is_file()
 
 
-def test_sqlite_runs_in_wal_mode(gallery: Gallery, tmp_path: Path) -> None:
-    with _database(tmp_path) as connection:
+def test_data_dir_gallery_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
+    with Gallery.for_data_dir(tmp_path / "data"):
+        pass
+    with sqlite3.connect(tmp_path / "data" / "gallery.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 def test_failed_insert_leaves_no_file(
-    gallery: Gallery, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
+    gallery: Gallery, backend: str, sql: RunSql, small_image: Image.Image, make_params: ParamsFactory
 ) -> None:
-    connection = _database(tmp_path)
-    connection.execute("CREATE TRIGGER reject BEFORE INSERT ON images BEGIN SELECT RAISE(ABORT, 'rejected'); END")
+    for statement in REJECT_INSERTS[backend]:
+        sql(statement)
     with pytest.raises(Exception, match="rejected"):
         gallery.add(small_image, make_params())
     assert [path for path in gallery.image_dir.rglob("*") if path.is_file()] == []
     assert gallery.list().total == 0
 
-    connection.execute("DROP TRIGGER reject")
-    connection.close()
+    for statement in ALLOW_INSERTS[backend]:
+        sql(statement)
     stored = gallery.add(small_image, make_params())
     assert gallery.image_path(stored.id) is not None
 
@@ -180,13 +190,12 @@ def test_concurrent_adds_from_eight_threads_all_land(
     "tampered", ["../../etc/passwd", "/etc/passwd", "../outside.png", "2026/../../outside.png", "."]
 )
 def test_tampered_file_name_is_never_served_or_deleted(
-    gallery: Gallery, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory, tampered: str
+    gallery: Gallery, sql: RunSql, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory, tampered: str
 ) -> None:
     outside = tmp_path / "data" / "outside.png"
     outside.write_bytes(b"not the gallery's")
     stored = gallery.add(small_image, make_params())
-    with _database(tmp_path) as connection:
-        connection.execute("UPDATE images SET file_name = ? WHERE id = ?", (tampered, stored.id))
+    sql("UPDATE images SET file_name = :name WHERE id = :id", name=tampered, id=stored.id)
 
     assert gallery.image_path(stored.id) is None
     reread = gallery.get(stored.id)

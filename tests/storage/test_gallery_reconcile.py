@@ -55,16 +55,16 @@ def test_reconcile_removes_rows_without_files_orphan_pngs_and_partial_writes(
 
 
 def test_reconcile_on_restart_after_a_crash_between_file_and_row(
-    tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
+    open_gallery: Callable[[], Gallery], small_image: Image.Image, make_params: ParamsFactory
 ) -> None:
-    with Gallery.for_data_dir(tmp_path / "data") as gallery:
+    with open_gallery() as gallery:
         stored = gallery.add(small_image, make_params())
     assert stored.path is not None
     crashed_add = stored.path.with_name(f"{uuid.uuid4().hex}.png")  # written, row never committed
     crashed_add.write_bytes(stored.path.read_bytes())
     _age(crashed_add, 3600)
 
-    with Gallery.for_data_dir(tmp_path / "data") as restarted:
+    with open_gallery() as restarted:
         assert restarted.reconcile() == ReconcileReport(removed_rows=0, removed_files=1)
         assert restarted.list().total == 1
         assert restarted.image_path(stored.id) == stored.path

@@ -1,11 +1,9 @@
 """Gallery scores: stored with an image or later, read back, filtered by preset and score, sorted best first,
-deleted with their image, and added to databases created before the scores table existed."""
+and deleted with their image (tests/storage/test_migrations.py adds them to databases made before they existed)."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
 from PIL import Image
 
@@ -14,6 +12,7 @@ from shoegen.config.scores import CatalogueScores
 from shoegen.storage import Gallery, ImageFilter
 
 ParamsFactory = Callable[..., ImageParams]
+RunSql = Callable[..., list]
 
 
 def scores(score: float, *, main_image: bool = False, catalogue: bool = True) -> CatalogueScores:
@@ -23,11 +22,6 @@ def scores(score: float, *, main_image: bool = False, catalogue: bool = True) ->
         colour="red", colour_distance=12.5, sharpness=40.0, score=score,
         rule_failures={"main-image": [] if main_image else ["longest side is 512 px, needs at least 1000 px"],
                        "catalogue": [] if catalogue else ["product touches the edge of the frame (cut off)"]})
-
-
-def _tables(database: Path) -> set[str]:
-    with sqlite3.connect(database) as connection:
-        return {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _ids(gallery: Gallery, where: ImageFilter | None = None, **options) -> list[str]:
@@ -83,7 +77,7 @@ def test_sort_by_score_is_best_first_with_unscored_last(
 
 
 def test_set_scores_adds_or_replaces_and_deleting_an_image_deletes_them(
-    gallery: Gallery, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
+    gallery: Gallery, sql: RunSql, small_image: Image.Image, make_params: ParamsFactory
 ) -> None:
     image = gallery.add(small_image, make_params())
     assert gallery.set_scores(image.id, scores(0.4))
@@ -93,39 +87,14 @@ def test_set_scores_adds_or_replaces_and_deleting_an_image_deletes_them(
     assert not gallery.set_scores("0" * 32, scores(0.5))
 
     gallery.delete([image.id])
-    with sqlite3.connect(tmp_path / "data" / "gallery.db") as connection:
-        left = [connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("images", "image_scores", "image_presets")]
+    left = [sql(f"SELECT count(*) FROM {table}")[0][0] for table in ("images", "image_scores", "image_presets")]
     assert left == [0, 0, 0]
 
 
 def test_scores_of_another_shape_list_as_unscored(
-    gallery: Gallery, tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
+    gallery: Gallery, sql: RunSql, small_image: Image.Image, make_params: ParamsFactory
 ) -> None:
     image = gallery.add(small_image, make_params(), scores=scores(0.5))
-    with sqlite3.connect(tmp_path / "data" / "gallery.db") as connection:
-        connection.execute("UPDATE image_scores SET scores = '{\"score\": 0.5}'")
+    sql("UPDATE image_scores SET scores = :shape", shape='{"score": 0.5}')
     assert gallery.get(image.id).scores is None
     assert _ids(gallery, ImageFilter(min_score=0.5)) == [image.id]  # the copied columns still filter
-
-
-def test_database_of_the_previous_schema_opens_lists_and_takes_scores(
-    tmp_path: Path, small_image: Image.Image, make_params: ParamsFactory
-) -> None:
-    data_dir = tmp_path / "data"
-    with Gallery.for_data_dir(data_dir) as before:
-        old = before.add(small_image, make_params())
-    # What the previous version's create_all left: the images table alone.
-    with sqlite3.connect(data_dir / "gallery.db") as connection:
-        connection.execute("DROP TABLE image_presets")
-        connection.execute("DROP TABLE image_scores")
-    assert _tables(data_dir / "gallery.db") == {"images"}
-
-    with Gallery.for_data_dir(data_dir) as gallery:
-        assert _tables(data_dir / "gallery.db") == {"images", "image_scores", "image_presets"}
-        assert _ids(gallery) == [old.id] and gallery.get(old.id).scores is None
-        assert _ids(gallery, ImageFilter(passes="catalogue")) == []
-        assert gallery.set_scores(old.id, scores(0.6))
-        new = gallery.add(small_image, make_params(), scores=scores(0.9))
-        assert _ids(gallery, ImageFilter(passes="catalogue"), sort="score") == [new.id, old.id]
-

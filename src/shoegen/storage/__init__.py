@@ -1,7 +1,7 @@
 """The persistent gallery: generated images as PNG files with embedded parameters plus database rows.
 
-Imports only SQLAlchemy and Pillow (never torch, diffusers or FastAPI): the engine-free service layer
-and the CLI load it and must start fast.
+Imports only SQLAlchemy, Alembic (when a gallery opens) and Pillow (never torch, diffusers or FastAPI): the
+engine-free service layer and the CLI load it and must start fast.
 """
 
 from shoegen.storage.export import write_zip

@@ -1,4 +1,10 @@
-"""The gallery's SQLAlchemy engine: SQLite in WAL mode for one machine, any other URL for shared deployments."""
+"""The gallery's SQLAlchemy engine: SQLite in WAL mode for one machine, any other URL for shared deployments.
+
+PostgreSQL URLs without a driver (postgresql://...) go through psycopg 3, the one driver the project installs:
+it ships binary wheels (no libpq headers or compiler), is the maintained successor of psycopg2, and its
+notifications (LISTEN/NOTIFY) and server-side cursors are what a queue in the database needs. A URL that names
+its driver (postgresql+psycopg2://...) is taken as it is.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
 
 # Writers wait this long for the SQLite write lock instead of failing at once with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -26,9 +33,13 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+def _with_default_driver(url: URL) -> URL:
+    return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+
+
 def create_gallery_engine(database_url: str | URL) -> Engine:
     """An engine safe to share between threads; SQLite files get WAL mode and a busy timeout."""
-    url = make_url(database_url)
+    url = _with_default_driver(make_url(database_url))
     if url.get_backend_name() != "sqlite":
         # pool_pre_ping: a replica whose PostgreSQL connection was dropped reconnects instead of failing a request.
         return create_engine(url, pool_pre_ping=True)
@@ -38,4 +49,28 @@ def create_gallery_engine(database_url: str | URL) -> Engine:
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _sqlite_driver_autocommit(dbapi_connection: Any, connection_record: Any) -> None:
+    # The sqlite3 module otherwise opens (deferred) transactions itself, and only before DML: it must leave
+    # BEGIN to us, and let DDL inside the transaction.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_migration_engine(database_url: str | URL) -> Engine:
+    """A one-connection-at-a-time engine for schema migrations. On SQLite every transaction starts with
+    BEGIN IMMEDIATE: it takes the database's write lock at once, so a second process migrating waits for the
+    first to commit (up to the busy timeout) and then reads the schema it left, and DDL runs inside that
+    transaction, so a failed migration leaves the previous schema whole."""
+    url = _with_default_driver(make_url(database_url))
+    engine = create_engine(url, poolclass=NullPool)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "connect", _sqlite_driver_autocommit)
+        event.listen(engine, "begin", _begin_immediate)
     return engine

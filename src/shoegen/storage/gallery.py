@@ -31,7 +31,8 @@ from shoegen.config.scores import CatalogueScores
 from shoegen.storage.database import create_gallery_engine
 from shoegen.storage.export import write_zip
 from shoegen.storage.png import PARTIAL_SUFFIX, save_png_with_parameters
-from shoegen.storage.records import MAX_JOB_ID_LENGTH, GalleryBase, ImagePresetRecord, ImageRecord, ImageScoreRecord
+from shoegen.storage.records import MAX_JOB_ID_LENGTH, ImagePresetRecord, ImageRecord, ImageScoreRecord
+from shoegen.storage.schema import upgrade_database
 from shoegen.storage.stored import StoredImage
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Gallery:
     def __init__(
         self, database_url: str | URL, image_dir: Path, *, clock: Callable[[], datetime] = _utc_now
     ) -> None:
-        """Open (creating if needed) the database tables and the image folder.
+        """Open the database, migrating it to the newest schema first (creating it when empty), and the image folder.
 
         `clock` gives each new image its creation time; tests pass a fixed one.
         """
@@ -184,7 +185,11 @@ class Gallery:
         self._image_dir = image_dir.resolve()
         self._clock = clock
         self._engine = create_gallery_engine(database_url)
-        GalleryBase.metadata.create_all(self._engine)
+        try:
+            upgrade_database(self._engine.url)
+        except BaseException:
+            self._engine.dispose()
+            raise
         # Results are turned into StoredImages inside the session, so nothing needs reloading after commit.
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 

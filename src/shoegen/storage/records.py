@@ -1,4 +1,7 @@
-"""The gallery's database tables. Only `Gallery` touches these ORM objects; callers get `StoredImage`s."""
+"""The gallery's database tables. Only `Gallery` touches these ORM objects; callers get `StoredImage`s.
+
+Alembic revisions in `migrations/versions/` create and change the tables; a change here needs its revision
+(tests/storage/test_migrations.py compares the migrated database with these models)."""
 
 from __future__ import annotations
 
@@ -40,7 +43,7 @@ class ImageRecord(GalleryBase):
     """One generated image: `params` holds its `ImageParams`, which is what is read back. The other columns
     are copies written from it in one place (`Gallery.add`): prompt, model and the dates are what listings
     filter and sort on; the rest stay filled because databases created by earlier versions require them
-    (dropping them needs a schema migration)."""
+    (until a revision drops them)."""
 
     __tablename__ = "images"
 
@@ -66,9 +69,9 @@ class ImageRecord(GalleryBase):
 
 
 class ImageScoreRecord(GalleryBase):
-    """An image's catalogue scores (`CatalogueScores`), in a table of its own: databases created by earlier versions
-    have an `images` table without score columns and no migrations (`create_all` adds new tables, never new
-    columns), so the scores live beside it, one row per scored image. `scores` is what is read back; the other
+    """An image's catalogue scores (`CatalogueScores`), in a table of its own: it came in a release without
+    migrations, whose `create_all` could add new tables but never new columns, so the scores live beside
+    `images`, one row per scored image. `scores` is what is read back; the other
     columns are copies for filtering and sorting. Deleting an image deletes its row (ON DELETE CASCADE)."""
 
     __tablename__ = "image_scores"
@@ -88,7 +91,7 @@ class ImageScoreRecord(GalleryBase):
 
 class ImagePresetRecord(GalleryBase):
     """Whether a scored image passes one marketplace preset. A row per (image, preset) rather than a column per
-    preset: a preset added later then needs no new column, which these migration-less databases could not get;
+    preset: a preset added later then needs no new column (nor revision);
     images scored before a preset existed simply have no row for it, and count as not passing."""
 
     __tablename__ = "image_presets"
