@@ -31,7 +31,9 @@ from shoegen.storage.schema import VERSION_TABLE, current_revision, head_revisio
 ParamsFactory = Callable[..., ImageParams]
 RunSql = Callable[..., list]
 
-GALLERY_TABLES = {"images", "image_scores", "image_presets"}
+RELEASE_TABLES = ["images", "image_scores", "image_presets"]
+"""What the last release before migrations made."""
+GALLERY_TABLES = {*RELEASE_TABLES, "jobs", "job_events"}
 
 
 def scores(score: float, *, main_image: bool = False) -> CatalogueScores:
@@ -99,7 +101,7 @@ def _release_gallery(monkeypatch: pytest.MonkeyPatch, url: str, image_dir: Path,
 
 
 def test_fresh_database_is_at_head_and_matches_the_models(gallery: Gallery, database_url: str) -> None:
-    assert _revision(database_url) == head_revision() == "0002_scores"
+    assert _revision(database_url) == head_revision() == "0003_jobs"
     engine = create_gallery_engine(database_url)
     with engine.connect() as connection:
         # What autogenerate would write: nothing, or a model changed without its revision.
@@ -128,7 +130,7 @@ def test_database_of_the_current_release_upgrades_in_place_and_keeps_its_rows(
     make_params: ParamsFactory
 ) -> None:
     image_dir = tmp_path / "data" / "images"
-    with _release_gallery(monkeypatch, database_url, image_dir) as release:
+    with _release_gallery(monkeypatch, database_url, image_dir, tables=RELEASE_TABLES) as release:
         scored = release.add(small_image, make_params(), job_id="job-1", scores=scores(0.9, main_image=True))
         plain = release.add(small_image, make_params(seed=7))
         before = release.export_metadata()

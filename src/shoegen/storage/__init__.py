@@ -1,4 +1,5 @@
-"""The persistent gallery: generated images as PNG files with embedded parameters plus database rows.
+"""The persistent gallery: generated images as PNG files with embedded parameters plus database rows; and the durable
+job queue in the same database (`JobStore`).
 
 Imports only SQLAlchemy, Alembic (when a gallery opens) and Pillow (never torch, diffusers or FastAPI): the
 engine-free service layer and the CLI load it and must start fast.
@@ -13,6 +14,7 @@ from shoegen.storage.gallery import (
     ReconcileReport,
     SortOrder,
 )
+from shoegen.storage.jobs import JobEvent, JobState, JobStore, QueueFull
 from shoegen.storage.png import format_a1111_parameters, read_png_parameters, save_png_with_parameters
 from shoegen.storage.stored import StoredImage
 
@@ -20,7 +22,11 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "Gallery",
     "ImageFilter",
+    "JobEvent",
+    "JobState",
+    "JobStore",
     "Page",
+    "QueueFull",
     "ReconcileReport",
     "SortOrder",
     "StoredImage",

@@ -255,6 +255,19 @@ class Gallery:
         If the row cannot be inserted the PNG is removed again and the error propagates, so the
         gallery never holds a file without a row because of a failed add.
         """
+        record, stored = self._write_file(image, params, job_id, scores)
+        try:
+            with self._sessions.begin() as session:
+                self._insert(session, record, scores)
+        except BaseException:
+            self._remove_files([stored])
+            raise
+        return stored
+
+    def _write_file(self, image: Image.Image, params: ImageParams, job_id: str | None,
+                    scores: CatalogueScores | None) -> tuple[ImageRecord, StoredImage]:
+        """The PNG written, and the row to insert for it (by `add`, or by the job queue in the transaction that
+        marks the job done: see `storage.jobs.JobStore.complete`)."""
         if job_id is not None and len(job_id) > MAX_JOB_ID_LENGTH:
             raise ValueError(f"job_id is limited to {MAX_JOB_ID_LENGTH} characters")
         image_id = uuid.uuid4().hex
@@ -281,16 +294,20 @@ class Gallery:
             file_name=file_name,
             params=params.to_dict(),
         )
-        try:
-            with self._sessions.begin() as session:
-                session.add(record)
-                if scores is not None:
-                    session.flush()  # the image row first: the score rows refer to it
-                    _add_scores(session, image_id, scores)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        return StoredImage(image_id, created_at, params, job_id, file_name, path, scores)
+        return record, StoredImage(image_id, created_at, params, job_id, file_name, path, scores)
+
+    @staticmethod
+    def _insert(session: Session, record: ImageRecord, scores: CatalogueScores | None) -> None:
+        session.add(record)
+        if scores is not None:
+            session.flush()  # the image row first: the score rows refer to it
+            _add_scores(session, record.id, scores)
+
+    @staticmethod
+    def _remove_files(images: Sequence[StoredImage]) -> None:
+        for image in images:
+            if image.path is not None:
+                image.path.unlink(missing_ok=True)
 
     def set_scores(self, image_id: str, scores: CatalogueScores) -> bool:
         """Store (or replace) an image's scores; False when there is no such image."""

@@ -1,4 +1,5 @@
-"""The gallery's database tables. Only `Gallery` touches these ORM objects; callers get `StoredImage`s.
+"""The gallery's database tables, and the job queue's. Only `Gallery` and `JobStore` touch these ORM objects; callers
+get `StoredImage`s and `JobState`s.
 
 Alembic revisions in `migrations/versions/` create and change the tables; a change here needs its revision
 (tests/storage/test_migrations.py compares the migrated database with these models)."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -99,3 +100,58 @@ class ImagePresetRecord(GalleryBase):
     image_id: Mapped[str] = mapped_column(ForeignKey("image_scores.image_id", ondelete="CASCADE"), primary_key=True)
     preset: Mapped[str] = mapped_column(String(MAX_PRESET_NAME_LENGTH), primary_key=True)
     passes: Mapped[bool] = mapped_column(Boolean)
+
+
+MAX_WORKER_ID_LENGTH = 128
+MAX_EVENT_TYPE_LENGTH = 16
+
+
+class JobRecord(GalleryBase):
+    """A job of the durable queue (`storage.jobs.JobStore` is its one writer): what was asked (`params`), where it
+    stands, what it made, and which worker holds it until when. Replicas sharing the database share the queue:
+    a worker claims a queued job (or one whose lease ran out: its worker died) and renews the lease while it
+    runs; every change that publishes an event bumps `events`, the number of the job's last event."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    """uuid4 hex."""
+    kind: Mapped[str] = mapped_column(String(32))
+    """generation (training jobs later)."""
+    status: Mapped[str] = mapped_column(String(16))
+    """queued | running | done | error | cancelled."""
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    """The request as JSON; img2img's start image as base64 PNG under "init_image"."""
+    batch_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Queued jobs with the same key can run in one pipeline call; None: the job runs alone."""
+    step: Mapped[int] = mapped_column(Integer)
+    total_steps: Mapped[int] = mapped_column(Integer)
+    image_ids: Mapped[list[str]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    generation_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean)
+    """Set by a cancel from any replica; the worker running the job sees it at its next denoising step."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    worker_id: Mapped[str | None] = mapped_column(String(MAX_WORKER_ID_LENGTH), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    """How many times a worker claimed the job (more than one: taken over after a worker died)."""
+    events: Mapped[int] = mapped_column(Integer)
+    """Number of the job's last event (0: none yet)."""
+
+
+class JobEventRecord(GalleryBase):
+    """One event of a job (queued, started, progress, done, error, cancelled), numbered from 1 per job: the
+    number is its SSE id, so a client resuming with Last-Event-ID on any replica gets what follows."""
+
+    __tablename__ = "job_events"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(MAX_EVENT_TYPE_LENGTH))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
