@@ -11,7 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from shoegen.config.engine import EngineSettings
 from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
+from shoegen.config.validation import build_settings
 
 
 # The base model's flag, then the diffusers training scripts' name that the original command lines use.
@@ -33,6 +35,24 @@ def model_settings(args: argparse.Namespace) -> ModelSettings:
     """The base model and models folder: flags first, then SHOEGEN_* environment variables, then defaults."""
     given = {name: getattr(args, name, None) for name in ("base_model", "models_dir")}
     return ModelSettings(**{name: value for name, value in given.items() if value is not None})
+
+
+# EngineSettings' fields → their flags, the same in generate, batch, grid and serve.
+ENGINE_FLAGS = {"compile": ("--compile",), "compile_mode": ("--compile-mode",)}
+
+
+def add_engine_flags(parser: argparse.ArgumentParser) -> None:
+    """--compile / --no-compile and --compile-mode; unset, they come from SHOEGEN_COMPILE and SHOEGEN_COMPILE_MODE
+    (see `engine_settings`)."""
+    for name, flags in ENGINE_FLAGS.items():
+        add_field_flag(parser, EngineSettings, name, flags)
+
+
+def engine_settings(args: argparse.Namespace) -> EngineSettings:
+    """How the engine runs: flags first, then SHOEGEN_* environment variables, then defaults."""
+    given = {name: getattr(args, name) for name in ENGINE_FLAGS if hasattr(args, name)}
+    return build_settings(EngineSettings, given, what=None, sentences=True,
+                          option=lambda field: ENGINE_FLAGS.get(field, (field,))[-1])
 
 
 def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name: str,

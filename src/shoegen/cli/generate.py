@@ -11,7 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from shoegen.cli.flags import add_base_model_flags, add_field_flag, model_settings
+from shoegen.cli.flags import add_base_model_flags, add_engine_flags, add_field_flag, engine_settings, model_settings
 from shoegen.config.generation import GenerationParams, LoraWeight
 from shoegen.config.validation import build_settings
 from shoegen.errors import ShoegenError
@@ -106,6 +106,7 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | No
         elif name != "model_name" or with_model:
             add_field_flag(parser, GenerationParams, name, flags, default_seed if name == "seed" else None)
     parser.add_argument("--init-image", type=Path, help="img2img: start from this image")
+    add_engine_flags(parser)
 
 
 def _lora(text: str) -> LoraWeight:
@@ -131,18 +132,27 @@ def request_from_args(args: argparse.Namespace, prompt: str):
 def engine_from_args(args: argparse.Namespace):
     from shoegen.engine.engine import Engine
 
-    settings = model_settings(args)
-    _show_warnings()
-    return Engine(settings.base_model, settings.models_dir)
+    settings, options = model_settings(args), engine_settings(args)
+    show_engine_log(verbose=options.compile)
+    return Engine(settings.base_model, settings.models_dir, settings=options)
 
 
-def _show_warnings() -> None:
-    """The engine's warnings (e.g. a size far from the base's native size) as `warning: ...` lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+class _EngineLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        return f"warning: {text}" if record.levelno >= logging.WARNING else text
+
+
+def show_engine_log(verbose: bool = False) -> None:
+    """The engine's warnings (a size far from the base's native size, a compile fallback) as `warning: ...` lines
+    on stderr; `verbose` adds its notes (the compiled engine's warm-up per shape)."""
     engine_log = logging.getLogger("shoegen.engine")
+    for old in [handler for handler in engine_log.handlers if isinstance(handler.formatter, _EngineLines)]:
+        engine_log.removeHandler(old)  # once per process, however many commands a test runs in it
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_EngineLines())
     engine_log.addHandler(handler)
-    engine_log.setLevel(logging.WARNING)
+    engine_log.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def run_generate(args: argparse.Namespace) -> int:

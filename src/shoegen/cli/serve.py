@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from shoegen.cli.flags import add_base_model_flags
+from shoegen.cli.flags import ENGINE_FLAGS, add_base_model_flags, add_engine_flags
 
 
 def register(subparsers) -> None:
@@ -15,25 +15,32 @@ def register(subparsers) -> None:
         description="Serve the REST API: /api/generate, /api/jobs (with Server-Sent Events), /api/models, "
         "/api/gallery, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset. OpenAPI docs at /docs. "
         "Settings come from SHOEGEN_* environment variables (SHOEGEN_API_KEY, SHOEGEN_DATA_DIR, "
-        "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, SHOEGEN_QUEUE_SIZE, ...); "
-        "the flags below override them.",
+        "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, SHOEGEN_QUEUE_SIZE, "
+        "SHOEGEN_COMPILE, ...); the flags below override them. With --compile the start-up also compiles the engine "
+        "for one image at the base's native size and logs how long that took.",
     )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (default 8011)")
     add_base_model_flags(parser)
     parser.add_argument("--data-dir", type=Path, help="gallery database and images (default ./shoegen-data)")
+    add_engine_flags(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from shoegen.cli.generate import show_engine_log
+    from shoegen.config.validation import build_settings
     from shoegen.service.app import create_app
     from shoegen.config.service import ServiceSettings
 
     overrides = {"host": args.host, "port": args.port, "base_model": args.base_model,
-                 "models_dir": args.models_dir, "data_dir": args.data_dir}
-    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
+                 "models_dir": args.models_dir, "data_dir": args.data_dir,
+                 **{name: getattr(args, name) for name in ENGINE_FLAGS if hasattr(args, name)}}
+    settings = build_settings(ServiceSettings, {k: v for k, v in overrides.items() if v is not None}, what=None,
+                              sentences=True, option=lambda field: ENGINE_FLAGS.get(field, (f"--{field}",))[-1])
+    show_engine_log(verbose=settings.compile)  # the compile warm-up's seconds, or the reason it fell back
     print(f"Shoes AI Generator API on http://{settings.host}:{settings.port} (docs at /docs), "
           f"base model {settings.base_model}, models from {settings.models_dir}", flush=True)
     # A bounded shutdown: open event streams and waiting /api/generate calls get 10 s, then are closed.

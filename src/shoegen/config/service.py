@@ -6,11 +6,13 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
+from shoegen.config.engine import EngineSettings
 from shoegen.config.models import ModelSettings
 
 
-class ServiceSettings(ModelSettings):
-    """The API service's settings; base model and models folder as every command has them."""
+class ServiceSettings(ModelSettings, EngineSettings):
+    """The API service's settings; base model, models folder and the engine's options (SHOEGEN_COMPILE) as every
+    command has them."""
 
     host: str = "127.0.0.1"
     """Address to listen on."""
@@ -41,4 +43,5 @@ class ServiceSettings(ModelSettings):
     web_dir: Path | None = None
     """Built web UI to serve at / (default: the repository's web/dist when it has been built)."""
     warm_up: bool = True
-    """Load the base model at start instead of on the first request."""
+    """Load the base model at start instead of on the first request (with compile: and compile it for one image
+    at the native size, the warm-up time in the start-up log)."""

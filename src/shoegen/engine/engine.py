@@ -1,5 +1,6 @@
 """The generation engine: one warm pipeline per base model and device, LoRA adapters loaded once and
-folded into the weights per request, progress and cancellation between denoising steps. Knows nothing of HTTP."""
+folded into the weights per request, progress and cancellation between denoising steps, and, opted in, the
+pipeline compiled (`compiled.py`). Knows nothing of HTTP."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ import torch
 from PIL import Image
 from pydantic import ConfigDict, Field
 
+from shoegen.config.engine import EngineSettings
 from shoegen.config.generation import (MAX_REQUEST_SEED, GenerationParams, GenerationSettings, ImageParams,
                                        LoraWeight)
 from shoegen.config.samplers import find_sampler
+from shoegen.engine.compiled import CompiledPipeline, CompileReport, is_compile_error
 from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.prompts import extract_lora_tags, token_report
 from shoegen.engine.samplers import make_scheduler
@@ -63,6 +66,8 @@ class GenerationResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     """Things the caller should tell the user, e.g. a size far from the base's native size."""
+    compile_seconds: float = 0.0
+    """Of `seconds`, the time torch spent compiling (with `compile`: the first generation of a new shape)."""
 
 
 ProgressCallback = Callable[[int, int, Image.Image | None], None]
@@ -72,13 +77,16 @@ class Engine:
     """Thread-safe (one generation at a time); `generate` is the one entry point."""
 
     def __init__(self, base_model: str, models_dir: Path | None = None, device: str | None = None,
-                 max_adapters: int = 8, preview_every: int = 0):
+                 max_adapters: int = 8, preview_every: int = 0, settings: EngineSettings | None = None):
         self.base_model = base_model
         self.models_dir = models_dir
         self.device = torch.device(device or _default_device())
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.max_adapters = max_adapters
         self.preview_every = preview_every
+        # Not EngineSettings(): the engine reads no environment; the CLI and the service pass what they read.
+        self.settings = settings or EngineSettings.model_construct()
+        self._compiled: CompiledPipeline | None = None
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._pipeline = None
@@ -135,11 +143,34 @@ class Engine:
         self._base_scheduler_config = pipeline.scheduler.config
         self._img2img = StableDiffusionImg2ImgPipeline(**pipeline.components, requires_safety_checker=False)
         self._img2img.set_progress_bar_config(disable=True)
+        if self.settings.compile:
+            self._compiled = CompiledPipeline(pipeline, self.settings.compile_mode)
         self._pipeline = pipeline
         return pipeline
 
+    def compile_report(self) -> CompileReport | None:
+        """What `compile` did: fused projections, the mode, the warm-up so far, a fallback's reason (None when
+        the engine runs plain)."""
+        return self._compiled.report() if self._compiled is not None else None
+
+    def warm_up(self) -> float:
+        """Compile for the most common request now (one image at the native size, guidance on), instead of in the
+        first user's request: the service calls this at start. Returns the seconds spent compiling (0 when the
+        engine runs plain: then it generates nothing)."""
+        width, height = self.native_size()
+        if self._compiled is None or not self._compiled.active:
+            return 0.0
+        result = self.generate(GenerationRequest(prompt="a product photo", num_inference_steps=2, seed=0,
+                                                 width=width, height=height))
+        return result.compile_seconds
+
     # --------------------------------------------------------------- adapters
     def _activate(self, refs: list[LoraWeight]) -> None:
+        self._activate_adapters(refs)
+        if self._compiled is not None:
+            self._compiled.sync(self._folded.version, self._branches_on)
+
+    def _activate_adapters(self, refs: list[LoraWeight]) -> None:
         """Load what is missing (evicting the least recently used that this request does not need) and run
         exactly these adapters, folded into the weights (see `fusion`)."""
         pipeline = self._pipeline
@@ -210,6 +241,7 @@ class Engine:
         with self._lock:
             started = time.perf_counter()
             pipeline = self.load()
+            compiling_before = self._compiled.clock() if self._compiled is not None else 0.0
             native = self.native_size()
             size = (requests[0].width or native[0], requests[0].height or native[1])
             for request in requests:
@@ -227,6 +259,10 @@ class Engine:
             images = iter(self._run(pipeline, requests[0], size, prompts, negatives, all_seeds, on_progress,
                                     should_cancel))
             seconds = time.perf_counter() - started
+            compile_seconds = self._compiled.clock() - compiling_before if self._compiled is not None else 0.0
+            if compile_seconds:
+                log.info("compiled for %dx%d, %d image(s) per call: %.1f s of warm-up (once per shape)", *size,
+                         len(all_seeds), compile_seconds)
             notes = [note for note in [size_warning(size, native)] if note]
             if notes and size not in self._warned_sizes:  # a batch of a thousand images warns once
                 self._warned_sizes.add(size)
@@ -235,7 +271,7 @@ class Engine:
             for request, prompt, refs, seeds in prepared:
                 generated = [GeneratedImage(next(images), self._image_params(request, prompt, refs, seed, size))
                              for seed in seeds]
-                results.append(GenerationResult(generated, seconds, notes))
+                results.append(GenerationResult(generated, seconds, notes, compile_seconds))
             return results
 
     def check(self, request: GenerationRequest) -> None:
@@ -252,6 +288,21 @@ class Engine:
                                f"clip_skip can be at most {layers}")
 
     def _run(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
+        """The images; with `compile`, a failure to compile switches to the plain modules and runs again (the UNet
+        compiles in the first denoising step, the VAE decoder after the last: a rerun reports progress anew)."""
+        args = (pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel)
+        if self._compiled is None or not self._compiled.active:
+            return self._denoise(*args)
+        try:
+            return self._denoise(*args)
+        except Exception as error:
+            if not is_compile_error(error):
+                raise
+            self._compiled.fall_back(error)
+        return self._denoise(*args)
+
+    def _denoise(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel
+                 ) -> list[Image.Image]:
         target = self._img2img if request.init_image is not None else pipeline
         target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
         # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.

@@ -39,6 +39,8 @@ class FoldedAdapters:
 
     def __init__(self):
         self.current: Combination = ()
+        self.version = 0
+        """Counts the changes of the base weights (the compiled engine's fused projections copy them after each)."""
         self._originals: dict[torch.nn.Module, torch.Tensor] = {}  # base layer → weight with no adapter
         self._changed: list[torch.nn.Module] = []
 
@@ -46,6 +48,8 @@ class FoldedAdapters:
     def restore(self) -> None:
         for base in self._changed:
             base.weight.copy_(self._originals[base])
+        if self._changed:
+            self.version += 1
         self._changed, self.current = [], ()
 
     @torch.no_grad()
@@ -65,3 +69,4 @@ class FoldedAdapters:
                 base.weight.add_(layer.get_delta_weight(name).to(base.weight.dtype), alpha=weight)
             self._changed.append(base)
         self.current = combination
+        self.version += 1

@@ -18,6 +18,7 @@ from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.limits import BodySizeLimit
 from shoegen.service.routes import api, gallery, jobs, runs, sdapi
+from shoegen.config.engine import EngineSettings
 from shoegen.config.service import ServiceSettings
 from shoegen.storage import Gallery
 
@@ -26,8 +27,10 @@ REPOSITORY_WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
 
 
 def build_services(settings: ServiceSettings, engine: Engine | None = None) -> Services:
+    options = EngineSettings(**settings.model_dump(include=set(EngineSettings.model_fields)))
     engine = engine or Engine(settings.base_model, settings.models_dir, device=settings.device,
-                              max_adapters=settings.max_adapters, preview_every=settings.preview_every)
+                              max_adapters=settings.max_adapters, preview_every=settings.preview_every,
+                              settings=options)
     data_dir = Path(settings.data_dir)
     store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
         else Gallery.for_data_dir(data_dir)
@@ -45,6 +48,8 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
             log.warning("gallery cleanup after an unclean stop: %s", report)
         if settings.warm_up:
             services.engine.load()
+            if settings.compile:
+                services.engine.warm_up()  # the engine logs the seconds; other shapes compile on first use
         services.jobs.start()
         yield
         services.jobs.stop()
