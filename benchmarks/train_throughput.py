@@ -1,8 +1,9 @@
-"""Training throughput: shoegen's trainer against a straightforward diffusers LoRA loop.
+"""Training throughput: shoegen's trainer against a straightforward diffusers LoRA loop and, when given,
+diffusers' own reference script.
 
 For each config the same base model, the same rendered sample data and the same settings (batch size,
-resolution, LoRA rank 8 / alpha 16 on to_q, to_k, to_v, to_out.0, AdamW at 1e-4) are trained twice, each
-side in its own subprocess so that its peak RSS is its own:
+resolution, no gradient accumulation, LoRA rank 8 / alpha 16 on to_q, to_k, to_v, to_out.0, AdamW at 1e-4,
+seed) are trained by each side in its own subprocess, so that its peak RSS is its own:
 
   shoegen   `shoegen.training.loop` (setup → fit → finish, exactly what `train()` runs), validation images,
             validation split and intermediate checkpoints off. Step times are the `seconds` of its JSONL
@@ -11,15 +12,28 @@ side in its own subprocess so that its peak RSS is its own:
   baseline  the loop of diffusers' examples/text_to_image/train_text_to_image_lora.py, written out here:
             every step loads and transforms the batch images from disk, tokenizes and encodes the captions,
             encodes the images with the VAE, adds noise, runs the UNet, backward, clip, step.
+  diffusers-script  (with --reference-script PATH) that script itself, from a diffusers checkout the user
+            points at, run as a user runs it: `PYTHON -m accelerate.commands.launch [--cpu] PATH ...` with
+            --reference-python's interpreter (its own environment; see benchmarks/README.md), on the same base
+            folder and the same images as an imagefolder dataset. Step times are the wall time between its
+            tqdm progress updates, read from its stderr as they arrive.
 
-Reported per side: median and mean seconds per optimizer step after the warm-up steps, steps/s, the median
-process CPU time per step (all threads; with one torch thread per side it is far less disturbed than wall time
-by other processes competing for the cores, with several it also counts their spin-waiting), setup and
-end-to-end wall time (model loading and, for shoegen, latent/text caching included), peak RSS, CUDA peak
-memory on CUDA; per config the speedup (baseline s/step ÷ shoegen s/step). Results are printed, written to
-benchmarks/results/train_throughput-<UTC timestamp>.json and recorded in benchmarks/RESULTS.md.
+Every side runs under each thread setting of --thread-settings (default: `default,1`): `default` is what a user
+gets (nothing set: the OpenMP thread variables are removed from the sides' environment, so torch, or accelerate
+launch for the reference script, chooses) and is the headline; `1` runs each side with one torch thread
+(OMP_NUM_THREADS=1 and torch.set_num_threads(1)), the second column.
+
+Reported per side and setting: median and mean seconds per optimizer step after the warm-up steps, steps/s,
+the median process CPU time per step (all threads; with one torch thread per side it is far less disturbed
+than wall time by other processes competing for the cores, with several it also counts their spin-waiting),
+setup and end-to-end wall time (model loading and, for shoegen, latent/text caching included), peak RSS, CUDA
+peak memory on CUDA; per config the speedups of shoegen over the baseline and over the reference script.
+Results are printed, written to benchmarks/results/train_throughput-<UTC timestamp>.json and recorded in
+benchmarks/RESULTS.md.
 
 Run from the repository root:  .venv/bin/python benchmarks/train_throughput.py [--configs tiny,sd15-small]
+    [--reference-script ~/diffusers/examples/text_to_image/train_text_to_image_lora.py
+     --reference-python ~/diffusers-venv/bin/python]
 """
 
 from __future__ import annotations
@@ -28,7 +42,9 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -41,7 +57,13 @@ from pathlib import Path
 
 from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
 RESULT_PREFIX = "TRAIN_THROUGHPUT_RESULT "
-TARGET_CONFIG, TARGET_SPEEDUP = "tiny", 2.0
+TARGET_CONFIG, TARGET_SPEEDUP = "tiny", 2.0  # shoegen against the in-house baseline
+# shoegen at default settings against diffusers' reference script (issue 13): at least this much faster per config,
+# and its peak RSS no higher than the script's.
+REFERENCE_TARGETS = {"tiny": 1.5, "sd15-small": 1.0}
+REFERENCE_SIDE = "diffusers-script"
+# What the "default" thread setting removes from each side's environment: a user's shell sets none of them.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")
 SEED = 0
 LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0"]
 # Bump when the generated sd15-* architectures change, so a kept --work-dir rebuilds them.
@@ -336,6 +358,182 @@ def run_baseline(config: BenchConfig, base: str, data: Path, output_dir: Path) -
     }
 
 
+# --------------------------------------------------------------------------- diffusers' reference script
+
+# tqdm's line for the script's training bar, e.g. "Steps:  40%|████      | 12/30 [00:02<00:03,  5.7it/s, ...".
+STEP_PROGRESS = re.compile(r"^Steps:\s*\d+%.*?\|\s*(\d+)/(\d+)\s*\[")
+STEP_LOSS = re.compile(r"step_loss=([-+.\deE]+)")
+IMPORTS_DONE = "Distributed environment"  # the script's first log line, written once its imports are done
+
+
+def imagefolder_dataset(data: Path) -> Path:
+    """The rendered images as the datasets `imagefolder` the reference script reads (--train_data_dir): the same
+    files (hard links where the file system allows) and a metadata.jsonl with each caption in a `text` column."""
+    folder = data.parent / f"{data.name}-imagefolder"
+    if (folder / "metadata.jsonl").is_file():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "images").mkdir(parents=True)
+    lines = []
+    for entry in json.loads((data / "captions.json").read_text()):
+        source = data / entry["image_file"]
+        target = folder / "images" / source.name
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        lines.append(json.dumps({"file_name": f"images/{source.name}", "text": entry["caption"]}))
+    (folder / "metadata.jsonl").write_text("\n".join(lines) + "\n")  # written last: it marks the folder complete
+    return folder
+
+
+def reference_command(config: BenchConfig, base: str, data: Path, output_dir: Path, work_dir: Path,
+                      script: str, python: str) -> list[str]:
+    """`accelerate launch` of the script with the settings the other sides use. Everything else is the script's
+    default, as a user gets it: LoRA alpha = rank (its LoraConfig has no alpha flag; alpha scales the update,
+    not the work), tensorboard logging, no data loader workers, no random flip, random crop (a no-op: the images
+    are rendered at the training resolution). No validation prompt, and checkpointing_steps past the last step:
+    no validation and no checkpoint, only the final adapter, as the other sides save."""
+    launch = [python, "-m", "accelerate.commands.launch", *(["--cpu"] if config.device == "cpu" else [])]
+    return [*launch, script,
+            "--pretrained_model_name_or_path", base, "--train_data_dir", str(data), "--image_column", "image",
+            "--caption_column", "text", "--resolution", str(config.resolution),
+            "--train_batch_size", str(config.batch_size), "--gradient_accumulation_steps", "1",
+            "--max_train_steps", str(config.steps), "--learning_rate", "1e-4", "--lr_scheduler", "constant",
+            "--lr_warmup_steps", "0", "--rank", "8", "--seed", str(SEED),
+            "--mixed_precision", config.mixed_precision, "--checkpointing_steps", str(config.steps + 1),
+            "--output_dir", str(output_dir), "--cache_dir", str(work_dir / "datasets-cache")]
+
+
+def _process_tree(root: int) -> list[int]:
+    """`root`'s descendants (not itself), from /proc/<pid>/task/<tid>/children."""
+    found, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        try:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                children = [int(child) for child in (task / "children").read_text().split()]
+                found += children
+                queue += children
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _tree_usage(pids: list[int]) -> tuple[float, float]:
+    """(CPU seconds, sum of peak RSS in MiB) of these processes, from /proc (CPU in clock ticks, 10 ms here)."""
+    ticks, hwm_kib = 0, 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+            hwm_kib += next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                            if line.startswith("VmHWM:"))
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK"), hwm_kib / 1024
+
+
+def _trainer_threads(pids: list[int], script: str) -> int | None:
+    """OMP_NUM_THREADS of the process running the script (accelerate launch sets it), which torch follows."""
+    for pid in pids:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+            if script not in command or "accelerate.commands.launch" in command:  # the trainer, not the launcher
+                continue
+            variables = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0")
+                             if "=" in item)
+            return int(variables["OMP_NUM_THREADS"]) if "OMP_NUM_THREADS" in variables else None
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def run_reference(config: BenchConfig, base: str, data: Path, work_dir: Path, script: str, python: str) -> dict:
+    """The script under `accelerate launch`, its output read as it comes: each new step count on its tqdm bar
+    (redrawn every step: TQDM_MININTERVAL=0, TQDM_MINITERS=1) is timestamped, with the CPU time and peak RSS of
+    the process tree at that moment. Its setup and end-to-end times start at its first log line, once its
+    imports are done (the other sides import before their clocks start too); the launch before that is kept
+    as `startup_seconds`. Peak RSS is the training process's own (the largest of the tree; the launcher's comes
+    on top of it and is in `tree_peak_rss_mib`)."""
+    if not Path("/proc/self/task").is_dir():
+        raise SystemExit(f"the {REFERENCE_SIDE} side reads its processes' CPU time and memory from /proc (Linux)")
+    output_dir = work_dir / "runs" / f"{config.name}-{REFERENCE_SIDE}"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    output_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_path = output_dir.parent / f"{output_dir.name}.log"
+    command = reference_command(config, base, data, output_dir, work_dir, script, python)
+    env = os.environ | {"TQDM_MININTERVAL": "0", "TQDM_MINITERS": "1", "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    imports_done, step_times, cpu_times, tree_peak, threads, last_loss = None, [], [], 0.0, None, None
+    pending, log = "", []
+    while chunk := os.read(process.stdout.fileno(), 65536):
+        now = time.perf_counter()
+        text = chunk.decode(errors="replace")
+        log.append(text)
+        *segments, pending = re.split(r"[\r\n]", pending + text)
+        # tqdm writes "\r" + the whole line, so the line after the last separator is complete as far as its
+        # step count goes: read it now, not when the next write ends it (the count check skips it then).
+        for segment in (*segments, pending):
+            if imports_done is None and IMPORTS_DONE in segment:
+                imports_done = now
+            match = STEP_PROGRESS.match(segment.strip())
+            if not match or int(match[1]) != len(step_times):  # 0/N first, then each step once
+                if match and (loss := STEP_LOSS.search(segment)):
+                    last_loss = float(loss[1])
+                continue
+            tree = [process.pid, *_process_tree(process.pid)]  # the launcher and what it started
+            cpu, peak = _tree_usage(tree)
+            step_times.append(now)
+            cpu_times.append(cpu)
+            tree_peak = max(tree_peak, peak)
+            threads = threads or _trainer_threads(tree, script)
+    returncode = process.wait()
+    finished = time.perf_counter()
+    log_path.write_text("".join(log))
+    if returncode != 0 or len(step_times) != config.steps + 1:
+        tail = "".join(log)[-3000:]
+        raise SystemExit(f"{REFERENCE_SIDE} ({shlex.join(command)}) exited {returncode} after "
+                         f"{max(len(step_times) - 1, 0)} of {config.steps} steps; its output is in {log_path}:\n{tail}")
+    imports_done = imports_done or started
+    steps = _intervals(step_times[0], step_times[1:])
+    return {
+        "step_seconds": steps,
+        "loop_step_seconds": steps,
+        "cpu_step_seconds": _intervals(cpu_times[0], cpu_times[1:]),
+        "startup_seconds": imports_done - started,
+        "setup_seconds": step_times[0] - imports_done,
+        "fit_seconds": step_times[-1] - step_times[0],
+        "finish_seconds": finished - step_times[-1],
+        "end_to_end_seconds": finished - imports_done,
+        "final_loss": last_loss,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,  # KiB on Linux
+        "tree_peak_rss_mib": tree_peak,
+        "cuda_peak_mib": None,  # in another process's CUDA context; not measured
+        "torch_threads": threads,
+        "command": shlex.join(command),
+    }
+
+
+def reference_versions(python: str) -> dict:
+    """The reference environment's package versions (read from its metadata; nothing imported)."""
+    code = ("import importlib.metadata as m, json; print(json.dumps({p: m.version(p) for p in "
+            "('torch', 'torchvision', 'diffusers', 'accelerate', 'transformers', 'peft', 'datasets')}))")
+    completed = subprocess.run([python, "-c", code], capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise SystemExit(f"--reference-python {python}: cannot read its packages (is it the interpreter of an "
+                         f"environment with the script's requirements?):\n{completed.stderr[-2000:]}")
+    return json.loads(completed.stdout)
+
+
+def script_revision(script: str) -> str | None:
+    """The commit of the diffusers checkout holding the script, when it is a git checkout."""
+    completed = subprocess.run(["git", "-C", str(Path(script).parent), "rev-parse", "HEAD"], capture_output=True,
+                               text=True)
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
 def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, threads: int | None) -> dict:
     """One side in this (fresh) process; prints one JSON line for the parent."""
     import torch
@@ -368,12 +566,33 @@ def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Pa
 
 # ----------------------------------------------------------------------------------------- the parent
 
-def summarise(config: BenchConfig, side: str, measured: dict, warmup: int) -> dict:
+@dataclass(frozen=True)
+class ThreadSetting:
+    """How many torch threads each side runs with: None is what the process chooses by itself."""
+    threads: int | None
+
+    @property
+    def title(self) -> str:
+        if self.threads is None:
+            return "default threads"
+        return f"{self.threads} thread" + ("" if self.threads == 1 else "s")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """diffusers' reference script and the interpreter of the environment it runs in."""
+    script: str
+    python: str
+
+
+def summarise(config: BenchConfig, side: str, setting: ThreadSetting, measured: dict, warmup: int) -> dict:
     timed = measured["step_seconds"][warmup:]
     loop_timed = measured["loop_step_seconds"][warmup:]
     mean = statistics.fmean(timed)
     return {
-        "config": config.name, "side": side, "steps": len(measured["step_seconds"]), "warmup_steps": warmup,
+        "config": config.name, "side": side, "thread_setting": setting.title,
+        "torch_threads": measured["torch_threads"],
+        "steps": len(measured["step_seconds"]), "warmup_steps": warmup,
         "median_s_per_step": statistics.median(timed), "mean_s_per_step": mean, "steps_per_s": 1 / mean,
         "loop_median_s_per_step": statistics.median(loop_timed),
         "cpu_median_s_per_step": statistics.median(measured["cpu_step_seconds"][warmup:]),
@@ -384,15 +603,29 @@ def summarise(config: BenchConfig, side: str, measured: dict, warmup: int) -> di
     }
 
 
-def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, threads: int | None,
-                run_label: str = "") -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--configs", config.name,
-               "--steps", str(config.steps), "--base", base, "--data", str(data), "--work-dir", str(work_dir)]
-    if threads:
-        command += ["--threads", str(threads)]
-    env = os.environ | {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error"}
+def side_environment(config: BenchConfig, setting: ThreadSetting) -> dict[str, str]:
+    # The default setting is a user's shell: none of the thread variables (a test target's OMP_WAIT_POLICY, say)
+    # leaks in from the shell that runs the benchmark.
+    env = {key: value for key, value in os.environ.items() if key not in THREAD_VARIABLES}
+    env |= {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_VERBOSITY": "error", "DIFFUSERS_VERBOSITY": "error"}
+    if setting.threads:
+        env["OMP_NUM_THREADS"] = str(setting.threads)  # what accelerate launch passes on to the reference script
     if config.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""  # accelerate would otherwise take a GPU for a CPU config
+    return env
+
+
+def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, setting: ThreadSetting,
+                reference: Reference | None, run_label: str = "") -> dict:
+    if side == REFERENCE_SIDE:
+        data = imagefolder_dataset(data)
+    command = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--configs", config.name,
+               "--steps", str(config.steps), "--base", base, "--data", str(data), "--work-dir", str(work_dir)]
+    if setting.threads:
+        command += ["--threads", str(setting.threads)]
+    if side == REFERENCE_SIDE:
+        command += ["--reference-script", reference.script, "--reference-python", reference.python]
+    env = side_environment(config, setting)
     cache_state = None
     if _compiles(side):
         # Its own inductor cache in the work folder: the first run compiles from nothing, as a user's first run
@@ -400,7 +633,8 @@ def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir:
         cache = work_dir / "inductor-cache" / f"{config.name}-{side}"
         cache_state = "filled" if cache.is_dir() else "empty"
         env["TORCHINDUCTOR_CACHE_DIR"] = str(cache)
-    print(f"  [{config.name}] {side}{run_label}: {config.steps} steps ...", file=sys.stderr, flush=True)
+    print(f"  [{config.name}] {side}, {setting.title}{run_label}: {config.steps} steps ...", file=sys.stderr,
+          flush=True)
     load_before = os.getloadavg()[0]
     completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True)
     lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
@@ -439,27 +673,56 @@ def machine_info(device: str, torch_threads: list[int], max_load: float) -> dict
             "diffusers": diffusers.__version__, "transformers": transformers.__version__, "peft": peft.__version__}
 
 
-def format_table(rows: list[dict], speedups: dict[str, dict]) -> str:
-    header = ("| config | side | median s/step | mean s/step | steps/s | loop median s/step | median CPU s/step "
-              "| setup s | end-to-end s | peak RSS MiB | CUDA peak MiB |")
-    lines = [header, "|" + "---|" * 11]
+TABLE_COLUMNS = [  # (header, row key, format)
+    ("median s/step", "median_s_per_step", ".4f"), ("mean s/step", "mean_s_per_step", ".4f"),
+    ("loop median s/step", "loop_median_s_per_step", ".4f"), ("median CPU s/step", "cpu_median_s_per_step", ".4f"),
+    ("torch threads", "torch_threads", "d"), ("setup s", "setup_s", ".1f"), ("end-to-end s", "end_to_end_s", ".1f"),
+    ("peak RSS MiB", "peak_rss_mib", ".0f"), ("CUDA peak MiB", "cuda_peak_mib", ".0f"),
+]
+
+
+def _cell(value, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def format_table(rows: list[dict], speedups: list[dict], settings: list[ThreadSetting],
+                 headline: ThreadSetting) -> str:
+    """The headline table (every side at `headline`, with each other setting's steps/s as a further column),
+    then one full table per other setting, then the speedups."""
+    others = [setting for setting in settings if setting != headline]
+    by_key = {(row["config"], row["side"], row["thread_setting"]): row for row in rows}
+    headers = ["config", "side", "steps/s", *(f"steps/s, {s.title}" for s in others),
+               *(header for header, _, _ in TABLE_COLUMNS)]
+    lines = [f"At {headline.title} (the headline: what a user gets)" if headline.threads is None
+             else f"At {headline.title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
-        cuda = f"{row['cuda_peak_mib']:.0f}" if row["cuda_peak_mib"] is not None else "–"
-        lines.append(f"| {row['config']} | {row['side']} | {row['median_s_per_step']:.4f} "
-                     f"| {row['mean_s_per_step']:.4f} | {row['steps_per_s']:.2f} | {row['loop_median_s_per_step']:.4f} "
-                     f"| {row['cpu_median_s_per_step']:.4f} "
-                     f"| {row['setup_s']:.1f} | {row['end_to_end_s']:.1f} | {row['peak_rss_mib']:.0f} | {cuda} |")
+        if row["thread_setting"] != headline.title:
+            continue
+        other_rates = [by_key.get((row["config"], row["side"], s.title)) for s in others]
+        cells = [row["config"], row["side"], f"{row['steps_per_s']:.2f}",
+                 *(_cell(other and other["steps_per_s"], ".2f") for other in other_rates),
+                 *(_cell(row[key], spec) for _, key, spec in TABLE_COLUMNS)]
+        lines.append("| " + " | ".join(cells) + " |")
+    for setting in others:
+        headers = ["config", "side", "steps/s", *(header for header, _, _ in TABLE_COLUMNS)]
+        lines += ["", f"At {setting.title}", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        for row in rows:
+            if row["thread_setting"] == setting.title:
+                cells = [row["config"], row["side"], f"{row['steps_per_s']:.2f}",
+                         *(_cell(row[key], spec) for _, key, spec in TABLE_COLUMNS)]
+                lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    for name, s in speedups.items():
-        lines.append(f"- **{name}**: speedup {s['median']:.2f}x on median s/step ({s['mean']:.2f}x on mean, "
-                     f"{s['loop_median']:.2f}x on loop wall time per step, "
-                     f"{s['cpu_median']:.2f}x on CPU time per step, {s['end_to_end']:.2f}x end to end)")
+    for s in speedups:
+        lines.append(f"- **{speedup_key(s['config'], s['side'])}**, {s['thread_setting']}: {s['median']:.2f}x "
+                     f"{s['against']} on median s/step ({s['mean']:.2f}x on mean, {s['loop_median']:.2f}x on loop "
+                     f"wall time per step, {s['cpu_median']:.2f}x on CPU time per step, {s['end_to_end']:.2f}x end "
+                     f"to end; peak RSS {s['peak_rss_mib']:.0f} against {s['their_peak_rss_mib']:.0f} MiB)")
     for row in rows:
         if _compiles(row["side"]):
             runs = ", ".join(f"{seconds:.1f} s ({cache} inductor cache)"
                              for seconds, cache in row["all_runs_first_step"])
-            lines.append(f"- **{speedup_key(row['config'], row['side'])}**: first step (the compilation), run by "
-                         f"run: {runs}")
+            lines.append(f"- **{speedup_key(row['config'], row['side'])}**, {row['thread_setting']}: first step "
+                         f"(the compilation), run by run: {runs}")
     return "\n".join(lines)
 
 
@@ -472,20 +735,58 @@ def _compiles(side: str) -> bool:
     return "--torch_compile" in SHOEGEN_SIDES.get(side, [])
 
 
-def conclusion(speedups: dict[str, dict]) -> str:
-    target = f"shoegen at least {TARGET_SPEEDUP:g}x faster than the straightforward loop on the {TARGET_CONFIG} config"
-    if TARGET_CONFIG not in speedups:
-        return f"Target ({target}): not measured in this run."
+def config_speedups(config_name: str, setting: ThreadSetting, side_rows: dict[str, dict]) -> list[dict]:
+    """Each shoegen side against the baseline and, when it ran, the reference script (theirs ÷ ours)."""
+    speedups = []
+    for side in SHOEGEN_SIDES:
+        if side not in side_rows:
+            continue
+        ours = side_rows[side]
+        for against in ("baseline", REFERENCE_SIDE):
+            if against not in side_rows:
+                continue
+            theirs = side_rows[against]
+            speedups.append({
+                "config": config_name, "side": side, "against": against, "thread_setting": setting.title,
+                "median": theirs["median_s_per_step"] / ours["median_s_per_step"],
+                "mean": theirs["mean_s_per_step"] / ours["mean_s_per_step"],
+                "loop_median": theirs["loop_median_s_per_step"] / ours["loop_median_s_per_step"],
+                "cpu_median": theirs["cpu_median_s_per_step"] / ours["cpu_median_s_per_step"],
+                "end_to_end": theirs["end_to_end_s"] / ours["end_to_end_s"],
+                "peak_rss_mib": ours["peak_rss_mib"], "their_peak_rss_mib": theirs["peak_rss_mib"],
+            })
+    return speedups
+
+
+def conclusion(speedups: list[dict], headline: ThreadSetting) -> str:
+    """The targets, judged at the headline setting: against the baseline (every shoegen side) and, where it ran,
+    against the reference script (shoegen at default settings: speed per config, and peak RSS)."""
+    at_headline = {(s["config"], s["side"], s["against"]): s for s in speedups
+                   if s["thread_setting"] == headline.title}
+    target = (f"shoegen at least {TARGET_SPEEDUP:g}x faster than the straightforward loop on the {TARGET_CONFIG} "
+              f"config, at {headline.title}")
     parts = []
     for side in SHOEGEN_SIDES:
-        key = speedup_key(TARGET_CONFIG, side)
-        if key in speedups:
-            achieved = speedups[key]["median"]
-            verdict = "MET" if achieved >= TARGET_SPEEDUP else "NOT MET"
+        if (s := at_headline.get((TARGET_CONFIG, side, "baseline"))) is not None:
+            verdict = "MET" if s["median"] >= TARGET_SPEEDUP else "NOT MET"
             how = f"with {' '.join(SHOEGEN_SIDES[side])}" if SHOEGEN_SIDES[side] else "with the default settings"
-            parts.append(f"{how} **{verdict}**, {achieved:.2f}x on median seconds per optimizer step "
-                         f"({speedups[key]['cpu_median']:.2f}x on CPU time per step)")
-    return f"Target ({target}): " + "; ".join(parts) + "."
+            parts.append(f"{how} **{verdict}**, {s['median']:.2f}x on median seconds per optimizer step "
+                         f"({s['cpu_median']:.2f}x on CPU time per step)")
+    lines = [f"Target ({target}): " + ("; ".join(parts) if parts else "not measured in this run") + "."]
+    measured = [(name, need, at_headline[(name, "shoegen", REFERENCE_SIDE)]) for name, need in
+                REFERENCE_TARGETS.items() if (name, "shoegen", REFERENCE_SIDE) in at_headline]
+    if measured:
+        wanted = ", ".join(f"at least {need:g}x on {name}" for name, need in REFERENCE_TARGETS.items())
+        parts = []
+        for name, need, s in measured:
+            speed = "MET" if s["median"] >= need else "NOT MET"
+            memory = "MET" if s["peak_rss_mib"] <= s["their_peak_rss_mib"] else "NOT MET"
+            parts.append(f"{name}: speed **{speed}**, {s['median']:.2f}x on median s/step ({s['mean']:.2f}x on "
+                         f"mean); memory **{memory}**, peak RSS {s['peak_rss_mib']:.0f} against "
+                         f"{s['their_peak_rss_mib']:.0f} MiB")
+        lines.append(f"Target against diffusers' reference script (`shoegen` at {headline.title} {wanted}, peak "
+                     f"RSS no higher than the script's): " + "; ".join(parts) + ".")
+    return "\n\n".join(lines)
 
 
 def load_warning(machine: dict) -> list[str]:
@@ -497,6 +798,18 @@ def load_warning(machine: dict) -> list[str]:
             "steadier comparison."]
 
 
+def reference_lines(report: dict) -> list[str]:
+    ref = report.get("reference")
+    if not ref:
+        return []
+    versions = ", ".join(f"{name} {version}" for name, version in ref["versions"].items())
+    revision = f"diffusers commit {ref['revision']}" if ref["revision"] else "not in a git checkout"
+    return [f"- `{REFERENCE_SIDE}` is diffusers' `{Path(ref['script']).name}` ({revision}; sha256 "
+            f"{ref['sha256'][:12]}) run by `accelerate launch` in its own environment ({versions}); its steps are "
+            "the wall time between its progress bar's updates, its setup and end-to-end times start once its "
+            "imports are done, its peak RSS is its training process's (the launcher's is not added)"]
+
+
 def record_results(report: dict, table: str, verdict: str) -> Path:
     json_path = save_report("train_throughput", report)
     m = report["machine"]
@@ -506,18 +819,21 @@ def record_results(report: dict, table: str, verdict: str) -> Path:
         f"{'CPU' if m['device'] == 'cpu' else m['device']}",
         "",
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, device {m['device']}; torch threads "
-        f"{'/'.join(map(str, m['torch_threads']))}; highest 1-minute load average around a side: "
+        f"seen {'/'.join(map(str, m['torch_threads']))}; highest 1-minute load average around a side: "
         f"{m['max_load_average_1min']}",
         f"- Software: Python {m['python']}, torch {m['torch']}, diffusers {m['diffusers']}, "
         f"transformers {m['transformers']}, peft {m['peft']}",
         f"- Command: `{report['command']}`",
         f"- Configs: " + "; ".join(f"`{c['name']}` = {c['description']}, {c['steps']} steps "
                                    f"({c['warmup']} warm-up steps not timed)" for c in report["config_details"]),
-        f"- Each side run {report['repeats']} time(s), alternating; the table shows each side's fastest run "
-        "(lowest median s/step)" + (", except the CPU column (lowest median CPU s/step of its runs) and peak RSS "
-                                    "(highest of its runs)" if report["repeats"] > 1 else ""),
+        f"- Thread settings: {', '.join(report['thread_settings'])}; `default threads` leaves the thread setup to "
+        "each process (no OpenMP thread variable set), as a user's shell does",
+        f"- Each side run {report['repeats']} time(s) per setting, alternating; the tables show each side's fastest "
+        "run (lowest median s/step)" + (", except the CPU column (lowest median CPU s/step of its runs) and peak RSS "
+                                        "(highest of its runs)" if report["repeats"] > 1 else ""),
         *([f"- `{side}` is shoegen with `{' '.join(SHOEGEN_SIDES[side])}`" for side in report["sides"]
            if SHOEGEN_SIDES.get(side)]),
+        *reference_lines(report),
         *(["- A compiling side compiles in its first step, inside the warm-up, and that counts in its end-to-end "
            "time. Each has its own inductor cache in the work folder: empty before its first run, filled by it "
            "for the later ones"] if any(_compiles(side) for side in report["sides"]) else []),
@@ -531,15 +847,15 @@ def record_results(report: dict, table: str, verdict: str) -> Path:
     return json_path
 
 
-def measure_config(config: BenchConfig, base: str, data: Path, work_dir: Path, threads: int | None,
-                   repeats: int, sides: list[str]) -> dict[str, dict]:
+def measure_config(config: BenchConfig, base: str, data: Path, work_dir: Path, setting: ThreadSetting,
+                   repeats: int, sides: list[str], reference: Reference | None) -> dict[str, dict]:
     """Each side `repeats` times, alternating (so a change in background load hits all), best run kept."""
     runs: dict[str, list[dict]] = {side: [] for side in sides}
     for repeat in range(repeats):
         for side in runs:
             run_label = f" (run {repeat + 1}/{repeats})" if repeats > 1 else ""
-            measured = launch_side(side, config, base, data, work_dir, threads, run_label)
-            runs[side].append(summarise(config, side, measured, config.warmup))
+            measured = launch_side(side, config, base, data, work_dir, setting, reference, run_label)
+            runs[side].append(summarise(config, side, setting, measured, config.warmup))
     best = {}
     for side, side_runs in runs.items():
         best[side] = min(side_runs, key=lambda row: row["median_s_per_step"])
@@ -551,48 +867,52 @@ def measure_config(config: BenchConfig, base: str, data: Path, work_dir: Path, t
     return best
 
 
-def run_all(args, configs: list[BenchConfig]) -> None:
+def reference_details(reference: Reference) -> dict:
+    import hashlib
+
+    return {"script": reference.script, "python": reference.python, "revision": script_revision(reference.script),
+            "sha256": hashlib.sha256(Path(reference.script).read_bytes()).hexdigest(),
+            "versions": reference_versions(reference.python)}
+
+
+def run_all(args, configs: list[BenchConfig], settings: list[ThreadSetting], reference: Reference | None) -> None:
     work_dir = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="shoegen-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
     now = datetime.now(timezone.utc)
-    rows, speedups = [], {}
-    sides = ["shoegen", "baseline"] + (["shoegen-compiled"] if args.compile else []) + \
-        (["shoegen-compiled-cpp"] if args.cpp_wrapper else [])
+    started = time.perf_counter()
+    headline = next((setting for setting in settings if setting.threads is None), settings[0])
+    rows, speedups = [], []
+    sides = ["shoegen", "baseline"] + ([REFERENCE_SIDE] if reference else []) + \
+        (["shoegen-compiled"] if args.compile else []) + (["shoegen-compiled-cpp"] if args.cpp_wrapper else [])
+    reference_info = reference_details(reference) if reference else None  # fails early on a broken environment
     try:
         for config in configs:
             print(f"[{config.name}] preparing base model and {config.images} sample images at "
                   f"{config.resolution} px in {work_dir}", file=sys.stderr, flush=True)
             base, data = prepare_inputs(config, work_dir)
-            side_rows = measure_config(config, base, data, work_dir, args.threads, args.repeats, sides)
-            rows += side_rows.values()
-            theirs = side_rows["baseline"]
-            for side in SHOEGEN_SIDES:
-                if side not in side_rows:
-                    continue
-                ours = side_rows[side]
-                speedups[speedup_key(config.name, side)] = {
-                    "median": theirs["median_s_per_step"] / ours["median_s_per_step"],
-                    "mean": theirs["mean_s_per_step"] / ours["mean_s_per_step"],
-                    "loop_median": theirs["loop_median_s_per_step"] / ours["loop_median_s_per_step"],
-                    "cpu_median": theirs["cpu_median_s_per_step"] / ours["cpu_median_s_per_step"],
-                    "end_to_end": theirs["end_to_end_s"] / ours["end_to_end_s"],
-                }
+            for setting in settings:
+                side_rows = measure_config(config, base, data, work_dir, setting, args.repeats, sides, reference)
+                rows += side_rows.values()
+                speedups += config_speedups(config.name, setting, side_rows)
     finally:
         if not args.work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
-    table = format_table(rows, speedups)
-    verdict = conclusion(speedups)
+    table = format_table(rows, speedups, settings, headline)
+    verdict = conclusion(speedups, headline)
     print("\n" + table + "\n\n" + verdict)
+    print(f"\n(the whole benchmark took {time.perf_counter() - started:.0f} s)", file=sys.stderr)
     if args.no_record:
         return
     report = {
         **report_header("train_throughput", now),
         "machine": machine_info("cuda" if any(c.device == "cuda" for c in configs) else "cpu",
-                                sorted({row["raw"]["torch_threads"] for row in rows}),
+                                sorted({row["torch_threads"] for row in rows if row["torch_threads"] is not None}),
                                 max(max(row["raw"]["load_average_before_after"]) for row in rows)),
         "repeats": args.repeats, "sides": sides, "configs": [c.name for c in configs],
-        "config_details": [asdict(c) for c in configs],
+        "thread_settings": [setting.title for setting in settings], "headline": headline.title,
+        "reference": reference_info, "config_details": [asdict(c) for c in configs],
         "results": rows, "speedups": speedups, "conclusion": verdict,
+        "wall_seconds": time.perf_counter() - started,
     }
     json_path = record_results(report, table, verdict)
     print(f"\nrecorded in {RESULTS_FILE} and {json_path}", file=sys.stderr)
@@ -601,9 +921,11 @@ def run_all(args, configs: list[BenchConfig]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Training throughput: optimizer steps/s and peak memory of shoegen's LoRA trainer against a "
-                    "straightforward diffusers LoRA loop (VAE + text encoder every step) on the same base model, "
-                    "rendered sample data and settings. Each side runs in its own subprocess. Prints a table and "
-                    "records it in benchmarks/RESULTS.md and benchmarks/results/*.json.",
+                    "straightforward diffusers LoRA loop (VAE + text encoder every step) and, with "
+                    "--reference-script, diffusers' own train_text_to_image_lora.py, on the same base model, "
+                    "rendered sample data and settings. Each side runs in its own subprocess, at default threads "
+                    "(the headline) and at 1 thread. Prints a table and records it in benchmarks/RESULTS.md and "
+                    "benchmarks/results/*.json.",
         epilog="configs: " + "; ".join(f"{c.name} = {c.description}, {c.steps} steps" for c in CONFIGS.values()),
     )
     parser.add_argument("--configs", default="tiny,sd15-small",
@@ -615,11 +937,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--work-dir", help="keep generated bases, data, runs and the compiled sides' inductor "
                                            "caches here (reused next time); default: a temporary folder, deleted "
                                            "afterwards")
-    parser.add_argument("--threads", type=int,
-                        help="torch intra-op threads in each side's process (default: torch's choice, one per core)")
+    threads = parser.add_mutually_exclusive_group()
+    threads.add_argument("--thread-settings", default="default,1",
+                         help="comma-separated thread settings every side runs under: 'default' (nothing set: "
+                              "the process's own choice, what a user gets; the headline) or a number of torch "
+                              "threads (default: default,1)")
+    threads.add_argument("--threads", type=int,
+                         help="only this many torch threads in each side's process (short for --thread-settings N)")
+    parser.add_argument("--reference-script", metavar="PATH",
+                        help="diffusers' examples/text_to_image/train_text_to_image_lora.py from a diffusers "
+                             "checkout (not shipped): adds the side diffusers-script, that script under "
+                             "accelerate launch on the same base, data and settings")
+    parser.add_argument("--reference-python", metavar="PATH",
+                        help="the Python of the environment the reference script runs in (accelerate, datasets, "
+                             "diffusers, peft, torchvision, transformers; see benchmarks/README.md); default: "
+                             "this one")
     parser.add_argument("--repeats", type=int, default=1,
-                        help="run each side this many times, alternating, and keep each side's fastest run "
-                             "(steadier figures on a machine with background load; default 1)")
+                        help="run each side this many times per thread setting, alternating, and keep each side's "
+                             "fastest run (steadier figures on a machine with background load; default 1)")
     parser.add_argument("--compile", action="store_true",
                         help="also run shoegen with --torch_compile (side shoegen-compiled); its compilation is "
                              "part of the first step, so raise --warmup past it if a config has few warm-up steps")
@@ -628,7 +963,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "shoegen-compiled-cpp; compiling from nothing takes minutes even for tiny)")
     parser.add_argument("--no-record", action="store_true", help="print only; don't touch RESULTS.md or results/")
     # Internal: the parent re-invokes this script once per side and config.
-    parser.add_argument("--side", choices=(*SHOEGEN_SIDES, "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=(*SHOEGEN_SIDES, "baseline", REFERENCE_SIDE), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -652,11 +987,50 @@ def selected_configs(args) -> list[BenchConfig]:
     return configs
 
 
+def thread_settings(args) -> list[ThreadSetting]:
+    if args.threads is not None:
+        return [ThreadSetting(args.threads)]
+    settings = []
+    for item in (item.strip() for item in args.thread_settings.split(",") if item.strip()):
+        if item != "default" and not (item.isdigit() and int(item) >= 1):
+            raise SystemExit(f"--thread-settings: {item!r} is neither 'default' nor a number of threads")
+        setting = ThreadSetting(None if item == "default" else int(item))
+        if setting not in settings:
+            settings.append(setting)
+    if not settings:
+        raise SystemExit("--thread-settings: name at least one setting")
+    return settings
+
+
+def selected_reference(args) -> Reference | None:
+    if args.reference_python and not args.reference_script:
+        raise SystemExit("--reference-python needs --reference-script")
+    if not args.reference_script:
+        return None
+    script = Path(args.reference_script).expanduser().resolve()
+    if not script.is_file():
+        raise SystemExit(f"--reference-script {args.reference_script}: no such file (point it at "
+                         "examples/text_to_image/train_text_to_image_lora.py in a diffusers checkout)")
+    python = Path(args.reference_python).expanduser() if args.reference_python else Path(sys.executable)
+    if not python.is_file():
+        raise SystemExit(f"--reference-python {args.reference_python}: no such file")
+    # Not resolved: a virtual environment's python is often a link to the system one, and only the link's own
+    # path makes it run in that environment.
+    return Reference(str(script), str(python.absolute()))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.repeats < 1 or (args.threads is not None and args.threads < 1):
         raise SystemExit("--repeats and --threads must be at least 1")
     configs = selected_configs(args)
+    settings = thread_settings(args)
+    reference = selected_reference(args)
+    if args.side == REFERENCE_SIDE:  # this process only watches the script's; it never imports torch itself
+        measured = run_reference(configs[0], args.base, Path(args.data), Path(args.work_dir), reference.script,
+                                 reference.python)
+        print(RESULT_PREFIX + json.dumps(measured), flush=True)
+        return
     if args.side:
         measured = run_side(args.side, configs[0], args.base, Path(args.data), Path(args.work_dir), args.threads)
         print(RESULT_PREFIX + json.dumps(measured), flush=True)
@@ -668,7 +1042,7 @@ def main(argv: list[str] | None = None) -> None:
         if not torch.cuda.is_available():  # checked before building a 4 GB base for nothing
             raise SystemExit(f"{', '.join(needs_cuda)} needs a CUDA GPU and this machine has none; "
                              "run the CPU configs (--configs tiny,sd15-small) here")
-    run_all(args, configs)
+    run_all(args, configs, settings, reference)
 
 
 if __name__ == "__main__":
