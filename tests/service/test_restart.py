@@ -1,4 +1,4 @@
-"""The gallery across restarts: a clean stop, and a SIGKILL in the middle of a generation.
+"""The gallery and the job queue across restarts: a clean stop, and a SIGKILL in the middle of a generation.
 
 A kill during denoising leaves no file (PNGs are written only once an image is done), and the instant
 between writing a PNG and committing its row cannot be hit by timing. So after the kill the test lays
@@ -16,9 +16,9 @@ import time
 import uuid
 from pathlib import Path
 
-from live_server import GENERATE, sse_events
+from live_server import GENERATE, sse_events, wait_for_job
 
-from shoegen.storage import Gallery
+from shoegen.storage import Gallery, JobStore
 
 HOUR_AGO = time.time() - 3600
 
@@ -74,6 +74,9 @@ def test_the_gallery_survives_a_clean_restart_and_a_kill_mid_generation(server_f
     third = server_factory({"SHOEGEN_WARM_UP": "false"}, data_dir=data_dir, name="restart-3")
     assert "gallery cleanup after an unclean stop" in third.log()
     with third.client() as client:
+        # The killed job is still in the queue's table, held by the dead worker until its lease runs out (then
+        # another worker would take it over: see the next test); cancelled now, it never runs again.
+        assert client.delete(f"/api/jobs/{job['id']}").json()["status"] in ("running", "cancelled")
         listed = listed_ids(client)
         assert sorted(listed) == sorted(kept[:2])  # the row of the lost PNG is gone, the others remain
         assert client.get("/api/gallery", params={"job_id": job["id"]}).json()["total"] == 0
@@ -93,3 +96,54 @@ def test_the_gallery_survives_a_clean_restart_and_a_kill_mid_generation(server_f
         assert (report.removed_rows, report.removed_files) == (0, 1)
         assert set(gallery_files(data_dir)) == set(listed_ids(client)) == set(kept[:2])
     assert unrelated.read_text() == "keep me"
+
+
+def follow_until_running(client, job_id: str) -> None:
+    for name, event in sse_events(client, job_id):
+        if name == "progress" and event["step"] >= 1:
+            return
+    raise AssertionError(f"job {job_id} ended before it ran")
+
+
+def event_names(client, job_id: str) -> list[str]:
+    return [name for name, _ in sse_events(client, job_id)]
+
+
+def test_queued_and_interrupted_jobs_run_after_a_restart(server_factory, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("durable") / "data"
+    lease = {"SHOEGEN_JOB_LEASE_SECONDS": "2"}
+
+    # 1. A clean stop with a job running and two queued: the running one goes back to the queue, unfinished.
+    first = server_factory(lease, data_dir=data_dir, name="durable-1")
+    with first.client() as client:
+        interrupted = client.post("/api/jobs", json={**GENERATE, "num_inference_steps": 150, "seed": 1}).json()
+        follow_until_running(client, interrupted["id"])
+        queued = [client.post("/api/jobs", json={**GENERATE, "seed": seed}).json() for seed in (2, 3)]
+    assert first.stop() in (0, -15)
+    with Gallery.for_data_dir(data_dir) as gallery:
+        jobs = JobStore(gallery)
+        assert [jobs.get(job["id"]).status for job in (interrupted, *queued)] == ["queued"] * 3
+        assert gallery.list().total == 0
+
+    # 2. After the restart every one of them runs, the interrupted one from the start.
+    second = server_factory(lease, data_dir=data_dir, name="durable-2")
+    with second.client() as client:
+        for job in (interrupted, *queued):
+            finished = wait_for_job(client, job["id"])
+            assert finished["status"] == "done" and len(finished["image_ids"]) == 1
+            assert client.get("/api/gallery", params={"job_id": job["id"]}).json()["total"] == 1
+        names = event_names(client, interrupted["id"])
+        assert names[:3] == ["queued", "started", "progress"] and names[-1] == "done"
+        assert names.count("started") == 2 and names.count("queued") == 2  # put back in the queue, run again
+
+        # 3. A kill mid-job: the restarted server takes the job over once the dead worker's lease runs out.
+        killed = client.post("/api/jobs", json={**GENERATE, "num_inference_steps": 150, "seed": 4}).json()
+        follow_until_running(client, killed["id"])
+        second.kill()
+    third = server_factory(lease, data_dir=data_dir, name="durable-3")
+    with third.client() as client:
+        finished = wait_for_job(client, killed["id"])
+        assert finished["status"] == "done" and len(finished["image_ids"]) == 1
+        assert client.get("/api/gallery", params={"job_id": killed["id"]}).json()["total"] == 1
+        assert event_names(client, killed["id"]).count("started") == 2
+        assert set(gallery_files(data_dir)) == set(listed_ids(client))  # every image once, no stray file

@@ -30,6 +30,9 @@ class ServiceSettings(ModelSettings, EngineSettings):
     """Jobs waiting at most; beyond it requests get 429 with Retry-After."""
     max_batch: int = Field(4, ge=1, le=64)
     """Queued requests that differ only in prompt and seed are run together, up to this many per call."""
+    job_lease_seconds: float = Field(30.0, ge=0.5, le=3600)
+    """A worker holds a running job this long between heartbeats (renewed every third of it); a replica killed
+    mid-job leaves the job to another worker once it runs out."""
     max_adapters: int = Field(8, ge=1, le=128)
     """LoRA adapters kept loaded (least recently used evicted)."""
     max_body_bytes: int = Field(20 * 2**20, ge=1024)

@@ -34,7 +34,8 @@ def build_services(settings: ServiceSettings, engine: Engine | None = None) -> S
     data_dir = Path(settings.data_dir)
     store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
         else Gallery.for_data_dir(data_dir)
-    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size, settings.max_batch))
+    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size, settings.max_batch,
+                                                      lease_seconds=settings.job_lease_seconds))
 
 
 def create_app(settings: ServiceSettings | None = None, engine: Engine | None = None) -> FastAPI:

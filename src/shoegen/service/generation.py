@@ -48,7 +48,7 @@ async def wait_for(services: Services, job: Job) -> Job:
     """Wait for a job without blocking the event loop; its failure becomes an HTTP error."""
     from anyio import to_thread
 
-    await to_thread.run_sync(services.jobs.wait, job, SYNC_TIMEOUT_SECONDS)
+    job = await to_thread.run_sync(services.jobs.wait, job, SYNC_TIMEOUT_SECONDS)
     if job.status == "error":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, job.error or "generation failed")
     if job.status == "cancelled":

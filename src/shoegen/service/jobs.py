@@ -1,32 +1,49 @@
-"""Generation jobs: a bounded queue drained by one worker thread per engine (one device).
+"""Generation jobs: a durable, bounded queue in the gallery's database, drained by one worker thread per engine.
 
-Every request, synchronous or not, is a job: the worker runs it on the engine, stores its images in the
-gallery and publishes events (queued, started, progress, done, error, cancelled) that SSE clients follow.
-Queued jobs that differ only in prompt and seed are run together in one pipeline call (up to
-`max_batch` jobs): under load, throughput rises without changing any single request's result.
+Every request, synchronous or not, is a job: a row in the database (`storage.jobs.JobStore`), so that any replica
+sharing the database answers for it, follows it and cancels it, and a restart or a killed worker loses none. A
+worker claims the oldest queued job and the queued jobs that differ from it only in prompt and seed (up to
+`max_batch`, run together in one pipeline call: under load, throughput rises without changing any single
+request's result), holds them under a lease that a heartbeat renews, writes their progress as events, and stores
+their images in the transaction that marks them done. A job whose worker died is taken over when its lease runs
+out. Events (queued, started, progress, done, error, cancelled) are rows too; clients follow them by polling
+(`POLL_SECONDS`): see `routes/jobs.py` for why polling rather than PostgreSQL's LISTEN/NOTIFY.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import io
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PIL import Image
+from pydantic import TypeAdapter
 
 from shoegen.engine.engine import Engine, GenerationCancelled, GenerationRequest
 from shoegen.errors import ShoegenError
 from shoegen.service.images import image_base64
 from shoegen.service.scoring import catalogue_scores
-from shoegen.service.schemas import (CancelledEvent, DoneEvent, ErrorEvent, JobEventPublic, ProgressEvent,
-                                     QueuedEvent, StartedEvent)
-from shoegen.storage import Gallery, StoredImage
+from shoegen.service.schemas import JobEventPublic, ProgressEvent
+from shoegen.storage import Gallery, JobState, JobStore, QueueFull, StoredImage
 
 log = logging.getLogger("shoegen.service")
 FINISHED = ("done", "error", "cancelled")
-KEEP_FINISHED_JOBS = 1000
+POLL_SECONDS = 0.1
+"""How often a waiting request or an event stream looks at the database for news of a job run elsewhere."""
+WORKER_POLL_SECONDS = 0.5
+"""How often an idle worker looks for jobs submitted to other replicas or left by dead workers (a job
+submitted to its own replica wakes it at once)."""
+EVENT = TypeAdapter(JobEventPublic)
 
 
 class QueueFullError(Exception):
@@ -37,178 +54,207 @@ class QueueFullError(Exception):
 
 @dataclass
 class Job:
+    """A job as the database said when it was read."""
+
     id: str
-    request: GenerationRequest
-    status: str = "queued"  # queued | running | done | error | cancelled
-    step: int = 0
-    total_steps: int = 0
-    created_at: float = field(default_factory=time.time)
-    started_at: float | None = None
-    finished_at: float | None = None
-    images: list[StoredImage] = field(default_factory=list)
+    status: str  # queued | running | done | error | cancelled
+    step: int
+    total_steps: int
+    created_at: datetime
+    image_ids: list[str]
     error: str | None = None
     generation_time: float | None = None
     warnings: list[str] = field(default_factory=list)
-    events: list[JobEventPublic] = field(default_factory=list)
-    cancel_requested: bool = False
+    events: int = 0
+    """Number of the job's last event."""
+    images: list[StoredImage] = field(default_factory=list)
+    """Filled by `JobQueue.wait` once the job is done."""
+
+
+def _job(state: JobState) -> Job:
+    return Job(id=state.id, status=state.status, step=state.step, total_steps=state.total_steps,
+               created_at=state.created_at, image_ids=state.image_ids, error=state.error,
+               generation_time=state.generation_time, warnings=state.warnings, events=state.events)
+
+
+def request_params(request: GenerationRequest) -> dict[str, Any]:
+    """The request as the job row keeps it: its parameters as JSON, the start image as base64 PNG."""
+    params = request.model_dump(mode="json")
+    if request.init_image is not None:
+        params["init_image"] = image_base64(request.init_image)
+    return params
+
+
+def request_from_params(params: dict[str, Any]) -> GenerationRequest:
+    params = dict(params)
+    encoded = params.pop("init_image", None)
+    image = None if encoded is None else Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
+    return GenerationRequest(**params, init_image=image)
+
+
+def batch_key_text(key: tuple | None) -> str | None:
+    """The engine's batch key as a column value: equal keys, equal texts (on every replica of one release)."""
+    return None if key is None else hashlib.sha256(repr(key).encode()).hexdigest()
 
 
 class JobQueue:
-    def __init__(self, engine: Engine, gallery: Gallery, max_queued: int, max_batch: int = 4):
-        self.engine, self.gallery = engine, gallery
-        self.max_queued, self.max_batch = max_queued, max_batch
-        self._pending: deque[Job] = deque()
-        self._jobs: dict[str, Job] = {}
-        self._changed = threading.Condition()
-        self._worker: threading.Thread | None = None
-        self._stopping = False
+    def __init__(self, engine: Engine, gallery: Gallery, max_queued: int, max_batch: int = 4, *,
+                 lease_seconds: float = 30.0):
+        self.engine, self.gallery, self.store = engine, gallery, JobStore(gallery)
+        self.max_queued, self.max_batch, self.lease_seconds = max_queued, max_batch, lease_seconds
+        self.worker_id = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()  # a job was submitted here: the worker looks at once
+        self._finished = threading.Condition()  # the worker here ended a job: waiters here look at once
+        self._stopping = threading.Event()
+        self._held: list[str] = []  # the jobs this worker runs now
+        self._stop_ids: set[str] = set()  # of those, the ones cancelled or taken over: stop running them
+        self._threads: list[threading.Thread] = []
         self._seconds_per_job = 5.0  # running estimate for Retry-After
 
-    # ----------------------------------------------------------------- client side
+    # ----------------------------------------------------------------- client side (any replica)
     def submit(self, request: GenerationRequest) -> Job:
         self.engine.check(request)  # a request bound to fail is refused now, not after waiting in the queue
-        job = Job(uuid.uuid4().hex, request, total_steps=request.num_inference_steps)
-        with self._changed:
-            if len(self._pending) >= self.max_queued:
-                raise QueueFullError(self.retry_after())
-            self._jobs[job.id] = job
-            self._pending.append(job)
-            self._publish(job, QueuedEvent(position=len(self._pending)))
-        return job
+        try:
+            state = self.store.submit(request_params(request), total_steps=request.num_inference_steps,
+                                      batch_key=batch_key_text(self.engine.batch_key(request)),
+                                      max_queued=self.max_queued)
+        except QueueFull as full:
+            raise QueueFullError(self.retry_after(full.queued)) from None
+        self._wake.set()
+        return _job(state)
 
-    def retry_after(self) -> int:
-        return max(1, round(self._seconds_per_job * max(1, len(self._pending)) / self.max_batch))
+    def retry_after(self, depth: int | None = None) -> int:
+        depth = self.depth() if depth is None else depth
+        return max(1, round(self._seconds_per_job * max(1, depth) / self.max_batch))
 
     def get(self, job_id: str) -> Job | None:
-        return self._jobs.get(job_id)
+        state = self.store.get(job_id)
+        return None if state is None else _job(state)
+
+    def events(self, job_id: str, after: int = 0) -> list[tuple[int, JobEventPublic]]:
+        """The job's events numbered above `after`, with their numbers."""
+        return [(event.number, EVENT.validate_python({"event": event.type, **event.payload}))
+                for event in self.store.events(job_id, after)]
 
     def depth(self) -> int:
-        return len(self._pending)
+        return self.store.depth()
 
     def running(self) -> Job | None:
-        return next((j for j in list(self._jobs.values()) if j.status == "running"), None)
+        state = self.store.running()
+        return None if state is None else _job(state)
 
     def cancel(self, job_id: str) -> Job | None:
-        with self._changed:
-            job = self._jobs.get(job_id)
-            if job is None or job.status in FINISHED:
-                return job
-            job.cancel_requested = True
-            if job.status == "queued":
-                self._pending.remove(job)
-                self._finish(job, "cancelled")
-        return job
+        state = self.store.cancel(job_id)
+        if state is not None and state.status == "running" and job_id in self._held:
+            self._stop_ids.add(job_id)  # running here: stop at the next step without waiting for the database
+        return None if state is None else _job(state)
 
     def wait(self, job: Job, timeout: float | None = None) -> Job:
+        """The job once it has finished (with its images when done), or as it stands after `timeout` seconds."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._changed:
-            while job.status not in FINISHED:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    break
-                self._changed.wait(remaining)
-        return job
+        while True:
+            current = self.get(job.id) or job
+            if current.status in FINISHED:
+                if current.status == "done":
+                    current.images = [image for image in map(self.gallery.get, current.image_ids) if image]
+                return current
+            remaining = POLL_SECONDS if deadline is None else min(POLL_SECONDS, deadline - time.monotonic())
+            if remaining <= 0:
+                return current
+            with self._finished:
+                self._finished.wait(remaining)
 
     # ----------------------------------------------------------------- worker side
     def start(self) -> None:
-        self._worker = threading.Thread(target=self._work, name="shoegen-worker", daemon=True)
-        self._worker.start()
+        for target, name in ((self._work, "shoegen-worker"), (self._heartbeat, "shoegen-heartbeat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
-        """Cancel what is queued or running (between two denoising steps) and let the worker exit."""
-        with self._changed:
-            self._stopping = True
-            for job in list(self._pending):
-                self._pending.remove(job)
-                self._finish(job, "cancelled")
-            for job in self._jobs.values():
-                job.cancel_requested = True
-            self._changed.notify_all()
-        if self._worker is not None:
-            self._worker.join(timeout=60)
-
-    def _next_batch(self) -> list[Job] | None:
-        """The oldest queued job and the queued jobs that can share its pipeline call; None when stopping."""
-        with self._changed:
-            while not self._pending and not self._stopping:
-                self._changed.wait()
-            if self._stopping:
-                return None
-            first = self._pending.popleft()
-            batch = [first]
-            key = self.engine.batch_key(first.request)
-            if key is not None:
-                for job in list(self._pending):
-                    if len(batch) >= self.max_batch:
-                        break
-                    if self.engine.batch_key(job.request) == key:
-                        self._pending.remove(job)
-                        batch.append(job)
-            for job in batch:
-                job.status, job.started_at = "running", time.time()
-                self._publish(job, StartedEvent(batch_size=len(batch)))
-            return batch
+        """Stop the worker: a running batch is interrupted between two denoising steps and put back in the queue,
+        where queued jobs stay: another replica, or this one restarted, runs them."""
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
 
     def _work(self) -> None:
-        while (batch := self._next_batch()) is not None:
-            self._run(batch)
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                batch = self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, max_batch=self.max_batch)
+            except Exception:  # the database is away: try again, as a fresh replica would
+                log.exception("claiming a job failed")
+                batch = []
+            if not batch:
+                self._wake.wait(WORKER_POLL_SECONDS)
+                continue
+            self._held, self._stop_ids = [state.id for state in batch], set()
+            try:
+                self._run(batch)
+            except Exception:  # the lease runs out and another worker (or this one) takes the jobs over
+                log.exception("jobs %s: the database failed while they ran", self._held)
+            finally:
+                self._held = []
+                with self._finished:
+                    self._finished.notify_all()
 
-    def _run(self, batch: list[Job]) -> None:
+    def _heartbeat(self) -> None:
+        while not self._stopping.wait(self.lease_seconds / 3):
+            held = list(self._held)
+            try:
+                lost = set(held) - self.store.heartbeat(self.worker_id, held, lease_seconds=self.lease_seconds)
+            except Exception:
+                log.exception("renewing the leases of jobs %s failed", held)
+                continue
+            if lost and held == self._held:
+                log.warning("jobs %s were taken over or ended elsewhere; stopping them here", sorted(lost))
+                self._stop_ids |= lost
+
+    def _should_stop(self, ids: list[str]) -> bool:
+        return self._stopping.is_set() or all(job_id in self._stop_ids for job_id in ids)
+
+    def _run(self, batch: list[JobState]) -> None:
+        ids = [state.id for state in batch]
         try:
-            results = self.engine.generate_many(
-                [job.request for job in batch], on_progress=self._progress_reporter(batch),
-                should_cancel=lambda: all(job.cancel_requested for job in batch))
+            requests = [request_from_params(state.params) for state in batch]
+            results = self.engine.generate_many(requests, on_progress=self._progress_reporter(ids),
+                                                should_cancel=lambda: self._should_stop(ids))
         except GenerationCancelled:
-            with self._changed:
-                for job in batch:
-                    self._finish(job, "cancelled")
+            cancelled = [job_id for job_id in ids if job_id in self._stop_ids]
+            self.store.finish(self.worker_id, cancelled, "cancelled")
+            if self._stopping.is_set():
+                self.store.release(self.worker_id, [job_id for job_id in ids if job_id not in cancelled])
             return
         except Exception as error:  # the worker must survive anything one request does
             message = str(error) if isinstance(error, ShoegenError) else f"generation failed: {type(error).__name__}"
             if not isinstance(error, ShoegenError):
-                log.exception("jobs %s failed", [job.id for job in batch])
-            with self._changed:
-                for job in batch:
-                    job.error = message
-                    self._finish(job, "error")
+                log.exception("jobs %s failed", ids)
+            self.store.finish(self.worker_id, ids, "error", error=message)
             return
         self._seconds_per_job = 0.8 * self._seconds_per_job + 0.2 * results[0].seconds / len(batch)
-        for job, result in zip(batch, results):
-            if job.cancel_requested:  # cancelled while batched with others that went on
-                with self._changed:
-                    self._finish(job, "cancelled")
-                continue
-            stored = [self.gallery.add(image.image, image.params, job_id=job.id,
-                                       scores=catalogue_scores(image.image, image.params.prompt))
-                      for image in result.images]
-            with self._changed:
-                job.images, job.generation_time, job.warnings = stored, result.seconds, result.warnings
-                self._finish(job, "done")
+        for job_id, result in zip(ids, results):
+            stored = None
+            if job_id not in self._stop_ids:
+                images = [(image.image, image.params, catalogue_scores(image.image, image.params.prompt))
+                          for image in result.images]
+                stored = self.store.complete(self.worker_id, job_id, images, generation_time=result.seconds,
+                                             warnings=result.warnings)
+            if stored is None:  # cancelled while batched with others that went on (or taken over: then a no-op)
+                self.store.finish(self.worker_id, [job_id], "cancelled")
 
-    def _progress_reporter(self, batch: list[Job]) -> Callable:
+    def _progress_reporter(self, ids: list[str]) -> Callable:
         def report(step: int, total: int, preview) -> None:
             # Encoded once here, not once per client following the job.
             event = ProgressEvent(step=step, total=total, preview=None if preview is None else image_base64(preview))
-            with self._changed:
-                for job in batch:
-                    job.step, job.total_steps = step, total
-                    self._publish(job, event)
+            try:
+                held, cancelled = self.store.progress(
+                    self.worker_id, ids, step=step, total=total, lease_seconds=self.lease_seconds,
+                    payload=event.model_dump(mode="json", exclude={"event"}, exclude_none=True))
+            except Exception:  # a lost progress event is no reason to lose the images
+                log.exception("recording the progress of jobs %s failed", ids)
+                return
+            self._stop_ids |= (set(ids) - held) | cancelled
 
         return report
-
-    def _finish(self, job: Job, status: str) -> None:
-        job.status, job.finished_at = status, time.time()
-        if status == "done":
-            event = DoneEvent(image_ids=[image.id for image in job.images], warnings=job.warnings or None)
-        elif status == "error":
-            event = ErrorEvent(error=job.error or "generation failed")
-        else:
-            event = CancelledEvent()
-        self._publish(job, event)
-        finished = [j for j in self._jobs.values() if j.status in FINISHED]
-        for old in finished[:-KEEP_FINISHED_JOBS]:
-            del self._jobs[old.id]
-
-    def _publish(self, job: Job, event: JobEventPublic) -> None:
-        job.events.append(event)
-        self._changed.notify_all()
