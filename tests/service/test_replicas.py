@@ -1,0 +1,87 @@
+"""Two `shoegen serve` replicas sharing one PostgreSQL database and one data folder: any replica answers for any
+job, follows it and cancels it; a replica killed mid-job leaves the job to the other, which finishes it once its
+lease runs out, every image once in the gallery."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from live_server import GENERATE, LiveServer, sse_events, wait_for_job
+
+from shoegen.storage import Gallery, JobStore
+
+LEASE_SECONDS = "2"
+
+
+@pytest.fixture
+def replicas(server_factory, postgres_url, tmp_path_factory) -> tuple[LiveServer, LiveServer]:
+    shared = tmp_path_factory.mktemp("replicas") / "data"
+    env = {"SHOEGEN_DATABASE_URL": postgres_url, "SHOEGEN_JOB_LEASE_SECONDS": LEASE_SECONDS}
+    first = server_factory(env, data_dir=shared, name="replica-a")
+    second = server_factory(env, data_dir=shared, name="replica-b")
+    yield first, second
+    for server in (first, second):
+        server.stop()
+
+
+def submit(client: httpx.Client, **changes) -> dict:
+    response = client.post("/api/jobs", json={**GENERATE, **changes})
+    assert response.status_code == 202, response.text
+    return response.json()
+
+
+def gallery_of(server: LiveServer, database_url: str) -> Gallery:
+    return Gallery(database_url, server.data_dir / "images")
+
+
+def test_a_job_submitted_to_one_replica_is_seen_followed_and_cancelled_through_the_other(replicas, postgres_url):
+    first, second = replicas
+    with first.client() as to_first, second.client() as to_second:
+        job = submit(to_first, num_inference_steps=4, seed=21)
+        assert to_second.get(f"/api/jobs/{job['id']}").json()["id"] == job["id"]
+        events = list(sse_events(to_second, job["id"]))
+        assert [name for name, _ in events] == ["queued", "started"] + ["progress"] * 4 + ["done"]
+        image_ids = events[-1][1]["image_ids"]
+        assert to_first.get(f"/api/jobs/{job['id']}").json()["image_ids"] == image_ids
+        assert to_first.get(f"/api/gallery/{image_ids[0]}").json()["job_id"] == job["id"]
+        # Resuming on the other replica with Last-Event-ID gets what follows.
+        assert list(sse_events(to_first, job["id"], last_event_id="5")) == events[5:]
+
+        long = submit(to_first, num_inference_steps=150, seed=22)
+        names = []
+        for name, data in sse_events(to_second, long["id"]):
+            names.append(name)
+            if name == "progress" and data["step"] == 1:
+                assert to_second.delete(f"/api/jobs/{long['id']}").status_code == 200
+        assert names[-1] == "cancelled" and "done" not in names
+        assert to_first.get(f"/api/jobs/{long['id']}").json()["status"] == "cancelled"
+        assert to_first.get("/api/gallery", params={"job_id": long["id"]}).json()["total"] == 0
+
+
+def test_a_replica_killed_mid_job_leaves_it_to_the_other_which_finishes_it_once(replicas, postgres_url):
+    first, second = replicas
+    with first.client() as to_first:
+        job = submit(to_first, num_inference_steps=150, seed=31, num_images=2)
+        for name, data in sse_events(to_first, job["id"]):
+            if name == "progress" and data["step"] >= 2:
+                break
+    with gallery_of(first, postgres_url) as gallery:
+        worker = JobStore(gallery).get(job["id"]).worker_id
+    running, survivor = (first, second) if f":{first.process.pid}:" in worker else (second, first)
+    assert f":{running.process.pid}:" in worker
+    running.kill()
+
+    with survivor.client() as client:
+        finished = wait_for_job(client, job["id"], timeout=240)
+        assert finished["status"] == "done" and len(finished["image_ids"]) == 2
+        names = [name for name, _ in sse_events(client, job["id"])]
+        assert names.count("started") == 2 and names[-1] == "done"
+        assert client.get("/api/gallery", params={"job_id": job["id"]}).json()["total"] == 2
+    with gallery_of(survivor, postgres_url) as gallery:
+        taken_over = JobStore(gallery).get(job["id"])
+        assert f":{survivor.process.pid}:" in taken_over.worker_id and taken_over.attempts == 2
+        # The killed worker was denoising: it wrote no file, so a clean-up without grace finds nothing to remove.
+        report = gallery.reconcile(grace_seconds=0)
+        assert (report.removed_rows, report.removed_files) == (0, 0)
+        files = {path.stem for path in gallery.image_dir.rglob("*.png")}
+        assert files == {image.id for image in gallery.iter_images()} and len(files) == 2
