@@ -4,6 +4,9 @@ lease runs out, every image once in the gallery."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from live_server import GENERATE, LiveServer, sse_events, wait_for_job
@@ -11,12 +14,14 @@ from live_server import GENERATE, LiveServer, sse_events, wait_for_job
 from shoegen.storage import Gallery, JobStore
 
 LEASE_SECONDS = "2"
+QUEUE_SIZE = 3
 
 
 @pytest.fixture
 def replicas(server_factory, postgres_url, tmp_path_factory) -> tuple[LiveServer, LiveServer]:
     shared = tmp_path_factory.mktemp("replicas") / "data"
-    env = {"SHOEGEN_DATABASE_URL": postgres_url, "SHOEGEN_JOB_LEASE_SECONDS": LEASE_SECONDS}
+    env = {"SHOEGEN_DATABASE_URL": postgres_url, "SHOEGEN_JOB_LEASE_SECONDS": LEASE_SECONDS,
+           "SHOEGEN_QUEUE_SIZE": str(QUEUE_SIZE)}
     first = server_factory(env, data_dir=shared, name="replica-a")
     second = server_factory(env, data_dir=shared, name="replica-b")
     yield first, second
@@ -85,3 +90,30 @@ def test_a_replica_killed_mid_job_leaves_it_to_the_other_which_finishes_it_once(
         assert (report.removed_rows, report.removed_files) == (0, 0)
         files = {path.stem for path in gallery.image_dir.rglob("*.png")}
         assert files == {image.id for image in gallery.iter_images()} and len(files) == 2
+
+
+def test_a_burst_over_the_bound_across_both_replicas_gets_429s_and_every_accepted_job_finishes_once(replicas):
+    # Sixteen jobs at once, half to each replica, against one bound of three waiting jobs for both together.
+    start = threading.Barrier(16)
+    servers = [server for server in replicas for _ in range(8)]
+
+    def post(seed: int) -> httpx.Response:
+        start.wait()
+        return httpx.post(f"{servers[seed].url}/api/jobs", json={**GENERATE, "seed": seed, "num_inference_steps": 60},
+                          timeout=60)
+
+    with ThreadPoolExecutor(16) as pool:
+        responses = list(pool.map(post, range(16)))
+    assert sorted({r.status_code for r in responses}) == [202, 429], [r.status_code for r in responses]
+    accepted = [r.json()["id"] for r in responses if r.status_code == 202]
+    # Waiting jobs never exceed the bound; at most one batch (SHOEGEN_MAX_BATCH, 4) per replica runs meanwhile.
+    assert len(accepted) <= QUEUE_SIZE + 2 * 4
+    for response in responses:
+        if response.status_code == 429:
+            assert int(response.headers["Retry-After"]) >= 1
+    with replicas[1].client() as client:
+        for job_id in accepted:
+            job = wait_for_job(client, job_id, timeout=240)
+            assert job["status"] == "done" and len(job["image_ids"]) == 1
+            assert client.get("/api/gallery", params={"job_id": job_id}).json()["total"] == 1
+        assert client.get("/api/gallery").json()["total"] == len(accepted)
