@@ -1,5 +1,5 @@
 """Two `shoegen serve` replicas sharing one PostgreSQL database and one data folder: any replica answers for any
-job, follows it and cancels it; a replica killed mid-job leaves the job to the other, which finishes it once its
+job, follows it and cancels it (and sees the AUTOMATIC1111 checkpoint set through the other); a replica killed mid-job leaves the job to the other, which finishes it once its
 lease runs out, every image once in the gallery."""
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ def test_a_job_submitted_to_one_replica_is_seen_followed_and_cancelled_through_t
         assert names[-1] == "cancelled" and "done" not in names
         assert to_first.get(f"/api/jobs/{long['id']}").json()["status"] == "cancelled"
         assert to_first.get("/api/gallery", params={"job_id": long["id"]}).json()["total"] == 0
+
+        # AUTOMATIC1111's current checkpoint is the database's, not one process's.
+        assert to_first.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA"}).status_code == 200
+        assert to_second.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
 
 
 def test_a_replica_killed_mid_job_leaves_it_to_the_other_which_finishes_it_once(replicas, postgres_url):

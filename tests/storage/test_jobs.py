@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from shoegen.config.generation import ImageParams
-from shoegen.storage import Gallery, JobStore, QueueFull
+from shoegen.storage import Gallery, JobStore, OptionStore, QueueFull
 from shoegen.storage.jobs import MAX_ATTEMPTS
 
 LEASE = 30.0
@@ -166,3 +166,14 @@ def test_a_job_and_its_events_survive_reopening(store: JobStore, open_gallery: C
     with open_gallery() as reopened:
         assert JobStore(reopened).get(job_id).status == "queued"
         assert [event.type for event in JobStore(reopened).events(job_id)] == ["queued"]
+
+
+def test_service_options_are_shared_and_kept(gallery: Gallery, open_gallery: Callable[[], Gallery]) -> None:
+    options = OptionStore(gallery)
+    assert options.get("sd_model_checkpoint") is None
+    options.set("sd_model_checkpoint", "shoesA")
+    options.set("sd_model_checkpoint", "shoesB")
+    with open_gallery() as reopened:
+        assert OptionStore(reopened).get("sd_model_checkpoint") == "shoesB"
+    options.set("sd_model_checkpoint", None)
+    assert options.get("sd_model_checkpoint") is None

@@ -33,7 +33,7 @@ RunSql = Callable[..., list]
 
 RELEASE_TABLES = ["images", "image_scores", "image_presets"]
 """What the last release before migrations made."""
-GALLERY_TABLES = {*RELEASE_TABLES, "jobs", "job_events"}
+GALLERY_TABLES = {*RELEASE_TABLES, "jobs", "job_events", "service_options"}
 
 
 def scores(score: float, *, main_image: bool = False) -> CatalogueScores:
@@ -101,7 +101,7 @@ def _release_gallery(monkeypatch: pytest.MonkeyPatch, url: str, image_dir: Path,
 
 
 def test_fresh_database_is_at_head_and_matches_the_models(gallery: Gallery, database_url: str) -> None:
-    assert _revision(database_url) == head_revision() == "0003_jobs"
+    assert _revision(database_url) == head_revision() == "0004_options"
     engine = create_gallery_engine(database_url)
     with engine.connect() as connection:
         # What autogenerate would write: nothing, or a model changed without its revision.

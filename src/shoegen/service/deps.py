@@ -12,7 +12,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from shoegen.engine.engine import Engine
 from shoegen.service.jobs import JobQueue
 from shoegen.config.service import ServiceSettings
-from shoegen.storage import Gallery
+from shoegen.storage import Gallery, OptionStore
+
+SDAPI_CHECKPOINT = "sd_model_checkpoint"
 
 
 @dataclass
@@ -21,7 +23,15 @@ class Services:
     engine: Engine
     gallery: Gallery
     jobs: JobQueue
-    sdapi_checkpoint: str | None = None  # the model /sdapi requests use, set through POST /sdapi/v1/options
+
+    @property
+    def sdapi_checkpoint(self) -> str | None:
+        """The model /sdapi requests use, set through POST /sdapi/v1/options on any replica (None: the base)."""
+        return OptionStore(self.gallery).get(SDAPI_CHECKPOINT)
+
+    @sdapi_checkpoint.setter
+    def sdapi_checkpoint(self, name: str | None) -> None:
+        OptionStore(self.gallery).set(SDAPI_CHECKPOINT, name)
 
 
 def get_services(request: Request) -> Services:

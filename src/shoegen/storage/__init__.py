@@ -15,6 +15,7 @@ from shoegen.storage.gallery import (
     SortOrder,
 )
 from shoegen.storage.jobs import JobEvent, JobState, JobStore, QueueFull
+from shoegen.storage.options import OptionStore
 from shoegen.storage.png import format_a1111_parameters, read_png_parameters, save_png_with_parameters
 from shoegen.storage.stored import StoredImage
 
@@ -25,6 +26,7 @@ __all__ = [
     "JobEvent",
     "JobState",
     "JobStore",
+    "OptionStore",
     "Page",
     "QueueFull",
     "ReconcileReport",

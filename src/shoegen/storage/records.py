@@ -155,3 +155,13 @@ class JobEventRecord(GalleryBase):
     type: Mapped[str] = mapped_column(String(MAX_EVENT_TYPE_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ServiceOptionRecord(GalleryBase):
+    """A setting the service changes at run time (AUTOMATIC1111's `sd_model_checkpoint`), kept in the database so
+    that every replica uses the value set through any of them."""
+
+    __tablename__ = "service_options"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)

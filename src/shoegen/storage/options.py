@@ -1,0 +1,34 @@
+"""Options the service sets at run time, as rows of the gallery's database (`service_options`): one value for
+every replica sharing it, kept across restarts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shoegen.storage.records import ServiceOptionRecord
+
+if TYPE_CHECKING:
+    from shoegen.storage.gallery import Gallery
+
+
+class OptionStore:
+    def __init__(self, gallery: Gallery) -> None:
+        self._sessions = gallery._sessions
+        self._dialect = gallery._engine.dialect.name
+
+    def get(self, name: str) -> Any | None:
+        with self._sessions() as session:
+            return session.scalar(select(ServiceOptionRecord.value).where(ServiceOptionRecord.name == name))
+
+    def set(self, name: str, value: Any | None) -> None:
+        """Store `value` under `name` (None removes it); an upsert, so replicas setting it together do not clash."""
+        with self._sessions.begin() as session:
+            if value is None:
+                session.execute(delete(ServiceOptionRecord).where(ServiceOptionRecord.name == name))
+                return
+            dialect = postgresql if self._dialect == "postgresql" else sqlite
+            statement = dialect.insert(ServiceOptionRecord).values(name=name, value=value)
+            session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
