@@ -32,6 +32,7 @@ SUBCOMMAND_MODULES = (
     "shoegen.cli.serve",
     "shoegen.cli.generate",
     "shoegen.cli.gallery",
+    "shoegen.cli.jobs",
     "shoegen.cli.evaluate",
 )
 

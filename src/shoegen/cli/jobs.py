@@ -1,0 +1,91 @@
+"""`shoegen jobs list|show|cancel`: the job queue `shoegen serve` keeps in the gallery database, from any machine
+that reaches that database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+STATUSES = ("queued", "running", "done", "error", "cancelled")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "jobs", help="list, show and cancel the generation jobs of `shoegen serve`",
+        description="The jobs of `shoegen serve`, as its database holds them (every replica sharing the database "
+                    "shares them): SHOEGEN_DATA_DIR and SHOEGEN_DATABASE_URL, or --data-dir / --database-url.")
+    commands = parser.add_subparsers(dest="jobs_command", metavar="COMMAND", required=True)
+    listing = commands.add_parser("list", help="the newest jobs first", description="The newest jobs first: id, "
+                                  "status, step/total, created (UTC), the worker holding or last holding it.")
+    listing.add_argument("--status", choices=STATUSES, help="only jobs in this state")
+    listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    show = commands.add_parser("show", help="one job as JSON", description="One job as JSON: its state, "
+                               "parameters (the start image left out), images and events.")
+    show.add_argument("job_id", metavar="JOB_ID")
+    cancel = commands.add_parser("cancel", help="cancel a queued or running job", description="Cancel a job: a "
+                                 "queued one at once, a running one at its next denoising step (on whichever "
+                                 "replica runs it).")
+    cancel.add_argument("job_id", metavar="JOB_ID")
+    for command in (listing, show, cancel):
+        command.add_argument("--data-dir", type=Path, help="gallery database and images (default ./shoegen-data)")
+        command.add_argument("--database-url", help="SQLAlchemy URL of the gallery database (default SQLite in "
+                                                    "the data folder)")
+    listing.set_defaults(handler=run_list)
+    show.set_defaults(handler=run_show)
+    cancel.set_defaults(handler=run_cancel)
+
+
+def _open(args: argparse.Namespace):
+    from shoegen.config.service import ServiceSettings
+    from shoegen.storage import Gallery
+
+    overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
+    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
+    return Gallery.open(Path(settings.data_dir), settings.database_url)
+
+
+def _found(store, job_id: str):
+    from shoegen.errors import ShoegenError
+
+    state = store.get(job_id)
+    if state is None:
+        raise ShoegenError(f"no job {job_id!r}; `shoegen jobs list` shows the jobs")
+    return state
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from shoegen.storage import JobStore
+
+    with _open(args) as gallery:
+        for job in JobStore(gallery).list(args.status, limit=args.limit):
+            print(f"{job.id}  {job.status:<9}  {job.step:>4}/{job.total_steps:<4}  "
+                  f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.worker_id or '-'}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from shoegen.storage import JobStore
+
+    with _open(args) as gallery:
+        store = JobStore(gallery)
+        job = _found(store, args.job_id)
+        events = [{"id": event.number, "event": event.type, **event.payload} for event in store.events(job.id)]
+    params = {key: value for key, value in job.params.items() if key != "init_image"}
+    shown = {**job.__dict__, "params": params, "has_init_image": "init_image" in job.params, "events": events}
+    for event in events:
+        event.pop("preview", None)  # base64 images, unreadable in a terminal
+    print(json.dumps(shown, indent=2, default=str))
+    return 0
+
+
+def run_cancel(args: argparse.Namespace) -> int:
+    from shoegen.storage import JobStore
+
+    with _open(args) as gallery:
+        store = JobStore(gallery)
+        _found(store, args.job_id)
+        job = store.cancel(args.job_id)
+    note = " (its worker stops at its next step)" if job.status == "running" else ""
+    print(f"{job.id}  {job.status}{note}")
+    return 0
