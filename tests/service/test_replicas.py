@@ -5,6 +5,7 @@ lease runs out, every image once in the gallery."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -121,3 +122,26 @@ def test_a_burst_over_the_bound_across_both_replicas_gets_429s_and_every_accepte
             assert job["status"] == "done" and len(job["image_ids"]) == 1
             assert client.get("/api/gallery", params={"job_id": job_id}).json()["total"] == 1
         assert client.get("/api/gallery").json()["total"] == len(accepted)
+
+
+def test_api_only_and_worker_only_processes_split_the_work(server_factory, postgres_url, tmp_path_factory):
+    shared = tmp_path_factory.mktemp("split") / "data"
+    env = {"SHOEGEN_DATABASE_URL": postgres_url}
+    api = server_factory({**env, "SHOEGEN_ROLE": "api"}, data_dir=shared, name="api-only")
+    with api.client() as client:
+        job = submit(client, seed=41)
+        time.sleep(1.5)  # no worker yet: the job waits
+        assert client.get(f"/api/jobs/{job['id']}").json()["status"] == "queued"
+        assert client.get("/api/health").json()["queue"] == {"depth": 1, "running": None}
+        worker = server_factory({**env, "SHOEGEN_ROLE": "worker"}, data_dir=shared, name="worker-only")
+        try:
+            finished = wait_for_job(client, job["id"])
+            assert finished["status"] == "done" and len(finished["image_ids"]) == 1
+            with gallery_of(api, postgres_url) as gallery:
+                assert f":{worker.process.pid}:" in JobStore(gallery).get(job["id"]).worker_id
+            with worker.client() as to_worker:
+                assert to_worker.get("/api/health").json()["status"] == "ok"
+                assert to_worker.post("/api/jobs", json=GENERATE).status_code in (404, 405)
+        finally:
+            worker.stop()
+    api.stop()

@@ -24,6 +24,12 @@ def register(subparsers) -> None:
     add_base_model_flags(parser)
     parser.add_argument("--data-dir", type=Path, help="gallery database and images (default ./shoegen-data)")
     add_engine_flags(parser)
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument("--api-only", dest="role", action="store_const", const="api",
+                      help="serve the API without a worker (jobs run on --workers-only processes sharing the "
+                           "database; SHOEGEN_ROLE=api)")
+    role.add_argument("--workers-only", dest="role", action="store_const", const="worker",
+                      help="run the worker for this device and serve only /api/health (SHOEGEN_ROLE=worker)")
     parser.set_defaults(handler=run)
 
 
@@ -36,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from shoegen.config.service import ServiceSettings
 
     overrides = {"host": args.host, "port": args.port, "base_model": args.base_model,
-                 "models_dir": args.models_dir, "data_dir": args.data_dir,
+                 "models_dir": args.models_dir, "data_dir": args.data_dir, "role": getattr(args, "role", None),
                  **{name: getattr(args, name) for name in ENGINE_FLAGS if hasattr(args, name)}}
     settings = build_settings(ServiceSettings, {k: v for k, v in overrides.items() if v is not None}, what=None,
                               sentences=True, option=lambda field: ENGINE_FLAGS.get(field, (f"--{field}",))[-1])

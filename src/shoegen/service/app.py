@@ -18,6 +18,7 @@ from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.limits import BodySizeLimit
 from shoegen.service.routes import api, gallery, jobs, runs, sdapi
+from shoegen.service.schemas import HealthPublic
 from shoegen.config.engine import EngineSettings
 from shoegen.config.service import ServiceSettings
 from shoegen.storage import Gallery
@@ -47,11 +48,13 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         report = services.gallery.reconcile()
         if report.removed_rows or report.removed_files:
             log.warning("gallery cleanup after an unclean stop: %s", report)
-        if settings.warm_up:
+        runs_worker = settings.role != "api"
+        if settings.warm_up and runs_worker:
             services.engine.load()
             if settings.compile:
                 services.engine.warm_up()  # the engine logs the seconds; other shapes compile on first use
-        services.jobs.start()
+        if runs_worker:
+            services.jobs.start()
         yield
         services.jobs.stop()
 
@@ -75,6 +78,11 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return JSONResponse({"detail": details}, status_code=422)
 
+    if settings.role == "worker":
+        # A worker process serves no requests but a liveness probe; the API replicas answer for its jobs.
+        app.add_api_route("/api/health", api.health, response_model=HealthPublic, response_model_exclude_none=True,
+                          summary="Worker status; details only with the API key when one is set")
+        return app
     for router in (api.router, jobs.router, gallery.router, runs.router, sdapi.router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
