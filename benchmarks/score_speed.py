@@ -1,7 +1,7 @@
 """Seconds per image of the scores: the model-based ones (CLIP score, CLIP-I, DINO similarity, KID/FID on DINOv2
 features, `shoegen.evaluation.embeddings`) with the tiny random scorers by default, and the catalogue scores
-(`shoegen.evaluation.catalogue.score_image`) when that module is installed, against one 20-step generation of
-the same size on the tiny base for scale.
+(`shoegen.evaluation.catalogue.score_image`), against one 20-step generation of the same size on the tiny base
+for scale.
 
 Images are rendered shoe photos (`shoegen.data.sample`) standing in for generated ones, with their captions as
 prompts; the reference set is another rendered set. Each figure is the median of `--repeats` timed runs after a
@@ -29,6 +29,7 @@ from results_file import BENCHMARKS_DIR, report_header, save_report, write_secti
 from train_throughput import machine_info  # noqa: E402  (the machine description every benchmark records)
 
 from shoegen.data.sample import caption_for, draw_shoe_spec, render_shoe  # noqa: E402
+from shoegen.evaluation.catalogue import score_image  # noqa: E402
 from shoegen.evaluation.embeddings import EmbeddingScorer  # noqa: E402
 
 GENERATION_STEPS = 20
@@ -42,15 +43,6 @@ def median_seconds(run: Callable[[], object], repeats: int) -> float:
         run()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
-
-
-def catalogue_scorer() -> Callable | None:
-    """`score_image(image, prompt)` of the catalogue scores, or None where that module is not there yet."""
-    try:
-        from shoegen.evaluation.catalogue import score_image
-    except ImportError:
-        return None
-    return score_image
 
 
 def generation_seconds(size: int, repeats: int, device: str) -> float:
@@ -82,14 +74,12 @@ def measure(args: argparse.Namespace) -> dict:
         "kid (fid past d images)": lambda: scorer.distribution_distance(generated, embedded_references),
         "all model-based (score)": lambda: scorer.score(generated, prompts, embedded_references),
     }
-    score_image = catalogue_scorer()
-    if score_image is not None:
-        runs["catalogue (score_image)"] = lambda: [score_image(image, prompt) for image, prompt in
-                                                   zip(generated, prompts, strict=True)]
+    runs["catalogue (score_image)"] = lambda: [score_image(image, prompt) for image, prompt in
+                                               zip(generated, prompts, strict=True)]
     seconds = {name: median_seconds(run, args.repeats) / args.images for name, run in runs.items()}
     generation = None if args.no_generation else generation_seconds(args.size, args.repeats, args.device)
     return {"load_seconds": load_seconds, "seconds_per_image": seconds, "generation_seconds": generation,
-            "catalogue_measured": score_image is not None, "models": scorer.model_names}
+            "models": scorer.model_names}
 
 
 def table(results: dict) -> list[str]:
@@ -129,8 +119,7 @@ def main(argv: list[str] | None = None) -> None:
              f"{results['load_seconds']:.2f} s (once, transformers' import included); {args.images} generated images "
              f"and {args.references} references (embedded once, outside the timings) of {args.size} px, batches of "
              f"{args.batch_size}; medians of {args.repeats} runs after a warm-up",
-             "- Catalogue scores: " + ("`score_image` per image, with its prompt" if results["catalogue_measured"]
-                                       else "not measured, `shoegen.evaluation.catalogue` is not installed")]
+             "- Catalogue scores: `score_image` per image, with its prompt"]
     lines = table(results)
     if args.no_record:
         print("\n".join([*notes, "", *lines]))
