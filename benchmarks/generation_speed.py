@@ -299,6 +299,7 @@ def run_all(args) -> None:
             log(f"compiled: diffusers, shoegen, shoegen compiled ({cache_state} inductor cache), {args.steps} steps "
                 f"at {args.size} px")
             compiled = measure_compiled(base, args.device, args.size, args.steps, args.runs, args.compile_mode)
+            load.sample()  # the other sections sample as they go; this one only at its end
     finally:
         if not args.work_dir:
             shutil.rmtree(work_dir, ignore_errors=True)
