@@ -36,7 +36,7 @@ class GeneratePublic(BaseModel):
 class ModelPublic(BaseModel):
     name: str
     path: str
-    type: str = Field(description="base | final | checkpoint | lora")
+    type: str = Field(description="base | final | checkpoint | best (RUN/best, the evaluation's pick) | lora")
     step: int | None = None
 
 
