@@ -133,8 +133,8 @@ def test_queued_and_interrupted_jobs_run_after_a_restart(server_factory, tmp_pat
             assert finished["status"] == "done" and len(finished["image_ids"]) == 1
             assert client.get("/api/gallery", params={"job_id": job["id"]}).json()["total"] == 1
         names = event_names(client, interrupted["id"])
-        assert names[:3] == ["queued", "started", "progress"] and names[-1] == "done"
-        assert names.count("started") == 2 and names.count("queued") == 2  # put back in the queue, run again
+        # Put back in the queue, run again (its steps' events dropped once it was done).
+        assert names == ["queued", "started", "queued", "started", "done"]
 
         # 3. A kill mid-job: the restarted server takes the job over once the dead worker's lease runs out.
         killed = client.post("/api/jobs", json={**GENERATE, "num_inference_steps": 150, "seed": 4}).json()

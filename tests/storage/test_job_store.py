@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,9 +90,11 @@ def test_progress_renews_the_lease_and_reports_a_cancel_from_elsewhere(store: Jo
     held, cancelled = store.progress("w1", [job_id], step=2, total=4, payload={"step": 2, "total": 4},
                                      lease_seconds=LEASE)
     assert held == cancelled == {job_id}
+    assert [kind for _, kind, _ in events(store, job_id)] == ["queued", "started", "progress", "progress"]
     assert store.finish("w1", [job_id], "cancelled") == {job_id}
-    assert [kind for _, kind, _ in events(store, job_id)] == ["queued", "started", "progress", "progress",
-                                                             "cancelled"]
+    # Its steps' events went when it ended; the others keep their numbers.
+    assert [(number, kind) for number, kind, _ in events(store, job_id)] == [(1, "queued"), (2, "started"),
+                                                                             (5, "cancelled")]
     assert store.get(job_id).step == 2 and store.cancel(job_id).status == "cancelled"
 
 
@@ -158,6 +161,26 @@ def test_a_clean_stop_puts_held_jobs_back_in_the_queue(store: JobStore) -> None:
     assert events(store, first)[-1] == (3, "queued", {"position": 1})
     assert [job.id for job in store.claim("w2", lease_seconds=LEASE)] == [first]
     assert store.depth() == 1 and store.get(second).status == "queued"
+
+
+def test_finished_jobs_keep_their_final_events_and_go_after_the_retention(
+        store: JobStore, gallery: Gallery, small_image: Image.Image, make_params: Callable[..., ImageParams]) -> None:
+    done, failed, running, queued = (submit(store, key=None) for _ in range(4))
+    for job_id in (done, failed, running):
+        store.claim("w1", lease_seconds=LEASE)
+        store.progress("w1", [job_id], step=1, total=4, payload={"step": 1, "total": 4}, lease_seconds=LEASE)
+    store.complete("w1", done, [(small_image, make_params(), None)], generation_time=1)
+    store.finish("w1", [failed], "error", error="boom")
+    assert [kind for _, kind, _ in events(store, done)] == ["queued", "started", "done"]
+    assert [kind for _, kind, _ in events(store, failed)] == ["queued", "started", "error"]
+    assert [kind for _, kind, _ in events(store, running)] == ["queued", "started", "progress"]
+
+    assert store.purge(timedelta(days=7)) == 0  # finished just now: kept
+    assert store.purge(timedelta(0), limit=1) == 1 and store.purge(timedelta(0)) == 1
+    assert store.get(done) is store.get(failed) is None and events(store, done) == events(store, failed) == []
+    assert store.purge(timedelta(0)) == 0
+    assert {job.id for job in store.list()} == {queued, running}  # unfinished jobs stay, however old
+    assert gallery.list().total == 1  # the images outlive their job
 
 
 def test_a_job_and_its_events_survive_reopening(store: JobStore, open_gallery: Callable[[], Gallery],

@@ -37,6 +37,9 @@ class ServiceSettings(ModelSettings, EngineSettings):
     job_lease_seconds: float = Field(30.0, ge=0.5, le=3600)
     """A worker holds a running job this long between heartbeats (renewed every third of it); a replica killed
     mid-job leaves the job to another worker once it runs out."""
+    job_retention_days: float = Field(7.0, gt=0, le=3650)
+    """Finished jobs (and their events) are deleted this many days after they end; their images stay in the
+    gallery. A job's per-step progress events go as soon as it ends."""
     max_adapters: int = Field(8, ge=1, le=128)
     """LoRA adapters kept loaded (least recently used evicted)."""
     max_body_bytes: int = Field(20 * 2**20, ge=1024)

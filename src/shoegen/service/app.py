@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,8 @@ def build_services(settings: ServiceSettings, engine: Engine | None = None) -> S
     store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
         else Gallery.for_data_dir(data_dir)
     return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size, settings.max_batch,
-                                                      lease_seconds=settings.job_lease_seconds))
+                                                      lease_seconds=settings.job_lease_seconds,
+                                                      retention=timedelta(days=settings.job_retention_days)))
 
 
 def create_app(settings: ServiceSettings | None = None, engine: Engine | None = None) -> FastAPI:

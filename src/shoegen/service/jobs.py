@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -43,6 +43,8 @@ POLL_SECONDS = 0.1
 WORKER_POLL_SECONDS = 0.5
 """How often an idle worker looks for jobs submitted to other replicas or left by dead workers (a job
 submitted to its own replica wakes it at once)."""
+HOUSEKEEPING_SECONDS = 3600.0
+"""How often a worker deletes the jobs finished longer ago than the retention (and once when it starts)."""
 EVENT = TypeAdapter(JobEventPublic)
 
 
@@ -99,9 +101,10 @@ def batch_key_text(key: tuple | None) -> str | None:
 
 class JobQueue:
     def __init__(self, engine: Engine, gallery: Gallery, max_queued: int, max_batch: int = 4, *,
-                 lease_seconds: float = 30.0):
+                 lease_seconds: float = 30.0, retention: timedelta = timedelta(days=7)):
         self.engine, self.gallery, self.store = engine, gallery, JobStore(gallery)
         self.max_queued, self.max_batch, self.lease_seconds = max_queued, max_batch, lease_seconds
+        self.retention = retention
         self.worker_id = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()  # a job was submitted here: the worker looks at once
         self._finished = threading.Condition()  # the worker here ended a job: waiters here look at once
@@ -201,7 +204,11 @@ class JobQueue:
                     self._finished.notify_all()
 
     def _heartbeat(self) -> None:
+        next_housekeeping = time.monotonic()
         while not self._stopping.wait(self.lease_seconds / 3):
+            if time.monotonic() >= next_housekeeping:
+                next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                self.housekeeping()
             held = list(self._held)
             try:
                 lost = set(held) - self.store.heartbeat(self.worker_id, held, lease_seconds=self.lease_seconds)
@@ -211,6 +218,18 @@ class JobQueue:
             if lost and held == self._held:
                 log.warning("jobs %s were taken over or ended elsewhere; stopping them here", sorted(lost))
                 self._stop_ids |= lost
+
+    def housekeeping(self) -> int:
+        """Delete the jobs finished longer ago than the retention, with their events; returns how many."""
+        purged = 0
+        try:
+            while removed := self.store.purge(self.retention):  # in chunks: no long write lock
+                purged += removed
+        except Exception:  # the database is away: the next round does it
+            log.exception("deleting old jobs failed")
+        if purged:
+            log.info("deleted %d jobs finished more than %s ago", purged, self.retention)
+        return purged
 
     def _should_stop(self, ids: list[str]) -> bool:
         return self._stopping.is_set() or all(job_id in self._stop_ids for job_id in ids)

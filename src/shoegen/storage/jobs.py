@@ -16,6 +16,9 @@ transaction that marks it done (one database, one transaction: no image twice, n
   number, in the same transaction: numbers are gapless per job, which is what SSE's Last-Event-ID resumes from.
 - The bound: `submit` counts queued jobs and inserts in one transaction under a lock (PostgreSQL: a transaction
   advisory lock; SQLite: BEGIN IMMEDIATE), so the bound holds across replicas.
+- Retention: a job's progress events (one per denoising step) are dropped in the transaction that ends it; its
+  queued, started and final events stay, so a replay of a finished job still ends with its final event. Finished
+  jobs older than the retention go with their events (`purge`, the workers' housekeeping).
 Times are the replicas' clocks (UTC): keep them in sync (NTP), far within the lease.
 """
 
@@ -29,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
-from sqlalchemy import and_, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from shoegen.config.generation import ImageParams
@@ -217,6 +220,23 @@ class JobStore:
              payload: dict[str, Any]) -> None:
         record.status, record.finished_at, record.lease_expires_at = status, _now(), None
         self._publish(session, record, event_type, payload)
+        # Nobody follows a finished job's steps: only its queued, started and final events are kept.
+        session.execute(delete(JobEventRecord).where(JobEventRecord.job_id == record.id,
+                                                     JobEventRecord.type == "progress"))
+
+    def purge(self, older_than: timedelta, limit: int = 1000) -> int:
+        """Delete up to `limit` jobs finished more than `older_than` ago, with their events; returns how many.
+        Any replica may run it at any time (a job deleted twice is deleted once)."""
+        cutoff = _now() - older_than
+        with self._write() as session:
+            ids = list(session.scalars(self._lock_rows(
+                select(JobRecord.id).where(JobRecord.status.in_(FINISHED), JobRecord.finished_at < cutoff)
+                .order_by(JobRecord.finished_at).limit(limit))))
+            if ids:
+                # The events first: SQLite enforces no ON DELETE CASCADE unless asked per connection.
+                session.execute(delete(JobEventRecord).where(JobEventRecord.job_id.in_(ids)))
+                session.execute(delete(JobRecord).where(JobRecord.id.in_(ids)))
+            return len(ids)
 
     # --- worker side -----------------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ export type paths = {
         };
         /**
          * Server-Sent Events: queued, started, progress, done | error | cancelled
-         * @description Each event's SSE id is its number in the job's history (1, 2, ...). A client that reconnects with the Last-Event-ID header (as EventSource does) gets the events after that one; without it, the whole history. The stream ends after the job's last event.
+         * @description Each event's SSE id is its number in the job's history (1, 2, ...). A client that reconnects with the Last-Event-ID header (as EventSource does) gets the events after that one; without it, the whole history. A finished job's progress events are dropped when it ends: its replay is queued, started and its final event. The stream ends after the job's last event.
          */
         get: operations["job_events_api_jobs__job_id__events_get"];
         put?: never;

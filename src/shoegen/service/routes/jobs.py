@@ -74,7 +74,9 @@ def events_already_seen(last_event_id: str | None, sent: int) -> int:
             response_class=StreamingResponse,
             description="Each event's SSE id is its number in the job's history (1, 2, ...). A client that "
                         "reconnects with the Last-Event-ID header (as EventSource does) gets the events after that "
-                        "one; without it, the whole history. The stream ends after the job's last event.",
+                        "one; without it, the whole history. A finished job's progress events are dropped when "
+                        "it ends: its replay is queued, started and its final event. The stream ends after the "
+                        "job's last event.",
             responses={200: {"model": JobEventPublic, "content": {"text/event-stream": {}},
                              "description": "the event stream: each event's `event:` line is its `event` field, its "
                                             "`data:` line the other fields as JSON"}})
