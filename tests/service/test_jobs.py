@@ -50,6 +50,16 @@ def test_a_job_streams_queued_started_progress_done(client):
         assert response.status_code == 400
         assert response.json()["detail"] == (f"Last-Event-ID: expected the id of an event this job's stream has "
                                               f"sent (1-7), got {wrong!r}")
+    # Listed newest first, filtered by state; a state the API does not know is a 422.
+    newer = submit(client, num_inference_steps=2, seed=12)
+    listed = client.get("/api/jobs", params={"limit": 2}).json()
+    assert [item["id"] for item in listed["items"]] == [newer["id"], job["id"]] and listed["limit"] == 2
+    wait_for_job(client, newer["id"])
+    assert job["id"] in [item["id"] for item in client.get("/api/jobs", params={"status": "done"}).json()["items"]]
+    assert all(item["status"] == "queued" for item in client.get("/api/jobs", params={"status": "queued"}).json()[
+        "items"])
+    assert client.get("/api/jobs", params={"status": "lost"}).status_code == 422
+    assert client.get("/api/jobs", params={"limit": 0}).status_code == 422
     # Cancelling a finished job changes nothing.
     assert client.delete(f"/api/jobs/{job['id']}").json()["status"] == "done"
 

@@ -45,11 +45,14 @@ def test_a_job_submitted_to_one_replica_is_seen_followed_and_cancelled_through_t
     with first.client() as to_first, second.client() as to_second:
         job = submit(to_first, num_inference_steps=4, seed=21)
         assert to_second.get(f"/api/jobs/{job['id']}").json()["id"] == job["id"]
+        assert job["id"] in [listed["id"] for listed in to_second.get("/api/jobs").json()["items"]]
         events = list(sse_events(to_second, job["id"]))
         # The steps that were still stored when it polled (a job's progress events go when it ends).
         assert [name for name, _ in events] == ["queued", "started"] + ["progress"] * (len(events) - 3) + ["done"]
         image_ids = events[-1][1]["image_ids"]
         assert to_first.get(f"/api/jobs/{job['id']}").json()["image_ids"] == image_ids
+        done = to_second.get("/api/jobs", params={"status": "done", "limit": 1}).json()
+        assert [(listed["id"], listed["image_ids"]) for listed in done["items"]] == [(job["id"], image_ids)]
         assert to_first.get(f"/api/gallery/{image_ids[0]}").json()["job_id"] == job["id"]
         # Resuming on the other replica with Last-Event-ID gets what follows.
         assert list(sse_events(to_first, job["id"], last_event_id="2")) == events[-1:]  # the steps went at the end

@@ -139,6 +139,10 @@ class JobQueue:
         return [(event.number, EVENT.validate_python({"event": event.type, **event.payload}))
                 for event in self.store.events(job_id, after)]
 
+    def list(self, status: str | None = None, limit: int = 50) -> list[Job]:
+        """The newest jobs first, submitted to any replica."""
+        return [_job(state) for state in self.store.list(status, limit)]
+
     def depth(self) -> int:
         return self.store.depth()
 

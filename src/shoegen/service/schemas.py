@@ -60,6 +60,14 @@ class JobPublic(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="e.g. a size far from the base's native size")
 
 
+JobStatus = Literal["queued", "running", "done", "error", "cancelled"]
+
+
+class JobsPublic(BaseModel):
+    items: list[JobPublic] = Field(description="the newest first, submitted to any replica sharing the database")
+    limit: int
+
+
 class QueuedEvent(BaseModel):
     event: Literal["queued"] = "queued"
     position: int = Field(description="place in the queue, 1 for the next job to run")

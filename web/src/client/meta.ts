@@ -25,6 +25,11 @@ export const OPERATIONS = [
     "operationId": "health_api_health_get"
   },
   {
+    "method": "get",
+    "path": "/api/jobs",
+    "operationId": "list_jobs_api_jobs_get"
+  },
+  {
     "method": "post",
     "path": "/api/jobs",
     "operationId": "create_job_api_jobs_post"

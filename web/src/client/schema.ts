@@ -77,7 +77,8 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The newest jobs, submitted to any replica */
+        get: operations["list_jobs_api_jobs_get"];
         put?: never;
         /** Queue a generation; follow it at /api/jobs/{id}/events */
         post: operations["create_job_api_jobs_post"];
@@ -1050,6 +1051,16 @@ export type components = {
              */
             warnings?: string[];
         };
+        /** JobsPublic */
+        JobsPublic: {
+            /**
+             * Items
+             * @description the newest first, submitted to any replica sharing the database
+             */
+            items: components["schemas"]["JobPublic"][];
+            /** Limit */
+            limit: number;
+        };
         /**
          * LoraWeight
          * @description One LoRA adapter applied to the generation, and the strength it is applied with.
@@ -1407,6 +1418,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+        };
+    };
+    list_jobs_api_jobs_get: {
+        parameters: {
+            query?: {
+                /** @description only jobs in this state */
+                status?: ("queued" | "running" | "done" | "error" | "cancelled") | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -12,13 +12,13 @@ import asyncio
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Header, HTTPException, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.service.generation import submit, to_generation_request
 from shoegen.service.jobs import FINISHED, POLL_SECONDS, Job
-from shoegen.service.schemas import GenerateCreate, JobEventPublic, JobPublic
+from shoegen.service.schemas import GenerateCreate, JobEventPublic, JobPublic, JobsPublic, JobStatus
 
 router = APIRouter(prefix="/api/jobs", dependencies=[Depends(require_api_key)])
 KEEPALIVE_SECONDS = 15.0
@@ -41,6 +41,13 @@ def find_job(services: Services, job_id: str) -> Job:
              summary="Queue a generation; follow it at /api/jobs/{id}/events")
 def create_job(body: GenerateCreate, services: ServicesDep) -> JobPublic:
     return job_public(submit(services, to_generation_request(body, services)))
+
+
+@router.get("", response_model=JobsPublic, summary="The newest jobs, submitted to any replica")
+def list_jobs(services: ServicesDep,
+              only: JobStatus | None = Query(None, alias="status", description="only jobs in this state"),
+              limit: int = Query(50, ge=1, le=500)) -> JobsPublic:
+    return JobsPublic(items=[job_public(job) for job in services.jobs.list(only, limit)], limit=limit)
 
 
 @router.get("/{job_id}", response_model=JobPublic, summary="A job's state")
