@@ -31,6 +31,9 @@ machine-readable numbers of every run are in `benchmarks/results/`.
   against diffusers at 512 px, batching, adapter switching).
 - **Score speed** (`score_speed.py`): seconds per image of the model-based scores (tiny CLIP and DINOv2 by
   default) and the catalogue scores, against one 20-step generation on the tiny base.
+- **Queue** (`queue_bench.py`): 50 concurrent clients on the durable job queue, two replicas on PostgreSQL
+  against one on SQLite (tiny base, 64 px): accepted jobs/s, p50/p95 submit -> done, 429 share, lost or
+  duplicated jobs (must be 0).
 """
 
 
