@@ -13,7 +13,8 @@ def register(subparsers) -> None:
         "serve",
         help="run the generation API (FastAPI) on 127.0.0.1:8011",
         description="Serve the REST API: /api/generate, /api/jobs (with Server-Sent Events), /api/models, "
-        "/api/runs, /api/gallery, /api/presets, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset. OpenAPI docs at /docs. "
+        "/api/runs, /api/gallery, /api/presets, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset. "
+        "OpenAPI docs at /docs. "
         "Settings come from SHOEGEN_* environment variables (SHOEGEN_API_KEY, SHOEGEN_DATA_DIR, "
         "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, SHOEGEN_QUEUE_SIZE, "
         "SHOEGEN_COMPILE, ...); the flags below override them. With --compile the start-up also compiles the engine "
