@@ -22,13 +22,12 @@ from tqdm.auto import tqdm
 from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, BestCheckpoint,
                                    CheckpointScores, pick_best)
 from shoegen.config.validation import build_settings
-from shoegen.data.formats import read_dataset
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
 from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
 from shoegen.evaluation.embeddings import EmbeddingScorer
 from shoegen.evaluation.summary import summarise
-from shoegen.training.runs import RunInfo
+from shoegen.training.runs import RunInfo, run_dataset
 
 log = logging.getLogger(__name__)
 DEFAULT_PROMPTS = 4
@@ -52,8 +51,7 @@ def evaluation_prompts(run: RunInfo, count: int = DEFAULT_PROMPTS) -> list[str]:
     values = run.folder.read_config_values()
     if values.get("validation_prompts"):
         return list(values["validation_prompts"])
-    captions = [entry.caption for entry in _dataset(values, "validation_path") or _dataset(values, "dataset_path")
-                if entry.caption]
+    captions = [entry.caption for entry in run_dataset(run, "validation_path") or run_dataset(run) if entry.caption]
     if not captions:
         raise ShoegenError(f"run {run.name!r} has no validation prompts and its dataset's captions cannot be read; "
                            "pass --prompts FILE")
@@ -61,19 +59,9 @@ def evaluation_prompts(run: RunInfo, count: int = DEFAULT_PROMPTS) -> list[str]:
     return unique[::max(1, len(unique) // count)][:count]
 
 
-def _dataset(values: dict, key: str) -> list:
-    if not isinstance(values.get(key), str):
-        return []
-    try:
-        return read_dataset(Path(values[key])).entries
-    except (OSError, ShoegenError):
-        return []
-
-
 def _photos(run: RunInfo, key: str) -> list[Path]:
     """The image files of the run's `dataset_path` or `validation_path`; [] when it is not set or unreadable."""
-    entries = _dataset(run.folder.read_config_values(), key)
-    return [entry.image_path for entry in entries if entry.image_path.is_file()]
+    return [entry.image_path for entry in run_dataset(run, key) if entry.image_path.is_file()]
 
 
 def _candidates(run: RunInfo, base_model: str) -> list[tuple[str | None, str, int]]:

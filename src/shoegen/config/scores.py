@@ -135,9 +135,13 @@ score of its images times the share of them that are not near copies of a traini
 memorises cannot win by copying). Ties go to the earlier step."""
 
 
+def preset_metric(preset: str) -> str:
+    """The checkpoint metric holding the share of images that pass `preset`, e.g. `passes_main_image`."""
+    return f"passes_{preset.replace('-', '_')}"
+
+
 CATALOGUE_METRICS = ("catalogue_score", "score", "background", "fill", "offset", "cut_off", "colour_distance",
-                     "sharpness_ratio", "diversity", "memorised") + tuple(
-    f"passes_{name.replace('-', '_')}" for name in PRESETS)
+                     "sharpness_ratio", "diversity", "memorised") + tuple(preset_metric(name) for name in PRESETS)
 MODEL_METRICS = ("clip_score", "clip_image_similarity", "dino_similarity", "kid", "fid")
 CHECKPOINT_METRICS = CATALOGUE_METRICS + MODEL_METRICS
 """Every metric a checkpoint's scores may hold (`--best-metric` takes one of them)."""

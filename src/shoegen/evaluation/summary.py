@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from shoegen.config.scores import PRESETS, CatalogueScores
+from shoegen.config.scores import PRESETS, CatalogueScores, preset_metric
 from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos, score_image, seed_diversity
 from shoegen.evaluation.embeddings import EmbeddingScorer, ModelScores
 
@@ -26,7 +26,7 @@ def catalogue_metrics(catalogue: list[CatalogueScores], memorised: list[bool],
                for name in ("score", "background", "fill", "offset", "colour_distance", "sharpness_ratio")}
     metrics["cut_off"] = _mean([float(scores.cut_off) for scores in catalogue])
     for preset in PRESETS:
-        metrics[f"passes_{preset.replace('-', '_')}"] = _mean([float(scores.passes(preset)) for scores in catalogue])
+        metrics[preset_metric(preset)] = _mean([float(scores.passes(preset)) for scores in catalogue])
     metrics["memorised"] = _mean([float(flag) for flag in memorised])
     metrics["diversity"] = _mean(diversity)
     score, memorised_share = metrics["score"], metrics["memorised"] or 0.0

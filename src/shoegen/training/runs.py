@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shoegen.config.scores import BestCheckpoint, CheckpointScores
-from shoegen.data.formats import read_dataset
+from shoegen.data.formats import Entry, read_dataset
 from shoegen.errors import ShoegenError
 from shoegen.training.lora import LORA_WEIGHTS_NAME
 from shoegen.training.run_folder import RunFolder, checkpoint_step
@@ -131,15 +131,20 @@ def _by_name(items: list, name: str, what: str):
     raise UnknownModelError(f"unknown {what} {name!r}; known {what}s: {', '.join(names[:NAMES_SHOWN])}{more}")
 
 
+def run_dataset(run: RunInfo, key: str = "dataset_path") -> list[Entry]:
+    """The entries of the dataset folder the run's run.yaml names under `key` (`dataset_path` or
+    `validation_path`); none when run.yaml, the key or the folder cannot be read."""
+    folder = run.folder.read_config_values().get(key)
+    if not isinstance(folder, str):
+        return []
+    try:
+        return read_dataset(Path(folder)).entries
+    except (OSError, ShoegenError):
+        return []
+
+
 def training_captions(run: RunInfo, limit: int = 50) -> list[str]:
     """Distinct captions of the run's training data (from its run.yaml), for prompt suggestions; none when
     run.yaml or the dataset it names cannot be read."""
-    dataset = run.folder.read_config_values().get("dataset_path")
-    if not isinstance(dataset, str):
-        return []
-    try:
-        listing = read_dataset(Path(dataset))
-    except (OSError, ShoegenError):
-        return []
-    captions = dict.fromkeys(e.caption for e in listing.entries if e.caption)
+    captions = dict.fromkeys(e.caption for e in run_dataset(run) if e.caption)
     return list(captions)[:limit]
