@@ -45,7 +45,17 @@ class ServiceSettings(ModelSettings, EngineSettings):
     max_body_bytes: int = Field(20 * 2**20, ge=1024)
     """Largest request body accepted."""
     max_image_pixels: int = Field(4096 * 4096, ge=64 * 64)
-    """Largest uploaded (init) image, in pixels, checked before decoding."""
+    """Largest uploaded image (an init image, or one in a dataset), in pixels, checked before decoding."""
+    datasets_dir: Path | None = None
+    """The allowed root of the studio's datasets: uploads land here and folders can be registered only inside it;
+    default <data_dir>/datasets."""
+    max_upload_bytes: int = Field(4 * 2**30, ge=1024)
+    """Largest dataset upload (POST /api/datasets), and the most bytes its ZIP may extract to; every other route
+    keeps max_body_bytes."""
+    max_dataset_file_bytes: int = Field(64 * 2**20, ge=1024)
+    """Largest single file in a dataset upload (after extraction)."""
+    max_dataset_files: int = Field(20_000, ge=1)
+    """Most files in one dataset upload (after extraction)."""
     preview_every: int = Field(0, ge=0)
     """Send a small preview image every N denoising steps in job events (0: none)."""
     device: str | None = None
@@ -55,3 +65,8 @@ class ServiceSettings(ModelSettings, EngineSettings):
     warm_up: bool = True
     """Load the base model at start instead of on the first request (with compile: and compile it for one image
     at the native size, the warm-up time in the start-up log)."""
+
+    @property
+    def datasets_root(self) -> Path:
+        """The folder datasets live in: datasets_dir, or datasets/ in data_dir."""
+        return Path(self.datasets_dir) if self.datasets_dir is not None else Path(self.data_dir) / "datasets"
