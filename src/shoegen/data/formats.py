@@ -1,4 +1,5 @@
-"""Reading a folder of product photos and their captions, in any of the three layouts users bring.
+"""Reading a folder of product photos and their captions, in any of the three layouts users bring, and
+writing captions back in the layout the folder already uses.
 
 `read_dataset` never opens an image: it only pairs image files with captions and records what
 does not pair up, so that `shoegen dataset check` and the trainer can report it.
@@ -7,7 +8,9 @@ does not pair up, so that `shoegen dataset check` and the trainer can report it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -286,3 +289,89 @@ def _no_layout_message(root: Path) -> str:
             f"\nThe subfolders {', '.join(splits)} look like datasets; point at one of them, e.g. {root / splits[0]}"
         )
     return message
+
+
+def write_captions(listing: DatasetListing, captions: Mapping[Path, str]) -> None:
+    """Sets the caption of each image (a path from `listing`) in the folder's own layout, each file replaced
+    atomically: the captions.json item, the metadata.jsonl line (other keys and lines kept as they are), or
+    the caption file beside the image. An image the caption source does not name yet gets a new item or line.
+
+    The caller reads `listing` and writes under one lock, so that two writers do not lose each other's edits."""
+    if not captions:
+        return
+    if listing.layout is Layout.ORIGINAL:
+        _write_original_captions(listing.root, captions)
+    elif listing.layout is Layout.IMAGEFOLDER:
+        _write_imagefolder_captions(listing.root, captions)
+    else:
+        for image_path, caption in captions.items():
+            _write_text_atomically(_kohya_caption_file(image_path), caption + "\n")
+
+
+def _referenced_image(root: Path, reference: object, layout: Layout) -> Path | None:
+    """The image a caption record names, resolved exactly as `read_dataset` resolves it."""
+    if not isinstance(reference, str) or not reference.strip():
+        return None
+    relative = _safe_relative_path(reference.strip())
+    if relative is None:
+        return None
+    return _existing_image_path(root, relative, bare_names_in_images_dir=layout is Layout.ORIGINAL)
+
+
+def _write_original_captions(root: Path, captions: Mapping[Path, str]) -> None:
+    path = root / ORIGINAL_CAPTIONS_FILE
+    items = json.loads(path.read_text(encoding="utf-8-sig"))
+    remaining = dict(captions)
+    for item in items:
+        # Only the first record of an image is read, so only the first is written.
+        image_path = _referenced_image(root, item.get("image_file"), Layout.ORIGINAL) if isinstance(item, dict) \
+            else None
+        if image_path in remaining:
+            item["caption"] = remaining.pop(image_path)
+    items += [{"image_file": image.relative_to(root).as_posix(), "caption": text} for image, text in remaining.items()]
+    _write_text_atomically(path, json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+
+
+def _write_imagefolder_captions(root: Path, captions: Mapping[Path, str]) -> None:
+    path = root / IMAGEFOLDER_METADATA_FILE
+    remaining = dict(captions)
+    lines = []
+    for line in path.read_text(encoding="utf-8-sig").splitlines():
+        try:
+            item = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            item = None
+        image_path = _referenced_image(root, item.get("file_name"), Layout.IMAGEFOLDER) if isinstance(item, dict) \
+            else None
+        if isinstance(item, dict) and image_path in remaining:
+            # The key the reader took the caption from ("text" unless only "caption" is there).
+            caption_key = "caption" if "caption" in item and "text" not in item else "text"
+            item[caption_key] = remaining.pop(image_path)
+            line = json.dumps(item, ensure_ascii=False)
+        lines.append(line)
+    lines += [json.dumps({"file_name": image.relative_to(root).as_posix(), "text": text}, ensure_ascii=False)
+              for image, text in remaining.items()]
+    _write_text_atomically(path, "\n".join(lines) + "\n")
+
+
+def _kohya_caption_file(image_path: Path) -> Path:
+    """The caption file the reader pairs with `image_path` (".txt" before ".caption"), or a new ".txt"."""
+    for extension in CAPTION_EXTENSIONS:
+        for candidate in (image_path.with_suffix(extension), image_path.with_suffix(extension.upper())):
+            if candidate.is_file():
+                return candidate
+    return image_path.with_suffix(CAPTION_EXTENSIONS[0])
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    """Readers (the trainer, another replica) see the old file or the new one, never half of one."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        # mkstemp makes the file private; the caption file keeps the permissions it had.
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
