@@ -131,7 +131,7 @@ export function toApiError(error: unknown): ApiError {
 
 // ------------------------------------------------------------------------------------------ typed fetch
 
-type Method = 'get' | 'post' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'delete';
 type Path = keyof paths;
 /** The paths that have an operation for `M`. */
 export type PathWith<M extends Method> = { [P in Path]: paths[P][M] extends { responses: unknown } ? P : never }[Path];
@@ -142,6 +142,7 @@ type SuccessJson<O> = O extends { responses: infer R }
   ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]> | (204 extends keyof R ? undefined : never)
   : never;
 type BodyOf<O> = O extends { requestBody: { content: { 'application/json': infer B } } } ? B : undefined;
+type HasFormBody<O> = O extends { requestBody: { content: { 'multipart/form-data': unknown } } } ? true : false;
 type QueryOf<O> = O extends { parameters: { query?: infer Q } } ? Q : undefined;
 type PathParamsOf<O> = O extends { parameters: { path: infer T } } ? T : undefined;
 
@@ -172,12 +173,13 @@ export function buildUrl(template: string, params?: object | null, query?: objec
 export async function send(method: string, url: string, init: { body?: unknown; signal?: AbortSignal;
   accept?: string } = {}): Promise<Response> {
   const headers: Record<string, string> = { Accept: init.accept ?? 'application/json', ...authHeaders() };
-  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  const isForm = init.body instanceof FormData; // the browser writes a multipart body's Content-Type (boundary)
+  if (init.body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
   let response: Response;
   try {
     response = await fetch(url, {
       method: method.toUpperCase(), headers, signal: init.signal,
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      body: init.body === undefined ? undefined : isForm ? (init.body as FormData) : JSON.stringify(init.body),
     });
   } catch (error) {
     throw toApiError(error);
@@ -203,4 +205,14 @@ export async function callBlob<M extends Method, P extends PathWith<M>>(
   const response = await send(method, buildUrl(path, options.params, options.query),
     { body: options.body, signal: options.signal, accept });
   return response.blob();
+}
+
+/** A multipart/form-data POST of the contract (an upload): the form as built by the caller, the answer typed. */
+export async function callForm<P extends PathWith<'post'>>(
+  path: P, form: HasFormBody<Operation<P, 'post'>> extends true ? FormData : never,
+  options: Omit<RequestOptions<Operation<P, 'post'>>, 'body'> = {},
+): Promise<SuccessJson<Operation<P, 'post'>>> {
+  const response = await send('post', buildUrl(path, options.params, options.query),
+    { body: form, signal: options.signal });
+  return (await response.json()) as SuccessJson<Operation<P, 'post'>>;
 }

@@ -28,6 +28,13 @@ export const queryKeys = {
   galleryModels: ['gallery', 'models'] as const,
   galleryImages: (filters: GalleryFilters) => ['gallery', 'images', filters] as const,
   presets: ['presets'] as const,
+  datasets: ['datasets'] as const,
+  dataset: (name: string) => ['datasets', name] as const,
+  datasetItems: (name: string, page: number) => ['datasets', name, 'items', page] as const,
+  captionTemplates: ['caption-templates'] as const,
+  recipes: ['recipes'] as const,
+  run: (name: string) => ['runs', name] as const,
+  runLog: (name: string) => ['runs', name, 'log'] as const,
 };
 
 // The models list is also the connection check (see state/connection.ts): asked again only when the key

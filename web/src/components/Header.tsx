@@ -9,6 +9,8 @@ import { KeyIcon } from './Icons';
 const PAGES = [
   { to: '/generate', label: 'Generate' },
   { to: '/gallery', label: 'Gallery' },
+  { to: '/datasets', label: 'Datasets' },
+  { to: '/train', label: 'Train' },
   { to: '/models', label: 'Models' },
 ] as const;
 

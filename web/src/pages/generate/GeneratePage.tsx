@@ -8,6 +8,7 @@ import { useJobActions, useJobs } from '../../state/jobs';
 import { useToast } from '../../state/toasts';
 import { GenerateForm } from './GenerateForm';
 import { JobCard } from './JobCard';
+import { useModelFromAddress } from './search';
 
 function FormPanel() {
   const form = useGenerateForm();
@@ -57,6 +58,7 @@ function Results() {
 
 /** The form and the results are siblings: a job's progress does not re-render the form, nor typing the list. */
 export function GeneratePage() {
+  useModelFromAddress();
   return (
     <div className="generate-layout">
       <FormPanel />
