@@ -212,15 +212,13 @@ class DatasetLibrary:
         check_name(name)
         root = self.root.resolve()
         candidate = Path(path) if Path(path).is_absolute() else root / path
-        try:
-            folder = candidate.resolve(strict=True)
-        except (FileNotFoundError, NotADirectoryError):
-            raise DatasetNotFound(f"path {path}: no such folder") from None
+        # Links are followed before the check; whether a path outside exists is not said.
+        folder = candidate.resolve()
         relative = folder.relative_to(root) if folder.is_relative_to(root) else None
         if relative is None or relative == Path(".") or any(part.startswith(".") for part in relative.parts):
             raise OutsideRoot(f"path {path}: not a folder inside the datasets root")
         if not folder.is_dir():
-            raise DatasetNotFound(f"path {path}: not a folder")
+            raise DatasetNotFound(f"path {path}: no such folder")
         with self._locked():
             known = self._known()
             if name in known:

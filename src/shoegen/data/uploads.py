@@ -242,7 +242,8 @@ class Staging:
 
     def _extract_entry(self, opened: zipfile.ZipFile, info: zipfile.ZipInfo, relative: PurePosixPath) -> None:
         sink = self._new_file(relative)
-        # The checks above trusted the header's size; more bytes than it declares is a bomb, stopped right there.
+        # The checks above trusted the header's size; more bytes than it declares is a bomb, stopped right there
+        # (zipfile itself stops at the declared size and then fails the checksum; this holds whatever reads it).
         sink.max_bytes = info.file_size
         sink.too_large = f"{relative}: extracts to more bytes than the ZIP archive declares, a decompression bomb"
         with opened.open(info) as entry:

@@ -18,7 +18,7 @@ from shoegen.engine.engine import Engine
 from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.limits import BodySizeLimit
-from shoegen.service.routes import api, gallery, jobs, runs, sdapi
+from shoegen.service.routes import api, datasets, gallery, jobs, runs, sdapi
 from shoegen.service.schemas import HealthPublic
 from shoegen.config.engine import EngineSettings
 from shoegen.config.service import ServiceSettings
@@ -69,7 +69,9 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         lifespan=lifespan,
     )
     app.state.services = services
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # One limit for every body, but the dataset upload's own (gigabytes of photos).
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
+                       path_limits={"/api/datasets": settings.max_upload_bytes})
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["*"], expose_headers=["Retry-After"])
@@ -85,7 +87,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         app.add_api_route("/api/health", api.health, response_model=HealthPublic, response_model_exclude_none=True,
                           summary="Worker status; details only with the API key when one is set")
         return app
-    for router in (api.router, jobs.router, gallery.router, runs.router, sdapi.router):
+    for router in (api.router, jobs.router, gallery.router, runs.router, datasets.router, sdapi.router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
     if (web_dir / "index.html").is_file():
