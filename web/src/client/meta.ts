@@ -86,8 +86,58 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/api/recipes",
+    "operationId": "get_recipes_api_recipes_get"
+  },
+  {
+    "method": "get",
     "path": "/api/runs",
     "operationId": "get_runs_api_runs_get"
+  },
+  {
+    "method": "post",
+    "path": "/api/runs",
+    "operationId": "create_run_api_runs_post"
+  },
+  {
+    "method": "get",
+    "path": "/api/runs/{run_name}",
+    "operationId": "get_run_api_runs__run_name__get"
+  },
+  {
+    "method": "delete",
+    "path": "/api/runs/{run_name}",
+    "operationId": "delete_run_api_runs__run_name__delete"
+  },
+  {
+    "method": "get",
+    "path": "/api/runs/{run_name}/log",
+    "operationId": "run_log_api_runs__run_name__log_get"
+  },
+  {
+    "method": "post",
+    "path": "/api/runs/{run_name}/stop",
+    "operationId": "stop_run_api_runs__run_name__stop_post"
+  },
+  {
+    "method": "post",
+    "path": "/api/runs/{run_name}/save",
+    "operationId": "save_run_api_runs__run_name__save_post"
+  },
+  {
+    "method": "post",
+    "path": "/api/runs/{run_name}/sample",
+    "operationId": "sample_run_api_runs__run_name__sample_post"
+  },
+  {
+    "method": "post",
+    "path": "/api/runs/{run_name}/resume",
+    "operationId": "resume_run_api_runs__run_name__resume_post"
+  },
+  {
+    "method": "put",
+    "path": "/api/runs/{run_name}/validation-prompts",
+    "operationId": "set_validation_prompts_api_runs__run_name__validation_prompts_put"
   },
   {
     "method": "get",
@@ -108,6 +158,56 @@ export const OPERATIONS = [
     "method": "get",
     "path": "/api/runs/{run_name}/captions",
     "operationId": "captions_api_runs__run_name__captions_get"
+  },
+  {
+    "method": "get",
+    "path": "/api/datasets",
+    "operationId": "list_datasets_api_datasets_get"
+  },
+  {
+    "method": "post",
+    "path": "/api/datasets",
+    "operationId": "upload_dataset_api_datasets_post"
+  },
+  {
+    "method": "post",
+    "path": "/api/datasets/register",
+    "operationId": "register_dataset_api_datasets_register_post"
+  },
+  {
+    "method": "get",
+    "path": "/api/datasets/caption-templates",
+    "operationId": "caption_templates_api_datasets_caption_templates_get"
+  },
+  {
+    "method": "get",
+    "path": "/api/datasets/{name}",
+    "operationId": "get_dataset_api_datasets__name__get"
+  },
+  {
+    "method": "delete",
+    "path": "/api/datasets/{name}",
+    "operationId": "delete_dataset_api_datasets__name__delete"
+  },
+  {
+    "method": "get",
+    "path": "/api/datasets/{name}/items",
+    "operationId": "list_items_api_datasets__name__items_get"
+  },
+  {
+    "method": "get",
+    "path": "/api/datasets/{name}/files/{file}",
+    "operationId": "dataset_file_api_datasets__name__files__file__get"
+  },
+  {
+    "method": "put",
+    "path": "/api/datasets/{name}/captions",
+    "operationId": "set_caption_api_datasets__name__captions_put"
+  },
+  {
+    "method": "post",
+    "path": "/api/datasets/{name}/caption-template",
+    "operationId": "apply_caption_template_api_datasets__name__caption_template_post"
   },
   {
     "method": "post",
@@ -166,6 +266,11 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "minimum": 0
     }
   },
+  "CaptionTemplateCreate": {
+    "template": {
+      "maxLength": 4000
+    }
+  },
   "CatalogueScores": {
     "width": {
       "minimum": 1
@@ -205,6 +310,22 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     },
     "images": {
       "minimum": 0
+    }
+  },
+  "DatasetCaptionUpdate": {
+    "file": {
+      "maxLength": 4096
+    },
+    "caption": {
+      "maxLength": 4000
+    }
+  },
+  "DatasetRegister": {
+    "name": {
+      "maxLength": 64
+    },
+    "path": {
+      "maxLength": 4096
     }
   },
   "GalleryExportCreate": {
@@ -422,6 +543,11 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "maximum": 1
     }
   },
+  "JobPublic": {
+    "kind": {
+      "default": "generation"
+    }
+  },
   "LoraWeight": {
     "name": {
       "maxLength": 255
@@ -440,6 +566,14 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
   "OptionsCreate": {
     "sd_model_checkpoint": {
       "maxLength": 300
+    }
+  },
+  "RunCreate": {
+    "name": {
+      "maxLength": 64
+    },
+    "recipe": {
+      "default": "quick-test"
     }
   },
   "Txt2ImgCreate": {

@@ -229,6 +229,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/recipes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Training recipes to start a run from, and every training setting with its bounds and help */
+        get: operations["get_recipes_api_recipes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs": {
         parameters: {
             query?: never;
@@ -236,9 +253,130 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Training runs under MODELS_DIR with their checkpoints */
+        /** Training runs under MODELS_DIR: their state, checkpoints, scores */
         get: operations["get_runs_api_runs_get"];
         put?: never;
+        /** Start a training run from a recipe: it waits in the training queue, then a worker trains it */
+        post: operations["create_run_api_runs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run's state */
+        get: operations["get_run_api_runs__run_name__get"];
+        put?: never;
+        post?: never;
+        /** Delete a run's folder: checkpoints, adapter, logs (refused while it is queued or running) */
+        delete: operations["delete_run_api_runs__run_name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's train log from a step on, for a loss chart that is read incrementally */
+        get: operations["run_log_api_runs__run_name__log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop the run: a queued run is cancelled, a running one writes a checkpoint first */
+        post: operations["stop_run_api_runs__run_name__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/save": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Write a checkpoint at the run's next step */
+        post: operations["save_run_api_runs__run_name__save_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/sample": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Make validation images (and validation loss) at the run's next step */
+        post: operations["sample_run_api_runs__run_name__sample_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue a stopped, interrupted or failed run again: it continues from its latest checkpoint */
+        post: operations["resume_run_api_runs__run_name__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runs/{run_name}/validation-prompts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set the prompts of the run's validation images; the next validation uses them */
+        put: operations["set_validation_prompts_api_runs__run_name__validation_prompts_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -308,6 +446,144 @@ export type paths = {
         get: operations["captions_api_runs__run_name__captions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Datasets with their size, layout and check status */
+        get: operations["list_datasets_api_datasets_get"];
+        put?: never;
+        /** Upload a dataset: a name field and files (one .zip, or images with captions in any layout) */
+        post: operations["upload_dataset_api_datasets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** List a folder inside the datasets root (on the server) as a dataset */
+        post: operations["register_dataset_api_datasets_register_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/caption-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Caption templates to start from (the original system's is one) */
+        get: operations["caption_templates_api_datasets_caption_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A dataset with its check report (every skipped file named, with why) and rejected uploads */
+        get: operations["get_dataset_api_datasets__name__get"];
+        put?: never;
+        post?: never;
+        /** Remove an uploaded dataset, or unregister a registered folder (its files stay) */
+        delete: operations["delete_dataset_api_datasets__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dataset's images with their captions */
+        get: operations["list_items_api_datasets__name__items_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One image of the dataset (only listed images) */
+        get: operations["dataset_file_api_datasets__name__files__file__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set one image's caption, written in the dataset's own layout */
+        put: operations["set_caption_api_datasets__name__captions_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/datasets/{name}/caption-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rewrite every caption from a template filled from each image's metadata */
+        post: operations["apply_caption_template_api_datasets__name__caption_template_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -479,6 +755,26 @@ export type components = {
              */
             event: "cancelled";
         };
+        /** CaptionTemplateAppliedPublic */
+        CaptionTemplateAppliedPublic: {
+            /** Updated */
+            updated: number;
+        };
+        /** CaptionTemplateCreate */
+        CaptionTemplateCreate: {
+            /**
+             * Template
+             * @description the new caption of every image; [color] [season] [gender] [brand] [usage] [year] come from each image's metadata, [caption] is its current caption
+             */
+            template: string;
+        };
+        /** CaptionTemplatePublic */
+        CaptionTemplatePublic: {
+            /** Name */
+            name: string;
+            /** Template */
+            template: string;
+        };
         /**
          * CatalogueScores
          * @description What the catalogue scores (no model weights needed) say about one generated image.
@@ -589,6 +885,274 @@ export type components = {
             metrics: {
                 [key: string]: number | null;
             };
+        };
+        /** DatasetCaptionUpdate */
+        DatasetCaptionUpdate: {
+            /** File */
+            file: string;
+            /** Caption */
+            caption: string;
+        };
+        /** DatasetDetailPublic */
+        DatasetDetailPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description the folder, relative to the datasets root
+             */
+            path: string;
+            /**
+             * Layout
+             * @description the caption layout; null when none can be read
+             */
+            layout: ("captions.json" | "imagefolder" | "kohya") | null;
+            /**
+             * Images
+             * @description image files in the folder
+             */
+            images: number;
+            /**
+             * Bytes
+             * @description size of the folder's files
+             */
+            bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "folder";
+            /**
+             * Status
+             * @description ready: training can use some images; unusable: none; unreadable: no caption layout
+             * @enum {string}
+             */
+            status: "ready" | "unusable" | "unreadable";
+            /**
+             * Usable
+             * @description images a training run would use
+             */
+            usable: number;
+            /**
+             * Skipped
+             * @description files training would skip (see the report for each, with why)
+             */
+            skipped: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Rejected
+             * @description uploaded images that did not decode and were not stored
+             */
+            rejected: components["schemas"]["RejectedFilePublic"][];
+            /** @description null when the dataset is unreadable */
+            report: components["schemas"]["DatasetReportPublic"] | null;
+        };
+        /** DatasetItemPublic */
+        DatasetItemPublic: {
+            /**
+             * File
+             * @description the image, relative to the dataset folder
+             */
+            file: string;
+            /** Caption */
+            caption: string | null;
+            /** Image Url */
+            image_url: string;
+        };
+        /** DatasetItemsPublic */
+        DatasetItemsPublic: {
+            /** Items */
+            items: components["schemas"]["DatasetItemPublic"][];
+            /** Total */
+            total: number;
+        };
+        /** DatasetPublic */
+        DatasetPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description the folder, relative to the datasets root
+             */
+            path: string;
+            /**
+             * Layout
+             * @description the caption layout; null when none can be read
+             */
+            layout: ("captions.json" | "imagefolder" | "kohya") | null;
+            /**
+             * Images
+             * @description image files in the folder
+             */
+            images: number;
+            /**
+             * Bytes
+             * @description size of the folder's files
+             */
+            bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "folder";
+            /**
+             * Status
+             * @description ready: training can use some images; unusable: none; unreadable: no caption layout
+             * @enum {string}
+             */
+            status: "ready" | "unusable" | "unreadable";
+            /**
+             * Usable
+             * @description images a training run would use
+             */
+            usable: number;
+            /**
+             * Skipped
+             * @description files training would skip (see the report for each, with why)
+             */
+            skipped: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /** DatasetRegister */
+        DatasetRegister: {
+            /**
+             * Name
+             * @description 1-64 letters, digits, '.', '_' or '-', not starting with '.'
+             */
+            name: string;
+            /**
+             * Path
+             * @description a folder inside the datasets root: relative to it, or absolute
+             */
+            path: string;
+        };
+        /**
+         * DatasetReportPublic
+         * @description `shoegen dataset check`'s report: what training will use, and every file it will skip, by reason.
+         */
+        DatasetReportPublic: {
+            /** Root */
+            root: string;
+            /** Layout */
+            layout: string;
+            /** Min Side */
+            min_side: number;
+            /** Images */
+            images: number;
+            /** Captions */
+            captions: number;
+            /** Ready To Train */
+            ready_to_train: number;
+            /** Problems */
+            problems: {
+                [key: string]: number;
+            };
+            /** Verdict */
+            verdict: string;
+            /** Unreadable */
+            unreadable: components["schemas"]["RejectedFilePublic"][];
+            /** Too Small */
+            too_small: components["schemas"]["RejectedFilePublic"][];
+            /** Images Without Captions */
+            images_without_captions: string[];
+            /** Empty Captions */
+            empty_captions: string[];
+            /** Captions Without Images */
+            captions_without_images: string[];
+            /** Caption Problems */
+            caption_problems: string[];
+            width: components["schemas"]["SpreadPublic"] | null;
+            height: components["schemas"]["SpreadPublic"] | null;
+            /** Aspect Ratios */
+            aspect_ratios: {
+                [key: string]: number;
+            };
+            /** Color Modes */
+            color_modes: {
+                [key: string]: number;
+            };
+            /** File Formats */
+            file_formats: {
+                [key: string]: number;
+            };
+            /** Exif Rotated */
+            exif_rotated: string[];
+            /** Duplicates */
+            duplicates: string[][];
+            caption_words: components["schemas"]["SpreadPublic"] | null;
+            /** Common Words */
+            common_words: {
+                [key: string]: number;
+            };
+        };
+        /** DatasetUploadPublic */
+        DatasetUploadPublic: {
+            /** Name */
+            name: string;
+            /**
+             * Path
+             * @description the folder, relative to the datasets root
+             */
+            path: string;
+            /**
+             * Layout
+             * @description the caption layout; null when none can be read
+             */
+            layout: ("captions.json" | "imagefolder" | "kohya") | null;
+            /**
+             * Images
+             * @description image files in the folder
+             */
+            images: number;
+            /**
+             * Bytes
+             * @description size of the folder's files
+             */
+            bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "folder";
+            /**
+             * Status
+             * @description ready: training can use some images; unusable: none; unreadable: no caption layout
+             * @enum {string}
+             */
+            status: "ready" | "unusable" | "unreadable";
+            /**
+             * Usable
+             * @description images a training run would use
+             */
+            usable: number;
+            /**
+             * Skipped
+             * @description files training would skip (see the report for each, with why)
+             */
+            skipped: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Rejected
+             * @description uploaded images that did not decode and were not stored
+             */
+            rejected: components["schemas"]["RejectedFilePublic"][];
+        };
+        /** DatasetsPublic */
+        DatasetsPublic: {
+            /** Datasets */
+            datasets: components["schemas"]["DatasetPublic"][];
         };
         /** DoneEvent */
         DoneEvent: {
@@ -1021,13 +1585,32 @@ export type components = {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * InterruptedEvent
+         * @description A training job whose worker stopped (restart, crash): resumable from its last checkpoint.
+         */
+        InterruptedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "interrupted";
+            /** Error */
+            error: string;
+        };
         /** JobPublic */
         JobPublic: {
             /** Id */
             id: string;
             /**
+             * Kind
+             * @description generation | training (a training run: see /api/runs)
+             * @default generation
+             */
+            kind: string;
+            /**
              * Status
-             * @description queued | running | done | error | cancelled
+             * @description queued | running | done | error | cancelled; training: also stopped | interrupted
              */
             status: string;
             /** Step */
@@ -1188,6 +1771,79 @@ export type components = {
              */
             position: number;
         };
+        /** RecipePublic */
+        RecipePublic: {
+            /** Name */
+            name: string;
+            /** Title */
+            title: string;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Validation Prompts */
+            validation_prompts: string[] | null;
+        };
+        /** RecipesPublic */
+        RecipesPublic: {
+            /** Recipes */
+            recipes: components["schemas"]["RecipePublic"][];
+            /**
+             * Fields
+             * @description every training setting the studio may send, by group, with its default, bounds and help (TrainConfig's, one place)
+             */
+            fields: components["schemas"]["SettingFieldPublic"][];
+        };
+        /** RejectedFilePublic */
+        RejectedFilePublic: {
+            /** File */
+            file: string;
+            /** Reason */
+            reason: string;
+        };
+        /** RunCreate */
+        RunCreate: {
+            /**
+             * Name
+             * @description the run's folder under MODELS_DIR and its models' prefix (RUN/checkpoint-N)
+             */
+            name: string;
+            /**
+             * Dataset
+             * @description a dataset of GET /api/datasets, by name
+             */
+            dataset: string;
+            /**
+             * Recipe
+             * @description a recipe of GET /api/recipes whose settings start the run (none: TrainConfig's defaults)
+             * @default quick-test
+             */
+            recipe: string | null;
+            /**
+             * Settings
+             * @description training settings over the recipe's, by name (the `fields` of GET /api/recipes)
+             */
+            settings?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Validation Prompts
+             * @description the validation images' prompts (none: the recipe's, else the first two training captions)
+             */
+            validation_prompts?: string[] | null;
+        };
+        /** RunLogPublic */
+        RunLogPublic: {
+            /**
+             * Records
+             * @description one per step from `since_step` on (inclusive: a step's validation loss may arrive after its training loss), each with step and what was measured then: loss, lr, seconds, val_loss, prior_loss, score_<metric>
+             */
+            records: {
+                [key: string]: unknown;
+            }[];
+            /** Last Step */
+            last_step: number;
+        };
         /** RunPublic */
         RunPublic: {
             /** Name */
@@ -1209,6 +1865,72 @@ export type components = {
             best: components["schemas"]["BestCheckpoint"] | null;
             /** Scores Plot Url */
             scores_plot_url: string | null;
+            /**
+             * Status
+             * @description queued | running | stopping | stopped | interrupted | done | error | cancelled
+             */
+            status: string;
+            /**
+             * Source
+             * @description studio (a training job of the queue) | terminal (`shoegen train` in a shell)
+             */
+            source: string;
+            /** Job Id */
+            job_id: string | null;
+            /**
+             * Position
+             * @description place in the training queue while queued (1: the next to run)
+             */
+            position: number | null;
+            /**
+             * Waiting Reason
+             * @description why a queued run has not started yet
+             */
+            waiting_reason: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Resumable
+             * @description stopped, interrupted, failed or cancelled: POST .../resume continues it from its latest checkpoint
+             */
+            resumable: boolean;
+            /**
+             * Step
+             * @description the last optimizer step logged
+             */
+            step: number;
+            /** Max Steps */
+            max_steps: number;
+            /**
+             * Loss
+             * @description training loss at `step`
+             */
+            loss: number | null;
+            /** Lr */
+            lr: number | null;
+            /**
+             * Steps Per Second
+             * @description over the last 20 steps, while it trains
+             */
+            steps_per_second: number | null;
+            /** Eta Seconds */
+            eta_seconds: number | null;
+            /**
+             * Dataset
+             * @description the training data folder (run.yaml's dataset_path)
+             */
+            dataset: string | null;
+            /** Base Model */
+            base_model: string | null;
+            /**
+             * Validation Prompts
+             * @description the prompts the next validation uses (None: the first two training captions)
+             */
+            validation_prompts: string[] | null;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
         };
         /** RunsPublic */
         RunsPublic: {
@@ -1229,6 +1951,46 @@ export type components = {
                 [key: string]: string;
             };
         };
+        /** SettingFieldPublic */
+        SettingFieldPublic: {
+            /** Name */
+            name: string;
+            /** Group */
+            group: string;
+            /**
+             * Type
+             * @description integer | number | boolean | string | enum | list
+             */
+            type: string;
+            /** Default */
+            default: unknown;
+            /** Help */
+            help: string;
+            /**
+             * Optional
+             * @description may be left empty (null: off or unset)
+             */
+            optional: boolean;
+            /** Minimum */
+            minimum: number | null;
+            /** Maximum */
+            maximum: number | null;
+            /** Exclusive Minimum */
+            exclusive_minimum: number | null;
+            /** Exclusive Maximum */
+            exclusive_maximum: number | null;
+            /** Choices */
+            choices: string[] | null;
+        };
+        /** SpreadPublic */
+        SpreadPublic: {
+            /** Min */
+            min: number;
+            /** Median */
+            median: number;
+            /** Max */
+            max: number;
+        };
         /** StartedEvent */
         StartedEvent: {
             /**
@@ -1241,6 +2003,17 @@ export type components = {
              * @description jobs running together in one pipeline call
              */
             batch_size: number;
+        };
+        /**
+         * StoppedEvent
+         * @description A training job stopped on request, after writing a checkpoint.
+         */
+        StoppedEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "stopped";
         };
         /**
          * Txt2ImgCreate
@@ -1319,6 +2092,14 @@ export type components = {
             input?: unknown;
             /** Context */
             ctx?: Record<string, never>;
+        };
+        /** ValidationPromptsUpdate */
+        ValidationPromptsUpdate: {
+            /**
+             * Prompts
+             * @description the next validation's prompts
+             */
+            prompts: string[];
         };
     };
     responses: never;
@@ -1426,7 +2207,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description only jobs in this state */
-                status?: ("queued" | "running" | "done" | "error" | "cancelled") | null;
+                status?: ("queued" | "running" | "done" | "error" | "cancelled" | "stopped" | "interrupted") | null;
                 limit?: number;
             };
             header?: never;
@@ -1571,7 +2352,7 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": unknown;
-                    "application/json": components["schemas"]["QueuedEvent"] | components["schemas"]["StartedEvent"] | components["schemas"]["ProgressEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["CancelledEvent"];
+                    "application/json": components["schemas"]["QueuedEvent"] | components["schemas"]["StartedEvent"] | components["schemas"]["ProgressEvent"] | components["schemas"]["DoneEvent"] | components["schemas"]["ErrorEvent"] | components["schemas"]["CancelledEvent"] | components["schemas"]["StoppedEvent"] | components["schemas"]["InterruptedEvent"];
                 };
             };
             /** @description Validation Error */
@@ -1809,6 +2590,26 @@ export interface operations {
             };
         };
     };
+    get_recipes_api_recipes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecipesPublic"];
+                };
+            };
+        };
+    };
     get_runs_api_runs_get: {
         parameters: {
             query?: never;
@@ -1825,6 +2626,311 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunsPublic"];
+                };
+            };
+        };
+    };
+    create_run_api_runs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description unknown dataset or recipe */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the name is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a setting is refused; the message names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the training queue is full */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    get_run_api_runs__run_name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_run_api_runs__run_name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_log_api_runs__run_name__log_get: {
+        parameters: {
+            query?: {
+                /** @description the last step the client has; it is sent again */
+                since_step?: number;
+            };
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunLogPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stop_run_api_runs__run_name__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    save_run_api_runs__run_name__save_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    sample_run_api_runs__run_name__sample_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_run_api_runs__run_name__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_validation_prompts_api_runs__run_name__validation_prompts_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValidationPromptsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1941,6 +3047,303 @@ export interface operations {
                 };
                 content: {
                     "application/json": string[];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_datasets_api_datasets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetsPublic"];
+                };
+            };
+        };
+    };
+    upload_dataset_api_datasets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    name: string;
+                    /** @description one .zip, or many files; a file name may carry a relative path (images/1.png, captions.json, 10_shoes/a.txt) */
+                    files: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetUploadPublic"];
+                };
+            };
+        };
+    };
+    register_dataset_api_datasets_register_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetRegister"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetUploadPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    caption_templates_api_datasets_caption_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTemplatePublic"][];
+                };
+            };
+        };
+    };
+    get_dataset_api_datasets__name__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetDetailPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_dataset_api_datasets__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_items_api_datasets__name__items_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetItemsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    dataset_file_api_datasets__name__files__file__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    set_caption_api_datasets__name__captions_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatasetCaptionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetItemPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    apply_caption_template_api_datasets__name__caption_template_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaptionTemplateCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionTemplateAppliedPublic"];
                 };
             };
             /** @description Validation Error */
