@@ -10,7 +10,6 @@ import stat
 import struct
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient

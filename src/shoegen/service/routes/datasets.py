@@ -23,7 +23,6 @@ from shoegen.service.dataset_schemas import (
     DatasetDetailPublic,
     DatasetItemPublic,
     DatasetItemsPublic,
-    DatasetPublic,
     DatasetRegister,
     DatasetsPublic,
     DatasetUploadPublic,
