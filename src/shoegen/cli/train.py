@@ -53,8 +53,12 @@ def run(args: argparse.Namespace) -> int:
     result = train(config, show_progress=not args.quiet)
     if not result.is_main_process:
         return 0
-    print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
-    print(f"final adapter: {result.lora_weights}")
+    if result.stopped:
+        print(f"stopped on request at step {result.final_step} after {result.seconds:.1f} s; continue with "
+              f"--resume_from_checkpoint latest (or `shoegen runs resume`)")
+    else:
+        print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
+        print(f"final adapter: {result.lora_weights}")
     print(f"checkpoints:   {', '.join(p.name for p in result.checkpoints) or 'none'}")
     print(f"loss curve:    {RunFolder(result.output_dir).loss_curve}")
     return 0

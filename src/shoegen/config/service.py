@@ -56,6 +56,9 @@ class ServiceSettings(ModelSettings, EngineSettings):
     """Largest single file in a dataset upload (after extraction)."""
     max_dataset_files: int = Field(20_000, ge=1)
     """Most files in one dataset upload (after extraction)."""
+    train_processes: int = Field(1, ge=1, le=64)
+    """Processes (devices) one training run uses: above 1, the worker starts `shoegen train` under
+    `accelerate launch --num_processes N` (several GPUs of this machine)."""
     preview_every: int = Field(0, ge=0)
     """Send a small preview image every N denoising steps in job events (0: none)."""
     device: str | None = None

@@ -17,6 +17,7 @@ from shoegen import __version__
 from shoegen.engine.engine import Engine
 from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
+from shoegen.service.trainer import TrainingRuns
 from shoegen.service.limits import BodySizeLimit
 from shoegen.service.routes import api, datasets, gallery, jobs, runs, sdapi
 from shoegen.service.schemas import HealthPublic
@@ -36,9 +37,11 @@ def build_services(settings: ServiceSettings, engine: Engine | None = None) -> S
     data_dir = Path(settings.data_dir)
     store = Gallery(settings.database_url, data_dir / "images") if settings.database_url \
         else Gallery.for_data_dir(data_dir)
-    return Services(settings, engine, store, JobQueue(engine, store, settings.queue_size, settings.max_batch,
-                                                      lease_seconds=settings.job_lease_seconds,
-                                                      retention=timedelta(days=settings.job_retention_days)))
+    jobs = JobQueue(engine, store, settings.queue_size, settings.max_batch, lease_seconds=settings.job_lease_seconds,
+                    retention=timedelta(days=settings.job_retention_days))
+    training = TrainingRuns(store, settings.models_dir, max_queued=settings.queue_size,
+                            lease_seconds=settings.job_lease_seconds, processes=settings.train_processes)
+    return Services(settings, engine, store, jobs, training)
 
 
 def create_app(settings: ServiceSettings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -57,8 +60,11 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
                 services.engine.warm_up()  # the engine logs the seconds; other shapes compile on first use
         if runs_worker:
             services.jobs.start()
+            services.training.start_worker()
         yield
+        services.training.request_stop()  # its run writes a checkpoint while the generation worker stops
         services.jobs.stop()
+        services.training.stop_worker()
 
     app = FastAPI(
         title="Shoes AI Generator",
@@ -87,7 +93,8 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         app.add_api_route("/api/health", api.health, response_model=HealthPublic, response_model_exclude_none=True,
                           summary="Worker status; details only with the API key when one is set")
         return app
-    for router in (api.router, jobs.router, gallery.router, runs.router, datasets.router, sdapi.router):
+    for router in (api.router, jobs.router, gallery.router, runs.recipes_router, runs.router, datasets.router,
+                   sdapi.router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
     if (web_dir / "index.html").is_file():

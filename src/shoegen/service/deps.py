@@ -11,6 +11,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from shoegen.engine.engine import Engine
 from shoegen.service.jobs import JobQueue
+from shoegen.service.trainer import TrainingRuns
 from shoegen.config.service import ServiceSettings
 from shoegen.storage import Gallery, OptionStore
 
@@ -23,6 +24,7 @@ class Services:
     engine: Engine
     gallery: Gallery
     jobs: JobQueue
+    training: TrainingRuns
 
     @property
     def sdapi_checkpoint(self) -> str | None:

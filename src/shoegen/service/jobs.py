@@ -35,9 +35,9 @@ from shoegen.service.images import image_base64
 from shoegen.service.scoring import catalogue_scores
 from shoegen.service.schemas import JobEventPublic, ProgressEvent
 from shoegen.storage import Gallery, JobState, JobStore, QueueFull, StoredImage
+from shoegen.storage.jobs import FINISHED
 
 log = logging.getLogger("shoegen.service")
-FINISHED = ("done", "error", "cancelled")
 POLL_SECONDS = 0.1
 """How often a waiting request or an event stream looks at the database for news of a job run elsewhere."""
 WORKER_POLL_SECONDS = 0.5
@@ -59,7 +59,7 @@ class Job:
     """A job as the database said when it was read."""
 
     id: str
-    status: str  # queued | running | done | error | cancelled
+    status: str  # queued | running | done | error | cancelled; training jobs also stopped | interrupted
     step: int
     total_steps: int
     created_at: datetime
@@ -71,12 +71,13 @@ class Job:
     """Number of the job's last event."""
     images: list[StoredImage] = field(default_factory=list)
     """Filled by `JobQueue.wait` once the job is done."""
+    kind: str = "generation"
 
 
 def _job(state: JobState) -> Job:
     return Job(id=state.id, status=state.status, step=state.step, total_steps=state.total_steps,
                created_at=state.created_at, image_ids=state.image_ids, error=state.error,
-               generation_time=state.generation_time, warnings=state.warnings, events=state.events)
+               generation_time=state.generation_time, warnings=state.warnings, events=state.events, kind=state.kind)
 
 
 def request_params(request: GenerationRequest) -> dict[str, Any]:

@@ -50,7 +50,9 @@ class ModelsPublic(BaseModel):
 
 class JobPublic(BaseModel):
     id: str
-    status: str = Field(description="queued | running | done | error | cancelled")
+    kind: str = Field("generation", description="generation | training (a training run: see /api/runs)")
+    status: str = Field(description="queued | running | done | error | cancelled; training: also stopped | "
+                        "interrupted")
     step: int
     total_steps: int
     created_at: datetime
@@ -60,7 +62,8 @@ class JobPublic(BaseModel):
     warnings: list[str] = Field(default_factory=list, description="e.g. a size far from the base's native size")
 
 
-JobStatus = Literal["queued", "running", "done", "error", "cancelled"]
+JobStatus = Literal["queued", "running", "done", "error", "cancelled", "stopped", "interrupted"]
+"""stopped and interrupted: training jobs only (on request after a checkpoint; their worker died)."""
 
 
 class JobsPublic(BaseModel):
@@ -100,8 +103,21 @@ class CancelledEvent(BaseModel):
     event: Literal["cancelled"] = "cancelled"
 
 
-JobEventPublic = Annotated[QueuedEvent | StartedEvent | ProgressEvent | DoneEvent | ErrorEvent | CancelledEvent,
-                           Field(discriminator="event")]
+class StoppedEvent(BaseModel):
+    """A training job stopped on request, after writing a checkpoint."""
+
+    event: Literal["stopped"] = "stopped"
+
+
+class InterruptedEvent(BaseModel):
+    """A training job whose worker stopped (restart, crash): resumable from its last checkpoint."""
+
+    event: Literal["interrupted"] = "interrupted"
+    error: str
+
+
+JobEventPublic = Annotated[QueuedEvent | StartedEvent | ProgressEvent | DoneEvent | ErrorEvent | CancelledEvent
+                           | StoppedEvent | InterruptedEvent, Field(discriminator="event")]
 """One event of GET /api/jobs/{id}/events: the SSE `event:` line is `event`, the `data:` line the other fields."""
 
 

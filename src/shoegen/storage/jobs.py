@@ -16,6 +16,9 @@ transaction that marks it done (one database, one transaction: no image twice, n
   number, in the same transaction: numbers are gapless per job, which is what SSE's Last-Event-ID resumes from.
 - The bound: `submit` counts queued jobs and inserts in one transaction under a lock (PostgreSQL: a transaction
   advisory lock; SQLite: BEGIN IMMEDIATE), so the bound holds across replicas.
+- Kinds: generation jobs and training jobs share the table; a worker claims one kind. A training job whose
+  worker died is not taken over but ended `interrupted` (by the next claim, or by any replica reading the
+  training queue): its run resumes from its last checkpoint when a user asks (`requeue`), never on its own.
 - Retention: a job's progress events (one per denoising step) are dropped in the transaction that ends it; its
   queued, started and final events stay, so a replay of a finished job still ends with its final event. Finished
   jobs older than the retention go with their events (`purge`, the workers' housekeeping).
@@ -43,7 +46,10 @@ from shoegen.storage.stored import StoredImage
 if TYPE_CHECKING:
     from shoegen.storage.gallery import Gallery
 
-FINISHED = ("done", "error", "cancelled")
+FINISHED = ("done", "error", "cancelled", "stopped", "interrupted")
+"""Ended states. Training jobs also end `stopped` (on request, after a checkpoint) or `interrupted` (their worker
+died: a training job is never taken over and silently restarted); `requeue` resumes them."""
+RESUMABLE = ("stopped", "interrupted", "error", "cancelled")
 QUEUE_LOCK_KEY = int.from_bytes(b"sgqueue", "big")
 """The PostgreSQL advisory lock key under which `submit` counts the queue and inserts."""
 MAX_ATTEMPTS = 3
@@ -148,7 +154,7 @@ class JobStore:
         with self._write() as session:
             if self._dialect == "postgresql":
                 session.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK_KEY)))
-            queued = self._depth(session)
+            queued = self._depth(session, kind)
             if queued >= max_queued:
                 raise QueueFull(queued)
             record = JobRecord(
@@ -176,29 +182,71 @@ class JobStore:
                                    .order_by(JobEventRecord.number))
             return [JobEvent(*row) for row in rows]
 
-    def list(self, status: str | None = None, limit: int = 50) -> list[JobState]:
-        """The newest jobs first (with `status`, only those)."""
+    def list(self, status: str | None = None, limit: int = 50, kind: str | None = None) -> list[JobState]:
+        """The newest jobs first (with `status` or `kind`, only those)."""
         statement = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc()).limit(limit)
         if status is not None:
             statement = statement.where(JobRecord.status == status)
+        if kind is not None:
+            statement = statement.where(JobRecord.kind == kind)
         with self._sessions() as session:
             return [_state(record) for record in session.scalars(statement)]
 
-    def depth(self) -> int:
-        """Queued jobs, on every replica."""
+    def depth(self, kind: str = "generation") -> int:
+        """Queued jobs of `kind`, on every replica."""
         with self._sessions() as session:
-            return self._depth(session)
+            return self._depth(session, kind)
 
     @staticmethod
-    def _depth(session: Session) -> int:
-        return session.scalar(select(func.count()).select_from(JobRecord).where(JobRecord.status == "queued")) or 0
+    def _depth(session: Session, kind: str = "generation") -> int:
+        return session.scalar(select(func.count()).select_from(JobRecord)
+                              .where(JobRecord.status == "queued", JobRecord.kind == kind)) or 0
 
-    def running(self) -> JobState | None:
-        """The oldest running job, on any replica."""
+    def running(self, kind: str = "generation") -> JobState | None:
+        """The oldest running job of `kind`, on any replica."""
         with self._sessions() as session:
-            record = session.scalars(select(JobRecord).where(JobRecord.status == "running")
+            record = session.scalars(select(JobRecord).where(JobRecord.status == "running", JobRecord.kind == kind)
                                      .order_by(JobRecord.created_at, JobRecord.id).limit(1)).first()
             return None if record is None else _state(record)
+
+    def position(self, job: JobState) -> int:
+        """A queued job's place among the queued jobs of its kind (1: the next one to run)."""
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(JobRecord).where(
+                JobRecord.status == "queued", JobRecord.kind == job.kind,
+                or_(JobRecord.created_at < job.created_at,
+                    and_(JobRecord.created_at == job.created_at, JobRecord.id <= job.id)))) or 1
+
+    def interrupt_expired(self, kind: str = "training") -> int:
+        """End the running jobs of `kind` whose lease ran out (their worker died) as `interrupted`; any replica
+        may call it, as often as it likes. Returns how many it ended."""
+        with self._write() as session:
+            expired = list(session.scalars(self._lock_rows(select(JobRecord).where(
+                JobRecord.kind == kind, JobRecord.status == "running", JobRecord.lease_expires_at < _now()))))
+            for record in expired:
+                self._interrupt(session, record)
+            return len(expired)
+
+    def _interrupt(self, session: Session, record: JobRecord) -> None:
+        record.error = "its worker stopped (a restart or a crash) before it finished"
+        self._end(session, record, "interrupted", "interrupted", {"error": record.error})
+
+    def requeue(self, job_id: str, max_queued: int) -> JobState | None:
+        """Queue an ended training job again (stopped, interrupted, failed or cancelled): its run resumes from its
+        latest checkpoint. Returns the job as it stands (unchanged when it was not resumable); None if unknown."""
+        if not _is_job_id(job_id):
+            return None
+        with self._write() as session:
+            record = session.get(JobRecord, job_id, with_for_update=self._dialect == "postgresql")
+            if record is None or record.status not in RESUMABLE:
+                return None if record is None else _state(record)
+            queued = self._depth(session, record.kind)
+            if queued >= max_queued:
+                raise QueueFull(queued)
+            record.status, record.cancel_requested, record.error, record.worker_id = "queued", False, None, None
+            record.created_at, record.started_at, record.finished_at, record.attempts = _now(), None, None, 0
+            self._publish(session, record, "queued", {"position": queued + 1})
+            return _state(record)
 
     def cancel(self, job_id: str) -> JobState | None:
         """Cancel a job from any replica: a queued one (or one whose worker died) at once; a running one is
@@ -240,23 +288,28 @@ class JobStore:
 
     # --- worker side -----------------------------------------------------------------------------
 
-    def claim(self, worker_id: str, *, lease_seconds: float, max_batch: int = 1) -> list[JobState]:
-        """Hold the oldest claimable job and up to `max_batch - 1` queued ones with its batch key, for
-        `lease_seconds`; [] when there is none. A job whose worker died is taken over (or, flagged for
-        cancelling or after MAX_ATTEMPTS workers died on it, ended)."""
+    def claim(self, worker_id: str, *, lease_seconds: float, max_batch: int = 1,
+              kind: str = "generation") -> list[JobState]:
+        """Hold the oldest claimable job of `kind` and up to `max_batch - 1` queued ones with its batch key, for
+        `lease_seconds`; [] when there is none. A generation job whose worker died is taken over (or, flagged for
+        cancelling or after MAX_ATTEMPTS workers died on it, ended); a training job whose worker died is ended
+        `interrupted`."""
         if len(worker_id) > MAX_WORKER_ID_LENGTH:
             raise ValueError(f"worker ids are limited to {MAX_WORKER_ID_LENGTH} characters")
         now = _now()
         claimable = or_(JobRecord.status == "queued",
                         and_(JobRecord.status == "running", JobRecord.lease_expires_at < now))
-        oldest = (select(JobRecord).where(claimable).order_by(JobRecord.created_at, JobRecord.id).limit(1))
+        oldest = (select(JobRecord).where(claimable, JobRecord.kind == kind)
+                  .order_by(JobRecord.created_at, JobRecord.id).limit(1))
         with self._write() as session:
             first = None
             for _ in range(10):  # a few dead jobs ended per claim; the rest on the next ones
                 first = session.scalars(self._lock_rows(oldest)).first()
                 if first is None or first.status == "queued":
                     break
-                if first.cancel_requested:
+                if kind == "training":
+                    self._interrupt(session, first)
+                elif first.cancel_requested:
                     self._end(session, first, "cancelled", "cancelled", {})
                 elif first.attempts >= MAX_ATTEMPTS:
                     first.error = f"the job's worker stopped {first.attempts} times before finishing it"
@@ -314,13 +367,13 @@ class JobStore:
             return {r.id for r in held}, {r.id for r in held if r.cancel_requested}
 
     def finish(self, worker_id: str, job_ids: Sequence[str], status: str, *, error: str | None = None) -> set[str]:
-        """End these held jobs as error or cancelled; returns those it ended."""
-        assert status in ("error", "cancelled")
+        """End these held jobs as error, cancelled or (training) stopped or interrupted; returns those it ended."""
+        assert status in ("error", "cancelled", "stopped", "interrupted")
         with self._write() as session:
             held = self._held(session, worker_id, job_ids)
             for record in held:
                 record.error = error
-                self._end(session, record, status, status, {"error": error} if status == "error" else {})
+                self._end(session, record, status, status, {"error": error} if error is not None else {})
             return {r.id for r in held}
 
     def complete(self, worker_id: str, job_id: str,

@@ -32,3 +32,11 @@ class OptionStore:
             dialect = postgresql if self._dialect == "postgresql" else sqlite
             statement = dialect.insert(ServiceOptionRecord).values(name=name, value=value)
             session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """Every option whose name starts with `prefix`, by name."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with self._sessions() as session:
+            rows = session.execute(select(ServiceOptionRecord.name, ServiceOptionRecord.value)
+                                   .where(ServiceOptionRecord.name.like(escaped + "%", escape="\\")))
+            return dict(rows.all())

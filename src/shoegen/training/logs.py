@@ -53,6 +53,31 @@ class RunLog:
         self.tensorboard.close()
 
 
+def read_log(run: RunFolder) -> list[dict]:
+    """The run's train log with each step's lines merged into one record (a step's loss and, when measured, its
+    validation loss and scores), by step; [] before the first step. Reads a log another process is writing: a
+    half-written last line is left for the next read."""
+    try:
+        text = run.train_log.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    by_step: dict[int, dict] = {}
+    for line in text.split("\n")[:-1]:  # the last piece has no newline yet (or is empty)
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            by_step.setdefault(record["step"], {}).update(record)
+    return [by_step[step] for step in sorted(by_step)]
+
+
+def steps_per_second(records: list[dict], window: int = 20) -> float | None:
+    """Training speed over the last `window` steps (their own seconds: validation and checkpoints left out)."""
+    seconds = [r["seconds"] for r in records[-window:] if isinstance(r.get("seconds"), int | float)]
+    return len(seconds) / sum(seconds) if seconds and sum(seconds) > 0 else None
+
+
 def draw_loss_curve(records: list[dict], path: Path) -> Path:
     """Training loss (raw and smoothed), the regularisation images' loss and validation loss against the
     optimizer step; with --validation_metrics, the validation images' catalogue (and CLIP) score on a second axis."""

@@ -44,6 +44,8 @@ class TrainResult:
     records: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     is_main_process: bool = True
+    stopped: bool = False
+    """Stopped on request before max_train_steps (a checkpoint at `final_step` holds it; no final adapter)."""
 
 
 @dataclass
@@ -73,17 +75,41 @@ class Run:
     reg_stream: batches.BatchStream | None
     step: int = 0
     scoring: ValidationScoring | None = None  # --validation_metrics, built at the first validation
+    stopped: bool = False  # a stop request ended the fit early
 
 
 def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
     started = time.perf_counter()
-    run, resume_from = setup(config, show_progress)
-    if resume_from is not None:
-        restore(run, resume_from)
-    fit(run, show_progress)
-    result = finish(run)
+    folder = RunFolder(config.output_dir)
+    try:
+        run, resume_from = setup(config, show_progress)
+        if resume_from is not None:
+            restore(run, resume_from)
+        fit(run, show_progress)
+        result = finish(run)
+    except KeyboardInterrupt:
+        _write_status(folder, config, "interrupted", _last_step(folder))
+        raise
+    except Exception as error:
+        message = str(error) if isinstance(error, ShoegenError) else f"{type(error).__name__}: {error}"
+        _write_status(folder, config, "error", _last_step(folder), error=message)
+        raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _write_status(folder: RunFolder, config: TrainConfig, state: str, step: int, error: str | None = None) -> None:
+    """status.json, from the main process only (the others would overwrite it with their pid); a run refused before
+    its folder was made leaves no folder behind."""
+    from accelerate import PartialState
+
+    if folder.path.is_dir() and PartialState().is_main_process:
+        folder.write_status(state, step, config.max_train_steps, error=error)
+
+
+def _last_step(folder: RunFolder) -> int:
+    status = folder.read_status() or {}
+    return int(status.get("step") or 0)
 
 
 # ---------------------------------------------------------------------------------------------- setup
@@ -262,12 +288,20 @@ def restore(run: Run, checkpoint: ckpt.Checkpoint) -> None:
 
 # ------------------------------------------------------------------------------------------------ fit
 
+STATUS_SECONDS = 2.0
+"""How often status.json is rewritten while the run trains."""
+
+
 def fit(run: Run, show_progress: bool) -> None:
     config, accelerator = run.config, run.accelerator
     bar = tqdm(total=config.max_train_steps, initial=run.step, desc="Training", unit="step",
                disable=not (show_progress and accelerator.is_main_process), dynamic_ncols=True)
     run.unet.train()
+    _write_status(run.folder, config, "running", run.step)
+    status_written = time.monotonic()
     while run.step < config.max_train_steps:
+        if _handle_requests(run):
+            break
         step_started = time.perf_counter()
         loss, prior_loss = optimizer_step(run)
         run.step += 1
@@ -281,7 +315,36 @@ def fit(run: Run, show_progress: bool) -> None:
             validate(run)
         if run.step % config.checkpointing_steps == 0 or run.step == config.max_train_steps:
             save_checkpoint(run)
+        if time.monotonic() - status_written >= STATUS_SECONDS:
+            _write_status(run.folder, config, "running", run.step)
+            status_written = time.monotonic()
     bar.close()
+
+
+def _handle_requests(run: Run) -> bool:
+    """Carry out what the studio or `shoegen runs` asked for (RunFolder.request) before the next step; True when
+    the run stops here (after writing a checkpoint of this step)."""
+    accelerator, folder = run.accelerator, run.folder
+    requests = sorted(folder.requested()) if accelerator.is_main_process else []
+    if accelerator.num_processes > 1:  # every process must take the same branch: the main one decides
+        from accelerate.utils import broadcast_object_list
+
+        requests = broadcast_object_list([requests])[0]
+    if not requests:
+        return False
+    if "sample" in requests:
+        validate(run)
+    stop = "stop" in requests
+    if ("save" in requests or stop) and not folder.checkpoint(run.step).is_dir() and run.step > 0:
+        save_checkpoint(run)
+    if accelerator.is_main_process:
+        for what in requests:
+            folder.take_request(what)
+    if stop:
+        run.stopped = True
+        if accelerator.is_main_process:
+            log.info("stopped on request at step %d", run.step)
+    return stop
 
 
 def optimizer_step(run: Run) -> tuple[float, float | None]:
@@ -384,7 +447,8 @@ def validate(run: Run) -> None:
             with accelerator.autocast():
                 values["val_loss"] = validation_loss(unet, run.noise_scheduler, latents, embeddings, config.seed)
         if config.num_validation_images:
-            prompts = config.validation_prompts or sorted({e.caption for e in run.train})[:2]
+            prompts = (run.folder.read_validation_prompts() or config.validation_prompts
+                       or sorted({e.caption for e in run.train})[:2])
             rows = validation_images(_pipeline_for_validation(run, unet, text_encoder), prompts,
                                      config.num_validation_images, config.seed, config.validation_inference_steps,
                                      (config.resolution, config.resolution))
@@ -453,14 +517,17 @@ def save_checkpoint(run: Run) -> None:
 
 
 def finish(run: Run) -> TrainResult:
+    """The final adapter (unless the run was stopped early), the log closed, status.json's last word."""
     accelerator, config = run.accelerator, run.config
     records = []
     if accelerator.is_main_process:
-        lora.save_lora_weights(run.folder.final_weights_dir, accelerator.unwrap_model(run.unet),
-                               accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
+        if not run.stopped:
+            lora.save_lora_weights(run.folder.final_weights_dir, accelerator.unwrap_model(run.unet),
+                                   accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
         records = run.run_log.records()
         run.run_log.close()
+        run.folder.write_status("stopped" if run.stopped else "done", run.step, config.max_train_steps)
     accelerator.wait_for_everyone()
     checkpoints = [c.path for c in run.folder.checkpoints()]
     return TrainResult(config.output_dir, run.step, run.folder.final_adapter, checkpoints, records,
-                       is_main_process=accelerator.is_main_process)
+                       is_main_process=accelerator.is_main_process, stopped=run.stopped)

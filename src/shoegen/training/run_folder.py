@@ -9,15 +9,26 @@ adapter listing, export, the engine, the service and the CLI read through it.
     eval/                                 `shoegen evaluate`: scores.jsonl (one line per model), scores.png (score
                                           versus step), best.json (the best checkpoint, `RUN/best`), step-NNNNNN/
     cache/                                the latent cache of --cache_latents_to_disk
+    status.json                           where the training stands (state, step, process, last update), rewritten
+                                          every few seconds while it trains, so any process can follow the run
+    control/{stop,save,sample}            requests to the training process (the studio, `shoegen runs`): stop
+                                          after a checkpoint, save a checkpoint now, validate now; it takes each
+                                          one (deletes the file) at its next step
+    validation_prompts.json               prompts set while the run trains: the next validation uses them
+    job.json                              the studio's job that trains the run (its id in the job queue)
 
 Imports no torch: the service lists runs through it.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -29,6 +40,8 @@ from shoegen.training.lora import LORA_WEIGHTS_NAME
 CHECKPOINT_STATE_FILE = "training_state.json"
 _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _VALIDATION_SHEET_NAME = re.compile(r"^step-(\d+)\.png$")
+REQUESTS = ("stop", "save", "sample")
+"""What the training process can be asked to do between two steps."""
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -169,6 +182,92 @@ class RunFolder:
         cache stays, and run.yaml is rewritten by the next run."""
         for folder in (self.checkpoints_dir, self.validation_dir, self.logs_dir, self.final_weights_dir, self.eval_dir):
             shutil.rmtree(folder, ignore_errors=True)
+
+    # --- following and steering a run that trains in another process --------------------------------
+
+    @property
+    def status_file(self) -> Path:
+        return self.path / "status.json"
+
+    def write_status(self, state: str, step: int, max_steps: int, *, error: str | None = None) -> None:
+        """`state`: running | stopped | done | error; written whole, then moved, so readers never see half."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        status = {"state": state, "step": step, "max_steps": max_steps, "pid": os.getpid(),
+                  "host": socket.gethostname(), "updated_at": datetime.now(UTC).isoformat()}
+        if error is not None:
+            status["error"] = error
+        _write_atomic(self.status_file, json.dumps(status) + "\n")
+
+    def read_status(self) -> dict | None:
+        try:
+            status = json.loads(self.status_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return status if isinstance(status, dict) else None
+
+    @property
+    def control_dir(self) -> Path:
+        return self.path / "control"
+
+    def request(self, what: str) -> None:
+        """Ask the training process to `stop` (after a checkpoint), `save` a checkpoint or `sample` (validate)."""
+        assert what in REQUESTS
+        self.control_dir.mkdir(parents=True, exist_ok=True)
+        (self.control_dir / what).touch()
+
+    def requested(self) -> set[str]:
+        """The requests waiting for the training process (one stat when there are none)."""
+        if not self.control_dir.is_dir():
+            return set()
+        return {what for what in REQUESTS if (self.control_dir / what).exists()}
+
+    def take_request(self, what: str) -> bool:
+        """Consume a request; False when there was none."""
+        try:
+            (self.control_dir / what).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def clear_requests(self) -> None:
+        shutil.rmtree(self.control_dir, ignore_errors=True)
+
+    @property
+    def validation_prompts_file(self) -> Path:
+        return self.path / "validation_prompts.json"
+
+    def write_validation_prompts(self, prompts: list[str]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.validation_prompts_file, json.dumps(prompts) + "\n")
+
+    def read_validation_prompts(self) -> list[str] | None:
+        """Prompts set while the run trains (None: run.yaml's)."""
+        try:
+            prompts = json.loads(self.validation_prompts_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return prompts if isinstance(prompts, list) and all(isinstance(p, str) for p in prompts) else None
+
+    @property
+    def job_file(self) -> Path:
+        return self.path / "job.json"
+
+    def write_job(self, job_id: str) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.job_file, json.dumps({"job_id": job_id}) + "\n")
+
+    def read_job(self) -> str | None:
+        """The id of the studio job that trains this run; None for a run started in a terminal."""
+        try:
+            job_id = json.loads(self.job_file.read_text(encoding="utf-8")).get("job_id")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return job_id if isinstance(job_id, str) else None
+
+    @property
+    def worker_log(self) -> Path:
+        """The training process's output when a studio worker runs it."""
+        return self.logs_dir / "worker.log"
 
     def write_config(self, config: TrainConfig) -> None:
         config.save(self.config_file)

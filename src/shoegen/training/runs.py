@@ -100,10 +100,16 @@ class RunInfo:
 
 
 def list_runs(models_dir: Path | None) -> list[RunInfo]:
-    """Run folders (those with checkpoints or final weights) under `models_dir`, by name."""
+    """Run folders under `models_dir` (those with settings, checkpoints or final weights: a run the studio queued
+    has only its run.yaml), by name."""
     adapters = discover_adapters(models_dir)
+    names = {e.name.split("/")[0] for e in adapters if e.type in ("final", "checkpoint")}
+    if models_dir is not None and models_dir.is_dir():
+        root = models_dir.resolve()
+        names |= {child.name for child in models_dir.iterdir() if not child.name.startswith(".")
+                  and RunFolder(child).config_file.is_file() and _inside(child, root)}
     runs = []
-    for name in sorted({e.name.split("/")[0] for e in adapters if e.type in ("final", "checkpoint")}):
+    for name in sorted(names):
         folder = RunFolder((models_dir / name).resolve())
         runs.append(RunInfo(
             name=name, folder=folder,

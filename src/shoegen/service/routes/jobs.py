@@ -25,7 +25,7 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def job_public(job: Job) -> JobPublic:
-    return JobPublic(id=job.id, status=job.status, step=job.step, total_steps=job.total_steps,
+    return JobPublic(id=job.id, kind=job.kind, status=job.status, step=job.step, total_steps=job.total_steps,
                      created_at=job.created_at, image_ids=job.image_ids, error=job.error,
                      generation_time=job.generation_time, warnings=job.warnings)
 

@@ -1,18 +1,33 @@
-"""Training runs for the models page: checkpoints, validation contact sheets, loss curve, evaluation scores with the
-best checkpoint and their plot, captions."""
+"""Training runs: start one from a recipe (a job of the durable queue), follow it (status, log, validation images),
+steer it (stop, save, sample, resume, validation prompts), delete it; and for the models page its checkpoints,
+loss curve, evaluation scores with the best checkpoint and their plot, captions. Runs started with `shoegen train`
+in a terminal into MODELS_DIR are listed too."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, ServicesDep, require_api_key
+from shoegen.service.training_settings import RecipesPublic, RunCreate, recipes_public, run_config
+from shoegen.service.trainer import RunError, RunState
+from shoegen.training.logs import read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
 router = APIRouter(prefix="/api/runs", dependencies=[Depends(require_api_key)])
+recipes_router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
+
+
+@recipes_router.get("/recipes", response_model=RecipesPublic,
+                    summary="Training recipes to start a run from, and every training setting with its bounds and help")
+def get_recipes() -> RecipesPublic:
+    return recipes_public()
 
 
 class CheckpointPublic(BaseModel):
@@ -31,18 +46,47 @@ class RunPublic(BaseModel):
     best: BestCheckpoint | None = Field(description="The checkpoint the evaluation picked; generation takes it as "
                                         "RUN/best")
     scores_plot_url: str | None
+    status: str = Field(description="queued | running | stopping | stopped | interrupted | done | error | cancelled")
+    source: str = Field(description="studio (a training job of the queue) | terminal (`shoegen train` in a shell)")
+    job_id: str | None
+    position: int | None = Field(description="place in the training queue while queued (1: the next to run)")
+    waiting_reason: str | None = Field(description="why a queued run has not started yet")
+    error: str | None
+    resumable: bool = Field(description="stopped, interrupted, failed or cancelled: POST .../resume continues it "
+                            "from its latest checkpoint")
+    step: int = Field(description="the last optimizer step logged")
+    max_steps: int
+    loss: float | None = Field(description="training loss at `step`")
+    lr: float | None
+    steps_per_second: float | None = Field(description="over the last 20 steps, while it trains")
+    eta_seconds: float | None
+    dataset: str | None = Field(description="the training data folder (run.yaml's dataset_path)")
+    base_model: str | None
+    validation_prompts: list[str] | None = Field(description="the prompts the next validation uses (None: the "
+                                                 "first two training captions)")
+    started_at: datetime | None
+    finished_at: datetime | None
 
 
 class RunsPublic(BaseModel):
     runs: list[RunPublic]
 
 
-def run_public(run: RunInfo) -> RunPublic:
+def run_public(run: RunInfo, state: RunState) -> RunPublic:
+    values = run.folder.read_config_values()
+    job = state.job
     return RunPublic(name=run.name, checkpoints=[CheckpointPublic(name=c.name, step=c.step) for c in run.checkpoints],
                      has_final=run.has_final, validation_steps=run.validation_steps,
                      loss_curve_url=f"/api/runs/{run.name}/loss-curve" if run.has_loss_curve else None,
                      scores=run.scores, best=run.best,
-                     scores_plot_url=f"/api/runs/{run.name}/scores-plot" if run.folder.scores_plot.is_file() else None)
+                     scores_plot_url=f"/api/runs/{run.name}/scores-plot" if run.folder.scores_plot.is_file() else None,
+                     status=state.status, source=state.source, job_id=job.id if job else None,
+                     position=state.position, waiting_reason=state.waiting_reason, error=state.error,
+                     resumable=state.resumable, step=state.step, max_steps=state.max_steps, loss=state.loss,
+                     lr=state.lr, steps_per_second=state.steps_per_second, eta_seconds=state.eta_seconds,
+                     dataset=values.get("dataset_path"), base_model=values.get("pretrained_model_name_or_path"),
+                     validation_prompts=run.folder.read_validation_prompts() or values.get("validation_prompts"),
+                     started_at=job.started_at if job else None, finished_at=job.finished_at if job else None)
 
 
 def _run(services: Services, name: str) -> RunInfo:
@@ -52,9 +96,111 @@ def _run(services: Services, name: str) -> RunInfo:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{error}; the runs are listed at GET /api/runs") from None
 
 
-@router.get("", response_model=RunsPublic, summary="Training runs under MODELS_DIR with their checkpoints")
+def _public(services: Services, name: str) -> RunPublic:
+    run = _run(services, name)
+    return run_public(run, services.training.state(run.folder))
+
+
+def _steer(services: Services, name: str, action) -> RunPublic:
+    run = _run(services, name)
+    try:
+        action(run.folder)
+    except RunError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return run_public(run, services.training.state(run.folder))
+
+
+@router.get("", response_model=RunsPublic, summary="Training runs under MODELS_DIR: their state, checkpoints, scores")
 def get_runs(services: ServicesDep) -> RunsPublic:
-    return RunsPublic(runs=[run_public(run) for run in list_runs(services.settings.models_dir)])
+    runs = list_runs(services.settings.models_dir)
+    states = services.training.states([run.folder for run in runs])
+    return RunsPublic(runs=[run_public(run, state) for run, state in zip(runs, states)])
+
+
+@router.post("", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Start a training run from a recipe: it waits in the training queue, then a worker trains it",
+             responses={404: {"description": "unknown dataset or recipe"}, 409: {"description": "the name is taken"},
+                        422: {"description": "a setting is refused; the message names it"},
+                        429: {"description": "the training queue is full"}})
+def create_run(body: RunCreate, services: ServicesDep) -> RunPublic:
+    try:
+        services.training.create(body.name, run_config(body, services))
+    except RunError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return _public(services, body.name)
+
+
+@router.get("/{run_name}", response_model=RunPublic, summary="One run's state")
+def get_run(run_name: str, services: ServicesDep) -> RunPublic:
+    return _public(services, run_name)
+
+
+class RunLogPublic(BaseModel):
+    records: list[dict[str, Any]] = Field(description="one per step from `since_step` on (inclusive: a step's "
+                                          "validation loss may arrive after its training loss), each with step and "
+                                          "what was measured then: loss, lr, seconds, val_loss, prior_loss, "
+                                          "score_<metric>")
+    last_step: int
+
+
+@router.get("/{run_name}/log", response_model=RunLogPublic,
+            summary="The run's train log from a step on, for a loss chart that is read incrementally")
+def run_log(run_name: str, services: ServicesDep,
+            since_step: int = Query(0, ge=0, description="the last step the client has; it is sent again")
+            ) -> RunLogPublic:
+    records = read_log(_run(services, run_name).folder)
+    return RunLogPublic(records=[r for r in records if r["step"] >= since_step],
+                        last_step=records[-1]["step"] if records else 0)
+
+
+@router.post("/{run_name}/stop", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Stop the run: a queued run is cancelled, a running one writes a checkpoint first")
+def stop_run(run_name: str, services: ServicesDep) -> RunPublic:
+    return _steer(services, run_name, services.training.stop)
+
+
+@router.post("/{run_name}/save", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Write a checkpoint at the run's next step")
+def save_run(run_name: str, services: ServicesDep) -> RunPublic:
+    return _steer(services, run_name, lambda folder: services.training.request(folder, "save"))
+
+
+@router.post("/{run_name}/sample", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Make validation images (and validation loss) at the run's next step")
+def sample_run(run_name: str, services: ServicesDep) -> RunPublic:
+    return _steer(services, run_name, lambda folder: services.training.request(folder, "sample"))
+
+
+@router.post("/{run_name}/resume", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Queue a stopped, interrupted or failed run again: it continues from its latest checkpoint")
+def resume_run(run_name: str, services: ServicesDep) -> RunPublic:
+    return _steer(services, run_name, services.training.resume)
+
+
+class ValidationPromptsUpdate(BaseModel):
+    prompts: list[str] = Field(min_length=1, max_length=16, description="the next validation's prompts")
+
+
+@router.put("/{run_name}/validation-prompts", response_model=RunPublic,
+            summary="Set the prompts of the run's validation images; the next validation uses them")
+def set_validation_prompts(run_name: str, body: ValidationPromptsUpdate, services: ServicesDep) -> RunPublic:
+    prompts = [prompt.strip() for prompt in body.prompts]
+    if not all(prompts):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "prompts: a validation prompt is empty")
+    run = _run(services, run_name)
+    run.folder.write_validation_prompts(prompts)
+    return run_public(run, services.training.state(run.folder))
+
+
+@router.delete("/{run_name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               summary="Delete a run's folder: checkpoints, adapter, logs (refused while it is queued or running)")
+def delete_run(run_name: str, services: ServicesDep) -> Response:
+    run = _run(services, run_name)
+    try:
+        services.training.delete(run.folder)
+    except RunError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{run_name}/loss-curve", response_class=FileResponse, summary="The run's loss-curve PNG",

@@ -1,0 +1,389 @@
+"""Training runs as jobs of the durable queue: started from the studio (or queued for a run started in a terminal),
+trained one at a time per device by a worker that runs the same `shoegen train` in a process of its own.
+
+A run is its folder MODELS_DIR/<name> (`training.run_folder.RunFolder`: settings, checkpoints, log, status) plus,
+for a run the studio trains, one job row (kind "training", params {"run": name}) whose id the folder keeps. The
+job says where the run stands in the queue (queued, running, stopped, interrupted, done, error, cancelled); the
+folder says how far it got (its log and status.json), which is all a run started in a terminal has.
+
+- Steering goes through the folder (`RunFolder.request`: stop after a checkpoint, save now, sample now), read by
+  the training process between two steps, so the studio, `shoegen runs` and any replica sharing MODELS_DIR steer
+  a run the same way, wherever it trains.
+- The worker holds the job under a lease renewed while the process runs (with each new logged step, or a
+  heartbeat), and turns a cancel of the job (DELETE /api/jobs/{id}) into a stop request. The training process dies
+  with its worker (PR_SET_PDEATHSIG); the job's lease then runs out and the job ends `interrupted`, its
+  checkpoints intact: resuming is a user's choice (`resume`), from the latest checkpoint, exactly as
+  `shoegen train --resume_from_checkpoint latest`. A worker stopped cleanly (a server restart) asks its run to
+  stop after a checkpoint and ends the job `interrupted` too.
+- Generation beside training: a server's generation worker and its training worker share the device; both run,
+  each slower (on a GPU, both models must fit in its memory). One training job per device: each worker trains
+  one run at a time; more devices, more workers (replicas).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from shoegen.config.train import TrainConfig
+from shoegen.errors import ShoegenError
+from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
+from shoegen.training.logs import read_log, steps_per_second
+from shoegen.training.run_folder import RunFolder
+
+log = logging.getLogger("shoegen.service")
+KIND = "training"
+WORKER_PREFIX = "training-worker:"
+"""Service options named so are the training workers' heartbeats (when each was last seen)."""
+POLL_SECONDS = 0.5
+"""How often the worker reads its run's log and looks for a job, and how often it sees its process end."""
+STOP_GRACE_SECONDS = 60.0
+"""How long a cleanly stopping worker waits for its run to write a checkpoint and exit before killing it."""
+TERMINAL_STALE_SECONDS = 60.0
+"""A run without a job whose status.json says running but was not rewritten for this long has stopped."""
+LOG_TAIL_CHARACTERS = 2000
+RUN_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+class RunError(ShoegenError):
+    """A request about a run that cannot be done as asked; `status` is the HTTP status that says why."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Where a run stands, from its job (if the studio trains it) and its folder."""
+
+    status: str
+    """queued | running | stopping | stopped | interrupted | done | error | cancelled"""
+    source: str
+    """studio (a job trains it) | terminal (`shoegen train` in a shell)"""
+    job: JobState | None
+    step: int
+    max_steps: int
+    position: int | None = None
+    waiting_reason: str | None = None
+    error: str | None = None
+    loss: float | None = None
+    lr: float | None = None
+    steps_per_second: float | None = None
+    eta_seconds: float | None = None
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("stopped", "interrupted", "error", "cancelled")
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "stopping")
+
+
+def check_run_name(name: str) -> str:
+    if not (1 <= len(name) <= 64 and set(name) <= RUN_NAME_CHARACTERS and not name.startswith(".")):
+        raise RunError("a run name is 1-64 letters, digits, '.', '_' or '-', not starting with '.'", 422)
+    return name
+
+
+class TrainingRuns:
+    """Start, steer and follow training runs (any replica); `start_worker` trains them (one per device)."""
+
+    def __init__(self, gallery: Gallery, models_dir: Path, *, max_queued: int, lease_seconds: float,
+                 processes: int = 1):
+        self.store, self.options = JobStore(gallery), OptionStore(gallery)
+        self.models_dir, self.max_queued, self.lease_seconds = Path(models_dir), max_queued, lease_seconds
+        self.processes = processes
+        self.worker_id = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def folder(self, name: str) -> RunFolder:
+        return RunFolder(self.models_dir / check_run_name(name))
+
+    # ----------------------------------------------------------------- client side (any replica)
+    def create(self, name: str, config: TrainConfig) -> JobState:
+        """Queue a new run: its folder (run.yaml) first, then its job; refused when the name is taken."""
+        folder = self.folder(name)
+        if folder.path.exists():
+            raise RunError(f"a run named {name!r} exists; pick another name, or resume or delete it")
+        config = config.model_copy(update={"output_dir": folder.path, "resume_from_checkpoint": None})
+        try:
+            folder.write_config(config)
+            job = self.store.submit({"run": name}, total_steps=config.max_train_steps, batch_key=None,
+                                    max_queued=self.max_queued, kind=KIND)
+        except QueueFull as full:
+            shutil.rmtree(folder.path, ignore_errors=True)
+            raise RunError(f"the training queue holds {full.queued} runs, its bound; try again later", 429) from None
+        folder.write_job(job.id)
+        return job
+
+    def job(self, folder: RunFolder) -> JobState | None:
+        job_id = folder.read_job()
+        return None if job_id is None else self.store.get(job_id)
+
+    def state(self, folder: RunFolder) -> RunState:
+        return self.states([folder])[0]
+
+    def states(self, folders: list[RunFolder]) -> list[RunState]:
+        self.store.interrupt_expired(KIND)  # a dead worker's run reads `interrupted` at once, on any replica
+        running = {job.params.get("run"): job for job in self.store.list("running", kind=KIND, limit=100)}
+        return [self._state(folder, running) for folder in folders]
+
+    def _state(self, folder: RunFolder, running: dict[str, JobState]) -> RunState:
+        records = read_log(folder)
+        last = next((r for r in reversed(records) if "loss" in r), {})
+        status_file = folder.read_status() or {}
+        max_steps = int(status_file.get("max_steps") or folder.read_config_values().get("max_train_steps") or 0)
+        step = int(last.get("step") or status_file.get("step") or 0)
+        speed = steps_per_second(records)
+        job = self.job(folder)
+        common = {"job": job, "step": step, "max_steps": max_steps, "loss": last.get("loss"), "lr": last.get("lr")}
+        terminal = self._terminal_status(folder, status_file)
+        if job is None or (job.finished and terminal == "running"):  # resumed in a terminal after the studio
+            status = terminal
+            return RunState(status=status, source="terminal", error=status_file.get("error"),
+                            steps_per_second=speed if status == "running" else None,
+                            eta_seconds=_eta(speed, step, max_steps) if status == "running" else None, **common)
+        if job.status == "queued":
+            position = self.store.position(job)
+            return RunState(status="queued", source="studio", position=position,
+                            waiting_reason=self._waiting_reason(position, running), **common)
+        if job.status == "running":
+            status = "stopping" if "stop" in folder.requested() else "running"
+            return RunState(status=status, source="studio", steps_per_second=speed,
+                            eta_seconds=_eta(speed, step, max_steps), **common)
+        return RunState(status=job.status, source="studio", error=job.error, **common)
+
+    @staticmethod
+    def _terminal_status(folder: RunFolder, status_file: dict) -> str:
+        state = status_file.get("state")
+        if state == "running":
+            try:
+                updated = datetime.fromisoformat(status_file["updated_at"])
+            except (KeyError, TypeError, ValueError):
+                return "interrupted"
+            fresh = datetime.now(UTC) - updated < timedelta(seconds=TERMINAL_STALE_SECONDS)
+            return "running" if fresh else "interrupted"
+        if state in ("done", "stopped", "error", "interrupted"):
+            return state
+        return "done" if folder.final_adapter.is_file() else "stopped"
+
+    def _waiting_reason(self, position: int, running: dict[str, JobState]) -> str:
+        ahead = f"{position - 1} run{'s' if position > 2 else ''} ahead of it; " if position > 1 else ""
+        if not self.live_workers():
+            return (f"{ahead}no training worker is running: start `shoegen serve` (without --api-only) or "
+                    "`shoegen serve --workers-only` on the machine with the device")
+        if running:
+            names = ", ".join(repr(name) for name in sorted(running, key=str))
+            return f"{ahead}waiting for {names} to finish: one run trains at a time on each device"
+        return f"{ahead}a worker picks it up within a second"
+
+    def live_workers(self) -> list[str]:
+        """Training workers seen within three leases, on any replica."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=3 * self.lease_seconds)
+        live = []
+        for value in self.options.with_prefix(WORKER_PREFIX).values():
+            try:
+                if datetime.fromisoformat(value["seen"]) >= cutoff:
+                    live.append(value["worker_id"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        return live
+
+    def stop(self, folder: RunFolder) -> None:
+        """A queued run is cancelled; a running one stops after writing a checkpoint of its current step."""
+        state = self.state(folder)
+        if state.status == "queued":
+            self.store.cancel(state.job.id)
+        elif state.status == "running":
+            folder.request("stop")
+        elif state.status != "stopping":
+            raise RunError(f"run {folder.path.name!r} is {state.status}, not queued or running")
+
+    def request(self, folder: RunFolder, what: str) -> None:
+        """`save` a checkpoint or `sample` (validate) at the run's next step."""
+        state = self.state(folder)
+        if state.status != "running":
+            raise RunError(f"run {folder.path.name!r} is {state.status}: only a running run can {what}")
+        folder.request(what)
+
+    def resume(self, folder: RunFolder) -> JobState:
+        """Queue a stopped, interrupted or failed run again; it continues from its latest checkpoint (from the
+        start when it has none). A run started in a terminal gets a job of its own."""
+        state = self.state(folder)
+        if not state.resumable:
+            raise RunError(f"run {folder.path.name!r} is {state.status}: only a stopped, interrupted, failed or "
+                           "cancelled run can be resumed")
+        try:
+            folder.read_config()  # a folder whose run.yaml does not load would fail in the worker: say so now
+            if state.job is not None:
+                job = self.store.requeue(state.job.id, self.max_queued)
+            else:
+                job = self.store.submit({"run": folder.path.name}, total_steps=state.max_steps, batch_key=None,
+                                        max_queued=self.max_queued, kind=KIND)
+                folder.write_job(job.id)
+        except QueueFull as full:
+            raise RunError(f"the training queue holds {full.queued} runs, its bound; try again later", 429) from None
+        folder.clear_requests()
+        return job
+
+    def delete(self, folder: RunFolder) -> None:
+        state = self.state(folder)
+        if state.active:
+            raise RunError(f"run {folder.path.name!r} is {state.status}: stop it before deleting it")
+        shutil.rmtree(folder.path)
+
+    # ----------------------------------------------------------------- worker side
+    def start_worker(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="shoegen-trainer", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop (without waiting): a run it trains stops after a checkpoint."""
+        self._stopping.set()
+
+    def stop_worker(self) -> None:
+        """Stop the worker; a run it trains stops after a checkpoint and its job ends `interrupted`."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=STOP_GRACE_SECONDS + 10)
+        self.options.set(self._worker_key, None)
+
+    @property
+    def _worker_key(self) -> str:
+        return WORKER_PREFIX + hashlib.sha256(self.worker_id.encode()).hexdigest()[:32]
+
+    def _beat(self) -> None:
+        self.options.set(self._worker_key, {"worker_id": self.worker_id, "seen": datetime.now(UTC).isoformat()})
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._beat()
+                claimed = self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, kind=KIND)
+            except Exception:  # the database is away: try again, as a fresh replica would
+                log.exception("claiming a training job failed")
+                claimed = []
+            if not claimed:
+                self._stopping.wait(POLL_SECONDS)
+                continue
+            try:
+                self._train(claimed[0])
+            except Exception:  # the lease runs out and the job reads interrupted: resumable
+                log.exception("training job %s: the worker failed while it ran", claimed[0].id)
+
+    def command(self, folder: RunFolder) -> list[str]:
+        """The training process: `shoegen train` on the run's settings, under `accelerate launch` for several
+        devices."""
+        train = ["-m", "shoegen.cli.main", "train", "--config", str(folder.config_file), "--quiet"]
+        if self.processes > 1:
+            return [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(self.processes), *train]
+        return [sys.executable, *train]
+
+    def _train(self, job: JobState) -> None:
+        folder = self.folder(job.params["run"])
+        config = folder.read_config()
+        resume = "latest" if folder.checkpoints() else None
+        folder.write_config(config.model_copy(update={"resume_from_checkpoint": resume,
+                                                      "output_dir": folder.path}))
+        folder.clear_requests()
+        folder.logs_dir.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        with open(folder.worker_log, "ab") as output:
+            process = subprocess.Popen(self.command(folder), stdout=output, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_die_with_parent)
+        log.info("training run %s (job %s, pid %d)%s", folder.path.name, job.id, process.pid,
+                 " from its latest checkpoint" if resume else "")
+        held = self._follow(job, folder, process, config.max_train_steps)
+        if not held:
+            return
+        status = folder.read_status() or {}
+        if self._stopping.is_set() and status.get("state") != "done":
+            self.store.finish(self.worker_id, [job.id], "interrupted",
+                              error="the server stopped while the run trained; resume it from its last checkpoint")
+        elif process.returncode == 0 and status.get("state") == "done":
+            self.store.complete(self.worker_id, job.id, [], generation_time=time.monotonic() - started)
+        elif process.returncode == 0 and status.get("state") == "stopped":
+            self.store.finish(self.worker_id, [job.id], "stopped")
+        else:
+            error = status.get("error") or f"the training process exited with {process.returncode}: " \
+                                           f"{_tail(folder.worker_log)}"
+            self.store.finish(self.worker_id, [job.id], "error", error=error)
+
+    def _follow(self, job: JobState, folder: RunFolder, process: subprocess.Popen, total: int) -> bool:
+        """Renew the job's lease and publish its steps until the process ends; False when the job was lost
+        (another replica ended it), in which case the process is killed."""
+        last_step, renewed, stop_asked_at = -1, time.monotonic(), None
+        while process.poll() is None:
+            time.sleep(POLL_SECONDS)
+            if self._stopping.is_set() and stop_asked_at is None:
+                folder.request("stop")
+                stop_asked_at = time.monotonic()
+            if stop_asked_at is not None and time.monotonic() - stop_asked_at > STOP_GRACE_SECONDS:
+                process.kill()
+            records = read_log(folder)
+            step = records[-1]["step"] if records else 0
+            try:
+                if step != last_step:
+                    held, cancelled = self.store.progress(
+                        self.worker_id, [job.id], step=step, total=total, payload={"step": step, "total": total},
+                        lease_seconds=self.lease_seconds)
+                    last_step, renewed = step, time.monotonic()
+                elif time.monotonic() - renewed > self.lease_seconds / 3:
+                    held, cancelled = self.store.heartbeat(self.worker_id, [job.id],
+                                                           lease_seconds=self.lease_seconds), set()
+                    renewed = time.monotonic()
+                    self._beat()
+                else:
+                    continue
+            except Exception:  # the database is away for a moment: the lease has time left
+                log.exception("renewing training job %s failed", job.id)
+                continue
+            if job.id not in held:
+                log.warning("training job %s was ended elsewhere; stopping its process", job.id)
+                process.kill()
+                process.wait()
+                return False
+            if cancelled:
+                folder.request("stop")
+        return True
+
+
+def _eta(speed: float | None, step: int, max_steps: int) -> float | None:
+    return (max_steps - step) / speed if speed and max_steps > step else None
+
+
+def _tail(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no output)"
+    lines = [line for line in text[-LOG_TAIL_CHARACTERS:].splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    return (errors or lines or ["(no output)"])[-1]
+
+
+def _die_with_parent() -> None:
+    """Linux: the training process is killed when its worker dies, so a dead worker's run never trains on,
+    unseen, while the job reads interrupted."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass

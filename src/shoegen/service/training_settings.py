@@ -1,0 +1,91 @@
+"""What the studio sends to start a run, and the training settings it may send: a recipe's values, the user's
+changes over them, the dataset by name; all checked by TrainConfig, each refusal naming its field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from shoegen.config.recipes import SERVER_CHOSEN, find_recipe, recipes, setting_fields
+from shoegen.config.train import TrainConfig
+from shoegen.config.validation import build_settings
+from shoegen.data.library import DatasetLibrary
+from shoegen.errors import ShoegenError
+from shoegen.service.deps import Services
+from shoegen.service.trainer import RunError, check_run_name
+
+
+class RunCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$",
+                      description="the run's folder under MODELS_DIR and its models' prefix (RUN/checkpoint-N)")
+    dataset: str = Field(description="a dataset of GET /api/datasets, by name")
+    recipe: str | None = Field("quick-test", description="a recipe of GET /api/recipes whose settings start the run "
+                               "(none: TrainConfig's defaults)")
+    settings: dict[str, Any] = Field(default_factory=dict, description="training settings over the recipe's, by "
+                                     "name (the `fields` of GET /api/recipes)")
+    validation_prompts: list[str] | None = Field(None, max_length=16, description="the validation images' prompts "
+                                                 "(none: the recipe's, else the first two training captions)")
+
+
+class RecipePublic(BaseModel):
+    name: str
+    title: str
+    settings: dict[str, Any]
+    validation_prompts: list[str] | None
+
+
+class SettingFieldPublic(BaseModel):
+    name: str
+    group: str
+    type: str = Field(description="integer | number | boolean | string | enum | list")
+    default: Any
+    help: str
+    optional: bool = Field(description="may be left empty (null: off or unset)")
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: float | None
+    exclusive_maximum: float | None
+    choices: list[str] | None
+
+
+class RecipesPublic(BaseModel):
+    recipes: list[RecipePublic]
+    fields: list[SettingFieldPublic] = Field(description="every training setting the studio may send, by group, "
+                                             "with its default, bounds and help (TrainConfig's, one place)")
+
+
+def recipes_public() -> RecipesPublic:
+    return RecipesPublic(
+        recipes=[RecipePublic(name=r.name, title=r.title, settings=r.settings, validation_prompts=r.validation_prompts)
+                 for r in recipes()],
+        fields=[SettingFieldPublic(**vars(field)) for field in setting_fields()])
+
+
+def run_config(body: RunCreate, services: Services) -> TrainConfig:
+    """The run's TrainConfig, or a RunError naming what is wrong (422 a setting, 404 an unknown dataset or
+    recipe)."""
+    check_run_name(body.name)
+    refused = sorted(set(body.settings) & set(SERVER_CHOSEN))
+    if refused:
+        raise RunError(f"settings.{refused[0]}: set by the server (the dataset is chosen by name, the run folder is "
+                       "MODELS_DIR/<name>, validation prompts have a field of their own)", 422)
+    try:
+        recipe = find_recipe(body.recipe) if body.recipe else None
+    except KeyError as error:
+        raise RunError(f"recipe: {error.args[0]}", 404) from None
+    try:
+        dataset = DatasetLibrary(services.settings.datasets_root).folder(body.dataset)
+    except ShoegenError as error:
+        raise RunError(f"dataset: {error}", 404) from None
+    prompts = body.validation_prompts if body.validation_prompts is not None else \
+        (recipe.validation_prompts if recipe else None)
+    if prompts is not None and not all(prompt.strip() for prompt in prompts):
+        raise RunError("validation_prompts: a validation prompt is empty", 422)
+    values = {**(recipe.settings if recipe else {}), **body.settings, "dataset_path": dataset,
+              "validation_prompts": prompts or None}
+    try:
+        return build_settings(TrainConfig, values, what=None, option=lambda name: f"settings.{name}",
+                              help_command="GET /api/recipes")
+    except ShoegenError as error:
+        raise RunError(str(error), 422) from None
