@@ -1,6 +1,6 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
-import { buildUrl, call, callBlob } from './http';
-import type { GalleryImagePublic, GalleryQuery, GenerateCreate, RunPublic } from './types';
+import { buildUrl, call, callBlob, callForm } from './http';
+import type { GalleryImagePublic, GalleryQuery, GenerateCreate, RunCreate, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
 
@@ -29,6 +29,32 @@ export const api = {
   runs: async (signal?: AbortSignal): Promise<RunPublic[]> => (await call('get', '/api/runs', { signal })).runs,
   runCaptions: (run: string, signal?: AbortSignal) =>
     call('get', '/api/runs/{run_name}/captions', { params: { run_name: run }, signal }),
+  run: (run: string, signal?: AbortSignal) => call('get', '/api/runs/{run_name}', { params: { run_name: run }, signal }),
+  runLog: (run: string, sinceStep: number, signal?: AbortSignal) =>
+    call('get', '/api/runs/{run_name}/log', { params: { run_name: run }, query: { since_step: sinceStep }, signal }),
+  recipes: (signal?: AbortSignal) => call('get', '/api/recipes', { signal }),
+  startRun: (body: RunCreate) => call('post', '/api/runs', { body }),
+  stopRun: (run: string) => call('post', '/api/runs/{run_name}/stop', { params: { run_name: run } }),
+  saveRun: (run: string) => call('post', '/api/runs/{run_name}/save', { params: { run_name: run } }),
+  sampleRun: (run: string) => call('post', '/api/runs/{run_name}/sample', { params: { run_name: run } }),
+  resumeRun: (run: string) => call('post', '/api/runs/{run_name}/resume', { params: { run_name: run } }),
+  setValidationPrompts: (run: string, prompts: string[]) =>
+    call('put', '/api/runs/{run_name}/validation-prompts', { params: { run_name: run }, body: { prompts } }),
+  deleteRun: (run: string) => call('delete', '/api/runs/{run_name}', { params: { run_name: run } }),
+
+  datasets: async (signal?: AbortSignal) => (await call('get', '/api/datasets', { signal })).datasets,
+  dataset: (name: string, signal?: AbortSignal) => call('get', '/api/datasets/{name}', { params: { name }, signal }),
+  datasetItems: (name: string, offset: number, limit: number, signal?: AbortSignal) =>
+    call('get', '/api/datasets/{name}/items', { params: { name }, query: { offset, limit }, signal }),
+  /** The multipart body: a `name` field and `files` (see pages/datasets/files.ts). */
+  uploadDataset: (form: FormData) => callForm('/api/datasets', form),
+  registerDataset: (body: { name: string; path: string }) => call('post', '/api/datasets/register', { body }),
+  saveCaption: (name: string, file: string, caption: string) =>
+    call('put', '/api/datasets/{name}/captions', { params: { name }, body: { file, caption } }),
+  applyCaptionTemplate: (name: string, template: string) =>
+    call('post', '/api/datasets/{name}/caption-template', { params: { name }, body: { template } }),
+  captionTemplates: (signal?: AbortSignal) => call('get', '/api/datasets/caption-templates', { signal }),
+  deleteDataset: (name: string) => call('delete', '/api/datasets/{name}', { params: { name } }),
 };
 
 /**

@@ -2,13 +2,11 @@
 // (in the dataset's own caption format, by the server).
 import { useState } from 'react';
 import { toApiError } from '../../api/http';
-import { datasetFileUrl } from '../../api/pendingEndpoints';
-import type { DatasetItemPublic } from '../../api/pendingTypes';
+import type { DatasetItemPublic } from '../../api/types';
 import { ApiImage } from '../../components/ApiImage';
 import { CAPTIONS_PAGE_SIZE, useDatasetItems, useSaveCaption } from './useDatasets';
 
-function CaptionRow({ dataset, item, onSave }: {
-  dataset: string;
+function CaptionRow({ item, onSave }: {
   item: DatasetItemPublic;
   onSave: (caption: string) => Promise<unknown>;
 }) {
@@ -34,20 +32,20 @@ function CaptionRow({ dataset, item, onSave }: {
   return (
     <tr data-testid="caption-row" data-file={item.file}>
       <td className="caption-thumb">
-        <ApiImage src={datasetFileUrl(dataset, item.file)} alt={item.file} fallback="no preview" />
+        <ApiImage src={item.image_url} alt={item.file} fallback="no preview" />
       </td>
-      <td className="caption-cell">
+      <td><div className="caption-cell">
         <span className="mono small">{item.file}</span>
         <textarea rows={2} value={draft} aria-label={label} placeholder="No caption: this image is skipped"
           onChange={(e) => { setDraft(e.target.value); setState((s) => ({ ...s, saved: false })); }}
           onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && dirty) void save(); }} />
         {state.error && <p className="field-error" role="alert">{state.error}</p>}
-      </td>
-      <td className="caption-actions">
-        <button type="button" className="btn btn-small" disabled={!dirty || state.saving} onClick={() => void save()}
+      </div></td>
+      <td><div className="caption-actions">
+        <button type="button" className="btn btn-small" disabled={!dirty || !draft.trim() || state.saving} onClick={() => void save()}
           aria-label={`Save caption of ${item.file}`}>{state.saving ? 'Saving…' : 'Save'}</button>
         {state.saved && !dirty && <span className="ok-text small" role="status">Saved</span>}
-      </td>
+      </div></td>
     </tr>
   );
 }
@@ -69,7 +67,7 @@ export function CaptionsTable({ dataset, page, onPage }: { dataset: string; page
         <thead><tr><th>Image</th><th>Caption</th><th><span className="visually-hidden">Save</span></th></tr></thead>
         <tbody>
           {(items.data?.items ?? []).map((item) => (
-            <CaptionRow key={item.file} dataset={dataset} item={item}
+            <CaptionRow key={item.file} item={item}
               onSave={(caption) => save.mutateAsync({ file: item.file, caption })} />
           ))}
         </tbody>

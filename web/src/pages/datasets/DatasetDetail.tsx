@@ -10,7 +10,6 @@ import { CaptionsTable } from './CaptionsTable';
 import { CaptionTemplate } from './CaptionTemplate';
 import { DatasetReport } from './DatasetReport';
 import { formatBytes } from './files';
-import type { DatasetReport as Report } from './report';
 import { useDataset, useDeleteDataset } from './useDatasets';
 
 export function DatasetDetail({ name, page, onPage, onDeleted }: {
@@ -49,7 +48,9 @@ export function DatasetDetail({ name, page, onPage, onDeleted }: {
           <button type="button" className="btn btn-ghost danger-text" onClick={() => setConfirming(true)}>Delete…</button>
         </div>
       </header>
-      <DatasetReport report={data.report as unknown as Report} rejected={data.rejected ?? []} />
+      {data.report ? <DatasetReport report={data.report} rejected={data.rejected} />
+        : <p className="notice notice-error">No caption layout could be read in this folder: add a captions.json, a
+          metadata.jsonl or a .txt beside each image.</p>}
       <CaptionTemplate dataset={data.name} />
       <CaptionsTable dataset={data.name} page={page} onPage={onPage} />
       <ConfirmDialog open={confirming} title={`Delete the dataset ${data.name}?`} busy={remove.isPending}

@@ -1,7 +1,7 @@
 // A dataset's check report: what training will use, the images' sizes, shapes and colour modes, duplicates,
 // caption problems, and every file that is skipped or was refused at upload, named with the reason.
-import type { RejectedFile } from '../../api/pendingTypes';
-import { countsText, skippedByReason, spreadText, type DatasetReport as Report, type NamedFile } from './report';
+import type { DatasetReportPublic, RejectedFilePublic } from '../../api/types';
+import { countsText, skippedByReason, spreadText, type NamedFile } from './report';
 
 function FileList({ title, files, testId }: { title: string; files: NamedFile[]; testId?: string }) {
   return (
@@ -15,8 +15,8 @@ function FileList({ title, files, testId }: { title: string; files: NamedFile[];
   );
 }
 
-export function DatasetReport({ report, rejected }: { report: Report; rejected: RejectedFile[] }) {
-  const ok = report.ready_to_train > 0 && !Object.keys(report.problems ?? {}).length;
+export function DatasetReport({ report, rejected }: { report: DatasetReportPublic; rejected: RejectedFilePublic[] }) {
+  const ok = report.ready_to_train > 0 && !Object.keys(report.problems).length;
   const facts = [
     ['Images', `${report.images} files (${report.ready_to_train} ready to train)`],
     ['Captions', String(report.captions)],
@@ -42,14 +42,14 @@ export function DatasetReport({ report, rejected }: { report: Report; rejected: 
       )}
       {skipped.map((group) => <FileList key={group.label} title={`Skipped: ${group.label.toLowerCase()}`}
         files={group.files} testId="report-skipped" />)}
-      {report.caption_problems?.length > 0 && (
+      {report.caption_problems.length > 0 && (
         <FileList title="Caption problems" files={report.caption_problems.map((p) => ({ file: p, reason: '' }))} />
       )}
-      {report.duplicates?.length > 0 && (
+      {report.duplicates.length > 0 && (
         <FileList title="Duplicate images (same bytes: these products count double)"
           files={report.duplicates.map((group) => ({ file: group.join(' = '), reason: `${group.length} copies` }))} />
       )}
-      {report.exif_rotated?.length > 0 && (
+      {report.exif_rotated.length > 0 && (
         <FileList title="Rotated by their EXIF tag (trained upright)"
           files={report.exif_rotated.map((file) => ({ file, reason: 'rotated' }))} />
       )}

@@ -20,7 +20,7 @@ function AddDataset({ onAdded }: { onAdded: (name: string) => void }) {
       <UploadForm onUpload={async (form) => {
         const dataset = await upload.mutateAsync(form);
         const refused = dataset.rejected?.length ?? 0;
-        toast(`Dataset ${dataset.name} added: ${dataset.images} images${refused ? `, ${refused} files refused` : ''}.`);
+        toast(`Dataset ${dataset.name} added: ${dataset.images} images${refused ? `, ${refused} file${refused === 1 ? '' : 's'} refused` : ''}.`);
         onAdded(dataset.name);
         return dataset;
       }} />

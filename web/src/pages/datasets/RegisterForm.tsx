@@ -1,7 +1,7 @@
 // A dataset that is already on the server: a folder under the datasets root, registered by name.
 import { useState } from 'react';
 import { toApiError } from '../../api/http';
-import type { DatasetPublic } from '../../api/pendingTypes';
+import type { DatasetPublic } from '../../api/types';
 import { Field } from '../../components/Field';
 
 export function RegisterForm({ onRegister }: { onRegister: (body: { name: string; path: string }) => Promise<DatasetPublic> }) {

@@ -2,7 +2,7 @@
 // it), dropped on the zone or picked with the buttons, under a name.
 import { useState } from 'react';
 import { toApiError } from '../../api/http';
-import type { DatasetPublic } from '../../api/pendingTypes';
+import type { DatasetPublic } from '../../api/types';
 import { Field } from '../../components/Field';
 import { droppedFiles, formatBytes, pickedFrom, suggestedName, uploadForm, type PickedFile } from './files';
 

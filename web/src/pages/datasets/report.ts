@@ -1,47 +1,20 @@
-// The dataset check's report (data.check.check_dataset(...).to_dict()) as the detail view reads it.
+// The dataset check's report (GET /api/datasets/{name} `report`) in words for the detail view.
+import type { DatasetReportPublic } from '../../api/types';
 
-export interface Spread {
-  min: number;
-  median: number;
-  max: number;
-}
+type Spread = NonNullable<DatasetReportPublic['width']>;
 
 export interface NamedFile {
   file: string;
+  /** Why it is listed; '' when the title says it. */
   reason: string;
 }
 
-export interface DatasetReport {
-  layout: string;
-  min_side: number;
-  images: number;
-  captions: number;
-  ready_to_train: number;
-  problems: Record<string, number>;
-  verdict: string;
-  unreadable: NamedFile[];
-  too_small: NamedFile[];
-  images_without_captions: string[];
-  empty_captions: string[];
-  captions_without_images: string[];
-  caption_problems: string[];
-  width: Spread | null;
-  height: Spread | null;
-  aspect_ratios: Record<string, number>;
-  color_modes: Record<string, number>;
-  file_formats: Record<string, number>;
-  exif_rotated: string[];
-  duplicates: string[][];
-  caption_words: Spread | null;
-  common_words: Record<string, number>;
-}
-
 /** The files training skips, by reason, each named (with the reason when the check gives one). */
-export function skippedByReason(report: DatasetReport): { label: string; files: NamedFile[] }[] {
-  const plain = (files: string[] | undefined, reason: string) => (files ?? []).map((file) => ({ file, reason }));
+export function skippedByReason(report: DatasetReportPublic): { label: string; files: NamedFile[] }[] {
+  const plain = (files: string[], reason: string) => files.map((file) => ({ file, reason }));
   return [
-    { label: 'Unreadable images', files: report.unreadable ?? [] },
-    { label: 'Too small to train on', files: report.too_small ?? [] },
+    { label: 'Unreadable images', files: report.unreadable },
+    { label: 'Too small to train on', files: report.too_small },
     { label: 'Images without a caption', files: plain(report.images_without_captions, 'no caption') },
     { label: 'Empty captions', files: plain(report.empty_captions, 'empty caption') },
     { label: 'Captions without an image', files: plain(report.captions_without_images, 'image missing') },
@@ -49,11 +22,11 @@ export function skippedByReason(report: DatasetReport): { label: string; files: 
 }
 
 /** "black 3, white 2" from {black: 3, white: 2}. */
-export function countsText(counts: Record<string, number> | undefined): string {
-  const entries = Object.entries(counts ?? {});
+export function countsText(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
   return entries.length ? entries.map(([key, n]) => `${key} ${n}`).join(', ') : '–';
 }
 
-export function spreadText(spread: Spread | null | undefined, unit = ''): string {
+export function spreadText(spread: Spread | null, unit = ''): string {
   return spread ? `${spread.min}${unit} to ${spread.max}${unit} (median ${spread.median}${unit})` : '–';
 }

@@ -1,30 +1,30 @@
 // The Datasets page's server state: the list, one dataset with its report, a page of its captions, the caption
 // templates, and the changes (upload, register, caption edits, a template, delete).
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { trainingApi } from '../../api/pendingEndpoints';
-import type { DatasetItemsPublic } from '../../api/pendingTypes';
+import { api } from '../../api/endpoints';
+import type { DatasetItemsPublic } from '../../api/types';
 import { queryKeys } from '../../api/queries';
 
 export const CAPTIONS_PAGE_SIZE = 50;
 
 export function useDatasets() {
-  return useQuery({ queryKey: queryKeys.datasets, queryFn: ({ signal }) => trainingApi.datasets(signal) });
+  return useQuery({ queryKey: queryKeys.datasets, queryFn: ({ signal }) => api.datasets(signal) });
 }
 
 export function useDataset(name: string) {
-  return useQuery({ queryKey: queryKeys.dataset(name), queryFn: ({ signal }) => trainingApi.dataset(name, signal) });
+  return useQuery({ queryKey: queryKeys.dataset(name), queryFn: ({ signal }) => api.dataset(name, signal) });
 }
 
 export function useDatasetItems(name: string, page: number) {
   return useQuery({
     queryKey: queryKeys.datasetItems(name, page),
-    queryFn: ({ signal }) => trainingApi.datasetItems(name, (page - 1) * CAPTIONS_PAGE_SIZE, CAPTIONS_PAGE_SIZE, signal),
+    queryFn: ({ signal }) => api.datasetItems(name, (page - 1) * CAPTIONS_PAGE_SIZE, CAPTIONS_PAGE_SIZE, signal),
     placeholderData: keepPreviousData,
   });
 }
 
 export function useCaptionTemplates() {
-  return useQuery({ queryKey: queryKeys.captionTemplates, queryFn: ({ signal }) => trainingApi.captionTemplates(signal),
+  return useQuery({ queryKey: queryKeys.captionTemplates, queryFn: ({ signal }) => api.captionTemplates(signal),
     staleTime: Infinity });
 }
 
@@ -39,16 +39,16 @@ function useRefresh() {
 
 export function useAddDataset() {
   const refresh = useRefresh();
-  const upload = useMutation({ mutationFn: (form: FormData) => trainingApi.uploadDataset(form),
+  const upload = useMutation({ mutationFn: (form: FormData) => api.uploadDataset(form),
     onSuccess: () => refresh() });
-  const register = useMutation({ mutationFn: trainingApi.registerDataset, onSuccess: () => refresh() });
+  const register = useMutation({ mutationFn: api.registerDataset, onSuccess: () => refresh() });
   return { upload, register };
 }
 
 export function useSaveCaption(name: string, page: number) {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: { file: string; caption: string }) => trainingApi.saveCaption(name, body),
+    mutationFn: (body: { file: string; caption: string }) => api.saveCaption(name, body.file, body.caption),
     onSuccess: (item) => {
       queryClient.setQueryData<DatasetItemsPublic>(queryKeys.datasetItems(name, page), (held) => held && {
         ...held, items: held.items.map((i) => (i.file === item.file ? item : i)) });
@@ -59,14 +59,14 @@ export function useSaveCaption(name: string, page: number) {
 
 export function useApplyTemplate(name: string) {
   const refresh = useRefresh();
-  return useMutation({ mutationFn: (template: string) => trainingApi.applyTemplate(name, template),
+  return useMutation({ mutationFn: (template: string) => api.applyCaptionTemplate(name, template),
     onSuccess: () => refresh(name) });
 }
 
 export function useDeleteDataset() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (name: string) => trainingApi.deleteDataset(name),
+    mutationFn: (name: string) => api.deleteDataset(name),
     onSuccess: (_answer, name) => {
       queryClient.removeQueries({ queryKey: queryKeys.dataset(name) });
       void queryClient.invalidateQueries({ queryKey: queryKeys.datasets, exact: true });

@@ -1,7 +1,7 @@
 // A run's loss by step, drawn in the browser (recharts, SVG) from the log records held in the query cache:
 // the training loss, and the validation and prior losses when the run logs them.
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { LogRecord } from '../../api/pendingTypes';
+import type { LogRecord } from '../../api/types';
 import { LOSS_SERIES, seriesWithValues } from './log';
 import { formatNumber } from './status';
 

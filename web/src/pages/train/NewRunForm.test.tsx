@@ -2,7 +2,7 @@ import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../api/http';
-import type { RunCreate } from '../../api/pendingTypes';
+import type { RunCreate } from '../../api/types';
 import { FIELDS, RECIPES } from './fixtures';
 import { NewRunForm } from './NewRunForm';
 
@@ -18,11 +18,12 @@ describe('NewRunForm', () => {
   it('builds the advanced settings from the field list, with help, bounds and group headings', () => {
     renderForm();
     expect(screen.getByRole('combobox', { name: 'Dataset' })).toHaveValue('shoes');
+    expect(screen.getByRole('combobox', { name: 'Recipe' })).toHaveValue('quick-test'); // the server's default
     const panel = screen.getByTestId('advanced-settings');
     expect(within(panel).getAllByRole('group').map((g) => g.querySelector('legend')?.textContent)).toEqual(
       ['Images', 'Optimizer', 'Hardware', 'Validation']);
     const resolution = spin(/^Resolution/);
-    expect(resolution).toHaveValue(512);
+    expect(resolution).toHaveValue(64);
     expect(resolution).toHaveAttribute('min', '64');
     expect(resolution).toHaveAttribute('max', '2048');
     expect(resolution).toHaveAccessibleDescription('Side of the training images. Allowed: from 64 to 2048.');
@@ -35,10 +36,14 @@ describe('NewRunForm', () => {
   it('picking a recipe fills the settings; a change is marked and can be reset', async () => {
     const user = userEvent.setup();
     renderForm();
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Recipe' }), 'original');
+    expect(spin(/^Resolution/)).toHaveValue(512);
+    expect(spin(/^Max train steps/)).toHaveValue(3000);
+    expect(screen.queryByRole('textbox', { name: 'Validation prompt 1' })).not.toBeInTheDocument();
     await user.selectOptions(screen.getByRole('combobox', { name: 'Recipe' }), 'quick-test');
     expect(spin(/^Resolution/)).toHaveValue(64);
     expect(spin(/^Max train steps/)).toHaveValue(40);
-    expect(screen.getByText('Tiny base, 64 px, a few steps.')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Validation prompt 1' })).toHaveValue('white sneakers');
     await user.clear(spin(/^Max train steps/));
     await user.type(spin(/^Max train steps/), '12');
     expect(screen.getByTestId('setting-max_train_steps')).toHaveTextContent('recipe: 40');
@@ -55,11 +60,11 @@ describe('NewRunForm', () => {
     await user.clear(spin(/^Max train steps/));
     await user.type(spin(/^Max train steps/), '12');
     await user.click(screen.getByRole('button', { name: 'Add prompt' }));
-    await user.type(screen.getByRole('textbox', { name: 'Validation prompt 1' }), ' red sneakers ');
+    await user.type(screen.getByRole('textbox', { name: 'Validation prompt 2' }), ' red sneakers ');
     await user.click(screen.getByRole('button', { name: 'Add prompt' })); // an empty row is not sent
     await user.click(screen.getByRole('button', { name: 'Start training' }));
     expect(onSubmit).toHaveBeenCalledWith({ name: 'my-run', dataset: 'shoes', recipe: 'quick-test',
-      settings: { max_train_steps: 12 }, validation_prompts: ['red sneakers'] });
+      settings: { max_train_steps: 12 }, validation_prompts: ['white sneakers', 'red sneakers'] });
   });
 
   it('checks the bounds before sending', async () => {

@@ -2,20 +2,20 @@
 // settings generated from the server's field list. A refusal from the server is shown beside the field it names.
 import { useState } from 'react';
 import { toApiError } from '../../api/http';
-import type { RecipePublic, RunCreate, TrainingFieldPublic } from '../../api/pendingTypes';
+import type { RecipePublic, RunCreate, SettingFieldPublic } from '../../api/types';
 import { describedBy, Field } from '../../components/Field';
 import { cleanPrompts, PromptList } from './PromptList';
-import { recipeValues, serverFieldErrors, settingsRequest, type SettingErrors, type SettingValues } from './settings';
+import { fieldLabel, recipeValues, serverFieldErrors, settingsRequest, type SettingErrors, type SettingValues } from './settings';
 import { SettingsFields } from './SettingsFields';
 
+/** The server's default too: a minute on any machine, to check a dataset end to end. */
+const DEFAULT_RECIPE = 'quick-test';
 const RUN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
-/** Edited in their own list above the advanced settings. */
-const OWN_EDITOR = new Set(['validation_prompts']);
 
 export interface NewRunFormProps {
   datasets: string[];
   recipes: RecipePublic[];
-  fields: TrainingFieldPublic[];
+  fields: SettingFieldPublic[];
   initialDataset?: string;
   onSubmit: (body: RunCreate) => Promise<void>;
 }
@@ -27,16 +27,15 @@ function suggestedName(dataset: string): string {
 }
 
 function recipePrompts(recipe: RecipePublic | undefined): string[] {
-  const prompts = recipe?.settings.validation_prompts;
-  return Array.isArray(prompts) ? prompts.map(String) : [];
+  return recipe?.validation_prompts ?? [];
 }
 
-export function NewRunForm({ datasets, recipes, fields: allFields, initialDataset, onSubmit }: NewRunFormProps) {
-  const fields = allFields.filter((f) => !OWN_EDITOR.has(f.name));
+export function NewRunForm({ datasets, recipes, fields, initialDataset, onSubmit }: NewRunFormProps) {
   const [dataset, setDataset] = useState(initialDataset && datasets.includes(initialDataset) ? initialDataset
     : datasets[0] ?? '');
   const [name, setName] = useState('');
-  const [recipeName, setRecipeName] = useState(recipes[0]?.name ?? '');
+  const [recipeName, setRecipeName] = useState(recipes.find((r) => r.name === DEFAULT_RECIPE)?.name
+    ?? recipes[0]?.name ?? '');
   const recipe = recipes.find((r) => r.name === recipeName);
   const [values, setValues] = useState<SettingValues>(() => recipeValues(fields, recipe));
   const [prompts, setPrompts] = useState<string[]>(() => recipePrompts(recipe));
@@ -98,10 +97,10 @@ export function NewRunForm({ datasets, recipes, fields: allFields, initialDatase
         </Field>
       </div>
       <Field id="run-recipe" label="Recipe" error={errors.recipe}
-        hint={recipe?.description ?? 'A starting point for every setting.'}>
+        hint={`${recipe ? `${recipe.title} ` : ''}It fills in every setting (see Advanced settings).`}>
         <select id="run-recipe" value={recipeName} onChange={(e) => pickRecipe(e.target.value)}
           aria-describedby={describedBy('run-recipe', errors.recipe, 'h')}>
-          {recipes.map((r) => <option key={r.name} value={r.name}>{r.title}</option>)}
+          {recipes.map((r) => <option key={r.name} value={r.name}>{fieldLabel(r.name.replaceAll('-', ' '))}</option>)}
         </select>
       </Field>
       <div className="field">

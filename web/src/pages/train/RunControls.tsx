@@ -2,13 +2,13 @@
 // pictures now, resume it, delete it (after a confirmation), and generate with it once it is done.
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
-import type { TrainingRunPublic } from '../../api/pendingTypes';
+import type { RunPublic } from '../../api/types';
 import { ConfirmDialog } from '../../components/Modal';
 import { generationModel, isFinished, isLive } from './status';
 
 export type RunAction = 'stop' | 'save' | 'sample' | 'resume' | 'remove';
 
-type Run = Pick<TrainingRunPublic, 'name' | 'status' | 'resumable' | 'has_final' | 'checkpoints'>;
+type Run = Pick<RunPublic, 'name' | 'status' | 'resumable' | 'has_final' | 'checkpoints'>;
 
 export function RunControls({ run, pending, onAction }: {
   run: Run;

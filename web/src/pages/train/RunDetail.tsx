@@ -6,9 +6,10 @@ import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatDate } from '../../lib/browser';
 import { useToast } from '../../state/toasts';
 import { RunControls, type RunAction } from './RunControls';
+import { StatusBadge } from './RunList';
 import { RunProgress } from './RunProgress';
 import { RunPrompts } from './RunPrompts';
-import { STATUS_BADGE, STATUS_LABELS, isLive } from './status';
+import { datasetName, isLive } from './status';
 import { useRun, useRunActions, useRunLog } from './useTraining';
 import { ValidationSheets } from './ValidationSheets';
 
@@ -43,9 +44,9 @@ export function RunDetail({ name, onDeleted }: { name: string; onDeleted: () => 
       data-status={run.status}>
       <header className="run-detail-head">
         <h2 id="run-detail-title">{run.name}</h2>
-        <span className={`badge ${STATUS_BADGE[run.status]}`} data-testid="run-status">{STATUS_LABELS[run.status]}</span>
+        <StatusBadge status={run.status} testId="run-status" />
         <span className="muted small">
-          {[run.dataset && `dataset ${run.dataset}`, run.base_model && `base ${run.base_model}`,
+          {[run.dataset && `dataset ${datasetName(run.dataset)}`, run.base_model && `base ${run.base_model}`,
             run.started_at && `started ${formatDate(run.started_at)}`].filter(Boolean).join(' · ')}
         </span>
       </header>
@@ -67,7 +68,7 @@ export function RunDetail({ name, onDeleted }: { name: string; onDeleted: () => 
         <h3 id="run-prompts-title" className="section-title">Validation prompts</h3>
         <p className="muted small">What the validation pictures show. Changes apply from the next validation step,
           also while the run trains.</p>
-        <RunPrompts key={run.validation_prompts.join('\n')} prompts={run.validation_prompts} saving={prompts.isPending}
+        <RunPrompts key={(run.validation_prompts ?? []).join('\n')} prompts={run.validation_prompts ?? []} saving={prompts.isPending}
           onSave={(list) => prompts.mutateAsync(list).then(() => toast('Validation prompts saved.'),
             (error: unknown) => toast(toApiError(error).message, 'error'))} />
       </section>

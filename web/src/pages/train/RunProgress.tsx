@@ -1,9 +1,9 @@
 // Where a run stands: step of max steps as a bar, and the numbers of its latest step in plain words.
-import type { TrainingRunPublic } from '../../api/pendingTypes';
+import type { RunPublic } from '../../api/types';
 import { ProgressBar } from '../../components/Progress';
 import { formatDuration, formatNumber, isLive, waitingText } from './status';
 
-type Run = Pick<TrainingRunPublic, 'name' | 'status' | 'step' | 'max_steps' | 'loss' | 'lr' | 'steps_per_second'
+type Run = Pick<RunPublic, 'name' | 'status' | 'step' | 'max_steps' | 'loss' | 'lr' | 'steps_per_second'
   | 'eta_seconds' | 'position' | 'waiting_reason' | 'error'>;
 
 export function RunProgress({ run }: { run: Run }) {

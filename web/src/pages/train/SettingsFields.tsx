@@ -1,12 +1,12 @@
 // The "Advanced settings" of a new run, generated from the server's field list: a heading per group, an input
 // per field by its type with the bounds from the metadata, its help beside it, and a way back to the recipe.
 import { describedBy } from '../../components/Field';
-import type { TrainingFieldPublic } from '../../api/pendingTypes';
-import { boundsText, fieldLabel, groupFields, optional, type SettingErrors, type SettingValue,
+import type { SettingFieldPublic } from '../../api/types';
+import { boundsText, fieldLabel, groupFields, type SettingErrors, type SettingValue,
   type SettingValues } from './settings';
 
 export interface SettingsFieldsProps {
-  fields: TrainingFieldPublic[];
+  fields: SettingFieldPublic[];
   values: SettingValues;
   /** The chosen recipe's values: what "Reset" returns to. */
   recipe: SettingValues;
@@ -23,7 +23,7 @@ function shown(value: SettingValue): string {
 }
 
 function SettingInput({ field, id, value, error, hint, onChange }: {
-  field: TrainingFieldPublic; id: string; value: SettingValue; error?: string; hint: string;
+  field: SettingFieldPublic; id: string; value: SettingValue; error?: string; hint: string;
   onChange: (value: SettingValue) => void;
 }) {
   const common = { id, name: field.name, 'aria-invalid': error ? true : undefined,
@@ -34,7 +34,7 @@ function SettingInput({ field, id, value, error, hint, onChange }: {
   if (field.type === 'enum' && field.choices) {
     return (
       <select {...common} value={String(value)} onChange={(e) => onChange(e.target.value)}>
-        {optional(field) && <option value="">not set</option>}
+        {field.optional && <option value="">not set</option>}
         {field.choices.map((choice) => <option key={choice} value={choice}>{choice}</option>)}
       </select>
     );
@@ -43,18 +43,18 @@ function SettingInput({ field, id, value, error, hint, onChange }: {
     return (
       <input type="number" {...common} value={String(value)} inputMode="decimal"
         min={field.minimum ?? field.exclusive_minimum ?? undefined} max={field.maximum ?? field.exclusive_maximum ?? undefined}
-        step={field.type === 'integer' ? 1 : 'any'} placeholder={optional(field) ? 'not set' : undefined}
+        step={field.type === 'integer' ? 1 : 'any'} placeholder={field.optional ? 'not set' : undefined}
         onChange={(e) => onChange(e.target.value)} />
     );
   }
   return (
-    <input type="text" {...common} value={String(value)} placeholder={optional(field) ? 'not set' : undefined}
+    <input type="text" {...common} value={String(value)} placeholder={field.optional ? 'not set' : undefined}
       onChange={(e) => onChange(e.target.value)} />
   );
 }
 
 function SettingRow({ field, value, recipeValue, error, onChange }: {
-  field: TrainingFieldPublic; value: SettingValue; recipeValue: SettingValue; error?: string;
+  field: SettingFieldPublic; value: SettingValue; recipeValue: SettingValue; error?: string;
   onChange: (value: SettingValue) => void;
 }) {
   const id = `setting-${field.name}`;
@@ -68,11 +68,11 @@ function SettingRow({ field, value, recipeValue, error, onChange }: {
       <div className="setting-control">
         <label htmlFor={id}>{fieldLabel(field.name)} <span className="mono muted small">{field.name}</span></label>
         <SettingInput field={field} id={id} value={value} error={error} hint={hint} onChange={onChange} />
-        <p className="setting-recipe muted small">
-          {changed ? <>recipe: {shown(recipeValue)}
+        {changed && (
+          <p className="setting-recipe muted small">recipe: {shown(recipeValue)}
             <button type="button" className="link-btn" aria-label={`Reset ${fieldLabel(field.name)}`}
-              onClick={() => onChange(recipeValue)}>Reset</button></> : 'as the recipe sets it'}
-        </p>
+              onClick={() => onChange(recipeValue)}>Reset</button></p>
+        )}
       </div>
       {hint && !error && <p id={`${id}-hint`} className="field-hint setting-help">{hint}</p>}
       {error && <p id={`${id}-error`} className="field-error setting-help">{error}</p>}

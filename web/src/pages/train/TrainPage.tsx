@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { toApiError } from '../../api/http';
-import { trainingApi } from '../../api/pendingEndpoints';
+import { api } from '../../api/endpoints';
 import { queryKeys } from '../../api/queries';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useSetSettingsOpen } from '../../state/dialogs';
@@ -16,7 +16,7 @@ import { useRecipes, useStartRun, useTrainingRuns } from './useTraining';
 
 function NewRunPanel({ dataset, onStarted }: { dataset?: string; onStarted: (run: string) => void }) {
   const recipes = useRecipes();
-  const datasets = useQuery({ queryKey: queryKeys.datasets, queryFn: ({ signal }) => trainingApi.datasets(signal) });
+  const datasets = useQuery({ queryKey: queryKeys.datasets, queryFn: ({ signal }) => api.datasets(signal) });
   const start = useStartRun();
   const toast = useToast();
   const error = recipes.error ?? datasets.error;

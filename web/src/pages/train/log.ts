@@ -1,6 +1,6 @@
 // A run's training log as the chart shows it: records fetched a few at a time (GET /api/runs/{name}/log?since_step=N)
 // and merged into what the cache holds already, one point per step.
-import type { LogRecord, RunLogPublic } from '../../api/pendingTypes';
+import type { LogRecord, RunLogPublic } from '../../api/types';
 
 export interface RunLog {
   records: LogRecord[];
@@ -9,6 +9,11 @@ export interface RunLog {
 }
 
 export const EMPTY_LOG: RunLog = { records: [], lastStep: 0 };
+
+/** A record's step (the contract types a record as a mapping: each carries its step). */
+export function stepOf(record: LogRecord | undefined): number {
+  return typeof record?.step === 'number' ? record.step : 0;
+}
 
 /**
  * `incoming` added to `current`: records of a step already held are merged into it (a validation loss is often
@@ -19,10 +24,10 @@ export function mergeLog(current: RunLog, incoming: RunLogPublic): RunLog {
   if (!incoming.records.length) {
     return incoming.last_step === current.lastStep ? current : { ...current, lastStep: incoming.last_step };
   }
-  const byStep = new Map(current.records.map((record) => [record.step, record]));
-  for (const record of incoming.records) byStep.set(record.step, { ...byStep.get(record.step), ...record });
-  const records = [...byStep.values()].sort((a, b) => a.step - b.step);
-  return { records, lastStep: Math.max(incoming.last_step, records.at(-1)?.step ?? 0) };
+  const byStep = new Map(current.records.map((record) => [stepOf(record), record]));
+  for (const record of incoming.records) byStep.set(stepOf(record), { ...byStep.get(stepOf(record)), ...record });
+  const records = [...byStep.values()].sort((a, b) => stepOf(a) - stepOf(b));
+  return { records, lastStep: Math.max(incoming.last_step, stepOf(records.at(-1))) };
 }
 
 export const LOSS_SERIES = [

@@ -1,7 +1,7 @@
 // The training settings form, built from the server's field list (GET /api/recipes `fields`): every field's
 // type, bounds, default and help come from there, never from a list kept here. Values are held as typed
 // (strings, or booleans for check boxes) and become the request's `settings` only when sent.
-import type { RecipePublic, TrainingFieldPublic } from '../../api/pendingTypes';
+import type { RecipePublic, SettingFieldPublic } from '../../api/types';
 
 export type SettingValue = string | boolean;
 export type SettingValues = Record<string, SettingValue>;
@@ -9,12 +9,12 @@ export type SettingErrors = Record<string, string>;
 
 export interface FieldGroup {
   name: string;
-  fields: TrainingFieldPublic[];
+  fields: SettingFieldPublic[];
 }
 
 /** The fields by group, groups and fields in the server's order. */
-export function groupFields(fields: TrainingFieldPublic[]): FieldGroup[] {
-  const groups = new Map<string, TrainingFieldPublic[]>();
+export function groupFields(fields: SettingFieldPublic[]): FieldGroup[] {
+  const groups = new Map<string, SettingFieldPublic[]>();
   for (const field of fields) {
     const list = groups.get(field.group) ?? [];
     list.push(field);
@@ -24,7 +24,7 @@ export function groupFields(fields: TrainingFieldPublic[]): FieldGroup[] {
 }
 
 /** A value as the form holds it: lists as comma-separated text, nothing (null) as an empty box. */
-export function toFormValue(field: TrainingFieldPublic, value: unknown): SettingValue {
+export function toFormValue(field: SettingFieldPublic, value: unknown): SettingValue {
   if (field.type === 'boolean') return value === true;
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.map(String).join(', ');
@@ -32,7 +32,7 @@ export function toFormValue(field: TrainingFieldPublic, value: unknown): Setting
 }
 
 /** The form's values when `recipe` is picked: each field's default, overlaid with what the recipe sets. */
-export function recipeValues(fields: TrainingFieldPublic[], recipe: RecipePublic | undefined): SettingValues {
+export function recipeValues(fields: SettingFieldPublic[], recipe: RecipePublic | undefined): SettingValues {
   const values: SettingValues = {};
   for (const field of fields) {
     const value = recipe && field.name in recipe.settings ? recipe.settings[field.name] : field.default;
@@ -48,7 +48,7 @@ export function fieldLabel(name: string): string {
 }
 
 /** The bounds in words, for the hint beside the input ("from 1 to 1024", "above 0"). */
-export function boundsText(field: TrainingFieldPublic): string | null {
+export function boundsText(field: SettingFieldPublic): string | null {
   const low = field.minimum !== null ? `at least ${field.minimum}`
     : field.exclusive_minimum !== null ? `above ${field.exclusive_minimum}` : null;
   const high = field.maximum !== null ? `at most ${field.maximum}`
@@ -58,17 +58,12 @@ export function boundsText(field: TrainingFieldPublic): string | null {
   return low ?? high;
 }
 
-/** Whether the field may be left empty: the ones whose default is "not set". */
-export function optional(field: TrainingFieldPublic): boolean {
-  return field.default === null || field.default === undefined;
-}
-
 /** The value the request carries, or an error in words. */
-export function parseSetting(field: TrainingFieldPublic, value: SettingValue): { value: unknown } | { error: string } {
+export function parseSetting(field: SettingFieldPublic, value: SettingValue): { value: unknown } | { error: string } {
   if (field.type === 'boolean') return { value: value === true };
   const text = String(value).trim();
   if (field.type === 'list') return { value: text.split(',').map((item) => item.trim()).filter(Boolean) };
-  if (text === '') return optional(field) ? { value: null } : { error: 'Required.' };
+  if (text === '') return field.optional ? { value: null } : { error: 'Required.' };
   if (field.type === 'string') return { value: text };
   if (field.type === 'enum') {
     return field.choices && !field.choices.includes(text) ? { error: `Pick one of ${field.choices.join(', ')}.` }
@@ -89,7 +84,7 @@ export function parseSetting(field: TrainingFieldPublic, value: SettingValue): {
  * The request's `settings`: only the fields that differ from the recipe's values (the server applies the recipe
  * first), or the errors by field when a value does not parse.
  */
-export function settingsRequest(fields: TrainingFieldPublic[], values: SettingValues, recipe: RecipePublic | undefined):
+export function settingsRequest(fields: SettingFieldPublic[], values: SettingValues, recipe: RecipePublic | undefined):
   { settings: Record<string, unknown>; errors: SettingErrors } {
   const base = recipeValues(fields, recipe);
   const settings: Record<string, unknown> = {};
@@ -104,7 +99,7 @@ export function settingsRequest(fields: TrainingFieldPublic[], values: SettingVa
 }
 
 /** The fields whose value differs from the recipe's. */
-export function changedFields(fields: TrainingFieldPublic[], values: SettingValues,
+export function changedFields(fields: SettingFieldPublic[], values: SettingValues,
   recipe: RecipePublic | undefined): string[] {
   const base = recipeValues(fields, recipe);
   return fields.filter((field) => field.name in values && values[field.name] !== base[field.name])

@@ -1,7 +1,11 @@
 // A run's state in words: its badge, whether it is still moving (and so polled), what it waits for, how long is left.
-import type { RunStatus, TrainingRunPublic } from '../../api/pendingTypes';
+import type { RunPublic } from '../../api/types';
 
-export const STATUS_LABELS: Record<RunStatus, string> = {
+/** The states GET /api/runs names (its `status`, a string in the contract). */
+export type RunStatus = 'queued' | 'running' | 'stopping' | 'stopped' | 'interrupted' | 'done' | 'error'
+  | 'cancelled' | 'finished';
+
+const STATUS_LABELS: Record<RunStatus, string> = {
   queued: 'Waiting',
   running: 'Training',
   stopping: 'Stopping…',
@@ -13,8 +17,7 @@ export const STATUS_LABELS: Record<RunStatus, string> = {
   finished: 'Finished',
 };
 
-/** The badge colour class of each state. */
-export const STATUS_BADGE: Record<RunStatus, string> = {
+const STATUS_BADGE: Record<RunStatus, string> = {
   queued: 'badge-queued',
   running: 'badge-running',
   stopping: 'badge-running',
@@ -26,13 +29,19 @@ export const STATUS_BADGE: Record<RunStatus, string> = {
   finished: 'badge-done',
 };
 
+/** A state in words and its badge's colour class (a state this page does not know yet is shown as it comes). */
+export function statusBadge(status: string): { label: string; className: string } {
+  const known = status in STATUS_LABELS ? (status as RunStatus) : null;
+  return { label: known ? STATUS_LABELS[known] : status, className: known ? STATUS_BADGE[known] : '' };
+}
+
 /** Still changing on the server: polled every couple of seconds. */
-export function isLive(run: Pick<TrainingRunPublic, 'status'>): boolean {
+export function isLive(run: Pick<RunPublic, 'status'>): boolean {
   return run.status === 'queued' || run.status === 'running' || run.status === 'stopping';
 }
 
 /** Done with final weights: ready to generate with. */
-export function isFinished(run: Pick<TrainingRunPublic, 'status' | 'has_final'>): boolean {
+export function isFinished(run: Pick<RunPublic, 'status' | 'has_final'>): boolean {
   return (run.status === 'done' || run.status === 'finished') && run.has_final;
 }
 
@@ -43,7 +52,7 @@ function ordinal(n: number): string {
 }
 
 /** Why a queued run has not started: its place in the queue and the server's reason. */
-export function waitingText(run: Pick<TrainingRunPublic, 'position' | 'waiting_reason'>): string {
+export function waitingText(run: Pick<RunPublic, 'position' | 'waiting_reason'>): string {
   const place = run.position === null ? 'In the training queue'
     : run.position <= 1 ? 'Next in the training queue' : `${ordinal(run.position)} in the training queue`;
   return run.waiting_reason ? `${place}: ${run.waiting_reason}` : place;
@@ -69,8 +78,13 @@ export function formatNumber(value: number | null | undefined): string {
 }
 
 /** The model a finished run generates with: its final weights, else its newest checkpoint. */
-export function generationModel(run: Pick<TrainingRunPublic, 'name' | 'has_final' | 'checkpoints'>): string | null {
+export function generationModel(run: Pick<RunPublic, 'name' | 'has_final' | 'checkpoints'>): string | null {
   if (run.has_final) return run.name;
   const newest = [...run.checkpoints].sort((a, b) => (a.step ?? 0) - (b.step ?? 0)).at(-1);
   return newest?.name ?? null;
+}
+
+/** The dataset's name from the run's dataset folder (the last part of its path). */
+export function datasetName(path: string | null): string | null {
+  return path ? path.split(/[/\\]/).filter(Boolean).at(-1) ?? path : null;
 }

@@ -1,8 +1,8 @@
 // The Training page's server state: recipes and fields, the runs (polled while one is moving), one run, its log
 // (fetched incrementally into the cache), and the actions on a run.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { trainingApi } from '../../api/pendingEndpoints';
-import type { RunCreate, TrainingRunPublic } from '../../api/pendingTypes';
+import { api } from '../../api/endpoints';
+import type { RunCreate, RunPublic } from '../../api/types';
 import { queryKeys } from '../../api/queries';
 import { EMPTY_LOG, mergeLog, type RunLog } from './log';
 import type { RunAction } from './RunControls';
@@ -11,14 +11,14 @@ import { isLive } from './status';
 export const POLL_MS = 2000;
 
 export function useRecipes() {
-  return useQuery({ queryKey: queryKeys.recipes, queryFn: ({ signal }) => trainingApi.recipes(signal),
+  return useQuery({ queryKey: queryKeys.recipes, queryFn: ({ signal }) => api.recipes(signal),
     staleTime: Infinity });
 }
 
 export function useTrainingRuns() {
   return useQuery({
     queryKey: queryKeys.runs,
-    queryFn: ({ signal }) => trainingApi.trainingRuns(signal),
+    queryFn: ({ signal }) => api.runs(signal),
     refetchInterval: (query) => (query.state.data?.some(isLive) ? POLL_MS : false),
   });
 }
@@ -28,8 +28,8 @@ export function useRun(name: string) {
   return useQuery({
     queryKey: queryKeys.run(name),
     queryFn: async ({ signal }) => {
-      const run = await trainingApi.run(name, signal);
-      const before = queryClient.getQueryData<TrainingRunPublic>(queryKeys.run(name));
+      const run = await api.run(name, signal);
+      const before = queryClient.getQueryData<RunPublic>(queryKeys.run(name));
       // A new checkpoint or final weights: the Generate page's model list (kept otherwise) asks again.
       if (before && (before.checkpoints.length !== run.checkpoints.length || before.has_final !== run.has_final)) {
         void queryClient.invalidateQueries({ queryKey: queryKeys.models, exact: true });
@@ -47,7 +47,7 @@ export function useRunLog(name: string, live: boolean) {
     queryKey: queryKeys.runLog(name),
     queryFn: async ({ signal }): Promise<RunLog> => {
       const held = queryClient.getQueryData<RunLog>(queryKeys.runLog(name)) ?? EMPTY_LOG;
-      return mergeLog(held, await trainingApi.runLog(name, held.lastStep, signal));
+      return mergeLog(held, await api.runLog(name, held.lastStep, signal));
     },
     refetchInterval: live ? POLL_MS : false,
   });
@@ -56,7 +56,7 @@ export function useRunLog(name: string, live: boolean) {
 export function useStartRun() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (body: RunCreate) => trainingApi.startRun(body),
+    mutationFn: (body: RunCreate) => api.startRun(body),
     onSuccess: (run) => {
       queryClient.setQueryData(queryKeys.run(run.name), run);
       void queryClient.invalidateQueries({ queryKey: queryKeys.runs, exact: true });
@@ -70,8 +70,9 @@ export function useRunActions(name: string, onDeleted: () => void) {
   const refresh = () => void queryClient.invalidateQueries({ queryKey: queryKeys.runs, exact: true });
   const action = useMutation({
     mutationFn: async (act: RunAction) => {
-      if (act === 'remove') return trainingApi.deleteRun(name);
-      return trainingApi.runAction(name, act);
+      const call = { stop: api.stopRun, save: api.saveRun, sample: api.sampleRun, resume: api.resumeRun,
+        remove: api.deleteRun }[act];
+      return call(name);
     },
     onSuccess: (run, act) => {
       if (act === 'remove') {
@@ -87,7 +88,7 @@ export function useRunActions(name: string, onDeleted: () => void) {
     },
   });
   const prompts = useMutation({
-    mutationFn: (list: string[]) => trainingApi.setValidationPrompts(name, list),
+    mutationFn: (list: string[]) => api.setValidationPrompts(name, list),
     onSuccess: (run) => queryClient.setQueryData(queryKeys.run(name), run),
   });
   return { action, prompts };
