@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-STATUSES = ("queued", "running", "done", "error", "cancelled")
+STATUSES = ("queued", "running", "done", "error", "cancelled", "stopped", "interrupted")
 
 
 def register(subparsers) -> None:

@@ -33,6 +33,7 @@ SUBCOMMAND_MODULES = (
     "shoegen.cli.generate",
     "shoegen.cli.gallery",
     "shoegen.cli.jobs",
+    "shoegen.cli.runs",
     "shoegen.cli.evaluate",
 )
 

@@ -52,7 +52,8 @@ POLL_SECONDS = 0.5
 STOP_GRACE_SECONDS = 60.0
 """How long a cleanly stopping worker waits for its run to write a checkpoint and exit before killing it."""
 TERMINAL_STALE_SECONDS = 60.0
-"""A run without a job whose status.json says running but was not rewritten for this long has stopped."""
+"""A run whose status.json says running but was not rewritten for this long has stopped (its process, on this
+machine, is also asked whether it runs)."""
 LOG_TAIL_CHARACTERS = 2000
 RUN_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
@@ -177,7 +178,7 @@ class TrainingRuns:
             except (KeyError, TypeError, ValueError):
                 return "interrupted"
             fresh = datetime.now(UTC) - updated < timedelta(seconds=TERMINAL_STALE_SECONDS)
-            return "running" if fresh else "interrupted"
+            return "running" if fresh and _process_alive(status_file) else "interrupted"
         if state in ("done", "stopped", "error", "interrupted"):
             return state
         return "done" if folder.final_adapter.is_file() else "stopped"
@@ -361,6 +362,20 @@ class TrainingRuns:
             if cancelled:
                 folder.request("stop")
         return True
+
+
+def _process_alive(status_file: dict) -> bool:
+    """Whether the process that wrote status.json still runs: asked of the system on its own machine, assumed
+    (while the file is fresh) on another."""
+    if status_file.get("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(status_file["pid"]), 0)
+    except (KeyError, TypeError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:  # someone else's process: it runs
+        return True
+    return True
 
 
 def _eta(speed: float | None, step: int, max_steps: int) -> float | None:

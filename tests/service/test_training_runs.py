@@ -1,0 +1,201 @@
+"""Training runs through the API: settings refused by name, the queue of one device, steering (stop, resume), the CLI
+`shoegen runs` on the same runs, generation beside training, and a run that survives a killed server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from live_server import GENERATE, LiveServer
+from safetensors.torch import load_file
+
+from shoegen.cli.main import main as shoegen
+from shoegen.config.service import ServiceSettings
+from shoegen.config.train import TrainConfig
+from shoegen.service.app import create_app
+from shoegen.training.lora import LORA_WEIGHTS_NAME
+
+# A short run on the tiny base: validation only at the end, checkpoints every 10 steps.
+SHORT = {"max_train_steps": 30, "checkpointing_steps": 10, "validation_steps": 30, "train_batch_size": 2,
+         "validation_inference_steps": 2}
+
+
+@pytest.fixture
+def folders(tmp_path, sample_dataset):
+    """(models folder, data folder) with the sample dataset as the dataset `shoes`."""
+    data = tmp_path / "data"
+    shutil.copytree(sample_dataset, data / "datasets" / "shoes")
+    return tmp_path / "models", data
+
+
+def settings(folders, **changes) -> ServiceSettings:
+    models, data = folders
+    return ServiceSettings(base_model="tiny", models_dir=models, data_dir=data, warm_up=False, **changes)
+
+
+def wait_for(client, name: str, done, timeout: float = 240.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{name}").json()
+        if done(run):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {name} did not get there in {timeout} s: {run}")
+
+
+def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders):
+    with TestClient(create_app(settings(folders, role="api"))) as client:
+        recipes = client.get("/api/recipes").json()
+        assert {"original", "quick-test", "demo"} <= {recipe["name"] for recipe in recipes["recipes"]}
+        fields = {field["name"]: field for field in recipes["fields"]}
+        rate = fields["learning_rate"]
+        assert (rate["group"], rate["type"], rate["exclusive_minimum"], rate["maximum"]) == ("Optimisation", "number",
+                                                                                            0, 1.0)
+        assert rate["help"] == TrainConfig.model_fields["learning_rate"].description
+        assert "dataset_path" not in fields and "output_dir" not in fields
+
+        def refused(body) -> tuple[int, str]:
+            response = client.post("/api/runs", json={"name": "r", "dataset": "shoes", **body})
+            return response.status_code, str(response.json()["detail"])
+
+        assert refused({"settings": {"learning_rate": -1}}) == (
+            422, "settings.learning_rate: Input should be greater than 0 (got -1)")
+        assert refused({"settings": {"resolution": 100}})[1].startswith("settings.resolution: must be a multiple of 8")
+        assert "unknown option `learning_rat`" in refused({"settings": {"learning_rat": 1}})[1]
+        assert refused({"settings": {"output_dir": "/etc"}}) == (422, refused({"settings": {"output_dir": "x"}})[1])
+        assert refused({"settings": {"output_dir": "/etc"}})[1].startswith("settings.output_dir: set by the server")
+        assert refused({"dataset": "nope"})[0] == 404 and "nope" in refused({"dataset": "nope"})[1]
+        assert refused({"recipe": "nope"}) == (404, refused({"recipe": "nope"})[1])
+        assert refused({"validation_prompts": [" "]})[0] == 422
+        assert client.post("/api/runs", json={"name": "../x", "dataset": "shoes"}).status_code == 422
+        assert not (folders[0] / "r").exists()
+
+        first = client.post("/api/runs", json={"name": "first", "dataset": "shoes", "settings": SHORT})
+        assert first.status_code == 202, first.text
+        second = client.post("/api/runs", json={"name": "second", "dataset": "shoes"}).json()
+        assert client.post("/api/runs", json={"name": "first", "dataset": "shoes"}).status_code == 409
+        assert (first.json()["status"], first.json()["position"]) == ("queued", 1)
+        assert (second["status"], second["position"], second["max_steps"]) == ("queued", 2, 40)  # quick-test's
+        assert second["waiting_reason"].startswith("1 run ahead of it; no training worker is running")
+        # Stopping a queued run cancels it; the next one moves up.
+        assert client.post("/api/runs/first/stop").json()["status"] == "cancelled"
+        assert client.get("/api/runs/second").json()["position"] == 1
+        assert client.post("/api/runs/second/save").status_code == 409
+        assert client.delete("/api/runs/second").status_code == 409  # queued
+        assert client.delete("/api/runs/first").status_code == 204
+        assert not (folders[0] / "first").exists()
+
+
+def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folders, capsys):
+    models, data = folders
+    cli = ["--models-dir", str(models), "--data-dir", str(data)]
+    with TestClient(create_app(settings(folders, job_lease_seconds=2))) as client:
+        long = client.post("/api/runs", json={"name": "long", "dataset": "shoes",
+                                              "settings": {**SHORT, "max_train_steps": 5000}})
+        assert long.status_code == 202, long.text
+        short = client.post("/api/runs", json={"name": "short", "dataset": "shoes",
+                                               "settings": {**SHORT, "max_train_steps": 4, "checkpointing_steps": 2}})
+        running = wait_for(client, "long", lambda run: run["status"] == "running" and run["step"] >= 3)
+        assert running["source"] == "studio" and running["steps_per_second"] > 0 and running["eta_seconds"] > 0
+        waiting = client.get("/api/runs/short").json()
+        assert (waiting["status"], waiting["position"]) == ("queued", 1), waiting
+        assert "waiting for 'long' to finish: one run trains at a time on each device" in waiting["waiting_reason"]
+
+        # Generation goes on while a run trains (both slower); the run keeps training.
+        generated = client.post("/api/generate", json=GENERATE)
+        assert generated.status_code == 200, generated.text
+        assert client.get("/api/runs/long").json()["status"] == "running"
+
+        # The CLI sees the studio's runs and steers them the same way.
+        assert shoegen(["runs", "list", *cli]) == 0
+        listed = capsys.readouterr().out
+        assert "long" in listed and "running" in listed and "short" in listed and "queued" in listed
+        assert shoegen(["runs", "save", "long", *cli]) == 0
+        assert shoegen(["runs", "stop", "long", *cli]) == 0
+        stopped = wait_for(client, "long", lambda run: run["status"] not in ("running", "stopping"))
+        assert stopped["status"] == "stopped" and stopped["resumable"] and not stopped["has_final"]
+        assert stopped["checkpoints"][-1]["step"] == stopped["step"]  # the stop wrote a checkpoint of its step
+
+        done = wait_for(client, "short", lambda run: run["status"] not in ("queued", "running"))
+        assert done["status"] == "done" and done["has_final"], done
+        models_listed = {model["name"] for model in client.get("/api/models").json()["models"]}
+        assert {"short", "short/checkpoint-2", "short/checkpoint-4", stopped["checkpoints"][-1]["name"]} <= models_listed
+
+        log = client.get("/api/runs/short/log", params={"since_step": 3}).json()
+        assert [record["step"] for record in log["records"]] == [3, 4] and log["last_step"] == 4
+        assert "val_loss" not in log["records"][-1] and "loss" in log["records"][-1]
+
+        assert shoegen(["runs", "resume", "long", *cli]) == 0
+        assert wait_for(client, "long", lambda run: run["status"] == "running" and run["step"] > stopped["step"])
+        client.put("/api/runs/long/validation-prompts", json={"prompts": ["a red sneaker"]})
+        assert client.post("/api/runs/long/sample").status_code == 202
+        sampled = wait_for(client, "long", lambda run: run["validation_steps"])
+        assert sampled["validation_prompts"] == ["a red sneaker"]
+        assert client.post("/api/runs/long/stop").status_code == 202
+
+
+def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_never_stopped(folders, tmp_path):
+    models, data = folders
+    env = {"SHOEGEN_JOB_LEASE_SECONDS": "1", "SHOEGEN_WARM_UP": "false"}
+    server = LiveServer(models, data, tmp_path / "server.log", env).start()
+    try:
+        with server.client() as client:
+            assert client.post("/api/runs", json={"name": "cut", "dataset": "shoes", "settings": SHORT}
+                               ).status_code == 202
+            wait_for(client, "cut", lambda run: run["step"] >= 12 and run["checkpoints"])
+        server.kill()  # kill -9: the training process dies with it
+        cut_at = max(record["step"] for record in map(yaml.safe_load, (models / "cut/logs/train_log.jsonl")
+                                                       .read_text().splitlines()))
+        assert cut_at < SHORT["max_train_steps"]
+
+        server.start()
+        with server.client() as client:
+            interrupted = client.get("/api/runs/cut").json()
+            assert interrupted["status"] == "interrupted" and interrupted["resumable"], interrupted
+            assert "worker stopped" in interrupted["error"]
+            assert client.post("/api/runs/cut/resume").json()["status"] in ("queued", "running")
+            done = wait_for(client, "cut", lambda run: run["status"] not in ("queued", "running"))
+            assert done["status"] == "done" and done["step"] == SHORT["max_train_steps"], done
+
+            # The same settings trained in a terminal, never stopped, into the same models folder.
+            values = yaml.safe_load((models / "cut" / "run.yaml").read_text())
+            values.update(output_dir=str(models / "straight"), resume_from_checkpoint=None)
+            (tmp_path / "straight.yaml").write_text(yaml.safe_dump(values))
+            subprocess.run([sys.executable, "-m", "shoegen.cli.main", "train", "--config", str(tmp_path / "straight.yaml"),
+                            "--quiet"], check=True, capture_output=True)
+            terminal = client.get("/api/runs/straight").json()
+            assert (terminal["source"], terminal["status"], terminal["has_final"]) == ("terminal", "done", True)
+    finally:
+        server.stop()
+    resumed = load_file(models / "cut" / "lora_weights" / LORA_WEIGHTS_NAME)
+    straight = load_file(models / "straight" / "lora_weights" / LORA_WEIGHTS_NAME)
+    assert resumed.keys() == straight.keys()
+    import torch
+
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=1e-5, atol=1e-6)
+    # Each step is logged once, across the two processes.
+    steps = [record["step"] for record in map(yaml.safe_load, (models / "cut/logs/train_log.jsonl").read_text()
+                                              .splitlines()) if "loss" in record]
+    assert steps == list(range(1, SHORT["max_train_steps"] + 1))
+
+
+def test_worker_command_uses_accelerate_for_several_devices(folders):
+    from shoegen.service.trainer import TrainingRuns
+    from shoegen.storage import Gallery
+
+    models, data = folders
+    with Gallery.for_data_dir(data) as gallery:
+        folder = TrainingRuns(gallery, models, max_queued=4, lease_seconds=5).folder("r")
+        one = TrainingRuns(gallery, models, max_queued=4, lease_seconds=5).command(folder)
+        several = TrainingRuns(gallery, models, max_queued=4, lease_seconds=5, processes=2).command(folder)
+    assert one[1:] == ["-m", "shoegen.cli.main", "train", "--config", str(folder.config_file), "--quiet"]
+    assert several[1:6] == ["-m", "accelerate.commands.launch", "--num_processes", "2", "-m"]
+    assert several[6:] == one[2:]
+    assert Path(one[0]).name.startswith("python")
