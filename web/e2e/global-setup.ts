@@ -1,5 +1,6 @@
-// Starts the whole system for the browser tests: trains (or reuses) a tiny LoRA run, then two real API
-// servers on free loopback ports, each with its own empty gallery: one open, one that requires an API key.
+// Starts the whole system for the browser tests: trains (or reuses) a tiny LoRA run, then three real API
+// servers on free loopback ports, each with its own empty gallery: one open, one that requires an API key, and
+// one for training in the studio (its own empty models and datasets folders, so the cached run stays as it is).
 // Their addresses reach the tests through environment variables; the returned function stops them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,6 +51,14 @@ function ensureEvaluated(models: string): void {
   run(['evaluate', run_dir, '--seeds', '1', '--steps', '2', '--metrics', 'catalogue']);
 }
 
+/** Twelve 64 px product photos with captions.json (`shoegen sample-data`), which the training test uploads. */
+function ensureDataset(): string {
+  const dataset = path.join(CACHE, 'dataset');
+  if (existsSync(path.join(dataset, 'captions.json'))) return dataset;
+  run(['sample-data', dataset, '--count', '12', '--size', '64']);
+  return dataset;
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -69,12 +78,14 @@ interface Server {
   dataDir: string;
 }
 
-async function startServer(models: string, name: string, extraEnv: Record<string, string>): Promise<Server> {
+async function startServer(models: string | null, name: string, extraEnv: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `shoegen-e2e-${name}-`));
   const log = path.join(dataDir, 'server.log');
+  const modelsDir = models ?? path.join(dataDir, 'models'); // none given: a models folder of its own
+  mkdirSync(modelsDir, { recursive: true });
   const child = spawn('bash', ['-c', `exec "$0" "$@" > "${log}" 2>&1`, SHOEGEN, 'serve', '--host', '127.0.0.1',
-    '--port', String(port), '--base-model', 'tiny', '--models-dir', models, '--data-dir', path.join(dataDir, 'data')],
+    '--port', String(port), '--base-model', 'tiny', '--models-dir', modelsDir, '--data-dir', path.join(dataDir, 'data')],
   { env: { ...childEnv, SHOEGEN_WEB_DIR: path.join(WEB, 'dist'), ...extraEnv }, stdio: 'ignore' });
   return { url: `http://127.0.0.1:${port}`, process: child, log, dataDir };
 }
@@ -112,9 +123,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const started = Date.now();
   const models = ensureModels();
   ensureEvaluated(models);
+  const dataset = ensureDataset();
   const servers = [
     await startServer(models, 'open', { SHOEGEN_PREVIEW_EVERY: '5' }),
     await startServer(models, 'keyed', { SHOEGEN_API_KEY: API_KEY }),
+    await startServer(null, 'train', {}),
   ];
   try {
     await Promise.all(servers.map((s) => waitUntilUp(s)));
@@ -125,6 +138,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.E2E_URL = servers[0].url;
   process.env.E2E_KEYED_URL = servers[1].url;
   process.env.E2E_API_KEY = API_KEY;
+  process.env.E2E_TRAIN_URL = servers[2].url;
+  process.env.E2E_DATASET = dataset;
   console.log(`[e2e] servers up in ${((Date.now() - started) / 1000).toFixed(1)} s: ${servers.map((s) => s.url).join(', ')}`);
   return async () => {
     await Promise.all(servers.map(stop));
