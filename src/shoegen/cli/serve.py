@@ -11,13 +11,15 @@ from shoegen.cli.flags import ENGINE_FLAGS, add_base_model_flags, add_engine_fla
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve",
-        help="run the generation API (FastAPI) on 127.0.0.1:8011",
+        help="run the API and the studio (FastAPI) on 127.0.0.1:8011",
         description="Serve the REST API: /api/generate, /api/jobs (with Server-Sent Events), /api/models, "
-        "/api/runs, /api/gallery, /api/presets, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset. "
-        "OpenAPI docs at /docs. "
+        "/api/runs (training runs: start, follow, stop, resume), /api/datasets, /api/recipes, /api/gallery, "
+        "/api/presets, /api/health, and an AUTOMATIC1111-compatible /sdapi/v1 subset, with the web studio at / "
+        "once built. OpenAPI docs at /docs. Besides the API the process runs a generation worker and a training "
+        "worker for its device (one training run at a time, in a process of its own). "
         "Settings come from SHOEGEN_* environment variables (SHOEGEN_API_KEY, SHOEGEN_DATA_DIR, "
-        "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, SHOEGEN_QUEUE_SIZE, "
-        "SHOEGEN_COMPILE, ...); the flags below override them. With --compile the start-up also compiles the engine "
+        "SHOEGEN_MODELS_DIR or MODELS_DIR, SHOEGEN_DATASETS_DIR, SHOEGEN_DATABASE_URL, SHOEGEN_CORS_ORIGINS, "
+        "SHOEGEN_QUEUE_SIZE, SHOEGEN_TRAIN_PROCESSES, SHOEGEN_COMPILE, ...); the flags below override them. With --compile the start-up also compiles the engine "
         "for one image at the base's native size and logs how long that took.",
     )
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
@@ -27,10 +29,11 @@ def register(subparsers) -> None:
     add_engine_flags(parser)
     role = parser.add_mutually_exclusive_group()
     role.add_argument("--api-only", dest="role", action="store_const", const="api",
-                      help="serve the API without a worker (jobs run on --workers-only processes sharing the "
-                           "database; SHOEGEN_ROLE=api)")
+                      help="serve the API without workers (generation and training jobs run on --workers-only "
+                           "processes sharing the database; SHOEGEN_ROLE=api)")
     role.add_argument("--workers-only", dest="role", action="store_const", const="worker",
-                      help="run the worker for this device and serve only /api/health (SHOEGEN_ROLE=worker)")
+                      help="run the generation and training workers for this device and serve only /api/health "
+                           "(SHOEGEN_ROLE=worker)")
     parser.set_defaults(handler=run)
 
 

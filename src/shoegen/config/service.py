@@ -32,8 +32,9 @@ class ServiceSettings(ModelSettings, EngineSettings):
     max_batch: int = Field(4, ge=1, le=64)
     """Queued requests that differ only in prompt and seed are run together, up to this many per call."""
     role: Literal["all", "api", "worker"] = "all"
-    """What this process does: all (the API and one worker for its device), api (the API only: no worker, the
-    model not loaded at start) or worker (the worker only, with /api/health). Replicas of each share the database."""
+    """What this process does: all (the API and the workers for its device: generation, and training one run at a
+    time), api (the API only: no worker, the model not loaded at start) or worker (the workers only, with
+    /api/health). Replicas of each share the database."""
     job_lease_seconds: float = Field(30.0, ge=0.5, le=3600)
     """A worker holds a running job this long between heartbeats (renewed every third of it); a replica killed
     mid-job leaves the job to another worker once it runs out."""
