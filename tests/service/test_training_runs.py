@@ -199,3 +199,18 @@ def test_worker_command_uses_accelerate_for_several_devices(folders):
     assert several[1:6] == ["-m", "accelerate.commands.launch", "--num_processes", "2", "-m"]
     assert several[6:] == one[2:]
     assert Path(one[0]).name.startswith("python")
+
+
+def test_a_run_that_cannot_start_says_why(folders):
+    models, data = folders
+    (data / "datasets" / "empty").mkdir(parents=True)
+    (data / "datasets" / "empty" / "a.txt").write_text("a caption without its image")
+    with TestClient(create_app(settings(folders, role="api"))) as client:
+        refused = client.post("/api/runs", json={"name": "e", "dataset": "empty"})
+        assert refused.status_code == 422 and "no image training can use" in refused.json()["detail"]
+        assert client.post("/api/runs", json={"name": "gone", "dataset": "shoes"}).status_code == 202
+    (models / "gone" / "run.yaml").write_text("learning_rate: -1\n")  # broken before a worker takes it
+    with TestClient(create_app(settings(folders, job_lease_seconds=2))) as client:
+        failed = wait_for(client, "gone", lambda run: run["status"] not in ("queued", "running"))
+        assert failed["status"] == "error" and failed["resumable"]
+        assert failed["error"].startswith("the run cannot start: ") and "learning_rate" in failed["error"]

@@ -200,3 +200,58 @@ def test_service_options_are_shared_and_kept(gallery: Gallery, open_gallery: Cal
         assert OptionStore(reopened).get("sd_model_checkpoint") == "shoesB"
     options.set("sd_model_checkpoint", None)
     assert options.get("sd_model_checkpoint") is None
+
+
+def train_job(store: JobStore, run: str, max_queued: int = 100) -> str:
+    return store.submit({"run": run}, total_steps=40, batch_key=None, max_queued=max_queued, kind="training").id
+
+
+def test_training_jobs_have_their_own_queue_and_are_never_taken_over(store: JobStore) -> None:
+    generation = submit(store)
+    first, second = train_job(store, "a"), train_job(store, "b")
+    assert store.depth() == 1 and store.depth("training") == 2
+    assert [store.position(store.get(job)) for job in (first, second)] == [1, 2]
+    # Each worker claims its own kind only.
+    assert [job.id for job in store.claim("gen", lease_seconds=LEASE)] == [generation]
+    assert store.claim("gen", lease_seconds=LEASE) == []
+    assert [job.id for job in store.claim("trainer", lease_seconds=0.05, kind="training")] == [first]
+    assert store.running("training").id == first and store.position(store.get(second)) == 1
+    time.sleep(0.1)  # the trainer died: its lease ran out
+    assert store.interrupt_expired("training") == 1 and store.interrupt_expired("training") == 0
+    interrupted = store.get(first)
+    assert interrupted.status == "interrupted" and "worker stopped" in interrupted.error
+    assert events(store, first)[-1] == (3, "interrupted", {"error": interrupted.error})
+    # The next claim takes the next run, not the interrupted one again.
+    assert [job.id for job in store.claim("trainer2", lease_seconds=LEASE, kind="training")] == [second]
+
+
+def test_an_expired_training_job_is_interrupted_by_the_next_claim_and_requeued_on_request(store: JobStore) -> None:
+    job = train_job(store, "a")
+    store.claim("dead", lease_seconds=0.05, kind="training")
+    time.sleep(0.1)
+    assert store.claim("alive", lease_seconds=LEASE, kind="training") == []
+    assert store.get(job).status == "interrupted"
+    assert store.heartbeat("dead", [job], lease_seconds=LEASE) == set()  # the dead worker writes nothing more
+
+    other = train_job(store, "b", max_queued=2)
+    with pytest.raises(QueueFull):
+        store.requeue(job, max_queued=1)
+    requeued = store.requeue(job, max_queued=2)
+    assert (requeued.status, requeued.error, requeued.attempts, requeued.worker_id) == ("queued", None, 0, None)
+    assert store.position(requeued) == 2  # behind the run queued meanwhile
+    assert events(store, job)[-1][1:] == ("queued", {"position": 2})
+    assert store.requeue(other, max_queued=5).status == "queued"  # not resumable: unchanged
+    assert store.requeue("f" * 32, max_queued=5) is None
+    claimed = store.claim("alive", lease_seconds=LEASE, kind="training")
+    assert [j.id for j in claimed] == [other]
+    assert store.finish("alive", [other], "stopped") == {other} and store.get(other).status == "stopped"
+
+
+def test_option_prefixes_list_only_their_names(gallery: Gallery) -> None:
+    options = OptionStore(gallery)
+    options.set("training-worker:1", {"seen": "x"})
+    options.set("training-worker:2", {"seen": "y"})
+    options.set("training_workerX", 1)  # `_` is not a LIKE wildcard here
+    assert options.with_prefix("training-worker:") == {"training-worker:1": {"seen": "x"},
+                                                       "training-worker:2": {"seen": "y"}}
+    assert options.with_prefix("training_w") == {"training_workerX": 1}

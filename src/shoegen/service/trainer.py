@@ -296,8 +296,12 @@ class TrainingRuns:
         return [sys.executable, *train]
 
     def _train(self, job: JobState) -> None:
-        folder = self.folder(job.params["run"])
-        config = folder.read_config()
+        try:
+            folder = self.folder(str(job.params.get("run")))
+            config = folder.read_config()
+        except ShoegenError as error:  # the run's folder went or its run.yaml broke: the job says so
+            self.store.finish(self.worker_id, [job.id], "error", error=f"the run cannot start: {error}")
+            return
         resume = "latest" if folder.checkpoints() else None
         folder.write_config(config.model_copy(update={"resume_from_checkpoint": resume,
                                                       "output_dir": folder.path}))

@@ -74,10 +74,14 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
         recipe = find_recipe(body.recipe) if body.recipe else None
     except KeyError as error:
         raise RunError(f"recipe: {error.args[0]}", 404) from None
+    library = DatasetLibrary(services.settings.datasets_root)
     try:
-        dataset = DatasetLibrary(services.settings.datasets_root).folder(body.dataset)
+        dataset, info = library.folder(body.dataset), library.info(body.dataset)
     except ShoegenError as error:
         raise RunError(f"dataset: {error}", 404) from None
+    if info.status != "ready":
+        raise RunError(f"dataset: {body.dataset!r} has no image training can use ({info.images} images, "
+                       f"{info.skipped} skipped); its report is at GET /api/datasets/{body.dataset}", 422)
     prompts = body.validation_prompts if body.validation_prompts is not None else \
         (recipe.validation_prompts if recipe else None)
     if prompts is not None and not all(prompt.strip() for prompt in prompts):
