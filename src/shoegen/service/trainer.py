@@ -54,6 +54,7 @@ STOP_GRACE_SECONDS = 60.0
 TERMINAL_STALE_SECONDS = 60.0
 """A run whose status.json says running but was not rewritten for this long has stopped (its process, on this
 machine, is also asked whether it runs)."""
+STARTING = "starting: loading the base model and caching the training images; the first step follows"
 LOG_TAIL_CHARACTERS = 2000
 RUN_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
@@ -165,7 +166,8 @@ class TrainingRuns:
                             waiting_reason=self._waiting_reason(position, running), **common)
         if job.status == "running":
             status = "stopping" if "stop" in folder.requested() else "running"
-            return RunState(status=status, source="studio", steps_per_second=speed,
+            starting = STARTING if not records and not folder.checkpoints() else None
+            return RunState(status=status, source="studio", steps_per_second=speed, waiting_reason=starting,
                             eta_seconds=_eta(speed, step, max_steps), **common)
         return RunState(status=job.status, source="studio", error=job.error, **common)
 

@@ -219,10 +219,14 @@ class JobStore:
 
     def interrupt_expired(self, kind: str = "training") -> int:
         """End the running jobs of `kind` whose lease ran out (their worker died) as `interrupted`; any replica
-        may call it, as often as it likes. Returns how many it ended."""
+        may call it, as often as it likes (a read, unless there is one to end). Returns how many it ended."""
+        expired_now = select(JobRecord).where(JobRecord.kind == kind, JobRecord.status == "running",
+                                              JobRecord.lease_expires_at < _now())
+        with self._sessions() as session:
+            if session.scalars(expired_now.limit(1)).first() is None:
+                return 0
         with self._write() as session:
-            expired = list(session.scalars(self._lock_rows(select(JobRecord).where(
-                JobRecord.kind == kind, JobRecord.status == "running", JobRecord.lease_expires_at < _now()))))
+            expired = list(session.scalars(self._lock_rows(expired_now)))
             for record in expired:
                 self._interrupt(session, record)
             return len(expired)

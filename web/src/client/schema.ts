@@ -1884,7 +1884,7 @@ export type components = {
             position: number | null;
             /**
              * Waiting Reason
-             * @description why a queued run has not started yet
+             * @description why a queued run has not started yet, or what a new run does before its first step
              */
             waiting_reason: string | null;
             /** Error */

@@ -50,7 +50,8 @@ class RunPublic(BaseModel):
     source: str = Field(description="studio (a training job of the queue) | terminal (`shoegen train` in a shell)")
     job_id: str | None
     position: int | None = Field(description="place in the training queue while queued (1: the next to run)")
-    waiting_reason: str | None = Field(description="why a queued run has not started yet")
+    waiting_reason: str | None = Field(description="why a queued run has not started yet, or what a new run does "
+                                       "before its first step")
     error: str | None
     resumable: bool = Field(description="stopped, interrupted, failed or cancelled: POST .../resume continues it "
                             "from its latest checkpoint")
