@@ -28,7 +28,7 @@ export function RegisterForm({ onRegister }: { onRegister: (body: { name: string
       <p className="muted small">Folders directly inside the server&apos;s datasets folder are listed by themselves;
         register a deeper one here. Nothing is copied.</p>
       <div className="grid-2">
-        <Field id="register-name" label="Dataset name">
+        <Field id="register-name" label="Name in the studio">
           <input id="register-name" type="text" value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
         <Field id="register-path" label="Folder on the server" hint="Relative to the datasets folder, e.g. catalogue/2024/train">

@@ -19,7 +19,7 @@ export function UploadForm({ onUpload }: { onUpload: (form: FormData) => Promise
   const take = (files: File[], paths?: string[]) => {
     setPicked(pickedFrom(files, paths));
     setError(null);
-    const suggested = suggestedName(files, paths ?? files.map((f) => f.webkitRelativePath));
+    const suggested = suggestedName(files, paths ?? files.map((f) => f.webkitRelativePath || f.name));
     if (suggested && !name) setName(suggested);
   };
   const bytes = picked.reduce((sum, p) => sum + p.file.size, 0);

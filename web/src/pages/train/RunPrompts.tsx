@@ -14,7 +14,8 @@ export function RunPrompts({ prompts, onSave, saving }: {
     <div className="run-prompts">
       <PromptList id="run-detail-prompts" prompts={shown} onChange={setDraft} />
       <div className="row-actions">
-        <button type="button" className="btn btn-small btn-primary" disabled={!dirty || saving}
+        <button type="button" className="btn btn-small btn-primary" disabled={!dirty || saving || !cleanPrompts(shown).length}
+          title={cleanPrompts(shown).length ? undefined : 'A run needs one prompt at least'}
           onClick={() => void onSave(cleanPrompts(shown)).then(() => setDraft(null), () => undefined)}>
           {saving ? 'Saving…' : 'Save prompts'}</button>
         {draft !== null && <button type="button" className="btn btn-small btn-ghost"
