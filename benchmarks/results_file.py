@@ -34,6 +34,8 @@ machine-readable numbers of every run are in `benchmarks/results/`.
 - **Queue** (`queue_bench.py`): 50 concurrent clients on the durable job queue, two replicas on PostgreSQL
   against one on SQLite (tiny base, 64 px): accepted jobs/s, p50/p95 submit -> done, 429 share, lost or
   duplicated jobs (must be 0).
+- **Training as a job** (`train_job_bench.py`): the same LoRA run as a job of `shoegen serve` (POST /api/runs)
+  against `shoegen train` in a terminal, alternating: steps/s (target: within 5%) and the time to the first step.
 """
 
 
