@@ -39,7 +39,7 @@ def numeric_bounds(field: dict) -> tuple[float | None, float | None]:
 
 def flag_help(help_text: str, flag: str) -> str:
     """The help paragraph of one flag, on one line."""
-    paragraph = help_text.split("options:", 1)[1].split(f"{flag} ", 1)[1]
+    paragraph = re.split(rf"(?<![\w-]){re.escape(flag)}[ ,]", help_text.split("options:", 1)[1], maxsplit=1)[1]
     return " ".join(re.split(r"\n  -", paragraph, maxsplit=1)[0].split())
 
 

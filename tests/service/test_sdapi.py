@@ -133,3 +133,24 @@ def test_clip_stop_at_last_layers_is_clip_skip(client):
     assert not np.array_equal(first_pixels(txt2img(client)), native)
     refused = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "override_settings": {"CLIP_stop_at_last_layers": "x"}})
     assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.json()["detail"]
+
+
+def test_a1111_hires_fix_and_inpainting_fields(client, sample_dataset):
+    hires = txt2img(client, enable_hr=True, hr_scale=2, denoising_strength=0.5, hr_second_pass_steps=2)
+    assert decode_png(hires["images"][0]).size == (128, 128)
+    assert "Hires upscale: 2" in json.loads(hires["info"])["infotexts"][0]
+
+    photo = Image.open(sorted((sample_dataset / "images").iterdir())[0]).convert("RGB").resize((64, 64))
+    mask = np.zeros((64, 64), dtype=np.uint8)
+    mask[16:48, 16:48] = 255
+    body = {**TXT2IMG, "steps": 4, "init_images": [png_base64(photo)], "mask": png_base64(Image.fromarray(mask)),
+            "mask_blur": 0, "inpainting_fill": 2, "inpaint_full_res": False, "inpainting_mask_invert": 0}
+    response = client.post("/sdapi/v1/img2img", json=body)
+    assert response.status_code == 200, response.text
+    painted = first_pixels(response.json()).astype(int)
+    changed = np.abs(painted - pixels(photo).astype(int)).max(axis=2) > 0
+    assert not changed[mask == 0].any() and changed[mask == 255].mean() > 0.5
+    assert "mask" not in response.json()["parameters"]
+    inverted = client.post("/sdapi/v1/img2img", json={**body, "inpainting_mask_invert": 1}).json()
+    kept = np.abs(first_pixels(inverted).astype(int) - pixels(photo).astype(int)).max(axis=2) == 0
+    assert kept[mask == 255].all()

@@ -30,6 +30,16 @@ FLAGS = {
     "loras": ("--lora",),
     "strength": ("--strength",),
     "clip_skip": ("--clip-skip",),
+    "mode": ("--mode",),
+    "mask_blur": ("--mask-blur",),
+    "masked_content": ("--masked-content",),
+    "mask_invert": ("--mask-invert",),
+    "outpaint_fill": ("--outpaint-fill",),
+    "aspect_ratio": ("--format",),
+    "placement": ("--placement",),
+    "hires_scale": ("--hires",),
+    "hires_strength": ("--hires-strength",),
+    "hires_steps": ("--hires-steps",),
 }
 
 
@@ -38,8 +48,12 @@ def register(subparsers) -> None:
         "generate", help="generate images from a prompt into PNG files",
         description="Generate images and write PNGs with their parameters embedded (AUTOMATIC1111's "
         "`parameters` text and JSON), then print their paths.",
-        epilog='example: shoegen generate "A professional product photo of red suede boots" -n 4 '
-        "--model shoes/checkpoint-1500 --base-model tiny",
+        epilog='examples:\n  shoegen generate "A professional product photo of red suede boots" -n 4 '
+        "--model shoes/checkpoint-1500 --base-model tiny\n"
+        '  shoegen generate "on a wooden table, morning light" --mode background --init-image photo.jpg\n'
+        '  shoegen generate "white studio" --mode outpaint --format 4:5 --outpaint-fill white --init-image photo.jpg\n'
+        '  shoegen generate "red boots" --hires 2 --hires-strength 0.5',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument("prompt", help="the prompt; `<lora:name:weight>` tags apply adapters")
     generate.add_argument("--output", type=Path, default=Path("generated"), help="folder (default ./generated)")
@@ -105,7 +119,10 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | No
                                 "repeat for several")
         elif name != "model_name" or with_model:
             add_field_flag(parser, GenerationParams, name, flags, default_seed if name == "seed" else None)
-    parser.add_argument("--init-image", type=Path, help="img2img: start from this image")
+    parser.add_argument("--init-image", type=Path, help="img2img: start from this image; inpaint, background, "
+                        "outpaint: the photo")
+    parser.add_argument("--mask", type=Path, help="inpaint: white where the photo is repainted; background: white on "
+                        "the product (found automatically without one; `shoegen mask` shows what it finds)")
     add_engine_flags(parser)
 
 
@@ -125,7 +142,9 @@ def request_from_args(args: argparse.Namespace, prompt: str):
 
     values = {**args.generation_defaults, **{name: getattr(args, name) for name in FLAGS if hasattr(args, name)}}
     init_image = open_rgb(args.init_image) if args.init_image else None
-    return build_settings(GenerationRequest, {**values, "prompt": prompt, "init_image": init_image}, what=None,
+    mask_image = open_rgb(args.mask) if args.mask else None
+    return build_settings(GenerationRequest, {**values, "prompt": prompt, "init_image": init_image,
+                                              "mask_image": mask_image}, what=None,
                           option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
 
 

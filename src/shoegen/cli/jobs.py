@@ -71,8 +71,9 @@ def run_show(args: argparse.Namespace) -> int:
         store = JobStore(gallery)
         job = _found(store, args.job_id)
         events = [{"id": event.number, "event": event.type, **event.payload} for event in store.events(job.id)]
-    params = {key: value for key, value in job.params.items() if key != "init_image"}
-    shown = {**job.__dict__, "params": params, "has_init_image": "init_image" in job.params, "events": events}
+    params = {key: value for key, value in job.params.items() if key not in ("init_image", "mask_image")}
+    shown = {**job.__dict__, "params": params, "has_init_image": "init_image" in job.params,
+             "has_mask_image": "mask_image" in job.params, "events": events}
     for event in events:
         event.pop("preview", None)  # base64 images, unreadable in a terminal
     print(json.dumps(shown, indent=2, default=str))

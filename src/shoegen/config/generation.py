@@ -10,7 +10,7 @@ the original API's wire names (`model_name`, `num_images`, `num_inference_steps`
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -39,6 +39,11 @@ ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES)]
 Strength = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 ClipSkip = Annotated[int, Field(ge=1, le=12)]
 RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+Mode = Literal["txt2img", "img2img", "inpaint", "background", "outpaint"]
+MODES = get_args(Mode)
+MASK_MODES = ("inpaint", "background", "outpaint")
+"""Modes that repaint part of a photo and return the rest of it exactly."""
+MaskedContent = Literal["original", "fill", "latent_noise", "latent_nothing"]
 LEGACY_NAMES = {"model": "model_name", "steps": "num_inference_steps"}
 """Keys of image records written before the wire names were used everywhere."""
 
@@ -108,7 +113,35 @@ class GenerationParams(GenerationSettings):
     height: Side | None = None
     """Pixels; none: the base model's native size."""
     strength: Strength = 0.75
-    """img2img only: how much of the start image is repainted (1 repaints everything)."""
+    """img2img and inpaint: how much of the start image is repainted (1 repaints everything)."""
+    mode: Mode | None = None
+    """txt2img; img2img (repaint a start image); inpaint (repaint inside a mask, the rest returned exactly);
+    background (keep the product of a photo, its pixels exact, and generate the scene around it from the prompt;
+    the product is found automatically unless a mask is given); outpaint (extend a photo to width x height, the
+    original region returned exactly). None: img2img with a start image, else txt2img."""
+    mask_blur: int = Field(4, ge=0, le=64)
+    """inpaint, background, outpaint: pixels over which the repainted area fades into the kept one."""
+    masked_content: MaskedContent = "original"
+    """inpaint: what the masked area starts from (AUTOMATIC1111's "masked content"): original (the photo, repainted
+    by `strength`), fill (the colours around it), latent_noise (pure noise, strength 1), latent_nothing (grey)."""
+    mask_invert: bool = False
+    """inpaint: repaint outside the mask instead of inside; background: the given mask marks the background."""
+    outpaint_fill: Literal["scene", "white"] = "scene"
+    """outpaint: the new area is generated from the prompt (scene) or filled with the photo's own background colour
+    (white: a catalogue format, no generation)."""
+    aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]?:[1-9][0-9]?$")
+    """outpaint: the new format as width:height (1:1, 4:5, 3:4, 16:9, ...), the photo's longer side kept at about
+    the base's native size; or give width and height."""
+    placement: Literal["keep", "center"] = "keep"
+    """outpaint: the photo stays as it is, in the middle of the new format (keep), or is moved so that its product
+    is in the middle (center)."""
+    hires_scale: float | None = Field(None, ge=1.0, le=4.0, allow_inf_nan=False)
+    """txt2img, img2img: the "hires fix": generate at the size asked for, upscale by this factor, then repaint at
+    `hires_strength` (e.g. 2: 1024 px from SD1.5). None: off."""
+    hires_strength: Strength = 0.5
+    """The hires fix's denoising strength (low keeps the first pass's composition, high adds detail and drift)."""
+    hires_steps: Steps | None = None
+    """The hires fix's denoising steps (None: `num_inference_steps`)."""
 
 
 class ImageParams(GenerationSettings):
@@ -125,6 +158,8 @@ class ImageParams(GenerationSettings):
     height: int = Field(ge=1)
     strength: float | None = Field(None, ge=0.0, le=1.0)
     """img2img denoising strength; None for text-to-image."""
+    mode: Mode = "txt2img"
+    """How the image was made (images stored before modes existed were txt2img or img2img)."""
     extra: dict[str, Any] = Field(default_factory=dict)
     """Anything else worth keeping (base model, device, truncated prompt info); JSON-ready."""
 
@@ -145,4 +180,6 @@ class ImageParams(GenerationSettings):
         """Inverse of `to_dict`. Unknown keys are ignored so older readers accept newer files, and files written
         before the wire names were used everywhere (`model`, `steps`) are read too."""
         renamed = {LEGACY_NAMES.get(key, key): value for key, value in data.items()}
+        if "mode" not in renamed and renamed.get("strength") is not None:
+            renamed["mode"] = "img2img"  # written before modes existed: only img2img had a strength
         return cls.model_validate({k: v for k, v in renamed.items() if k in cls.model_fields})

@@ -4,6 +4,7 @@ pipeline compiled (`compiled.py`). Knows nothing of HTTP."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -19,10 +20,11 @@ from PIL import Image
 from pydantic import ConfigDict, Field
 
 from shoegen.config.engine import EngineSettings
-from shoegen.config.generation import (MAX_REQUEST_SEED, GenerationParams, GenerationSettings, ImageParams,
-                                       LoraWeight)
+from shoegen.config.generation import (MASK_MODES, MAX_REQUEST_SEED, GenerationParams, GenerationSettings,
+                                       ImageParams, LoraWeight)
 from shoegen.config.samplers import find_sampler
 from shoegen.engine.compiled import CompiledPipeline, CompileReport, is_compile_error
+from shoegen.engine import modes
 from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.prompts import extract_lora_tags, token_report
 from shoegen.engine.samplers import make_scheduler
@@ -47,7 +49,13 @@ class GenerationRequest(GenerationParams):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     init_image: Image.Image | None = Field(None, exclude=True)
-    """img2img: start from this image instead of noise."""
+    """img2img: start from this image instead of noise; inpaint, background, outpaint: the photo."""
+    mask_image: Image.Image | None = Field(None, exclude=True)
+    """inpaint: white where the photo is repainted; background: white on the product (found when absent)."""
+
+    @property
+    def resolved_mode(self) -> str:
+        return self.mode or ("img2img" if self.init_image is not None else "txt2img")
 
 
 @dataclass
@@ -91,11 +99,13 @@ class Engine:
         self._load_lock = threading.Lock()
         self._pipeline = None
         self._img2img = None
+        self._inpaint = None
         self._base_scheduler_config = None
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
         self._folded = FoldedAdapters()
         self._branches_on = False  # peft's LoRA branches run (only for adapters that cannot be folded)
         self._warned_sizes: set[tuple[int, int]] = set()
+        self._notes: list[str] = []  # what the last call should tell its caller (e.g. a resized mask)
 
     # ------------------------------------------------------------------ models
     def list_models(self) -> list[ModelEntry]:
@@ -131,7 +141,7 @@ class Engine:
             return self._pipeline if self._pipeline is not None else self._load()
 
     def _load(self):
-        from diffusers import StableDiffusionImg2ImgPipeline
+        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
 
         from shoegen.models.resolve import load_pipeline
 
@@ -143,6 +153,8 @@ class Engine:
         self._base_scheduler_config = pipeline.scheduler.config
         self._img2img = StableDiffusionImg2ImgPipeline(**pipeline.components, requires_safety_checker=False)
         self._img2img.set_progress_bar_config(disable=True)
+        self._inpaint = StableDiffusionInpaintPipeline(**pipeline.components, requires_safety_checker=False)
+        self._inpaint.set_progress_bar_config(disable=True)
         if self.settings.compile:
             self._compiled = CompiledPipeline(pipeline, self.settings.compile_mode)
         self._pipeline = pipeline
@@ -221,11 +233,12 @@ class Engine:
     def batch_key(self, request: GenerationRequest) -> tuple | None:
         """Requests with equal keys can share one pipeline call (prompts and seeds may differ); None for
         requests that run alone (img2img)."""
-        if request.init_image is not None:
+        if request.resolved_mode != "txt2img":
             return None
         _, refs = self._requested_adapters(request)
         return (tuple(refs), request.sampler, request.num_inference_steps, request.guidance_scale,
-                request.clip_skip, request.width, request.height)
+                request.clip_skip, request.width, request.height, request.hires_scale, request.hires_strength,
+                request.hires_steps)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> GenerationResult:
@@ -243,9 +256,9 @@ class Engine:
             pipeline = self.load()
             compiling_before = self._compiled.clock() if self._compiled is not None else 0.0
             native = self.native_size()
-            size = (requests[0].width or native[0], requests[0].height or native[1])
             for request in requests:
                 self.check(request)
+            size = self._size(requests[0], native)
             prepared = []
             for request in requests:
                 prompt, refs = self._requested_adapters(request)
@@ -267,19 +280,56 @@ class Engine:
             if notes and size not in self._warned_sizes:  # a batch of a thousand images warns once
                 self._warned_sizes.add(size)
                 log.warning(notes[0])
+            notes += [note for note in self._notes if note not in notes]
             results = []
             for request, prompt, refs, seeds in prepared:
-                generated = [GeneratedImage(next(images), self._image_params(request, prompt, refs, seed, size))
-                             for seed in seeds]
+                generated = []
+                for seed in seeds:
+                    image = next(images)
+                    generated.append(GeneratedImage(image, self._image_params(request, prompt, refs, seed,
+                                                                              image.size)))
                 results.append(GenerationResult(generated, seconds, notes, compile_seconds))
             return results
 
+    def _size(self, request: GenerationRequest, native: tuple[int, int]) -> tuple[int, int]:
+        """The size the pipeline runs at: the request's; for a photo's mask mode without one, the photo's shape at
+        about the native size (img2img keeps its square native default)."""
+        if request.resolved_mode == "outpaint" and request.aspect_ratio and not (request.width and request.height):
+            return modes.format_size(request.init_image, native, request.aspect_ratio)
+        if request.resolved_mode in MASK_MODES and not (request.width and request.height):
+            width, height = modes.working_size(request.init_image, native)
+            return request.width or width, request.height or height
+        return request.width or native[0], request.height or native[1]
+
     def check(self, request: GenerationRequest) -> None:
-        """Refuse what the parameters' own bounds cannot know: img2img's effective steps and, once the base is
-        loaded, the depth of its text encoder. Cheap: callers that queue requests check them first."""
-        if request.init_image is not None and int(request.num_inference_steps * request.strength) < 1:
-            raise ShoegenError(f"img2img runs steps x strength denoising steps: {request.num_inference_steps} x "
+        """Refuse what the parameters' own bounds cannot know: what each mode needs, img2img's effective steps and,
+        once the base is loaded, the depth of its text encoder. Cheap: callers that queue requests check them
+        first."""
+        mode = request.resolved_mode
+        if mode != "txt2img" and request.init_image is None:
+            raise ShoegenError(f"mode {mode} needs a photo to start from (init_image)")
+        if mode == "txt2img" and request.init_image is not None:
+            raise ShoegenError("mode txt2img takes no init_image; use img2img, inpaint, background or outpaint")
+        if mode == "inpaint" and request.mask_image is None:
+            raise ShoegenError("mode inpaint needs a mask: white where the photo is repainted")
+        if mode == "outpaint" and not (request.width and request.height) and not request.aspect_ratio:
+            raise ShoegenError("mode outpaint needs the new format: an aspect_ratio (e.g. 4:5) or width and height")
+        if request.aspect_ratio and mode != "outpaint":
+            raise ShoegenError(f"aspect_ratio is the outpaint format; mode {mode} takes width and height")
+        if request.mask_image is not None and mode not in ("inpaint", "background"):
+            raise ShoegenError(f"mode {mode} takes no mask (inpaint and background do)")
+        if request.hires_scale is not None and mode not in ("txt2img", "img2img"):
+            raise ShoegenError(f"the hires fix (hires_scale) works with txt2img and img2img, not {mode}")
+        repaint_strength = request.strength if mode in ("img2img", "inpaint") else 1.0
+        if mode == "inpaint" and request.masked_content == "latent_noise":
+            repaint_strength = 1.0
+        if int(request.num_inference_steps * repaint_strength) < 1:
+            raise ShoegenError(f"{mode} runs steps x strength denoising steps: {request.num_inference_steps} x "
                                f"{request.strength} is less than one; raise the steps or the strength")
+        if request.hires_scale is not None and \
+                int((request.hires_steps or request.num_inference_steps) * request.hires_strength) < 1:
+            raise ShoegenError("the hires fix runs hires_steps x hires_strength denoising steps, less than one "
+                               "here; raise them")
         if self._pipeline is None:
             return
         layers = self._pipeline.text_encoder.config.num_hidden_layers
@@ -303,10 +353,9 @@ class Engine:
 
     def _denoise(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel
                  ) -> list[Image.Image]:
-        target = self._img2img if request.init_image is not None else pipeline
-        target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
-        # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.
-        generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
+        """The mode's pipeline call (for the mask modes, composed with the kept photo), then the hires fix's."""
+        mode = request.resolved_mode
+        self._notes = []
         cancelled = False
 
         def step_end(pipe, step, timestep, tensors):
@@ -322,22 +371,43 @@ class Engine:
                 pipe._interrupt = True
             return tensors
 
-        common = dict(num_inference_steps=request.num_inference_steps, guidance_scale=request.guidance_scale,
-                      generator=generators, callback_on_step_end=step_end)
-        with torch.inference_mode():
+        def call(target, steps: int, **inputs) -> list[Image.Image]:
+            target.scheduler = make_scheduler(find_sampler(request.sampler), self._base_scheduler_config)
+            # One CPU generator per image: image i depends only on its own seed, on any device, in any batch.
+            generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
+            common = dict(num_inference_steps=steps, guidance_scale=request.guidance_scale, generator=generators,
+                          callback_on_step_end=step_end)
             if request.clip_skip == 1:
                 common |= dict(prompt=prompts, negative_prompt=negatives if any(negatives) else None)
             else:
                 common |= dict(prompt_embeds=skipped_clip_embeddings(pipeline, prompts, request.clip_skip),
                                negative_prompt_embeds=skipped_clip_embeddings(pipeline, negatives, request.clip_skip))
-            if request.init_image is None:
-                output = target(width=size[0], height=size[1], **common)
+            images = target(**common, **inputs).images
+            if cancelled:
+                raise GenerationCancelled()
+            return images
+
+        steps = request.num_inference_steps
+        with torch.inference_mode():
+            if mode in MASK_MODES:
+                planned = modes.plan(mode, request, request.init_image, request.mask_image, size)
+                self._notes = list(planned.notes)
+                if planned.repaint is None:  # a white outpaint: nothing to generate
+                    return [planned.image.copy() for _ in seeds]
+                mask = Image.fromarray((planned.repaint * 255).astype("uint8"))
+                generated = call(self._inpaint, steps, image=[planned.image] * len(seeds),
+                                 mask_image=[mask] * len(seeds), strength=planned.strength, width=size[0],
+                                 height=size[1])
+                return [modes.compose(image, planned, request.mask_blur) for image in generated]
+            if mode == "txt2img":
+                images = call(pipeline, steps, width=size[0], height=size[1])
             else:
                 init = request.init_image.convert("RGB").resize(size)
-                output = target(image=[init] * len(seeds), strength=request.strength, **common)
-        if cancelled:
-            raise GenerationCancelled()
-        return output.images
+                images = call(self._img2img, steps, image=[init] * len(seeds), strength=request.strength)
+            if request.hires_scale is not None:
+                images = call(self._img2img, request.hires_steps or steps, strength=request.hires_strength,
+                              image=[modes.upscale(image, request.hires_scale) for image in images])
+        return images
 
     def _image_params(self, request: GenerationRequest, prompt: str, refs: list[LoraWeight], seed: int,
                       size: tuple[int, int]) -> ImageParams:
@@ -347,10 +417,29 @@ class Engine:
             if report.truncated:
                 extra[f"{key}_truncated"] = {"tokens": report.tokens, "limit": report.limit,
                                              "dropped_text": report.dropped_text}
+        mode = request.resolved_mode
+        extra |= mode_record(request)
         settings = request.model_dump(include=set(GenerationSettings.model_fields))
         return ImageParams(**{**settings, "prompt": prompt, "loras": [ref.model_dump() for ref in refs]},
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
-                           strength=request.strength if request.init_image is not None else None, extra=extra)
+                           strength=request.strength if mode in ("img2img", "inpaint") else None, mode=mode,
+                           extra=extra)
+
+
+def mode_record(request: GenerationRequest) -> dict:
+    """What an image record keeps of its mode: the mode's settings and which photo and mask (their SHA-256)."""
+    mode = request.resolved_mode
+    fields = {"inpaint": ("mask_blur", "masked_content", "mask_invert"), "background": ("mask_blur", "mask_invert"),
+              "outpaint": ("mask_blur", "outpaint_fill", "placement", "aspect_ratio")}.get(mode, ())
+    if request.hires_scale is not None:
+        fields += ("hires_scale", "hires_strength", "hires_steps")
+    record: dict = {name: getattr(request, name) for name in fields}
+    for key, image in (("init_image_sha256", request.init_image), ("mask_sha256", request.mask_image)):
+        if image is not None:
+            record[key] = hashlib.sha256(image.tobytes() + repr((image.mode, image.size)).encode()).hexdigest()
+    if mode == "background" and request.mask_image is None:
+        record["mask"] = "found automatically (data.masks.product_mask)"
+    return {"mode_settings": record} if record else {}
 
 
 def skipped_clip_embeddings(pipeline, texts: list[str], clip_skip: int) -> torch.Tensor:

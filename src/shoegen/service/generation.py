@@ -30,8 +30,10 @@ def to_generation_request(body: GenerateCreate, services: Services) -> Generatio
                 find_adapter(services.settings.models_dir, name)
             except ShoegenError as error:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"{error}{MODELS_HINT}") from None
-    init = decode_image(body.init_image, services.settings.max_image_pixels) if body.init_image else None
-    return GenerationRequest(**{**dict(body), "init_image": init})
+    limit = services.settings.max_image_pixels
+    init = decode_image(body.init_image, limit) if body.init_image else None
+    mask = decode_image(body.mask_image, limit, field="mask_image") if body.mask_image else None
+    return GenerationRequest(**{**dict(body), "init_image": init, "mask_image": mask})
 
 
 def submit(services: Services, request: GenerationRequest) -> Job:

@@ -83,16 +83,23 @@ def _job(state: JobState) -> Job:
 def request_params(request: GenerationRequest) -> dict[str, Any]:
     """The request as the job row keeps it: its parameters as JSON, the start image as base64 PNG."""
     params = request.model_dump(mode="json")
-    if request.init_image is not None:
-        params["init_image"] = image_base64(request.init_image)
+    for name in IMAGE_PARAMS:
+        if getattr(request, name) is not None:
+            params[name] = image_base64(getattr(request, name))
     return params
+
+
+IMAGE_PARAMS = ("init_image", "mask_image")
+"""The request's pictures, kept in the job row as base64 PNG."""
 
 
 def request_from_params(params: dict[str, Any]) -> GenerationRequest:
     params = dict(params)
-    encoded = params.pop("init_image", None)
-    image = None if encoded is None else Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
-    return GenerationRequest(**params, init_image=image)
+    images = {}
+    for name in IMAGE_PARAMS:
+        encoded = params.pop(name, None)
+        images[name] = None if encoded is None else Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
+    return GenerationRequest(**params, **images)
 
 
 def batch_key_text(key: tuple | None) -> str | None:

@@ -16,7 +16,11 @@ class GenerateCreate(GenerationParams):
     """The original system's generate body (`prompt`, `model_name`, `num_images`, `num_inference_steps`,
     `guidance_scale`, `seed`), plus the other generation parameters and img2img's start image."""
 
-    init_image: str | None = Field(None, description="img2img: the start image, base64 PNG/JPEG (or a data URL)")
+    init_image: str | None = Field(None, description="img2img: the start image; inpaint, background, outpaint: the "
+                                   "photo; base64 PNG/JPEG (or a data URL)")
+    mask_image: str | None = Field(None, description="inpaint: white where the photo is repainted; background: "
+                                   "white on the product (found automatically when absent); base64 PNG (or a data "
+                                   "URL), the photo's size (another size is resized, with a warning)")
 
 
 class ImagePublic(BaseModel):

@@ -40,6 +40,9 @@ def format_a1111_parameters(params: ImageParams) -> str:
     writes LoRAs as `<lora:...>` tags inside the prompt; to keep the prompt exactly as the user typed it
     they go into a `Lora weights` entry instead (the key Fooocus uses), which A1111's parser keeps as-is.
     """
+    mode = params.extra.get("mode_settings") or {}
+    hires = mode.get("hires_scale")
+    strength = mode.get("hires_strength") if hires and params.strength is None else params.strength
     settings: dict[str, object | None] = {
         "Steps": params.num_inference_steps,
         "Sampler": params.sampler,
@@ -47,14 +50,25 @@ def format_a1111_parameters(params: ImageParams) -> str:
         "Seed": params.seed,
         "Size": f"{params.width}x{params.height}",
         "Model": params.model_name,
-        "Denoising strength": None if params.strength is None else float(params.strength),
+        "Denoising strength": None if strength is None else float(strength),
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
+        "Mask blur": mode.get("mask_blur"),
+        # A1111 has no background or outpaint mode of its own: named so its parser keeps them.
+        "Mode": params.mode if params.mode in ("background", "outpaint") else None,
+        "Hires upscale": _number(hires) if hires else None,
+        "Hires steps": mode.get("hires_steps") if hires else None,
+        "Hires upscaler": "Lanczos" if hires else None,
         "Lora weights": ", ".join(f"{lora.name}: {float(lora.weight)}" for lora in params.loras) or None,
     }
     settings_line = ", ".join(f"{key}: {_a1111_quote(value)}" for key, value in settings.items() if value is not None)
     negative = f"\nNegative prompt: {params.negative_prompt}" if params.negative_prompt else ""
     # A1111 strips the whole text, which drops the leading newline of an empty prompt.
     return f"{params.prompt}{negative}\n{settings_line}".strip()
+
+
+def _number(value: float) -> int | float:
+    """2.0 as 2, as A1111 writes a whole scale."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _png_info(params: ImageParams) -> PngInfo:

@@ -211,6 +211,11 @@ export const OPERATIONS = [
   },
   {
     "method": "post",
+    "path": "/api/masks",
+    "operationId": "create_mask_api_masks_post"
+  },
+  {
+    "method": "post",
     "path": "/sdapi/v1/txt2img",
     "operationId": "txt2img_sdapi_v1_txt2img_post"
   },
@@ -379,6 +384,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     "strength": {
       "minimum": 0,
       "maximum": 1
+    },
+    "mode": {
+      "default": "txt2img"
     }
   },
   "GenerateCreate": {
@@ -437,6 +445,36 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 0.75,
       "exclusiveMinimum": 0,
       "maximum": 1
+    },
+    "mask_blur": {
+      "default": 4,
+      "minimum": 0,
+      "maximum": 64
+    },
+    "masked_content": {
+      "default": "original"
+    },
+    "mask_invert": {
+      "default": false
+    },
+    "outpaint_fill": {
+      "default": "scene"
+    },
+    "placement": {
+      "default": "keep"
+    },
+    "hires_scale": {
+      "minimum": 1,
+      "maximum": 4
+    },
+    "hires_strength": {
+      "default": 0.5,
+      "exclusiveMinimum": 0,
+      "maximum": 1
+    },
+    "hires_steps": {
+      "minimum": 1,
+      "maximum": 150
     }
   },
   "ImageParams": {
@@ -485,6 +523,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     "strength": {
       "minimum": 0,
       "maximum": 1
+    },
+    "mode": {
+      "default": "txt2img"
     }
   },
   "Img2ImgCreate": {
@@ -537,10 +578,41 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "maximum": 2048,
       "multipleOf": 8
     },
+    "enable_hr": {
+      "default": false
+    },
+    "hr_scale": {
+      "default": 2,
+      "minimum": 1,
+      "maximum": 4
+    },
+    "hr_second_pass_steps": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 150
+    },
     "denoising_strength": {
       "default": 0.75,
       "exclusiveMinimum": 0,
       "maximum": 1
+    },
+    "mask_blur": {
+      "default": 4,
+      "minimum": 0,
+      "maximum": 64
+    },
+    "inpainting_fill": {
+      "default": 1,
+      "minimum": 0,
+      "maximum": 3
+    },
+    "inpainting_mask_invert": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 1
+    },
+    "inpaint_full_res": {
+      "default": false
     }
   },
   "JobPublic": {
@@ -625,6 +697,24 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "minimum": 64,
       "maximum": 2048,
       "multipleOf": 8
+    },
+    "enable_hr": {
+      "default": false
+    },
+    "hr_scale": {
+      "default": 2,
+      "minimum": 1,
+      "maximum": 4
+    },
+    "hr_second_pass_steps": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 150
+    },
+    "denoising_strength": {
+      "default": 0.7,
+      "exclusiveMinimum": 0,
+      "maximum": 1
     }
   }
 };

@@ -590,6 +590,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/masks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The product mask of a photo (white = product), as a PNG of the photo's size */
+        post: operations["create_mask_api_masks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sdapi/v1/txt2img": {
         parameters: {
             query?: never;
@@ -599,7 +616,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** AUTOMATIC1111 txt2img */
+        /** AUTOMATIC1111 txt2img (with the hires fix) */
         post: operations["txt2img_sdapi_v1_txt2img_post"];
         delete?: never;
         options?: never;
@@ -616,7 +633,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** AUTOMATIC1111 img2img */
+        /** AUTOMATIC1111 img2img (and inpainting with a mask) */
         post: operations["img2img_sdapi_v1_img2img_post"];
         delete?: never;
         options?: never;
@@ -1256,6 +1273,13 @@ export type components = {
              */
             strength?: number | null;
             /**
+             * Mode
+             * @description How the image was made (images stored before modes existed were txt2img or img2img).
+             * @default txt2img
+             * @enum {string}
+             */
+            mode: "txt2img" | "img2img" | "inpaint" | "background" | "outpaint";
+            /**
              * Extra
              * @description Anything else worth keeping (base model, device, truncated prompt info); JSON-ready.
              */
@@ -1363,15 +1387,87 @@ export type components = {
             height?: number | null;
             /**
              * Strength
-             * @description img2img only: how much of the start image is repainted (1 repaints everything).
+             * @description img2img and inpaint: how much of the start image is repainted (1 repaints everything).
              * @default 0.75
              */
             strength: number;
             /**
+             * Mode
+             * @description txt2img; img2img (repaint a start image); inpaint (repaint inside a mask, the rest returned exactly);
+             *     background (keep the product of a photo, its pixels exact, and generate the scene around it from the prompt;
+             *     the product is found automatically unless a mask is given); outpaint (extend a photo to width x height, the
+             *     original region returned exactly). None: img2img with a start image, else txt2img.
+             */
+            mode?: ("txt2img" | "img2img" | "inpaint" | "background" | "outpaint") | null;
+            /**
+             * Mask Blur
+             * @description inpaint, background, outpaint: pixels over which the repainted area fades into the kept one.
+             * @default 4
+             */
+            mask_blur: number;
+            /**
+             * Masked Content
+             * @description inpaint: what the masked area starts from (AUTOMATIC1111's "masked content"): original (the photo, repainted
+             *     by `strength`), fill (the colours around it), latent_noise (pure noise, strength 1), latent_nothing (grey).
+             * @default original
+             * @enum {string}
+             */
+            masked_content: "original" | "fill" | "latent_noise" | "latent_nothing";
+            /**
+             * Mask Invert
+             * @description inpaint: repaint outside the mask instead of inside; background: the given mask marks the background.
+             * @default false
+             */
+            mask_invert: boolean;
+            /**
+             * Outpaint Fill
+             * @description outpaint: the new area is generated from the prompt (scene) or filled with the photo's own background colour
+             *     (white: a catalogue format, no generation).
+             * @default scene
+             * @enum {string}
+             */
+            outpaint_fill: "scene" | "white";
+            /**
+             * Aspect Ratio
+             * @description outpaint: the new format as width:height (1:1, 4:5, 3:4, 16:9, ...), the photo's longer side kept at about
+             *     the base's native size; or give width and height.
+             */
+            aspect_ratio?: string | null;
+            /**
+             * Placement
+             * @description outpaint: the photo stays as it is, in the middle of the new format (keep), or is moved so that its product
+             *     is in the middle (center).
+             * @default keep
+             * @enum {string}
+             */
+            placement: "keep" | "center";
+            /**
+             * Hires Scale
+             * @description txt2img, img2img: the "hires fix": generate at the size asked for, upscale by this factor, then repaint at
+             *     `hires_strength` (e.g. 2: 1024 px from SD1.5). None: off.
+             */
+            hires_scale?: number | null;
+            /**
+             * Hires Strength
+             * @description The hires fix's denoising strength (low keeps the first pass's composition, high adds detail and drift).
+             * @default 0.5
+             */
+            hires_strength: number;
+            /**
+             * Hires Steps
+             * @description The hires fix's denoising steps (None: `num_inference_steps`).
+             */
+            hires_steps?: number | null;
+            /**
              * Init Image
-             * @description img2img: the start image, base64 PNG/JPEG (or a data URL)
+             * @description img2img: the start image; inpaint, background, outpaint: the photo; base64 PNG/JPEG (or a data URL)
              */
             init_image?: string | null;
+            /**
+             * Mask Image
+             * @description inpaint: white where the photo is repainted; background: white on the product (found automatically when absent); base64 PNG (or a data URL), the photo's size (another size is resized, with a warning)
+             */
+            mask_image?: string | null;
         };
         /** GeneratePublic */
         GeneratePublic: {
@@ -1492,6 +1588,13 @@ export type components = {
              */
             strength?: number | null;
             /**
+             * Mode
+             * @description How the image was made (images stored before modes existed were txt2img or img2img).
+             * @default txt2img
+             * @enum {string}
+             */
+            mode: "txt2img" | "img2img" | "inpaint" | "background" | "outpaint";
+            /**
              * Extra
              * @description Anything else worth keeping (base model, device, truncated prompt info); JSON-ready.
              */
@@ -1575,13 +1678,58 @@ export type components = {
             override_settings?: {
                 [key: string]: unknown;
             } | null;
-            /** Init Images */
-            init_images: string[];
+            /**
+             * Enable Hr
+             * @description txt2img: the hires fix (generate, upscale by hr_scale, repaint at denoising_strength)
+             * @default false
+             */
+            enable_hr: boolean;
+            /**
+             * Hr Scale
+             * @default 2
+             */
+            hr_scale: number;
+            /**
+             * Hr Second Pass Steps
+             * @description 0: the same steps as the first pass
+             * @default 0
+             */
+            hr_second_pass_steps: number;
             /**
              * Denoising Strength
              * @default 0.75
              */
             denoising_strength: number;
+            /** Init Images */
+            init_images: string[];
+            /**
+             * Mask
+             * @description inpaint: base64 mask, white where the image is repainted
+             */
+            mask?: string | null;
+            /**
+             * Mask Blur
+             * @default 4
+             */
+            mask_blur: number;
+            /**
+             * Inpainting Fill
+             * @description masked content: 0 fill, 1 original, 2 latent noise, 3 latent nothing
+             * @default 1
+             */
+            inpainting_fill: number;
+            /**
+             * Inpainting Mask Invert
+             * @description 1: repaint outside the mask
+             * @default 0
+             */
+            inpainting_mask_invert: number;
+            /**
+             * Inpaint Full Res
+             * @description accepted; the whole image is always repainted at its size (the area outside the mask is returned unchanged either way)
+             * @default false
+             */
+            inpaint_full_res: boolean;
         } & {
             [key: string]: unknown;
         };
@@ -2077,6 +2225,29 @@ export type components = {
             override_settings?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Enable Hr
+             * @description txt2img: the hires fix (generate, upscale by hr_scale, repaint at denoising_strength)
+             * @default false
+             */
+            enable_hr: boolean;
+            /**
+             * Hr Scale
+             * @default 2
+             */
+            hr_scale: number;
+            /**
+             * Hr Second Pass Steps
+             * @description 0: the same steps as the first pass
+             * @default 0
+             */
+            hr_second_pass_steps: number;
+            /**
+             * Denoising Strength
+             * @description txt2img: the hires fix's strength; img2img: how much of the start image is repainted
+             * @default 0.7
+             */
+            denoising_strength: number;
         } & {
             [key: string]: unknown;
         };
@@ -3354,6 +3525,70 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
+            };
+        };
+    };
+    create_mask_api_masks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Image
+                     * @description the photo, base64 (a data URL too): PNG, JPEG, WebP, ...
+                     */
+                    image: string;
+                    /**
+                     * Method
+                     * @description builtin: separates the product from a plain (white or near-white) studio background, its soft contact shadow left out; no weights. rembg: the rembg package's model, only where the package and its model file are installed on the server
+                     * @default builtin
+                     * @enum {string}
+                     */
+                    method?: "builtin" | "rembg";
+                };
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description the photo file
+                     */
+                    image: string;
+                    /**
+                     * @description builtin: separates the product from a plain (white or near-white) studio background, its soft contact shadow left out; no weights. rembg: the rembg package's model, only where the package and its model file are installed on the server
+                     * @default builtin
+                     * @enum {string}
+                     */
+                    method?: "builtin" | "rembg";
+                };
+            };
+        };
+        responses: {
+            /** @description the mask, same size as the photo: white (255) on the product, black elsewhere */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": unknown;
+                };
+            };
+            /** @description the photo is over the pixel limit (or a decompression bomb) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not a readable image, a bad field, or a method not installed here */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -39,11 +39,28 @@ class Txt2ImgCreate(BaseModel):
     height: Side | None = Field(None, description="default: the base model's native size")
     override_settings: dict | None = Field(None, description="`sd_model_checkpoint` picks the model, "
                                            "`CLIP_stop_at_last_layers` is Clip skip; other settings are ignored")
+    enable_hr: bool = Field(False, description="txt2img: the hires fix (generate, upscale by hr_scale, repaint at "
+                            "denoising_strength)")
+    hr_scale: float = Field(2.0, ge=1.0, le=4.0, allow_inf_nan=False)
+    hr_second_pass_steps: int = Field(0, ge=0, le=150, description="0: the same steps as the first pass")
+    denoising_strength: Strength = Field(0.7, description="txt2img: the hires fix's strength; img2img: how much "
+                                         "of the start image is repainted")
+
+
+MASKED_CONTENT = ("fill", "original", "latent_noise", "latent_nothing")
+"""AUTOMATIC1111's `inpainting_fill` numbers, in order."""
 
 
 class Img2ImgCreate(Txt2ImgCreate):
     init_images: list[str] = Field(min_length=1, max_length=1)
     denoising_strength: Strength = 0.75
+    mask: str | None = Field(None, description="inpaint: base64 mask, white where the image is repainted")
+    mask_blur: int = Field(4, ge=0, le=64)
+    inpainting_fill: int = Field(1, ge=0, le=3, description="masked content: 0 fill, 1 original, 2 latent noise, "
+                                 "3 latent nothing")
+    inpainting_mask_invert: int = Field(0, ge=0, le=1, description="1: repaint outside the mask")
+    inpaint_full_res: bool = Field(False, description="accepted; the whole image is always repainted at its size "
+                                   "(the area outside the mask is returned unchanged either way)")
 
 
 class GenerationResponse(BaseModel):
@@ -72,14 +89,14 @@ def _clip_skip(body: Txt2ImgCreate) -> int:
     return value
 
 
-async def _generate(services: Services, body: Txt2ImgCreate, init_image: str | None, strength: float):
+async def _generate(services: Services, body: Txt2ImgCreate, **mode):
     try:
         request_body = GenerateCreate(
             prompt=body.prompt or " ", negative_prompt=body.negative_prompt, model_name=_checkpoint(services, body),
             num_images=min(MAX_IMAGES, body.batch_size * body.n_iter), num_inference_steps=body.steps,
             guidance_scale=body.cfg_scale, seed=None if body.seed == -1 else body.seed,
             sampler=body.sampler_name or body.sampler_index or "Euler a", width=body.width, height=body.height,
-            clip_skip=_clip_skip(body), init_image=init_image, strength=strength,
+            clip_skip=_clip_skip(body), **mode,
         )
     except ValidationError as error:
         problem = error.errors()[0]
@@ -94,17 +111,25 @@ async def _generate(services: Services, body: Txt2ImgCreate, init_image: str | N
             "sampler_name": job.images[0].params.sampler, "sd_model_name": request_body.model_name,
             "infotexts": infotexts, "gallery_ids": [image.id for image in job.images]}
     return GenerationResponse(images=[png_base64(image.path) for image in job.images],
-                              parameters=body.model_dump(exclude={"init_images"}), info=json.dumps(info))
+                              parameters=body.model_dump(exclude={"init_images", "mask"}), info=json.dumps(info))
 
 
-@router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img")
+@router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img (with the hires fix)")
 async def txt2img(body: Txt2ImgCreate, services: ServicesDep) -> GenerationResponse:
-    return await _generate(services, body, None, 0.75)
+    hires = dict(hires_scale=body.hr_scale, hires_strength=body.denoising_strength,
+                 hires_steps=body.hr_second_pass_steps or None) if body.enable_hr else {}
+    return await _generate(services, body, **hires)
 
 
-@router.post("/img2img", response_model=GenerationResponse, summary="AUTOMATIC1111 img2img")
+@router.post("/img2img", response_model=GenerationResponse, summary="AUTOMATIC1111 img2img (and inpainting with a "
+             "mask)")
 async def img2img(body: Img2ImgCreate, services: ServicesDep) -> GenerationResponse:
-    return await _generate(services, body, body.init_images[0], body.denoising_strength)
+    mode = dict(init_image=body.init_images[0], strength=body.denoising_strength)
+    if body.mask is not None:
+        mode |= dict(mode="inpaint", mask_image=body.mask, mask_blur=body.mask_blur,
+                     masked_content=MASKED_CONTENT[body.inpainting_fill],
+                     mask_invert=bool(body.inpainting_mask_invert))
+    return await _generate(services, body, **mode)
 
 
 @router.get("/sd-models", response_model=list[dict], summary="Models, in AUTOMATIC1111's shape")

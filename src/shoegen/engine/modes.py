@@ -1,0 +1,167 @@
+"""Generation modes that keep the team's own photo: what the pipeline is given (the picture, the mask of what it
+repaints, the strength) and how its output is put back together with the photo, so that what is kept comes back
+pixel for pixel.
+
+- inpaint: repaint inside a mask (or outside, inverted); the rest of the photo is returned exactly, and the
+  repainted area fades into it over `mask_blur` pixels (outside the mask: the mask's inside is never kept).
+- background: the product of a catalogue photo (`data.masks.product_mask`, or a given mask) is kept exactly, the
+  scene around it generated from the prompt; the seam fades outwards from the product's edge.
+- outpaint: the photo placed in a larger format (as it is, or moved so its product is centred), the new area
+  generated (or filled with the photo's background colour) and the photo's own region returned exactly.
+
+The pipeline runs the SD1.x inpainting pipeline: with a plain 4-channel UNet it blends the photo's latents back
+outside the mask at every step (latent blending), with a 9-channel inpainting UNet it conditions on the mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from shoegen.config.generation import GenerationParams
+from shoegen.data.masks import border_colour, product_mask
+from shoegen.errors import ShoegenError
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one request's pipeline call gets, and what its output is composed with."""
+
+    image: Image.Image
+    """The picture the pipeline starts from, at the working size."""
+    repaint: np.ndarray | None
+    """Bool, height x width: what the pipeline repaints; None: nothing (a white outpaint: no generation)."""
+    keep: np.ndarray
+    """Bool: the pixels returned exactly as `image` has them."""
+    strength: float
+    notes: tuple[str, ...] = ()
+
+
+def working_size(photo: Image.Image, native: tuple[int, int]) -> tuple[int, int]:
+    """The photo's shape at about the base's native area (its longer side the native side), in multiples of 8."""
+    side = max(native)
+    scale = side / max(photo.size)
+    return tuple(max(64, round(value * scale / 8) * 8) for value in photo.size)
+
+
+def format_size(photo: Image.Image, native: tuple[int, int], ratio: str) -> tuple[int, int]:
+    """Outpaint's canvas for an aspect ratio "W:H": the photo at its working size, extended along one side."""
+    width, height = working_size(photo, native)
+    across, down = (int(part) for part in ratio.split(":"))
+    if width * down < height * across:  # narrower than the format: wider canvas
+        return max(width, round(height * across / down / 8) * 8), height
+    return width, max(height, round(width * down / across / 8) * 8)
+
+
+def mask_array(mask: Image.Image, size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    """A mask picture as a bool array of `size` (white, or any bright pixel: True), resized when it is not."""
+    notes = []
+    if mask.size != size:
+        notes.append(f"the mask ({mask.size[0]}x{mask.size[1]}) was resized to the image's {size[0]}x{size[1]}")
+        mask = mask.resize(size, Image.Resampling.NEAREST)
+    return np.asarray(mask.convert("L")) >= 128, notes
+
+
+def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.Image | None,
+         size: tuple[int, int]) -> Plan:
+    """The pipeline's input for a mask mode, `photo` at (inpaint, background) or placed in (outpaint) `size`."""
+    if mode == "outpaint":
+        return _outpaint(request, photo, size)
+    image = photo.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    notes: list[str] = []
+    if mode == "inpaint":
+        if mask is None:
+            raise ShoegenError("inpaint needs a mask: white where the image is repainted")
+        repaint, notes = mask_array(mask, size)
+        repaint = ~repaint if request.mask_invert else repaint
+        image, strength = _masked_content(image, repaint, request)
+    else:  # background
+        if mask is None:
+            product = product_mask(image)
+        else:
+            product, notes = mask_array(mask, size)
+            product = ~product if request.mask_invert else product
+        if not product.any():
+            raise ShoegenError("background: no product was found in the photo (is it on a plain background?); "
+                               "give a mask: white on the product")
+        repaint, strength = ~product, 1.0
+    if not repaint.any():
+        raise ShoegenError(f"{mode}: the mask leaves nothing to repaint")
+    return Plan(image, repaint, ~repaint, strength, tuple(notes))
+
+
+def _masked_content(image: Image.Image, repaint: np.ndarray, request: GenerationParams) -> tuple[Image.Image, float]:
+    """AUTOMATIC1111's "masked content": what the repainted area starts from, and the strength it is repainted by."""
+    if request.masked_content == "latent_noise":
+        return image, 1.0
+    if request.masked_content == "original":
+        return image, request.strength
+    pixels = np.asarray(image).copy()
+    if request.masked_content == "fill":
+        around = pixels[~repaint]
+        pixels[repaint] = around.mean(axis=0) if len(around) else 127
+        filled = Image.fromarray(pixels).filter(ImageFilter.GaussianBlur(8))
+        pixels = np.where(repaint[..., None], np.asarray(filled), pixels)
+    else:  # latent_nothing
+        pixels[repaint] = 127
+    return Image.fromarray(pixels.astype(np.uint8)), request.strength
+
+
+def _outpaint(request: GenerationParams, photo: Image.Image, size: tuple[int, int]) -> Plan:
+    photo = photo.convert("RGB")
+    scale = min(1.0, size[0] / photo.width, size[1] / photo.height)
+    if scale < 1.0:
+        photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
+                             Image.Resampling.LANCZOS)
+    left, top = (size[0] - photo.width) // 2, (size[1] - photo.height) // 2
+    if request.placement == "center":
+        product = product_mask(photo)
+        if product.any():
+            rows, cols = np.nonzero(product)
+            left = _clamp(size[0] // 2 - (int(cols.min()) + int(cols.max())) // 2, size[0] - photo.width)
+            top = _clamp(size[1] // 2 - (int(rows.min()) + int(rows.max())) // 2, size[1] - photo.height)
+    pixels = np.asarray(photo)
+    background = border_colour(pixels).round().astype(np.uint8)
+    canvas = np.empty((size[1], size[0], 3), dtype=np.uint8)
+    canvas[:] = background
+    canvas[top:top + photo.height, left:left + photo.width] = pixels
+    keep = np.zeros((size[1], size[0]), dtype=bool)
+    keep[top:top + photo.height, left:left + photo.width] = True
+    if keep.all():
+        raise ShoegenError(f"outpaint: the photo already fills {size[0]}x{size[1]}; ask for a larger or "
+                           "differently shaped width and height")
+    if request.outpaint_fill == "white":
+        return Plan(Image.fromarray(canvas), None, keep, 0.0)
+    return Plan(Image.fromarray(canvas), ~keep, keep, 1.0)
+
+
+def _clamp(offset: int, room: int) -> int:
+    """An offset that keeps the photo inside the canvas along an axis with `room` spare pixels (negative: none)."""
+    return max(min(offset, max(room, 0)), min(room, 0))
+
+
+def compose(generated: Image.Image, planned: Plan, mask_blur: int) -> Image.Image:
+    """The output: the kept pixels exactly as planned, the repainted area from `generated`, faded into the kept
+    area over `mask_blur` pixels on the repainted side (the kept pixels never change)."""
+    original = np.asarray(planned.image, dtype=np.float32)
+    if planned.repaint is None:
+        return planned.image.copy()
+    new = np.asarray(generated.convert("RGB").resize(planned.image.size), dtype=np.float32)
+    weight = planned.repaint.astype(np.float32)
+    if mask_blur:
+        # Blurring the kept area's indicator and taking its complement fades inwards from the seam, on the
+        # repainted side only.
+        kept = Image.fromarray((planned.keep * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(mask_blur))
+        weight = np.minimum(weight, 1.0 - np.asarray(kept, dtype=np.float32) / 255.0)
+    weight[planned.keep] = 0.0
+    mixed = new * weight[..., None] + original * (1.0 - weight[..., None])
+    out = np.where(planned.keep[..., None], original, mixed.round())
+    return Image.fromarray(out.clip(0, 255).astype(np.uint8))
+
+
+def upscale(image: Image.Image, scale: float) -> Image.Image:
+    """The hires fix's upscaler: Lanczos to `scale` times the size, in multiples of 8."""
+    size = tuple(max(64, round(side * scale / 8) * 8) for side in image.size)
+    return image.resize(size, Image.Resampling.LANCZOS)

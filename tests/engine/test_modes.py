@@ -1,0 +1,133 @@
+"""Generation modes that keep the photo: background replacement returns the product's pixels exactly, outpaint the
+original region, inpaint everything outside its mask's fade; the hires fix doubles the size. On the tiny base, with
+rendered shoes whose silhouettes the renderer knows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+
+from shoegen.data.masks import product_mask
+from shoegen.data.sample import draw_shoe_spec, render_shoe_with_mask
+from shoegen.engine.engine import GenerationRequest
+from shoegen.errors import ShoegenError
+
+PROMPT = "a shoe on a wooden table, morning light"
+
+
+@pytest.fixture(scope="module")
+def photo() -> tuple[Image.Image, np.ndarray]:
+    return render_shoe_with_mask(draw_shoe_spec(0, 3), 64)
+
+
+def request(**values) -> GenerationRequest:
+    return GenerationRequest(**{"prompt": PROMPT, "num_inference_steps": 4, "seed": 3, **values})
+
+
+def pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def test_background_replacement_keeps_the_product_exactly_and_changes_the_scene(engine, photo):
+    image, silhouette = photo
+    # The product found automatically (data.masks, measured in tests/data), or the renderer's own silhouette given.
+    for mask, product in ((None, product_mask(image)), (Image.fromarray((silhouette * 255).astype(np.uint8)),
+                                                        silhouette)):
+        out = engine.generate(request(mode="background", init_image=image, mask_image=mask)).images[0]
+        assert out.image.size == image.size and out.params.mode == "background"
+        difference = np.abs(pixels(out.image) - pixels(image)).max(axis=2)
+        assert product.sum() > 200 and difference[product].max() == 0
+        assert (difference[~product] > 10).mean() > 0.5  # most of the white background was repainted
+
+
+def test_outpaint_returns_the_new_format_with_the_photo_unchanged(engine, photo):
+    image, _ = photo
+    out = engine.generate(request(mode="outpaint", init_image=image, width=112, height=64)).images[0].image
+    assert out.size == (112, 64)
+    left = (112 - 64) // 2
+    assert np.array_equal(pixels(out)[:, left:left + 64], pixels(image))
+    assert np.abs(pixels(out)[:, :left] - 255).max() > 10  # the new side was generated, not left white
+
+    white = engine.generate(request(mode="outpaint", outpaint_fill="white", init_image=image, width=64, height=80))
+    frame = pixels(white.images[0].image)
+    assert frame.shape == (80, 64, 3) and np.array_equal(frame[8:72], pixels(image))
+    assert (frame[:8] == 255).all() and (frame[72:] == 255).all()  # the photo's own background colour
+
+
+def test_outpaint_to_an_aspect_ratio(engine, photo):
+    image, _ = photo
+    for ratio, size in (("4:5", (64, 80)), ("16:9", (112, 64)), ("1:1", None)):
+        values = dict(mode="outpaint", outpaint_fill="white", init_image=image, aspect_ratio=ratio)
+        if size is None:
+            with pytest.raises(ShoegenError, match="already fills"):
+                engine.generate(request(**values))
+        else:
+            assert engine.generate(request(**values)).images[0].image.size == size
+
+
+def test_outpaint_can_centre_the_product(engine):
+    image, silhouette = render_shoe_with_mask(draw_shoe_spec(0, 5), 64)
+    shifted = Image.new("RGB", (96, 64), "white")
+    shifted.paste(image, (0, 0))  # the shoe sits in the left part of a wide photo
+    out = engine.generate(request(mode="outpaint", outpaint_fill="white", placement="center", init_image=shifted,
+                                  width=160, height=64)).images[0].image
+    columns = np.nonzero((np.abs(pixels(out) - 255).max(axis=2) > 30).any(axis=0))[0]
+    assert abs((columns.min() + columns.max()) / 2 - 80) <= 2
+
+
+def test_inpaint_changes_only_the_masked_area_and_its_fade(engine, photo):
+    image, silhouette = photo
+    mask = np.zeros((64, 64), dtype=bool)
+    mask[8:32, 8:40] = True
+    out = engine.generate(request(mode="inpaint", init_image=image, mask_image=Image.fromarray(mask),
+                                  masked_content="latent_noise", mask_blur=2)).images[0]
+    difference = np.abs(pixels(out.image) - pixels(image)).max(axis=2)
+    assert difference[~mask].max() == 0  # the fade is on the repainted side: outside the mask nothing changes
+    assert (difference[mask] > 10).mean() > 0.5
+    inner = ndimage.binary_erosion(mask, iterations=6)
+    assert (difference[inner] > 10).mean() > 0.8  # well inside the mask, beyond the fade, nearly all repainted
+    assert out.params.extra["mode_settings"]["masked_content"] == "latent_noise"
+    assert "mask_sha256" in out.params.extra["mode_settings"] and out.params.strength == 0.75
+
+    inverted = engine.generate(request(mode="inpaint", init_image=image, mask_image=Image.fromarray(mask),
+                                       mask_invert=True, masked_content="latent_noise")).images[0].image
+    assert np.abs(pixels(inverted) - pixels(image)).max(axis=2)[mask].max() == 0
+
+
+def test_a_mask_of_another_size_is_resized_and_said_so(engine, photo):
+    image, _ = photo
+    mask = Image.new("L", (32, 32), 0)
+    mask.paste(255, (4, 4, 16, 16))
+    result = engine.generate(request(mode="inpaint", init_image=image, mask_image=mask))
+    assert any("was resized" in note for note in result.warnings)
+
+
+def test_hires_fix_doubles_the_size(engine):
+    result = engine.generate(request(hires_scale=2.0, hires_steps=4))
+    image = result.images[0]
+    assert image.image.size == (128, 128) and (image.params.width, image.params.height) == (128, 128)
+    assert image.params.extra["mode_settings"]["hires_scale"] == 2.0
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"mode": "inpaint"}, "needs a photo"),
+    ({"mode": "outpaint", "with_photo": True}, "needs the new format"),
+    ({"mode": "background", "with_photo": True, "aspect_ratio": "4:5"}, "aspect_ratio is the outpaint format"),
+    ({"mode": "inpaint", "with_photo": True}, "needs a mask"),
+    ({"mode": "background", "with_photo": True, "hires_scale": 2.0}, "hires fix"),
+    ({"mode": "txt2img", "with_photo": True}, "takes no init_image"),
+    ({"mode": "outpaint", "with_photo": True, "width": 64, "height": 64, "outpaint_fill": "white"}, "already fills"),
+])
+def test_what_a_mode_needs_is_named(engine, photo, values, message):
+    values = dict(values)
+    if values.pop("with_photo", False):
+        values["init_image"] = photo[0]
+    with pytest.raises(ShoegenError, match=message):
+        engine.generate(request(**values))
+
+
+def test_a_plain_photo_has_no_product_for_background_replacement(engine):
+    with pytest.raises(ShoegenError, match="no product was found"):
+        engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white")))
