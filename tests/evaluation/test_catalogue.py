@@ -33,7 +33,7 @@ def test_the_product_mask_overlaps_the_renderers_silhouette(size, least_mean_iou
     ious, recalls = [], []
     for index in range(40):
         image, silhouette = render_shoe_with_mask(draw_shoe_spec(3, index), size)
-        mask = product_mask(image)
+        mask = product_mask(image, with_shadow=True)
         ious.append((mask & silhouette).sum() / (mask | silhouette).sum())
         recalls.append((mask & silhouette).sum() / silhouette.sum())
     assert np.mean(ious) >= least_mean_iou

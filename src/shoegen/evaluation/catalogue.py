@@ -105,7 +105,7 @@ class ReferencePhotos:
     def __post_init__(self) -> None:
         if not self.photos:
             raise ValueError("ReferencePhotos needs at least one photo")
-        fills = [_framing(product_mask(photo))[1] for photo in self.photos]
+        fills = [_framing(product_mask(photo, with_shadow=True))[1] for photo in self.photos]
         self.fill_range = (float(np.percentile(fills, 5)), float(np.percentile(fills, 95)))
 
     @classmethod
@@ -121,7 +121,7 @@ class ReferencePhotos:
             values = []
             for photo in self.photos:
                 resized = photo.resize(size, Image.Resampling.LANCZOS) if photo.size != size else photo
-                values.append(_sharpness(rgb2gray(np.asarray(resized)), product_mask(resized)))
+                values.append(_sharpness(rgb2gray(np.asarray(resized)), product_mask(resized, with_shadow=True)))
             self._sharpness_by_size[size] = float(np.median(values))
         return self._sharpness_by_size[size]
 
@@ -158,7 +158,7 @@ def score_image(image: Image.Image, prompt: str | None = None,
     full_size = image.size
     image = _for_analysis(image)
     rgb = np.asarray(image)
-    mask = product_mask(image)
+    mask = product_mask(image, with_shadow=True)
     lab = rgb2lab(rgb)
     background_pixels = lab[~mask]
     white = float((deltaE_ciede2000(background_pixels, np.broadcast_to(_WHITE_LAB, background_pixels.shape)) <= WHITE_TOLERANCE).mean()) \
