@@ -19,7 +19,7 @@ from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.trainer import TrainingRuns
 from shoegen.service.limits import BodySizeLimit
-from shoegen.service.routes import api, datasets, gallery, jobs, runs, sdapi
+from shoegen.service.routes import api, datasets, gallery, jobs, masks, runs, sdapi
 from shoegen.service.schemas import HealthPublic
 from shoegen.config.engine import EngineSettings
 from shoegen.config.service import ServiceSettings
@@ -94,7 +94,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
                           summary="Worker status; details only with the API key when one is set")
         return app
     for router in (api.router, jobs.router, gallery.router, runs.recipes_router, runs.router, datasets.router,
-                   sdapi.router):
+                   masks.router, sdapi.router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
     if (web_dir / "index.html").is_file():

@@ -1,4 +1,4 @@
-"""Images crossing the HTTP boundary: base64 in (decoded under a pixel limit), base64 PNG out."""
+"""Images crossing the HTTP boundary: base64 or raw bytes in (decoded under a pixel limit), base64 PNG out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def decode_image(data: str, max_pixels: int, field: str = "init_image") -> Image
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: not valid base64") from None
+    return decode_image_bytes(raw, max_pixels, field)
+
+
+def decode_image_bytes(raw: bytes, max_pixels: int, field: str = "image") -> Image.Image:
+    """An image file's bytes (an upload), refused before decoding when its header says it is too big."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
