@@ -35,6 +35,7 @@ SUBCOMMAND_MODULES = (
     "shoegen.cli.jobs",
     "shoegen.cli.runs",
     "shoegen.cli.evaluate",
+    "shoegen.cli.mask",
 )
 
 

@@ -1,0 +1,45 @@
+"""`shoegen mask`: a photo in, the mask PNG (or an overlay) out, the same mask as the library's."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from shoegen.cli.main import main
+from shoegen.data.masks import product_mask
+from shoegen.data.sample import draw_shoe_spec, render_shoe
+
+
+def test_mask_writes_the_mask_beside_the_photo_and_an_overlay_on_request(tmp_path, capsys):
+    photo = tmp_path / "shoe.jpg"
+    image = render_shoe(draw_shoe_spec(7, 3), 256)
+    image.save(photo, quality=95)
+    assert main(["mask", str(photo)]) == 0
+    written = Image.open(tmp_path / "shoe_mask.png")
+    assert written.mode == "L" and written.size == (256, 256)
+    assert (np.asarray(written) == 255).sum() == product_mask(Image.open(photo).convert("RGB")).sum()
+    assert "shoe_mask.png" in capsys.readouterr().out
+
+    out = tmp_path / "look.png"
+    assert main(["mask", str(photo), "--overlay", "-o", str(out)]) == 0
+    assert Image.open(out).mode == "RGB" and Image.open(out).size == (256, 256)
+
+
+def test_mask_with_rembg_missing_says_so(tmp_path, capsys, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "rembg" else real_find_spec(name, *a))
+    photo = tmp_path / "white.png"
+    Image.new("RGB", (64, 64), "white").save(photo)
+    assert main(["mask", str(photo), "--method", "rembg"]) == 2
+    assert "pip install" in capsys.readouterr().err
+    assert not (tmp_path / "white_mask.png").exists()
+
+
+def test_mask_of_an_unreadable_file_is_one_error_line(tmp_path, capsys):
+    photo = tmp_path / "broken.png"
+    photo.write_bytes(b"not an image")
+    assert main(["mask", str(photo)]) == 2
+    assert "error:" in capsys.readouterr().err
