@@ -154,3 +154,22 @@ def test_a1111_hires_fix_and_inpainting_fields(client, sample_dataset):
     inverted = client.post("/sdapi/v1/img2img", json={**body, "inpainting_mask_invert": 1}).json()
     kept = np.abs(first_pixels(inverted).astype(int) - pixels(photo).astype(int)).max(axis=2) == 0
     assert kept[mask == 255].all()
+
+
+def test_controlnet_units_in_the_extension_s_form(client, sample_dataset):
+    photo = Image.open(sorted((sample_dataset / "images").iterdir())[0]).convert("RGB").resize((64, 64))
+    unit = {"enabled": True, "module": "canny", "model": "tiny [0000]", "weight": 1.0, "guidance_start": 0.0,
+            "guidance_end": 1.0, "image": png_base64(photo)}
+    controlled = txt2img(client, steps=4, alwayson_scripts={"controlnet": {"args": [unit]}})
+    off = txt2img(client, steps=4, alwayson_scripts={"controlnet": {"args": [{**unit, "weight": 0.0}]}})
+    plain = txt2img(client, steps=4)
+    assert np.abs(first_pixels(off).astype(int) - first_pixels(plain).astype(int)).max() <= 1
+    assert np.abs(first_pixels(controlled).astype(int) - first_pixels(plain).astype(int)).mean() > 2
+    disabled = txt2img(client, steps=4, alwayson_scripts={"controlnet": {"args": [{**unit, "enabled": False}]}})
+    assert np.array_equal(first_pixels(disabled), first_pixels(plain))
+    bad = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "alwayson_scripts": {"controlnet": {"args": [
+        {**unit, "module": "openpose"}]}}})
+    assert bad.status_code == 422 and "canny or none" in bad.json()["detail"]
+    missing = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "alwayson_scripts": {"controlnet": {"args": [
+        {**unit, "image": None}]}}})
+    assert missing.status_code == 422 and "needs a control image" in missing.json()["detail"]

@@ -52,7 +52,8 @@ def register(subparsers) -> None:
         "--model shoes/checkpoint-1500 --base-model tiny\n"
         '  shoegen generate "on a wooden table, morning light" --mode background --init-image photo.jpg\n'
         '  shoegen generate "white studio" --mode outpaint --format 4:5 --outpaint-fill white --init-image photo.jpg\n'
-        '  shoegen generate "red boots" --hires 2 --hires-strength 0.5',
+        '  shoegen generate "red boots" --hires 2 --hires-strength 0.5\n'
+        '  shoegen generate "a sneaker" --controlnet lllyasviel/control_v11p_sd15_canny:edges-from.png:0.8',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     generate.add_argument("prompt", help="the prompt; `<lora:name:weight>` tags apply adapters")
@@ -123,6 +124,12 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | No
                         "outpaint: the photo")
     parser.add_argument("--mask", type=Path, help="inpaint: white where the photo is repainted; background: white on "
                         "the product (found automatically without one; `shoegen mask` shows what it finds)")
+    parser.add_argument("--controlnet", dest="controlnets", action="append", type=_controlnet,
+                        metavar="MODEL:IMAGE[:SCALE[:PREPROCESSOR]]", default=argparse.SUPPRESS,
+                        help="condition on a ControlNet: a hub id (lllyasviel/control_v11p_sd15_canny), a folder name "
+                        "of MODELS_DIR/controlnets/ or `tiny`; IMAGE a control image (empty: the --init-image photo); "
+                        "SCALE 0 to 2 (default 1); PREPROCESSOR canny (default: its edges) or none (the image as "
+                        "given); repeat for several")
     add_engine_flags(parser)
 
 
@@ -135,6 +142,21 @@ def _lora(text: str) -> LoraWeight:
                                          ) from error
 
 
+def _controlnet(text: str) -> tuple[dict, Path | None]:
+    model, _, rest = text.partition(":")
+    image, _, rest = rest.partition(":")
+    scale, _, preprocessor = rest.partition(":")
+    if not model:
+        raise argparse.ArgumentTypeError(f"expected MODEL:IMAGE[:SCALE[:PREPROCESSOR]], got {text!r}")
+    unit = {"model": model, **({"preprocessor": preprocessor} if preprocessor else {})}
+    if scale:
+        try:
+            unit["scale"] = float(scale)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"the scale of {text!r} is not a number") from None
+    return unit, Path(image) if image else None
+
+
 def request_from_args(args: argparse.Namespace, prompt: str):
     """The engine's request: the flags typed, the command's own defaults, and the parameters' defaults."""
     from shoegen.data.images import open_rgb
@@ -143,8 +165,10 @@ def request_from_args(args: argparse.Namespace, prompt: str):
     values = {**args.generation_defaults, **{name: getattr(args, name) for name in FLAGS if hasattr(args, name)}}
     init_image = open_rgb(args.init_image) if args.init_image else None
     mask_image = open_rgb(args.mask) if args.mask else None
-    return build_settings(GenerationRequest, {**values, "prompt": prompt, "init_image": init_image,
-                                              "mask_image": mask_image}, what=None,
+    controls = getattr(args, "controlnets", [])
+    images = {"init_image": init_image, "mask_image": mask_image, "controlnets": [unit for unit, _ in controls],
+              "control_images": [open_rgb(path) if path else None for _, path in controls]}
+    return build_settings(GenerationRequest, {**values, "prompt": prompt, **images}, what=None,
                           option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
 
 

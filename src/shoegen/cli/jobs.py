@@ -71,7 +71,8 @@ def run_show(args: argparse.Namespace) -> int:
         store = JobStore(gallery)
         job = _found(store, args.job_id)
         events = [{"id": event.number, "event": event.type, **event.payload} for event in store.events(job.id)]
-    params = {key: value for key, value in job.params.items() if key not in ("init_image", "mask_image")}
+    pictures = ("init_image", "mask_image", "control_images")
+    params = {key: value for key, value in job.params.items() if key not in pictures}
     shown = {**job.__dict__, "params": params, "has_init_image": "init_image" in job.params,
              "has_mask_image": "mask_image" in job.params, "events": events}
     for event in events:

@@ -69,6 +69,34 @@ class AppliedLora(BaseModel):
     weight: float = Field(allow_inf_nan=False)
 
 
+class ControlNetUnit(BaseModel):
+    """One ControlNet conditioning the generation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    model: str = Field(min_length=1, max_length=MAX_MODEL_NAME_LENGTH)
+    """A diffusers SD1.x ControlNet: a hub id (e.g. lllyasviel/control_v11p_sd15_canny), a folder name of
+    MODELS_DIR/controlnets/, or `tiny` (random weights, to try the code path)."""
+    preprocessor: Literal["canny", "none"] = "canny"
+    """canny: the edges of the control image (scikit-image's Canny), or of the photo when none is given; none: the
+    control image as given (a ready edge, depth or pose map)."""
+    scale: float = Field(1.0, ge=0.0, le=2.0, allow_inf_nan=False)
+    """Conditioning scale: 0 turns it off, 1 is the strength it was trained at."""
+    start: float = Field(0.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    """Fraction of the denoising steps at which it starts acting."""
+    end: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
+    """Fraction of the denoising steps at which it stops acting."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ControlNetUnit:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+MAX_CONTROLNETS = 3
+
+
 class GenerationSettings(BaseModel):
     """The parameters a request and the images it produces have in common."""
 
@@ -142,6 +170,9 @@ class GenerationParams(GenerationSettings):
     """The hires fix's denoising strength (low keeps the first pass's composition, high adds detail and drift)."""
     hires_steps: Steps | None = None
     """The hires fix's denoising steps (None: `num_inference_steps`)."""
+    controlnets: tuple[ControlNetUnit, ...] = Field((), max_length=MAX_CONTROLNETS)
+    """ControlNets conditioning the generation (several at once: their effects add up), in every mode but the
+    hires fix's second pass."""
 
 
 class ImageParams(GenerationSettings):

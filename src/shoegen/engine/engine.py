@@ -52,6 +52,8 @@ class GenerationRequest(GenerationParams):
     """img2img: start from this image instead of noise; inpaint, background, outpaint: the photo."""
     mask_image: Image.Image | None = Field(None, exclude=True)
     """inpaint: white where the photo is repainted; background: white on the product (found when absent)."""
+    control_images: tuple[Image.Image | None, ...] = Field((), exclude=True)
+    """One per ControlNet (None, or missing: the photo)."""
 
     @property
     def resolved_mode(self) -> str:
@@ -100,6 +102,7 @@ class Engine:
         self._pipeline = None
         self._img2img = None
         self._inpaint = None
+        self._controlnets: dict[str, object] = {}  # ControlNets by name, loaded on first use
         self._base_scheduler_config = None
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
         self._folded = FoldedAdapters()
@@ -233,7 +236,7 @@ class Engine:
     def batch_key(self, request: GenerationRequest) -> tuple | None:
         """Requests with equal keys can share one pipeline call (prompts and seeds may differ); None for
         requests that run alone (img2img)."""
-        if request.resolved_mode != "txt2img":
+        if request.resolved_mode != "txt2img" or request.controlnets:
             return None
         _, refs = self._requested_adapters(request)
         return (tuple(refs), request.sampler, request.num_inference_steps, request.guidance_scale,
@@ -326,6 +329,14 @@ class Engine:
         if int(request.num_inference_steps * repaint_strength) < 1:
             raise ShoegenError(f"{mode} runs steps x strength denoising steps: {request.num_inference_steps} x "
                                f"{request.strength} is less than one; raise the steps or the strength")
+        if len(request.control_images) > len(request.controlnets):
+            raise ShoegenError(f"{len(request.control_images)} control images for {len(request.controlnets)} "
+                               "ControlNets")
+        for index, unit in enumerate(request.controlnets):
+            given = request.control_images[index] if index < len(request.control_images) else None
+            if given is None and request.init_image is None:
+                raise ShoegenError(f"controlnets[{index}] ({unit.model}) needs a control image, or a photo "
+                                   "(init_image) to take it from")
         if request.hires_scale is not None and \
                 int((request.hires_steps or request.num_inference_steps) * request.hires_strength) < 1:
             raise ShoegenError("the hires fix runs hires_steps x hires_strength denoising steps, less than one "
@@ -387,7 +398,7 @@ class Engine:
                 raise GenerationCancelled()
             return images
 
-        steps = request.num_inference_steps
+        steps, count = request.num_inference_steps, len(seeds)
         with torch.inference_mode():
             if mode in MASK_MODES:
                 planned = modes.plan(mode, request, request.init_image, request.mask_image, size)
@@ -395,19 +406,63 @@ class Engine:
                 if planned.repaint is None:  # a white outpaint: nothing to generate
                     return [planned.image.copy() for _ in seeds]
                 mask = Image.fromarray((planned.repaint * 255).astype("uint8"))
-                generated = call(self._inpaint, steps, image=[planned.image] * len(seeds),
-                                 mask_image=[mask] * len(seeds), strength=planned.strength, width=size[0],
-                                 height=size[1])
+                target, control = self._with_controlnets("inpaint", request, size, planned.image)
+                generated = call(target, steps, image=[planned.image] * count, mask_image=[mask] * count,
+                                 strength=planned.strength, width=size[0], height=size[1], **control)
                 return [modes.compose(image, planned, request.mask_blur) for image in generated]
             if mode == "txt2img":
-                images = call(pipeline, steps, width=size[0], height=size[1])
+                target, control = self._with_controlnets(mode, request, size, None)
+                images = call(target, steps, width=size[0], height=size[1], **control)
             else:
                 init = request.init_image.convert("RGB").resize(size)
-                images = call(self._img2img, steps, image=[init] * len(seeds), strength=request.strength)
+                target, control = self._with_controlnets(mode, request, size, init)
+                images = call(target, steps, image=[init] * count, strength=request.strength, **control)
             if request.hires_scale is not None:
                 images = call(self._img2img, request.hires_steps or steps, strength=request.hires_strength,
                               image=[modes.upscale(image, request.hires_scale) for image in images])
         return images
+
+    def _with_controlnets(self, kind: str, request: GenerationRequest, size: tuple[int, int],
+                          photo: Image.Image | None) -> tuple[object, dict]:
+        """The pipeline for `kind` (txt2img, img2img, inpaint) and its ControlNet arguments: the plain pipeline and
+        none without ControlNets; else a ControlNet pipeline over the same components (built per call: it holds
+        no weights of its own) with each unit's control image, scale, start and end."""
+        plain = {"txt2img": self._pipeline, "img2img": self._img2img, "inpaint": self._inpaint}[kind]
+        if not request.controlnets:
+            return plain, {}
+        from diffusers import (StableDiffusionControlNetImg2ImgPipeline, StableDiffusionControlNetInpaintPipeline,
+                               StableDiffusionControlNetPipeline)
+        from diffusers.models.controlnets import MultiControlNetModel
+
+        units = request.controlnets
+        models = [self._controlnet(unit.model) for unit in units]
+        images = []
+        for index, unit in enumerate(units):
+            given = request.control_images[index] if index < len(request.control_images) else None
+            source = (given or photo or request.init_image).convert("RGB").resize(size, Image.Resampling.LANCZOS)
+            images.append(modes.canny_edges(source) if unit.preprocessor == "canny" else source)  # one per batch
+        single = len(units) == 1
+        pipeline_class = {"txt2img": StableDiffusionControlNetPipeline,
+                          "img2img": StableDiffusionControlNetImg2ImgPipeline,
+                          "inpaint": StableDiffusionControlNetInpaintPipeline}[kind]
+        target = pipeline_class(**self._pipeline.components, controlnet=models[0] if single else
+                                MultiControlNetModel(models), requires_safety_checker=False)
+        target.set_progress_bar_config(disable=True)
+        arguments = {"controlnet_conditioning_scale": [unit.scale for unit in units],
+                     "control_guidance_start": [unit.start for unit in units],
+                     "control_guidance_end": [unit.end for unit in units]}
+        if single:
+            arguments = {key: value[0] for key, value in arguments.items()}
+        arguments["image" if kind == "txt2img" else "control_image"] = images[0] if single else images
+        return target, arguments
+
+    def _controlnet(self, name: str):
+        """A ControlNet by name, loaded once (on the engine's device and dtype)."""
+        from shoegen.models.controlnets import load_controlnet
+
+        if name not in self._controlnets:
+            self._controlnets[name] = load_controlnet(name, self.models_dir, self.dtype).to(self.device)
+        return self._controlnets[name]
 
     def _image_params(self, request: GenerationRequest, prompt: str, refs: list[LoraWeight], seed: int,
                       size: tuple[int, int]) -> ImageParams:
@@ -434,12 +489,20 @@ def mode_record(request: GenerationRequest) -> dict:
     if request.hires_scale is not None:
         fields += ("hires_scale", "hires_strength", "hires_steps")
     record: dict = {name: getattr(request, name) for name in fields}
+    if request.controlnets:
+        record["controlnets"] = [unit.model_dump() for unit in request.controlnets]
+        record["control_image_sha256"] = [None if image is None else _image_hash(image)
+                                          for image in request.control_images]
     for key, image in (("init_image_sha256", request.init_image), ("mask_sha256", request.mask_image)):
         if image is not None:
-            record[key] = hashlib.sha256(image.tobytes() + repr((image.mode, image.size)).encode()).hexdigest()
+            record[key] = _image_hash(image)
     if mode == "background" and request.mask_image is None:
         record["mask"] = "found automatically (data.masks.product_mask)"
     return {"mode_settings": record} if record else {}
+
+
+def _image_hash(image: Image.Image) -> str:
+    return hashlib.sha256(image.tobytes() + repr((image.mode, image.size)).encode()).hexdigest()
 
 
 def skipped_clip_embeddings(pipeline, texts: list[str], clip_skip: int) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import HTTPException, status
 
+from shoegen.config.generation import ControlNetUnit
 from shoegen.engine.engine import GenerationRequest
 from shoegen.engine.prompts import extract_lora_tags
 from shoegen.errors import ShoegenError
@@ -33,7 +34,11 @@ def to_generation_request(body: GenerateCreate, services: Services) -> Generatio
     limit = services.settings.max_image_pixels
     init = decode_image(body.init_image, limit) if body.init_image else None
     mask = decode_image(body.mask_image, limit, field="mask_image") if body.mask_image else None
-    return GenerationRequest(**{**dict(body), "init_image": init, "mask_image": mask})
+    controls = tuple(decode_image(unit.image, limit, field=f"controlnets[{index}].image") if unit.image else None
+                     for index, unit in enumerate(body.controlnets))
+    units = tuple(ControlNetUnit(**unit.model_dump(exclude={"image"})) for unit in body.controlnets)
+    return GenerationRequest(**{**dict(body), "init_image": init, "mask_image": mask, "controlnets": units,
+                                "control_images": controls})
 
 
 def submit(services: Services, request: GenerationRequest) -> Job:

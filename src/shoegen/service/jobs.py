@@ -86,6 +86,8 @@ def request_params(request: GenerationRequest) -> dict[str, Any]:
     for name in IMAGE_PARAMS:
         if getattr(request, name) is not None:
             params[name] = image_base64(getattr(request, name))
+    if request.control_images:
+        params["control_images"] = [None if image is None else image_base64(image) for image in request.control_images]
     return params
 
 
@@ -95,11 +97,13 @@ IMAGE_PARAMS = ("init_image", "mask_image")
 
 def request_from_params(params: dict[str, Any]) -> GenerationRequest:
     params = dict(params)
-    images = {}
-    for name in IMAGE_PARAMS:
-        encoded = params.pop(name, None)
-        images[name] = None if encoded is None else Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
-    return GenerationRequest(**params, **images)
+    images = {name: _decoded(params.pop(name, None)) for name in IMAGE_PARAMS}
+    controls = tuple(_decoded(encoded) for encoded in params.pop("control_images", None) or ())
+    return GenerationRequest(**params, **images, control_images=controls)
+
+
+def _decoded(encoded: str | None) -> Image.Image | None:
+    return None if encoded is None else Image.open(io.BytesIO(base64.b64decode(encoded))).convert("RGB")
 
 
 def batch_key_text(key: tuple | None) -> str | None:

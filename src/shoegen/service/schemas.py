@@ -8,8 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shoegen.config.generation import GenerationParams, ImageParams
+from shoegen.config.generation import MAX_CONTROLNETS, ControlNetUnit, GenerationParams, ImageParams
 from shoegen.config.scores import PRESETS, CatalogueScores
+
+
+class ControlNetCreate(ControlNetUnit):
+    image: str | None = Field(None, description="the control image, base64 PNG/JPEG (or a data URL); none: the "
+                              "photo (init_image)")
 
 
 class GenerateCreate(GenerationParams):
@@ -21,6 +26,9 @@ class GenerateCreate(GenerationParams):
     mask_image: str | None = Field(None, description="inpaint: white where the photo is repainted; background: "
                                    "white on the product (found automatically when absent); base64 PNG (or a data "
                                    "URL), the photo's size (another size is resized, with a warning)")
+    controlnets: tuple[ControlNetCreate, ...] = Field((), max_length=MAX_CONTROLNETS, description=(
+        "ControlNets conditioning the generation, each with its control image (several at once: their effects add "
+        "up), in every mode but the hires fix's second pass"))
 
 
 class ImagePublic(BaseModel):

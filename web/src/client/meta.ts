@@ -317,6 +317,29 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "minimum": 0
     }
   },
+  "ControlNetCreate": {
+    "model": {
+      "maxLength": 255
+    },
+    "preprocessor": {
+      "default": "canny"
+    },
+    "scale": {
+      "default": 1,
+      "minimum": 0,
+      "maximum": 2
+    },
+    "start": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 1
+    },
+    "end": {
+      "default": 1,
+      "minimum": 0,
+      "maximum": 1
+    }
+  },
   "DatasetCaptionUpdate": {
     "file": {
       "maxLength": 4096
@@ -475,6 +498,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     "hires_steps": {
       "minimum": 1,
       "maximum": 150
+    },
+    "controlnets": {
+      "default": []
     }
   },
   "ImageParams": {

@@ -903,6 +903,46 @@ export type components = {
                 [key: string]: number | null;
             };
         };
+        /** ControlNetCreate */
+        ControlNetCreate: {
+            /**
+             * Model
+             * @description A diffusers SD1.x ControlNet: a hub id (e.g. lllyasviel/control_v11p_sd15_canny), a folder name of
+             *     MODELS_DIR/controlnets/, or `tiny` (random weights, to try the code path).
+             */
+            model: string;
+            /**
+             * Preprocessor
+             * @description canny: the edges of the control image (scikit-image's Canny), or of the photo when none is given; none: the
+             *     control image as given (a ready edge, depth or pose map).
+             * @default canny
+             * @enum {string}
+             */
+            preprocessor: "canny" | "none";
+            /**
+             * Scale
+             * @description Conditioning scale: 0 turns it off, 1 is the strength it was trained at.
+             * @default 1
+             */
+            scale: number;
+            /**
+             * Start
+             * @description Fraction of the denoising steps at which it starts acting.
+             * @default 0
+             */
+            start: number;
+            /**
+             * End
+             * @description Fraction of the denoising steps at which it stops acting.
+             * @default 1
+             */
+            end: number;
+            /**
+             * Image
+             * @description the control image, base64 PNG/JPEG (or a data URL); none: the photo (init_image)
+             */
+            image?: string | null;
+        };
         /** DatasetCaptionUpdate */
         DatasetCaptionUpdate: {
             /** File */
@@ -1459,6 +1499,12 @@ export type components = {
              */
             hires_steps?: number | null;
             /**
+             * Controlnets
+             * @description ControlNets conditioning the generation, each with its control image (several at once: their effects add up), in every mode but the hires fix's second pass
+             * @default []
+             */
+            controlnets: components["schemas"]["ControlNetCreate"][];
+            /**
              * Init Image
              * @description img2img: the start image; inpaint, background, outpaint: the photo; base64 PNG/JPEG (or a data URL)
              */
@@ -1700,6 +1746,13 @@ export type components = {
              * @default 0.75
              */
             denoising_strength: number;
+            /**
+             * Alwayson Scripts
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it; other scripts are ignored
+             */
+            alwayson_scripts?: {
+                [key: string]: unknown;
+            } | null;
             /** Init Images */
             init_images: string[];
             /**
@@ -2248,6 +2301,13 @@ export type components = {
              * @default 0.7
              */
             denoising_strength: number;
+            /**
+             * Alwayson Scripts
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it; other scripts are ignored
+             */
+            alwayson_scripts?: {
+                [key: string]: unknown;
+            } | null;
         } & {
             [key: string]: unknown;
         };

@@ -45,6 +45,9 @@ class Txt2ImgCreate(BaseModel):
     hr_second_pass_steps: int = Field(0, ge=0, le=150, description="0: the same steps as the first pass")
     denoising_strength: Strength = Field(0.7, description="txt2img: the hires fix's strength; img2img: how much "
                                          "of the start image is repainted")
+    alwayson_scripts: dict | None = Field(None, description="`controlnet: {args: [{model, module (canny | none), "
+                                          "weight, guidance_start, guidance_end, image}]}` as the ControlNet "
+                                          "extension's clients send it; other scripts are ignored")
 
 
 MASKED_CONTENT = ("fill", "original", "latent_noise", "latent_nothing")
@@ -89,6 +92,31 @@ def _clip_skip(body: Txt2ImgCreate) -> int:
     return value
 
 
+CONTROLNET_MODULES = {"canny": "canny", "none": "none", None: "none"}
+
+
+def _controlnets(body: Txt2ImgCreate) -> list[dict]:
+    """The ControlNet extension's units (`alwayson_scripts.controlnet.args`) as this API's `controlnets`."""
+    script = (body.alwayson_scripts or {}).get("controlnet") or {}
+    units = script.get("args", []) if isinstance(script, dict) else []
+    if not isinstance(units, list) or not all(isinstance(unit, dict) for unit in units):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "alwayson_scripts.controlnet.args: a list of units")
+    found = []
+    for index, unit in enumerate(units):
+        if not unit.get("enabled", True):
+            continue
+        module = unit.get("module")
+        if module not in CONTROLNET_MODULES:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                f"alwayson_scripts.controlnet.args[{index}].module: {module!r}; here: canny or none")
+        model = str(unit.get("model") or "").split(" [")[0]  # A1111 lists "name [hash]"
+        image = unit.get("image") or unit.get("input_image")
+        found.append({"model": model, "preprocessor": CONTROLNET_MODULES[module], "scale": unit.get("weight", 1.0),
+                      "start": unit.get("guidance_start", 0.0), "end": unit.get("guidance_end", 1.0),
+                      "image": image if isinstance(image, str) else None})
+    return found
+
+
 async def _generate(services: Services, body: Txt2ImgCreate, **mode):
     try:
         request_body = GenerateCreate(
@@ -96,7 +124,7 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
             num_images=min(MAX_IMAGES, body.batch_size * body.n_iter), num_inference_steps=body.steps,
             guidance_scale=body.cfg_scale, seed=None if body.seed == -1 else body.seed,
             sampler=body.sampler_name or body.sampler_index or "Euler a", width=body.width, height=body.height,
-            clip_skip=_clip_skip(body), **mode,
+            clip_skip=_clip_skip(body), controlnets=_controlnets(body), **mode,
         )
     except ValidationError as error:
         problem = error.errors()[0]
@@ -111,7 +139,8 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
             "sampler_name": job.images[0].params.sampler, "sd_model_name": request_body.model_name,
             "infotexts": infotexts, "gallery_ids": [image.id for image in job.images]}
     return GenerationResponse(images=[png_base64(image.path) for image in job.images],
-                              parameters=body.model_dump(exclude={"init_images", "mask"}), info=json.dumps(info))
+                              parameters=body.model_dump(exclude={"init_images", "mask", "alwayson_scripts"}),
+                              info=json.dumps(info))
 
 
 @router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img (with the hires fix)")
