@@ -131,3 +131,37 @@ def test_what_a_mode_needs_is_named(engine, photo, values, message):
 def test_a_plain_photo_has_no_product_for_background_replacement(engine):
     with pytest.raises(ShoegenError, match="no product was found"):
         engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white")))
+
+
+@pytest.fixture(scope="module")
+def inpainting_base(tmp_path_factory, tiny_base) -> str:
+    """The tiny base with a 9-channel UNet (noise, mask, masked photo), as SD1.5's inpainting checkpoints are."""
+    import shutil
+
+    import torch
+    from diffusers import UNet2DConditionModel
+
+    folder = tmp_path_factory.mktemp("inpainting") / "tiny-inpainting"
+    shutil.copytree(tiny_base, folder)
+    unet = UNet2DConditionModel.from_pretrained(folder / "unet")
+    torch.manual_seed(0)
+    nine = UNet2DConditionModel.from_config({**unet.config, "in_channels": 9})
+    nine.load_state_dict({k: v for k, v in unet.state_dict().items() if not k.startswith("conv_in.")}, strict=False)
+    shutil.rmtree(folder / "unet")
+    nine.save_pretrained(folder / "unet")
+    return str(folder)
+
+
+def test_a_nine_channel_inpainting_base_conditions_on_the_mask(inpainting_base, photo):
+    from shoegen.engine.engine import Engine
+
+    image, silhouette = photo
+    engine = Engine(inpainting_base, device="cpu")
+    mask = Image.fromarray(((~silhouette) * 255).astype(np.uint8))
+    out = engine.generate(request(mode="inpaint", init_image=image, mask_image=mask, mask_blur=0)).images[0].image
+    difference = np.abs(pixels(out) - pixels(image)).max(axis=2)
+    assert difference[silhouette].max() == 0 and (difference[~silhouette] > 10).mean() > 0.5
+    background = engine.generate(request(mode="background", init_image=image)).images[0].image
+    assert np.abs(pixels(background) - pixels(image)).max(axis=2)[product_mask(image)].max() == 0
+    with pytest.raises(ShoegenError, match="is an inpainting checkpoint"):
+        engine.generate(request())

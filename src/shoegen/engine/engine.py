@@ -343,6 +343,9 @@ class Engine:
                                "here; raise them")
         if self._pipeline is None:
             return
+        if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
+            raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
+                               f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")
         layers = self._pipeline.text_encoder.config.num_hidden_layers
         if request.clip_skip > layers:
             raise ShoegenError(f"clip_skip {request.clip_skip}: this base's text encoder has {layers} layers, so "
