@@ -69,6 +69,8 @@ describe('toRequest', () => {
       prompt: 'white sneakers', negative_prompt: DEFAULT_FORM.negativePrompt, model_name: 'shoes/checkpoint-8',
       loras: [{ name: 'shoes/checkpoint-8', weight: 0.7 }], num_images: 2, num_inference_steps: 25,
       guidance_scale: 6, seed: 42, sampler: 'DPM++ 2M Karras', clip_skip: 1, width: 64, height: 64, strength: 0.75,
+      mask_blur: 4, masked_content: 'original', mask_invert: false, outpaint_fill: 'scene', placement: 'keep',
+      hires_strength: 0.5, controlnets: [],
     });
     expect(toRequest(valid)).toMatchObject({ model_name: null, loras: [], seed: null });
   });

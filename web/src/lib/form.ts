@@ -151,6 +151,18 @@ export function validateForm(form: GenerateForm): FormErrors {
   return errors;
 }
 
+/** The contract's defaults for the fields of the modes that keep a photo (a txt2img request leaves them so). */
+export const MODE_DEFAULTS: Pick<GenerateCreate, 'mask_blur' | 'masked_content' | 'mask_invert' | 'outpaint_fill' |
+  'placement' | 'hires_strength' | 'controlnets'> = {
+  mask_blur: Number(REQUEST.mask_blur.default),
+  masked_content: REQUEST.masked_content.default as GenerateCreate['masked_content'],
+  mask_invert: Boolean(REQUEST.mask_invert.default),
+  outpaint_fill: REQUEST.outpaint_fill.default as GenerateCreate['outpaint_fill'],
+  placement: REQUEST.placement.default as GenerateCreate['placement'],
+  hires_strength: Number(REQUEST.hires_strength.default),
+  controlnets: [],
+};
+
 /** The job request for a valid form (validate first). */
 export function toRequest(form: GenerateForm): GenerateCreate {
   const model = form.model || null;
@@ -169,6 +181,7 @@ export function toRequest(form: GenerateForm): GenerateCreate {
     width: Number(form.width),
     height: Number(form.height),
     strength: Number(REQUEST.strength.default),
+    ...MODE_DEFAULTS,
   };
 }
 

@@ -70,7 +70,7 @@ export function galleryImage(id: string, overrides: Record<string, unknown> = {}
     id, created_at: '2025-06-01T10:00:00Z', prompt: `photo of shoe ${id}`, negative_prompt: 'blurry',
     model_name: 'shoes/checkpoint-8', loras: [{ name: 'shoes/checkpoint-8', weight: 0.8 }], seed: 1234,
     num_inference_steps: 40, guidance_scale: 9, sampler: 'Euler a', clip_skip: 1, width: 64, height: 64,
-    strength: null, job_id: 'job1', image_url: `/api/gallery/${id}/image`,
+    strength: null, mode: 'txt2img', job_id: 'job1', image_url: `/api/gallery/${id}/image`,
     extra: { base_model: 'tiny', device: 'cpu' }, scores: null,
     ...overrides,
   };
