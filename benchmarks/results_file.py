@@ -36,6 +36,9 @@ machine-readable numbers of every run are in `benchmarks/results/`.
   duplicated jobs (must be 0).
 - **Training as a job** (`train_job_bench.py`): the same LoRA run as a job of `shoegen serve` (POST /api/runs)
   against `shoegen train` in a terminal, alternating: steps/s (target: within 5%) and the time to the first step.
+- **Generation modes** (`modes_bench.py`): seconds per image of img2img, inpaint, background replacement, outpaint
+  and the hires fix against plain txt2img on the same base, size and steps (tiny base, 64 and 128 px, CPU), cases
+  interleaved over rounds; hires returns a 2x image and outpaint a 16:9 one. Plus the product-mask search alone.
 """
 
 
