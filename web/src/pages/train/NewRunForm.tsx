@@ -69,8 +69,8 @@ export function NewRunForm({ datasets, recipes, fields, initialDataset, onSubmit
     } catch (failure) {
       const error = toApiError(failure);
       const { byField, rest } = serverFieldErrors(error.message, error.fieldErrors);
-      if (error.status === 409) byField.name = error.message;
-      if (error.status === 404) byField.dataset = error.message;
+      if (error.status === 409) byField.name ??= error.message;
+      if (error.status === 404 && !byField.recipe) byField.dataset ??= error.message;
       setErrors(byField);
       setProblem(Object.keys(byField).length ? `The server refused: ${error.message}` : rest);
     } finally {
