@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, pickedFrom, suggestedName, uploadForm, withoutCommonFolder } from './files';
+import { droppedFiles, formatBytes, pickedFrom, suggestedName, uploadForm, withoutCommonFolder } from './files';
 
 const file = (name: string, text = 'x') => new File([text], name);
 
@@ -32,5 +32,28 @@ describe('upload files', () => {
     expect(formatBytes(2048)).toBe('2.0 KB');
     expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GB');
     expect(formatBytes(123 * 1024 ** 2)).toBe('123 MB');
+  });
+});
+
+describe('dropped files', () => {
+  type Entry = Record<string, unknown>;
+  const fileEntry = (name: string): Entry => ({ isFile: true, isDirectory: false, name,
+    file: (resolve: (f: File) => void) => resolve(new File(['x'], name)) });
+  const folderEntry = (name: string, children: Entry[]): Entry => {
+    const batches = [children.slice(0, 2), children.slice(2), []]; // answered in batches, then an empty one
+    return { isFile: false, isDirectory: true, name,
+      createReader: () => ({ readEntries: (resolve: (e: Entry[]) => void) => resolve(batches.shift() ?? []) }) };
+  };
+
+  it('walks a dropped folder, every batch, keeping the paths', async () => {
+    const folder = folderEntry('shoes', [fileEntry('captions.json'), folderEntry('images',
+      [fileEntry('1.png'), fileEntry('2.png'), fileEntry('3.png')]), fileEntry('notes.txt')]);
+    const data = { items: [{ webkitGetAsEntry: () => folder }], files: [] } as unknown as DataTransfer;
+    const { files, paths } = await droppedFiles(data);
+    expect(paths).toEqual(['shoes/captions.json', 'shoes/images/1.png', 'shoes/images/2.png', 'shoes/images/3.png',
+      'shoes/notes.txt']);
+    expect(files.map((f) => f.name)).toEqual(['captions.json', '1.png', '2.png', '3.png', 'notes.txt']);
+    expect(pickedFrom(files, paths)[1].path).toBe('images/1.png');
+    expect(suggestedName(files, paths)).toBe('shoes');
   });
 });
