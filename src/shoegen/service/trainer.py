@@ -112,6 +112,7 @@ class TrainingRuns:
         self.worker_id = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._last_beat = float("-inf")
 
     def folder(self, name: str) -> RunFolder:
         return RunFolder(self.models_dir / check_run_name(name))
@@ -271,7 +272,11 @@ class TrainingRuns:
         return WORKER_PREFIX + hashlib.sha256(self.worker_id.encode()).hexdigest()[:32]
 
     def _beat(self) -> None:
+        """Say this worker is alive, every third of a lease (a write: not at every look for a job)."""
+        if time.monotonic() - self._last_beat < self.lease_seconds / 3:
+            return
         self.options.set(self._worker_key, {"worker_id": self.worker_id, "seen": datetime.now(UTC).isoformat()})
+        self._last_beat = time.monotonic()
 
     def _work(self) -> None:
         while not self._stopping.is_set():
