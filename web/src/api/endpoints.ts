@@ -15,6 +15,9 @@ export const api = {
 
   createJob: (body: GenerateCreate) => call('post', '/api/jobs', { body }),
   cancelJob: (jobId: string) => call('delete', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
+  /** The product mask of a photo (a data URL or base64): a PNG of its size, white on the product. */
+  productMask: (image: string, signal?: AbortSignal) =>
+    callBlob('post', '/api/masks', { body: { image, method: 'builtin' }, signal }, 'image/png'),
 
   gallery: (query: GalleryQuery, signal?: AbortSignal) => call('get', '/api/gallery', { query, signal }),
   presets: (signal?: AbortSignal) => call('get', '/api/presets', { signal }),

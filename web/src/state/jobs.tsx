@@ -13,7 +13,7 @@ export type JobStatus = 'queued' | 'running' | 'cancelling' | 'done' | 'error' |
 
 export interface TrackedJob {
   id: string;
-  origin: 'generate' | 'compare';
+  origin: 'generate' | 'compare' | 'photo';
   body: GenerateCreate;
   status: JobStatus;
   step: number;

@@ -23,7 +23,15 @@ function sizeOptions(current: string): number[] {
     : SIZES;
 }
 
-export function ModelSection({ value, errors, id, set, models, baseModel }: SectionProps & {
+type ModelFields = Pick<GenerateForm, 'model' | 'loraWeight'>;
+type SeedFields = Pick<GenerateForm, 'seedMode' | 'seed'>;
+
+/** The model picker and its LoRA weight; the product-photo page uses it too, with a form of its own. */
+export function ModelSection({ value, errors, id, set, models, baseModel }: {
+  value: ModelFields;
+  errors: Partial<Record<keyof ModelFields, string>>;
+  id: (name: string) => string;
+  set: (field: keyof ModelFields, fieldValue: string) => void;
   models: ModelPublic[];
   baseModel: string | null;
 }) {
@@ -80,6 +88,43 @@ export function SamplingSection({ value, errors, id, set, samplers }: SectionPro
   );
 }
 
+/** Random or fixed seed, with a dice for a fresh one; the product-photo page uses it too. */
+export function SeedField({ value, error, id, onChange }: {
+  value: SeedFields;
+  error?: string;
+  id: (name: string) => string;
+  onChange: (next: SeedFields) => void;
+}) {
+  const errors = { seed: error };
+  const set = (field: keyof SeedFields, fieldValue: string) => onChange({ ...value, [field]: fieldValue });
+  return (
+    <div className="field">
+      <span className="label-like" id={id('seed-mode-label')}>Seed</span>
+      <div className="seed-row" role="radiogroup" aria-labelledby={id('seed-mode-label')}>
+        <label className="radio">
+          <input type="radio" name={id('seed-mode')} value="random" checked={value.seedMode === 'random'}
+            onChange={() => set('seedMode', 'random')} /> Random
+        </label>
+        <label className="radio">
+          <input type="radio" name={id('seed-mode')} value="fixed" checked={value.seedMode === 'fixed'}
+            onChange={() => onChange({ seedMode: 'fixed', seed: value.seed || String(randomSeed()) })} />
+          Fixed
+        </label>
+        <label htmlFor={id('seed')} className="visually-hidden">Seed value</label>
+        <input id={id('seed')} name="seed" type="number" min={0} max={MAX_SEED} step={1} inputMode="numeric"
+          className="seed-input" value={value.seedMode === 'fixed' ? value.seed : ''}
+          placeholder={value.seedMode === 'random' ? 'random' : ''} disabled={value.seedMode === 'random'}
+          aria-invalid={errors.seed ? true : undefined} aria-describedby={describedBy(id('seed'), errors.seed)}
+          onChange={(e) => set('seed', e.target.value)} />
+        <button type="button" className="btn btn-small" aria-label="New random seed"
+          onClick={() => onChange({ seedMode: 'fixed', seed: String(randomSeed()) })}>
+          <DiceIcon /> New seed</button>
+      </div>
+      {errors.seed && <p id={`${id('seed')}-error`} className="field-error">{errors.seed}</p>}
+    </div>
+  );
+}
+
 export function SeedSizeSection({ value, errors, id, set, onChange, nativeSize }: SectionProps & {
   nativeSize: NativeSize | null;
 }) {
@@ -87,30 +132,8 @@ export function SeedSizeSection({ value, errors, id, set, onChange, nativeSize }
   return (
     <fieldset className="form-section">
       <legend>Seed and size</legend>
-      <div className="field">
-        <span className="label-like" id={id('seed-mode-label')}>Seed</span>
-        <div className="seed-row" role="radiogroup" aria-labelledby={id('seed-mode-label')}>
-          <label className="radio">
-            <input type="radio" name={id('seed-mode')} value="random" checked={value.seedMode === 'random'}
-              onChange={() => set('seedMode', 'random')} /> Random
-          </label>
-          <label className="radio">
-            <input type="radio" name={id('seed-mode')} value="fixed" checked={value.seedMode === 'fixed'}
-              onChange={() => onChange({ ...value, seedMode: 'fixed', seed: value.seed || String(randomSeed()) })} />
-            Fixed
-          </label>
-          <label htmlFor={id('seed')} className="visually-hidden">Seed value</label>
-          <input id={id('seed')} name="seed" type="number" min={0} max={MAX_SEED} step={1} inputMode="numeric"
-            className="seed-input" value={value.seedMode === 'fixed' ? value.seed : ''}
-            placeholder={value.seedMode === 'random' ? 'random' : ''} disabled={value.seedMode === 'random'}
-            aria-invalid={errors.seed ? true : undefined} aria-describedby={describedBy(id('seed'), errors.seed)}
-            onChange={(e) => set('seed', e.target.value)} />
-          <button type="button" className="btn btn-small" aria-label="New random seed"
-            onClick={() => onChange({ ...value, seedMode: 'fixed', seed: String(randomSeed()) })}>
-            <DiceIcon /> New seed</button>
-        </div>
-        {errors.seed && <p id={`${id('seed')}-error`} className="field-error">{errors.seed}</p>}
-      </div>
+      <SeedField value={value} error={errors.seed} id={id}
+        onChange={(seed) => (seed.seedMode === value.seedMode ? set('seed', seed.seed) : onChange({ ...value, ...seed }))} />
       <div className="grid-2">
         {(['width', 'height'] as const).map((field) => (
           <Field key={field} id={id(field)} label={field === 'width' ? 'Width' : 'Height'} error={errors[field]}>
