@@ -1,5 +1,5 @@
 // The pages and their addresses. The hash keeps them working from any static host and from `shoegen serve`
-// (#/generate, #/gallery?q=…, #/models?metric=…, #/datasets?name=…, #/train?run=…); search params are plain `key=value` pairs.
+// (#/generate, #/gallery?q=…, #/models?metric=…, #/datasets?name=…, #/train?run=…, #/photo?mode=…&format=…); search params are plain `key=value` pairs.
 import { createRootRoute, createRoute, createRouter, Navigate, type RouterHistory } from '@tanstack/react-router';
 import { Shell } from './components/Shell';
 import { GalleryPage } from './pages/gallery/GalleryPage';
@@ -9,6 +9,8 @@ import { validateDatasetsSearch } from './pages/datasets/search';
 import { GeneratePage } from './pages/generate/GeneratePage';
 import { validateGenerateSearch } from './pages/generate/search';
 import { ModelsPage } from './pages/models/ModelsPage';
+import { PhotoPage } from './pages/photo/PhotoPage';
+import { validatePhotoSearch } from './pages/photo/search';
 import { validateModelsSearch } from './pages/models/search';
 import { validateTrainSearch } from './pages/train/search';
 import { TrainPage } from './pages/train/TrainPage';
@@ -29,8 +31,10 @@ const datasetsRoute = createRoute({ getParentRoute: () => rootRoute, path: '/dat
   validateSearch: validateDatasetsSearch });
 const trainRoute = createRoute({ getParentRoute: () => rootRoute, path: '/train', component: TrainPage,
   validateSearch: validateTrainSearch });
+const photoRoute = createRoute({ getParentRoute: () => rootRoute, path: '/photo', component: PhotoPage,
+  validateSearch: validatePhotoSearch });
 const routeTree = rootRoute.addChildren([indexRoute, generateRoute, galleryRoute, modelsRoute, datasetsRoute,
-  trainRoute]);
+  trainRoute, photoRoute]);
 
 export function parseSearch(search: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(search.replace(/^\?/, '')));

@@ -12,6 +12,7 @@ const PAGES = [
   { to: '/datasets', label: 'Datasets' },
   { to: '/train', label: 'Train' },
   { to: '/models', label: 'Models' },
+  { to: '/photo', label: 'Product photo', short: 'Photo' },
 ] as const;
 
 const CONNECTION_TEXT: Record<Connection, string> = {
@@ -49,7 +50,9 @@ export function Header() {
       <nav aria-label="Pages" className="tabs">
         {PAGES.map((page) => (
           <Link key={page.to} to={page.to} className="tab" activeOptions={{ includeSearch: false }}>
-            {page.label}
+            {'short' in page ? (
+              <><span className="tab-full">{page.label}</span><span className="tab-short" aria-hidden="true">{page.short}</span></>
+            ) : page.label}
             {page.to === '/generate' && <RunningCount />}
           </Link>
         ))}
