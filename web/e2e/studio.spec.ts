@@ -194,7 +194,7 @@ test('models: runs, loss curve, score chart and "Use best"; checkpoint compariso
 
 test('phone width: no horizontal scrolling, every page usable', async ({ browser }) => {
   const page = await browser.newPage({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
-  for (const name of ['generate', 'gallery', 'models', 'datasets', 'train']) {
+  for (const name of ['generate', 'gallery', 'models', 'datasets', 'train', 'photo']) {
     await page.goto(`${process.env.E2E_URL}/#/${name}`);
     await expect(page.getByTestId('connection')).toHaveText('Connected');
     await page.waitForLoadState('networkidle');
@@ -205,9 +205,12 @@ test('phone width: no horizontal scrolling, every page usable', async ({ browser
     }
     if (name === 'datasets') await expect(page.locator('.upload-form')).toBeVisible();
     if (name === 'train') await expect(page.locator('.new-run-form')).toBeVisible();
+    if (name === 'photo') await expect(page.getByTestId('photo-drop')).toBeVisible();
     // Against the phone's width: a mobile browser widens its layout viewport to content wider than the screen.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - 375);
     expect(overflow, `${name} page scrolls sideways`).toBeLessThanOrEqual(0);
+    const tabs = await page.locator('.tabs').evaluate((nav) => nav.scrollWidth - nav.clientWidth);
+    expect(tabs, 'every tab fits the phone').toBeLessThanOrEqual(0);
     await screenshot(page, `phone-${name}`, true);
   }
   await page.goto(`${process.env.E2E_URL}/#/gallery`);
