@@ -144,10 +144,9 @@ def _clamp(offset: int, room: int) -> int:
 
 def compose(generated: Image.Image, planned: Plan, mask_blur: int) -> Image.Image:
     """The output: the kept pixels exactly as planned, the repainted area from `generated`, faded into the kept
-    area over `mask_blur` pixels on the repainted side (the kept pixels never change)."""
+    area over `mask_blur` pixels on the repainted side (the kept pixels never change). For a plan that repaints
+    something (a white outpaint generates nothing and is returned as planned)."""
     original = np.asarray(planned.image, dtype=np.float32)
-    if planned.repaint is None:
-        return planned.image.copy()
     new = np.asarray(generated.convert("RGB").resize(planned.image.size), dtype=np.float32)
     weight = planned.repaint.astype(np.float32)
     if mask_blur:

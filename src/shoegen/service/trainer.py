@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from shoegen.config.train import TrainConfig
+from shoegen.data.library import NAME_PATTERN
 from shoegen.errors import ShoegenError
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
 from shoegen.training.logs import read_log, steps_per_second
@@ -56,7 +57,6 @@ TERMINAL_STALE_SECONDS = 60.0
 machine, is also asked whether it runs)."""
 STARTING = "starting: loading the base model and caching the training images; the first step follows"
 LOG_TAIL_CHARACTERS = 2000
-RUN_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 class RunError(ShoegenError):
@@ -96,7 +96,8 @@ class RunState:
 
 
 def check_run_name(name: str) -> str:
-    if not (1 <= len(name) <= 64 and set(name) <= RUN_NAME_CHARACTERS and not name.startswith(".")):
+    """A run's folder name: the rule a dataset's name follows (`data.library.NAME_PATTERN`)."""
+    if not NAME_PATTERN.fullmatch(name):
         raise RunError("a run name is 1-64 letters, digits, '.', '_' or '-', not starting with '.'", 422)
     return name
 

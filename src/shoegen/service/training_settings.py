@@ -10,14 +10,14 @@ from pydantic import BaseModel, Field
 from shoegen.config.recipes import SERVER_CHOSEN, find_recipe, recipes, setting_fields
 from shoegen.config.train import TrainConfig
 from shoegen.config.validation import build_settings
-from shoegen.data.library import DatasetLibrary
+from shoegen.data.library import NAME_PATTERN, DatasetLibrary
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services
 from shoegen.service.trainer import RunError, check_run_name
 
 
 class RunCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$",
+    name: str = Field(min_length=1, max_length=64, pattern=f"^{NAME_PATTERN.pattern}$",
                       description="the run's folder under MODELS_DIR and its models' prefix (RUN/checkpoint-N)")
     dataset: str = Field(description="a dataset of GET /api/datasets, by name")
     recipe: str | None = Field("quick-test", description="a recipe of GET /api/recipes whose settings start the run "
