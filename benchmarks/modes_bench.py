@@ -51,7 +51,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -61,8 +60,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section  # noqa: E402
+from results_file import (BENCHMARKS_DIR, RESULTS_FILE, log, report_header, save_report, uptime,
+                          write_section)  # noqa: E402
 from train_throughput import build_sd15_base, machine_info  # noqa: E402
+
+from shoegen.config.threads import usable_cores  # noqa: E402
 
 PROMPT = "a shoe on a wooden table, morning light"
 SEED = 3
@@ -71,21 +73,6 @@ PHOTO_SPEC = (0, 3)  # draw_shoe_spec(seed, index): the product photo
 MASK_REPEATS = 20  # product_mask calls per round (it takes milliseconds)
 NATIVE = {"tiny": 64, "demo": 64, "sd15-small": 128, "sd15-full": 512}
 DEFAULT_SIZES = {"tiny": [64, 128], "demo": [64, 128], "sd15-small": [128], "sd15-full": [512]}
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "load average: " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-def nproc() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 def wide(side: int) -> int:
@@ -402,7 +389,7 @@ def run_all(args) -> None:
                 "threads": args.threads or "default", "sampler": DEFAULT_SAMPLER, "prompt": PROMPT, "seed": SEED,
                 "cases": [case.name for case in cases], "controlnet": args.controlnet,
                 "controlnet_skipped": skipped or None}
-    report = {**report_header("modes_bench", now), "nproc": nproc(), "uptime_start": uptime_start,
+    report = {**report_header("modes_bench", now), "nproc": usable_cores(), "uptime_start": uptime_start,
               "uptime_end": uptime_end,
               "machine": machine_info(args.device, [torch.get_num_threads()], max(measured["round_loads"])),
               "settings": settings, "measured": measured}

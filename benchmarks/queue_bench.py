@@ -35,7 +35,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
+from results_file import (BENCHMARKS_DIR, RESULTS_FILE, log, report_header, save_report,
+                          write_section)
 
 sys.path.insert(0, str(BENCHMARKS_DIR))
 sys.path.insert(0, str(BENCHMARKS_DIR.parent / "tests"))  # the tests' throwaway PostgreSQL cluster
@@ -46,10 +47,6 @@ from train_throughput import machine_info  # noqa: E402
 SIZE = 64
 PROMPT = "A professional product photo of black casual shoes, centered on white background"
 FINISHED = ("done", "error", "cancelled")
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class Replica:

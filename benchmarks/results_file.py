@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -70,3 +71,16 @@ def write_section(key: str, lines: list[str]) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     RESULTS_FILE.write_text(text)
+
+
+def log(message: str) -> None:
+    """A benchmark's progress line, on stderr (stdout carries its table)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def uptime() -> str:
+    """The machine's load as `uptime` prints it, recorded beside figures taken on a shared machine."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{value:.2f}" for value in os.getloadavg())

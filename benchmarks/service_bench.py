@@ -49,7 +49,8 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
+from results_file import (BENCHMARKS_DIR, RESULTS_FILE, log, report_header, save_report,
+                          write_section)
 SAMPLER = "DPM++ 2M Karras"
 SIZE, GUIDANCE, SEED = 64, 7.5, 1234
 ADAPTER_A, ADAPTER_B = "bench/checkpoint-1", "bench/checkpoint-2"
@@ -60,10 +61,6 @@ PROMPTS = ["a red leather sneaker", "a blue suede boot", "a black loafer", "a wh
 
 sys.path.insert(0, str(BENCHMARKS_DIR))
 from train_throughput import machine_info  # noqa: E402  (same machine description as the training benchmark)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def child_env(threads: int, device: str = "cpu") -> dict:

@@ -57,11 +57,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
-from results_file import BENCHMARKS_DIR, RESULTS_FILE, report_header, save_report, write_section
+from results_file import (BENCHMARKS_DIR, RESULTS_FILE, log, report_header, save_report, uptime,
+                          write_section)
 
 sys.path.insert(0, str(BENCHMARKS_DIR))
 from service_bench import free_port  # noqa: E402
 from train_throughput import THREAD_VARIABLES, machine_info  # noqa: E402
+
+from shoegen.config.threads import usable_cores  # noqa: E402
 
 TARGET_RATIO = 0.95  # the job's steps/s at least 95% of the terminal's (issue 16: "within 5%")
 RECIPE = "quick-test"
@@ -69,17 +72,6 @@ DATASET = "bench-shoes"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FAST_POLL = 0.01  # seconds between looks while waiting for the first step
 SLOW_POLL = 0.05  # seconds between looks while waiting for the end
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "load average: " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 # ------------------------------------------------------------------------------------------- /proc helpers
@@ -631,8 +623,7 @@ def run_all(args) -> int:
     print("\n" + tables + "\n\n" + verdict_line)
     if not args.no_record:
         loads = [r["load_1min"] for r in results]
-        report = {**report_header("train_job_bench", now), "nproc": os.cpu_count() if not shutil.which("nproc")
-                  else int(subprocess.run(["nproc"], capture_output=True, text=True).stdout),
+        report = {**report_header("train_job_bench", now), "nproc": usable_cores(),
                   "machine": machine_info(args.device, [], max(loads)), "uptime_start": uptime_start,
                   "uptime_end": uptime_end,
                   "settings": {**{key: getattr(args, key) for key in (
