@@ -111,12 +111,38 @@ def test_hires_fix_doubles_the_size(engine):
     assert image.params.extra["mode_settings"]["hires_scale"] == 2.0
 
 
+def test_hires_fix_in_the_mask_modes_keeps_the_photo_at_the_new_size(engine):
+    big, _ = render_shoe_with_mask(draw_shoe_spec(0, 3), 128)  # a photo larger than the base's 64 px
+    common = dict(init_image=big, hires_scale=2.0, hires_steps=4)
+    background = engine.generate(request(mode="background", **common)).images[0]
+    assert background.image.size == (128, 128)
+    product = product_mask(big)
+    difference = np.abs(pixels(background.image) - pixels(big)).max(axis=2)
+    assert product.sum() > 800 and difference[product].max() == 0  # the photo's own pixels, not an upscaled copy
+    assert (difference[~product] > 10).mean() > 0.5
+
+    outpaint = engine.generate(request(mode="outpaint", width=112, height=64, **common)).images[0].image
+    assert outpaint.size == (224, 128)
+    left = (224 - 128) // 2
+    assert np.array_equal(pixels(outpaint)[:, left:left + 128], pixels(big))  # the photo at 2x its first-pass size
+
+    mask = np.zeros((64, 64), dtype=bool)
+    mask[8:32, 8:40] = True
+    inpaint = engine.generate(request(mode="inpaint", mask_image=Image.fromarray(mask), mask_blur=2,
+                                      masked_content="latent_noise", **common)).images[0].image
+    grown = np.asarray(Image.fromarray(mask).resize((128, 128), Image.Resampling.NEAREST))
+    difference = np.abs(pixels(inpaint) - pixels(big)).max(axis=2)
+    assert inpaint.size == (128, 128) and difference[~grown].max() == 0
+    assert (difference[ndimage.binary_erosion(grown, iterations=12)] > 10).mean() > 0.8
+
+
 @pytest.mark.parametrize(("values", "message"), [
     ({"mode": "inpaint"}, "needs a photo"),
     ({"mode": "outpaint", "with_photo": True}, "needs the new format"),
     ({"mode": "background", "with_photo": True, "aspect_ratio": "4:5"}, "aspect_ratio is the outpaint format"),
     ({"mode": "inpaint", "with_photo": True}, "needs a mask"),
-    ({"mode": "background", "with_photo": True, "hires_scale": 2.0}, "hires fix"),
+    ({"mode": "outpaint", "with_photo": True, "aspect_ratio": "4:5", "outpaint_fill": "white", "hires_scale": 2.0},
+     "generates nothing for the hires fix"),
     ({"mode": "txt2img", "with_photo": True}, "takes no init_image"),
     ({"mode": "outpaint", "with_photo": True, "width": 64, "height": 64, "outpaint_fill": "white"}, "already fills"),
 ])

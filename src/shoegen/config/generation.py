@@ -164,8 +164,9 @@ class GenerationParams(GenerationSettings):
     """outpaint: the photo stays as it is, in the middle of the new format (keep), or is moved so that its product
     is in the middle (center)."""
     hires_scale: float | None = Field(None, ge=1.0, le=4.0, allow_inf_nan=False)
-    """txt2img, img2img: the "hires fix": generate at the size asked for, upscale by this factor, then repaint at
-    `hires_strength` (e.g. 2: 1024 px from SD1.5). None: off."""
+    """The "hires fix": generate at the size asked for, upscale by this factor, then repaint at `hires_strength`
+    (e.g. 2: 1024 px from SD1.5). In inpaint, background and outpaint the second pass repaints only what the first
+    one did: the kept photo comes back exactly, resized from the photo itself. None: off."""
     hires_strength: Strength = 0.5
     """The hires fix's denoising strength (low keeps the first pass's composition, high adds detail and drift)."""
     hires_steps: Steps | None = None

@@ -321,8 +321,9 @@ class Engine:
             raise ShoegenError(f"aspect_ratio is the outpaint format; mode {mode} takes width and height")
         if request.mask_image is not None and mode not in ("inpaint", "background"):
             raise ShoegenError(f"mode {mode} takes no mask (inpaint and background do)")
-        if request.hires_scale is not None and mode not in ("txt2img", "img2img"):
-            raise ShoegenError(f"the hires fix (hires_scale) works with txt2img and img2img, not {mode}")
+        if request.hires_scale is not None and mode == "outpaint" and request.outpaint_fill == "white":
+            raise ShoegenError("a white outpaint generates nothing for the hires fix to refine: ask for the final "
+                               "width and height (or aspect_ratio) without hires_scale")
         repaint_strength = request.strength if mode in ("img2img", "inpaint") else 1.0
         if mode == "inpaint" and request.masked_content == "latent_noise":
             repaint_strength = 1.0
@@ -408,11 +409,22 @@ class Engine:
                 self._notes = list(planned.notes)
                 if planned.repaint is None:  # a white outpaint: nothing to generate
                     return [planned.image.copy() for _ in seeds]
-                mask = Image.fromarray((planned.repaint * 255).astype("uint8"))
                 target, control = self._with_controlnets("inpaint", request, size, planned.image)
-                generated = call(target, steps, image=[planned.image] * count, mask_image=[mask] * count,
+                generated = call(target, steps, image=[planned.image] * count, mask_image=[_mask(planned)] * count,
                                  strength=planned.strength, width=size[0], height=size[1], **control)
-                return [modes.compose(image, planned, request.mask_blur) for image in generated]
+                images = [modes.compose(image, planned, request.mask_blur) for image in generated]
+                if request.hires_scale is None:
+                    return images
+                # The second pass repaints what the first one did, at the new size, and keeps what it kept.
+                refined = modes.refine(mode, request, planned,
+                                       [modes.upscale(image, request.hires_scale) for image in images],
+                                       request.init_image, request.mask_image)
+                width, height = refined[0].image.size
+                generated = call(self._inpaint, request.hires_steps or steps, image=[plan.image for plan in refined],
+                                 mask_image=[_mask(refined[0])] * count, strength=request.hires_strength,
+                                 width=width, height=height)
+                blur = round(request.mask_blur * width / size[0])
+                return [modes.compose(image, plan, blur) for image, plan in zip(generated, refined)]
             if mode == "txt2img":
                 target, control = self._with_controlnets(mode, request, size, None)
                 images = call(target, steps, width=size[0], height=size[1], **control)
@@ -482,6 +494,11 @@ class Engine:
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
                            strength=request.strength if mode in ("img2img", "inpaint") else None, mode=mode,
                            extra=extra)
+
+
+def _mask(planned: modes.Plan) -> Image.Image:
+    """The inpainting pipeline's mask: white where the plan repaints."""
+    return Image.fromarray((planned.repaint * 255).astype("uint8"))
 
 
 def mode_record(request: GenerationRequest) -> dict:

@@ -36,6 +36,8 @@ class Plan:
     keep: np.ndarray
     """Bool: the pixels returned exactly as `image` has them."""
     strength: float
+    box: tuple[int, int, int, int]
+    """Where the photo lies in `image`: left, top, right, bottom (all of it but for an outpaint)."""
     notes: tuple[str, ...] = ()
 
 
@@ -89,7 +91,7 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
         repaint, strength = ~product, 1.0
     if not repaint.any():
         raise ShoegenError(f"{mode}: the mask leaves nothing to repaint")
-    return Plan(image, repaint, ~repaint, strength, tuple(notes))
+    return Plan(image, repaint, ~repaint, strength, (0, 0, *size), tuple(notes))
 
 
 def _masked_content(image: Image.Image, repaint: np.ndarray, request: GenerationParams) -> tuple[Image.Image, float]:
@@ -132,9 +134,10 @@ def _outpaint(request: GenerationParams, photo: Image.Image, size: tuple[int, in
     if keep.all():
         raise ShoegenError(f"outpaint: the photo already fills {size[0]}x{size[1]}; ask for a larger or "
                            "differently shaped width and height")
+    box = (left, top, left + photo.width, top + photo.height)
     if request.outpaint_fill == "white":
-        return Plan(Image.fromarray(canvas), None, keep, 0.0)
-    return Plan(Image.fromarray(canvas), ~keep, keep, 1.0)
+        return Plan(Image.fromarray(canvas), None, keep, 0.0, box)
+    return Plan(Image.fromarray(canvas), ~keep, keep, 1.0, box)
 
 
 def _clamp(offset: int, room: int) -> int:
@@ -158,6 +161,31 @@ def compose(generated: Image.Image, planned: Plan, mask_blur: int) -> Image.Imag
     mixed = new * weight[..., None] + original * (1.0 - weight[..., None])
     out = np.where(planned.keep[..., None], original, mixed.round())
     return Image.fromarray(out.clip(0, 255).astype(np.uint8))
+
+
+def refine(mode: str, request: GenerationParams, planned: Plan, upscaled: list[Image.Image], photo: Image.Image,
+           mask: Image.Image | None) -> list[Plan]:
+    """The hires fix's second pass for a mask mode, one plan per first-pass output upscaled (`upscaled`, of one
+    size): what is kept taken anew at the new size from the photo itself (and its mask, or the product found in
+    it), not from the first pass's smaller copy; everything else is repainted at `hires_strength`."""
+    width, height = upscaled[0].size
+    if mode == "outpaint":
+        across, down = width / planned.image.width, height / planned.image.height
+        left, top, right, bottom = planned.box
+        box = (round(left * across), round(top * down), round(right * across), round(bottom * down))
+        keep = np.zeros((height, width), dtype=bool)
+        keep[box[1]:box[3], box[0]:box[2]] = True
+        kept = np.zeros((height, width, 3), dtype=np.uint8)
+        kept[keep] = np.asarray(photo.convert("RGB").resize((box[2] - box[0], box[3] - box[1]),
+                                                             Image.Resampling.LANCZOS)).reshape(-1, 3)
+    else:
+        at_size = plan(mode, request, photo, mask, (width, height))
+        keep, box, kept = at_size.keep, at_size.box, np.asarray(at_size.image)
+    plans = []
+    for image in upscaled:
+        pixels = np.where(keep[..., None], kept, np.asarray(image.convert("RGB")))
+        plans.append(Plan(Image.fromarray(pixels), ~keep, keep, request.hires_strength, box))
+    return plans
 
 
 def upscale(image: Image.Image, scale: float) -> Image.Image:

@@ -8,7 +8,7 @@ import { defaultOutlineModel, hiresUnavailable, LIMITS_PHOTO } from './photo';
 import type { PhotoFieldsProps } from './ModeFields';
 
 export function ExtraFields({ value, errors, id, set, baseModel }: PhotoFieldsProps & { baseModel: string | null }) {
-  const hiresNote = hiresUnavailable(value.mode);
+  const hiresNote = hiresUnavailable(value);
   return (
     <fieldset className="form-section">
       <legend>Extras</legend>

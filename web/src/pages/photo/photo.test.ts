@@ -28,8 +28,16 @@ describe('result sizes (the server’s rules)', () => {
   });
 
   it('says the size in words', () => {
-    expect(resultSizeText({ mode: 'outpaint', format: '16:9' }, { width: 64, height: 64 }, TINY)).toBe('112 × 64 px');
-    expect(resultSizeText({ mode: 'background', format: '16:9' }, { width: 225, height: 300 }, SD15)).toBe('384 × 512 px');
+    const plain = { fill: 'scene', hires: false } as const;
+    expect(resultSizeText({ mode: 'outpaint', format: '16:9', ...plain }, { width: 64, height: 64 }, TINY))
+      .toBe('112 × 64 px');
+    expect(resultSizeText({ mode: 'background', format: '16:9', ...plain }, { width: 225, height: 300 }, SD15))
+      .toBe('384 × 512 px');
+    // High resolution doubles it, but a white format (nothing generated) stays as it is.
+    expect(resultSizeText({ mode: 'background', format: '16:9', fill: 'scene', hires: true },
+      { width: 225, height: 300 }, SD15)).toBe('768 × 1024 px');
+    expect(resultSizeText({ mode: 'outpaint', format: '16:9', fill: 'white', hires: true },
+      { width: 64, height: 64 }, TINY)).toBe('112 × 64 px');
   });
 
   it('brings a large photo down before sending it', () => {
@@ -64,6 +72,9 @@ describe('the job request', () => {
     expect(body.aspect_ratio).toBeUndefined();
     expect(body.hires_scale).toBeUndefined();
     expect(toPhotoRequest(settings(), 'data:photo', null).mask_image).toBeNull(); // found by the server
+    expect(toPhotoRequest(settings({ hires: true }), 'data:photo', null).hires_scale).toBe(2);
+    expect(toPhotoRequest(settings({ mode: 'outpaint', fill: 'white', hires: true }), 'data:photo', null).hires_scale)
+      .toBeUndefined();
   });
 
   it('outpaint: the format, placement and fill, never a mask; a white fill needs no prompt', () => {

@@ -73,10 +73,13 @@ export const DEFAULT_PHOTO_SETTINGS: PhotoSettings = {
   seed: '',
 };
 
-/** Why "High resolution 2x" cannot be used in a mode, or null when it can. */
-export function hiresUnavailable(mode: PhotoMode): string | null {
-  return `Not available yet for “${MODE_TEXT[mode].label}”: the server's 2x pass runs for new images only ` +
-    '(Generate page).';
+/** "High resolution 2x": the hires fix's factor. */
+export const HIRES_SCALE = 2;
+
+/** Why "High resolution 2x" cannot be used with these settings, or null when it can. */
+export function hiresUnavailable(settings: Pick<PhotoSettings, 'mode' | 'fill'>): string | null {
+  return needsPrompt(settings) ? null
+    : 'A white format generates nothing to refine: the photo is only padded, at the size shown.';
 }
 
 /** The ControlNet offered first: the built-in test one on the tiny base, Canny edges for SD1.5 otherwise. */
@@ -107,10 +110,15 @@ export function formatSize(width: number, height: number, native: { width: numbe
 }
 
 /** The size the result will have, e.g. "112 × 64 px". */
-export function resultSizeText(settings: Pick<PhotoSettings, 'mode' | 'format'>, photo: { width: number;
-  height: number }, native: { width: number; height: number }): string {
+export function resultSizeText(settings: Pick<PhotoSettings, 'mode' | 'format' | 'fill' | 'hires'>,
+  photo: { width: number; height: number }, native: { width: number; height: number }): string {
   const size = settings.mode === 'outpaint' ? formatSize(photo.width, photo.height, native, settings.format)
     : workingSize(photo.width, photo.height, native);
+  if (settings.hires && hiresUnavailable(settings) === null) {
+    // The server's upscale: twice the size, in multiples of 8.
+    const twice = (value: number) => Math.max(64, Math.round((value * HIRES_SCALE) / 8) * 8);
+    return `${twice(size.width)} × ${twice(size.height)} px`;
+  }
   return `${size.width} × ${size.height} px`;
 }
 
@@ -201,6 +209,6 @@ export function toPhotoRequest(settings: PhotoSettings, photo: string, mask: str
     body.controlnets = [{ model: settings.outlineModel.trim(), preprocessor: 'canny',
       scale: Number(settings.outlineScale), start: 0, end: 1, image: null }];
   }
-  if (settings.hires && hiresUnavailable(mode) === null) body.hires_scale = 2;
+  if (settings.hires && hiresUnavailable(settings) === null) body.hires_scale = HIRES_SCALE;
   return body;
 }
