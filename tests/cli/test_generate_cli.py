@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,9 @@ PROMPT = "A professional product photo of red suede boots"
 TINY = ["--base-model", "tiny", "--steps", "2", "--width", "64", "--height", "64"]
 
 
-def shoegen(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def shoegen(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "shoegen.cli.main", *args], capture_output=True, text=True,
-                            timeout=300, cwd=cwd)
+                            timeout=300, cwd=cwd, env=None if env is None else {**os.environ, **env})
     return result
 
 
@@ -111,7 +112,8 @@ def test_grid_is_one_image_of_prompts_by_models_at_the_same_seed(models_dir, gen
 def test_models_lists_runs_and_checkpoints_by_name(models_dir, escape_names):
     result = shoegen("models", "--models-dir", str(models_dir))
     assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
+    adapters = result.stdout.split("\n\n")[0]  # then the ControlNets and the upscalers
+    rows = {line.split()[0]: line.split()[1:] for line in adapters.splitlines()}
     assert rows == {
         "shoesA": ["final"], "shoesA/checkpoint-4": ["checkpoint", "step", "4"],
         "shoesA/checkpoint-8": ["checkpoint", "step", "8"],
@@ -138,3 +140,31 @@ def test_a_bad_line_in_a_batch_stops_it_before_any_image_naming_the_line(tmp_pat
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: prompt 2: prompt must have at most 4000 characters, got long long")
     assert not out.exists()
+
+
+def test_models_lists_controlnets_from_the_hub_cache_and_generate_uses_them_offline(models_dir, tmp_path):
+    from shoegen.models.controlnets import write_tiny_controlnet
+
+    # A ControlNet downloaded earlier, as the hub cache holds it (refs/main names the snapshot), hub unreachable.
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--acme--tiny-canny" / "snapshots" / "0123456789abcdef0123456789abcdef01234567"
+    write_tiny_controlnet(snapshot)
+    (cache / "models--acme--tiny-canny" / "refs").mkdir()
+    (cache / "models--acme--tiny-canny" / "refs" / "main").write_text("0123456789abcdef0123456789abcdef01234567")
+    (models_dir / "upscalers").mkdir(exist_ok=True)
+    env = {"HF_HUB_CACHE": str(cache)}
+    listed = shoegen("models", "--models-dir", str(models_dir), env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "shoesA" in listed.stdout
+    lines = [line.split() for line in listed.stdout.splitlines()]
+    assert ["acme/tiny-canny", "hub", "cache"] in lines and ["tiny", "built-in"] in lines
+    assert ["lanczos", "built-in"] in lines
+
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64), "white").save(photo)
+    made = shoegen("generate", PROMPT, "--init-image", str(photo), "--mode", "img2img", "--controlnet",
+                   "acme/tiny-canny::0.5", "--output", str(tmp_path / "out"), "--models-dir", str(models_dir), *TINY,
+                   env=env)
+    assert made.returncode == 0, made.stderr
+    _, saved = read_png_parameters(Path(made.stdout.split()[0]))
+    assert saved["extra"]["mode_settings"]["controlnets"][0]["model"] == "acme/tiny-canny"

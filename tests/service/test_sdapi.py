@@ -173,3 +173,38 @@ def test_controlnet_units_in_the_extension_s_form(client, sample_dataset):
     missing = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "alwayson_scripts": {"controlnet": {"args": [
         {**unit, "image": None}]}}})
     assert missing.status_code == 422 and "needs a control image" in missing.json()["detail"]
+
+
+def zero_compact_upscaler(path, scale: int = 4) -> None:
+    """Real-ESRGAN's compact network with every weight zero: its output is the nearest-neighbour upscale."""
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"body.0.weight": torch.zeros(4, 3, 3, 3), "body.0.bias": torch.zeros(4), "body.1.weight": torch.zeros(4),
+               "body.2.weight": torch.zeros(3 * scale * scale, 4, 3, 3), "body.2.bias": torch.zeros(3 * scale * scale)},
+              str(path))
+
+
+def test_hires_upscaler_models_and_the_listings(client, models_dir):
+    folder = models_dir / "upscalers"
+    folder.mkdir(exist_ok=True)
+    zero_compact_upscaler(folder / "zero-compact.safetensors")
+    try:
+        assert [u["name"] for u in client.get("/sdapi/v1/upscalers").json()] == ["Lanczos", "zero-compact"]
+        assert client.get("/api/upscalers").json() == [{"name": "lanczos", "source": "built-in"},
+                                                       {"name": "zero-compact", "source": "file"}]
+        hires = dict(enable_hr=True, hr_scale=2, denoising_strength=0.5, hr_second_pass_steps=2)
+        by_model = txt2img(client, hr_upscaler="zero-compact", **hires)
+        assert decode_png(by_model["images"][0]).size == (128, 128)
+        assert "Hires upscaler: zero-compact" in json.loads(by_model["info"])["infotexts"][0]
+        latent = txt2img(client, hr_upscaler="Latent (bicubic antialiased)", **hires)  # A1111's built-in names
+        assert "Hires upscaler: Lanczos" in json.loads(latent["info"])["infotexts"][0]
+        unknown = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, **hires, "hr_upscaler": "R-ESRGAN 4x+"})
+        assert unknown.status_code == 422 and "GET /sdapi/v1/upscalers" in unknown.json()["detail"]
+        native = client.post("/api/generate", json={**GENERATE, "hires_scale": 2, "hires_upscaler": "nope"})
+        assert native.status_code == 422 and "known: lanczos, zero-compact" in native.text
+    finally:
+        (folder / "zero-compact.safetensors").unlink()
+    assert {"name": "tiny", "source": "built-in"} in client.get("/api/controlnets").json()
+    assert "tiny" in client.get("/controlnet/model_list").json()["model_list"]
+    assert client.get("/controlnet/module_list").json() == {"module_list": ["canny", "none"]}

@@ -40,6 +40,7 @@ FLAGS = {
     "hires_scale": ("--hires",),
     "hires_strength": ("--hires-strength",),
     "hires_steps": ("--hires-steps",),
+    "hires_upscaler": ("--hires-upscaler",),
 }
 
 
@@ -87,9 +88,10 @@ def register(subparsers) -> None:
     grid.set_defaults(handler=run_grid)
 
     models = subparsers.add_parser(
-        "models", help="list the adapters generation can use",
+        "models", help="list the adapters, ControlNets and upscalers generation can use",
         description="List every run's final weights and checkpoints, and loose LoRA files, under the models "
-        "folder, by the names that --model, <lora:NAME:weight> and the API accept.",
+        "folder, by the names that --model, <lora:NAME:weight> and the API accept; then the ControlNets usable "
+        "offline (--controlnet) and the hires fix's upscalers (--hires-upscaler).",
     )
     models.add_argument("--models-dir", type=Path, help="training runs and LoRA files (default $SHOEGEN_MODELS_DIR, "
                         "$MODELS_DIR or ./runs)")
@@ -97,6 +99,8 @@ def register(subparsers) -> None:
 
 
 def run_models(args: argparse.Namespace) -> int:
+    from shoegen.models.controlnets import available_controlnets
+    from shoegen.models.upscalers import LANCZOS, UPSCALERS_FOLDER, upscaler_names
     from shoegen.training.runs import discover_adapters
 
     models_dir = model_settings(args).models_dir
@@ -106,6 +110,12 @@ def run_models(args: argparse.Namespace) -> int:
     for entry in entries:
         step = f"step {entry.step}" if entry.step is not None else ""
         print(f"{entry.name:<40} {entry.type:<10} {step}")
+    print("\nControlNets (--controlnet; any other hub id is fetched where the hub is reachable):")
+    for name, source in available_controlnets(models_dir):
+        print(f"  {name:<38} {source}")
+    print(f"\nupscalers (--hires-upscaler; model files go in {models_dir / UPSCALERS_FOLDER}):")
+    for name in upscaler_names(models_dir):
+        print(f"  {name:<38} {'built-in' if name == LANCZOS else 'file'}")
     return 0
 
 

@@ -39,6 +39,7 @@ ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES)]
 Strength = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
 ClipSkip = Annotated[int, Field(ge=1, le=12)]
 RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+UpscalerName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._+()-]*$")]
 Mode = Literal["txt2img", "img2img", "inpaint", "background", "outpaint"]
 MODES = get_args(Mode)
 MASK_MODES = ("inpaint", "background", "outpaint")
@@ -171,6 +172,9 @@ class GenerationParams(GenerationSettings):
     """The hires fix's denoising strength (low keeps the first pass's composition, high adds detail and drift)."""
     hires_steps: Steps | None = None
     """The hires fix's denoising steps (None: `num_inference_steps`)."""
+    hires_upscaler: UpscalerName = "lanczos"
+    """The hires fix's upscaler: lanczos (built in), or the name of an ESRGAN-family model file in
+    MODELS_DIR/upscalers/ (e.g. 4x-UltraSharp, RealESRGAN_x4plus); its output is resized to `hires_scale`."""
     controlnets: tuple[ControlNetUnit, ...] = Field((), max_length=MAX_CONTROLNETS)
     """ControlNets conditioning the generation (several at once: their effects add up), in every mode but the
     hires fix's second pass."""

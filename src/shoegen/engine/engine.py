@@ -29,6 +29,7 @@ from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.prompts import extract_lora_tags, token_report
 from shoegen.engine.samplers import make_scheduler
 from shoegen.errors import ShoegenError
+from shoegen.models.upscalers import LANCZOS, Upscaler, load_upscaler, upscaler_names
 from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter
 
 log = logging.getLogger("shoegen.engine")
@@ -103,6 +104,7 @@ class Engine:
         self._img2img = None
         self._inpaint = None
         self._controlnets: dict[str, object] = {}  # ControlNets by name, loaded on first use
+        self._upscalers: dict[str, Upscaler] = {}  # the hires fix's upscaler models by name, loaded on first use
         self._base_scheduler_config = None
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
         self._folded = FoldedAdapters()
@@ -241,7 +243,7 @@ class Engine:
         _, refs = self._requested_adapters(request)
         return (tuple(refs), request.sampler, request.num_inference_steps, request.guidance_scale,
                 request.clip_skip, request.width, request.height, request.hires_scale, request.hires_strength,
-                request.hires_steps)
+                request.hires_steps, request.hires_upscaler)
 
     def generate(self, request: GenerationRequest, on_progress: ProgressCallback | None = None,
                  should_cancel: Callable[[], bool] | None = None) -> GenerationResult:
@@ -338,6 +340,13 @@ class Engine:
             if given is None and request.init_image is None:
                 raise ShoegenError(f"controlnets[{index}] ({unit.model}) needs a control image, or a photo "
                                    "(init_image) to take it from")
+        if request.hires_upscaler != LANCZOS:
+            if request.hires_scale is None:
+                raise ShoegenError(f"hires_upscaler {request.hires_upscaler!r} is the hires fix's upscaler: give "
+                                   "hires_scale too")
+            if request.hires_upscaler not in upscaler_names(self.models_dir):
+                raise ShoegenError(f"hires_upscaler {request.hires_upscaler!r}: not a file of MODELS_DIR/upscalers/ "
+                                   f"(known: {', '.join(upscaler_names(self.models_dir))})")
         if request.hires_scale is not None and \
                 int((request.hires_steps or request.num_inference_steps) * request.hires_strength) < 1:
             raise ShoegenError("the hires fix runs hires_steps x hires_strength denoising steps, less than one "
@@ -416,8 +425,7 @@ class Engine:
                 if request.hires_scale is None:
                     return images
                 # The second pass repaints what the first one did, at the new size, and keeps what it kept.
-                refined = modes.refine(mode, request, planned,
-                                       [modes.upscale(image, request.hires_scale) for image in images],
+                refined = modes.refine(mode, request, planned, [self._upscale(image, request) for image in images],
                                        request.init_image, request.mask_image)
                 width, height = refined[0].image.size
                 generated = call(self._inpaint, request.hires_steps or steps, image=[plan.image for plan in refined],
@@ -434,7 +442,7 @@ class Engine:
                 images = call(target, steps, image=[init] * count, strength=request.strength, **control)
             if request.hires_scale is not None:
                 images = call(self._img2img, request.hires_steps or steps, strength=request.hires_strength,
-                              image=[modes.upscale(image, request.hires_scale) for image in images])
+                              image=[self._upscale(image, request) for image in images])
         return images
 
     def _with_controlnets(self, kind: str, request: GenerationRequest, size: tuple[int, int],
@@ -470,6 +478,17 @@ class Engine:
             arguments = {key: value[0] for key, value in arguments.items()}
         arguments["image" if kind == "txt2img" else "control_image"] = images[0] if single else images
         return target, arguments
+
+    def _upscale(self, image: Image.Image, request: GenerationRequest) -> Image.Image:
+        """The hires fix's upscale of a first-pass image: by the request's upscaler model (loaded once, on the
+        engine's device), then resized to `hires_scale` times the size; or by Lanczos alone."""
+        model = None
+        if request.hires_upscaler != LANCZOS:
+            if request.hires_upscaler not in self._upscalers:
+                self._upscalers[request.hires_upscaler] = load_upscaler(request.hires_upscaler, self.models_dir).to(
+                    self.device, self.dtype)
+            model = self._upscalers[request.hires_upscaler]
+        return modes.upscale(image, request.hires_scale, model)
 
     def _controlnet(self, name: str):
         """A ControlNet by name, loaded once (on the engine's device and dtype)."""
@@ -507,7 +526,7 @@ def mode_record(request: GenerationRequest) -> dict:
     fields = {"inpaint": ("mask_blur", "masked_content", "mask_invert"), "background": ("mask_blur", "mask_invert"),
               "outpaint": ("mask_blur", "outpaint_fill", "placement", "aspect_ratio")}.get(mode, ())
     if request.hires_scale is not None:
-        fields += ("hires_scale", "hires_strength", "hires_steps")
+        fields += ("hires_scale", "hires_strength", "hires_steps", "hires_upscaler")
     record: dict = {name: getattr(request, name) for name in fields}
     if request.controlnets:
         record["controlnets"] = [unit.model_dump() for unit in request.controlnets]

@@ -15,6 +15,7 @@ outside the mask at every step (latent blending), with a 9-channel inpainting UN
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,10 +189,12 @@ def refine(mode: str, request: GenerationParams, planned: Plan, upscaled: list[I
     return plans
 
 
-def upscale(image: Image.Image, scale: float) -> Image.Image:
-    """The hires fix's upscaler: Lanczos to `scale` times the size, in multiples of 8."""
+def upscale(image: Image.Image, scale: float, model: Callable[[Image.Image], Image.Image] | None = None
+            ) -> Image.Image:
+    """The hires fix's upscale to `scale` times the size, in multiples of 8: Lanczos, or first an upscaler model
+    (at its own factor; the result is then resized to the size asked for)."""
     size = tuple(max(64, round(side * scale / 8) * 8) for side in image.size)
-    return image.resize(size, Image.Resampling.LANCZOS)
+    return (image if model is None else model(image)).resize(size, Image.Resampling.LANCZOS)
 
 
 def canny_edges(image: Image.Image, sigma: float = 1.5) -> Image.Image:

@@ -1,7 +1,8 @@
 """Where a ControlNet comes from: a diffusers SD1.x ControlNet by hub id (`lllyasviel/control_v11p_sd15_canny`),
 a folder of `MODELS_DIR/controlnets/`, or the built-in `tiny` one (random weights, built offline from the tiny
-base's UNet, to try the code path). Names are looked up, never joined onto paths by a caller: a request cannot
-point the server at any folder. A ControlNet that cannot be loaded is one readable line."""
+base's UNet, to try the code path); `available_controlnets` lists those usable offline. Names are looked up, never
+joined onto paths by a caller: a request cannot point the server at any folder. A ControlNet that cannot be loaded
+is one readable line."""
 
 from __future__ import annotations
 
@@ -44,6 +45,42 @@ def controlnet_names(models_dir: Path | None) -> list[str]:
     local = sorted(child.name for child in folder.iterdir()
                    if child.is_dir() and (child / "config.json").is_file()) if folder and folder.is_dir() else []
     return [*local, TINY_CONTROLNET]
+
+
+def cached_hub_controlnets() -> list[str]:
+    """Hub ids of the SD ControlNets in the local Hugging Face cache (a model whose config names ControlNetModel),
+    usable offline."""
+    import json
+
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound, CorruptedCacheException
+
+    try:
+        repos = scan_cache_dir().repos
+    except (CacheNotFound, CorruptedCacheException, OSError):
+        return []
+    found = set()
+    for repo in repos:
+        if repo.repo_type != "model" or not _HUB_ID.match(repo.repo_id):
+            continue
+        for revision in repo.revisions:
+            config = next((file.file_path for file in revision.files if file.file_name == "config.json"
+                           and file.file_path.parent == revision.snapshot_path), None)
+            try:
+                is_controlnet = config is not None and \
+                    json.loads(config.read_text()).get("_class_name") == "ControlNetModel"
+            except (OSError, ValueError, AttributeError):
+                is_controlnet = False
+            if is_controlnet:
+                found.add(repo.repo_id)
+    return sorted(found)
+
+
+def available_controlnets(models_dir: Path | None) -> list[tuple[str, str]]:
+    """Every ControlNet usable without the hub, as (name, where): folders of MODELS_DIR/controlnets/, hub ids in
+    the local cache, and the built-in `tiny`."""
+    local = [(name, "folder") for name in controlnet_names(models_dir) if name != TINY_CONTROLNET]
+    return [*local, *((name, "hub cache") for name in cached_hub_controlnets()), (TINY_CONTROLNET, "built-in")]
 
 
 def locate(name: str, models_dir: Path | None) -> str:

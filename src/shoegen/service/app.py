@@ -94,7 +94,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
                           summary="Worker status; details only with the API key when one is set")
         return app
     for router in (api.router, jobs.router, gallery.router, runs.recipes_router, runs.router, datasets.router,
-                   masks.router, sdapi.router):
+                   masks.router, sdapi.router, sdapi.controlnet_router):
         app.include_router(router)
     web_dir = settings.web_dir or REPOSITORY_WEB_DIST
     if (web_dir / "index.html").is_file():

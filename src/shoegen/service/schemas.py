@@ -133,6 +133,15 @@ JobEventPublic = Annotated[QueuedEvent | StartedEvent | ProgressEvent | DoneEven
 """One event of GET /api/jobs/{id}/events: the SSE `event:` line is `event`, the `data:` line the other fields."""
 
 
+class HelperModelPublic(BaseModel):
+    """A ControlNet or an upscaler a request can name."""
+
+    name: str = Field(description="what `controlnets[].model` or `hires_upscaler` takes")
+    source: Literal["built-in", "folder", "hub cache", "file"] = Field(
+        description="built-in (no weights to fetch), folder (MODELS_DIR/controlnets/), hub cache (a hub id found in "
+                    "the local Hugging Face cache), file (MODELS_DIR/upscalers/)")
+
+
 class SamplerPublic(BaseModel):
     """A sampler in AUTOMATIC1111's shape (GET /sdapi/v1/samplers)."""
 

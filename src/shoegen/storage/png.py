@@ -57,7 +57,7 @@ def format_a1111_parameters(params: ImageParams) -> str:
         "Mode": params.mode if params.mode in ("background", "outpaint") else None,
         "Hires upscale": _number(hires) if hires else None,
         "Hires steps": mode.get("hires_steps") if hires else None,
-        "Hires upscaler": "Lanczos" if hires else None,
+        "Hires upscaler": (mode.get("hires_upscaler") or "Lanczos").replace("lanczos", "Lanczos") if hires else None,
         "Lora weights": ", ".join(f"{lora.name}: {float(lora.weight)}" for lora in params.loras) or None,
     }
     settings_line = ", ".join(f"{key}: {_a1111_quote(value)}" for key, value in settings.items() if value is not None)

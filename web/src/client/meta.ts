@@ -16,6 +16,16 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/api/controlnets",
+    "operationId": "list_controlnets_api_controlnets_get"
+  },
+  {
+    "method": "get",
+    "path": "/api/upscalers",
+    "operationId": "list_upscalers_api_upscalers_get"
+  },
+  {
+    "method": "get",
     "path": "/api/presets",
     "operationId": "list_presets_api_presets_get"
   },
@@ -236,6 +246,11 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/sdapi/v1/upscalers",
+    "operationId": "list_upscalers_sdapi_v1_upscalers_get"
+  },
+  {
+    "method": "get",
     "path": "/sdapi/v1/samplers",
     "operationId": "samplers_sdapi_v1_samplers_get"
   },
@@ -253,6 +268,16 @@ export const OPERATIONS = [
     "method": "post",
     "path": "/sdapi/v1/options",
     "operationId": "set_options_sdapi_v1_options_post"
+  },
+  {
+    "method": "get",
+    "path": "/controlnet/model_list",
+    "operationId": "controlnet_models_controlnet_model_list_get"
+  },
+  {
+    "method": "get",
+    "path": "/controlnet/module_list",
+    "operationId": "controlnet_modules_controlnet_module_list_get"
   }
 ] as const;
 
@@ -499,6 +524,10 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "minimum": 1,
       "maximum": 150
     },
+    "hires_upscaler": {
+      "default": "lanczos",
+      "maxLength": 100
+    },
     "controlnets": {
       "default": []
     }
@@ -616,6 +645,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 0,
       "minimum": 0,
       "maximum": 150
+    },
+    "hr_upscaler": {
+      "maxLength": 100
     },
     "denoising_strength": {
       "default": 0.75,
@@ -736,6 +768,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 0,
       "minimum": 0,
       "maximum": 150
+    },
+    "hr_upscaler": {
+      "maxLength": 100
     },
     "denoising_strength": {
       "default": 0.7,

@@ -36,6 +36,40 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/controlnets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ControlNets usable without the hub: MODELS_DIR/controlnets/ folders, hub ids in the local cache, the built-in tiny one (any other hub id is fetched where the hub is reachable) */
+        get: operations["list_controlnets_api_controlnets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/upscalers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The hires fix's upscalers: the built-in lanczos and the model files of MODELS_DIR/upscalers/ */
+        get: operations["list_upscalers_api_upscalers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/presets": {
         parameters: {
             query?: never;
@@ -675,6 +709,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/sdapi/v1/upscalers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upscalers, in AUTOMATIC1111's shape */
+        get: operations["list_upscalers_sdapi_v1_upscalers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sdapi/v1/samplers": {
         parameters: {
             query?: never;
@@ -721,6 +772,40 @@ export type paths = {
         put?: never;
         /** Set sd_model_checkpoint (the default model for /sdapi) */
         post: operations["set_options_sdapi_v1_options_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/controlnet/model_list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ControlNets, as the ControlNet extension lists them */
+        get: operations["controlnet_models_controlnet_model_list_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/controlnet/module_list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ControlNet preprocessors, as the ControlNet extension lists them */
+        get: operations["controlnet_modules_controlnet_module_list_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1483,8 +1568,9 @@ export type components = {
             placement: "keep" | "center";
             /**
              * Hires Scale
-             * @description txt2img, img2img: the "hires fix": generate at the size asked for, upscale by this factor, then repaint at
-             *     `hires_strength` (e.g. 2: 1024 px from SD1.5). None: off.
+             * @description The "hires fix": generate at the size asked for, upscale by this factor, then repaint at `hires_strength`
+             *     (e.g. 2: 1024 px from SD1.5). In inpaint, background and outpaint the second pass repaints only what the first
+             *     one did: the kept photo comes back exactly, resized from the photo itself. None: off.
              */
             hires_scale?: number | null;
             /**
@@ -1498,6 +1584,13 @@ export type components = {
              * @description The hires fix's denoising steps (None: `num_inference_steps`).
              */
             hires_steps?: number | null;
+            /**
+             * Hires Upscaler
+             * @description The hires fix's upscaler: lanczos (built in), or the name of an ESRGAN-family model file in
+             *     MODELS_DIR/upscalers/ (e.g. 4x-UltraSharp, RealESRGAN_x4plus); its output is resized to `hires_scale`.
+             * @default lanczos
+             */
+            hires_upscaler: string;
             /**
              * Controlnets
              * @description ControlNets conditioning the generation, each with its control image (several at once: their effects add up), in every mode but the hires fix's second pass
@@ -1569,6 +1662,23 @@ export type components = {
             versions?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * HelperModelPublic
+         * @description A ControlNet or an upscaler a request can name.
+         */
+        HelperModelPublic: {
+            /**
+             * Name
+             * @description what `controlnets[].model` or `hires_upscaler` takes
+             */
+            name: string;
+            /**
+             * Source
+             * @description built-in (no weights to fetch), folder (MODELS_DIR/controlnets/), hub cache (a hub id found in the local Hugging Face cache), file (MODELS_DIR/upscalers/)
+             * @enum {string}
+             */
+            source: "built-in" | "folder" | "hub cache" | "file";
         };
         /**
          * ImageParams
@@ -1741,6 +1851,11 @@ export type components = {
              * @default 0
              */
             hr_second_pass_steps: number;
+            /**
+             * Hr Upscaler
+             * @description a name of GET /sdapi/v1/upscalers; Latent, None and Lanczos (and A1111's other built-in names) are the Lanczos resize
+             */
+            hr_upscaler?: string | null;
             /**
              * Denoising Strength
              * @default 0.75
@@ -2296,6 +2411,11 @@ export type components = {
              */
             hr_second_pass_steps: number;
             /**
+             * Hr Upscaler
+             * @description a name of GET /sdapi/v1/upscalers; Latent, None and Lanczos (and A1111's other built-in names) are the Lanczos resize
+             */
+            hr_upscaler?: string | null;
+            /**
              * Denoising Strength
              * @description txt2img: the hires fix's strength; img2img: how much of the start image is repainted
              * @default 0.7
@@ -2390,6 +2510,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+        };
+    };
+    list_controlnets_api_controlnets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperModelPublic"][];
+                };
+            };
+        };
+    };
+    list_upscalers_api_upscalers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HelperModelPublic"][];
                 };
             };
         };
@@ -3762,6 +3922,28 @@ export interface operations {
             };
         };
     };
+    list_upscalers_sdapi_v1_upscalers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+    };
     samplers_sdapi_v1_samplers_get: {
         parameters: {
             query?: never;
@@ -3857,6 +4039,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    controlnet_models_controlnet_model_list_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    controlnet_modules_controlnet_module_list_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };

@@ -1,4 +1,4 @@
-"""The original system's routes: generate, models, health."""
+"""The original system's routes: generate, models, health; and the ControlNets and upscalers a request can name."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from shoegen.errors import ShoegenError
 from shoegen.service.deps import ApiKeyHeaderDep, BearerDep, ServicesDep, presented_key_is_valid, require_api_key
 from shoegen.service.generation import submit, to_generation_request, wait_for
 from shoegen.service.images import png_base64
-from shoegen.service.schemas import (GenerateCreate, GeneratePublic, HealthPublic, ImagePublic, ModelPublic,
-                                     ModelsPublic)
+from shoegen.service.schemas import (GenerateCreate, GeneratePublic, HealthPublic, HelperModelPublic, ImagePublic,
+                                     ModelPublic, ModelsPublic)
 
 router = APIRouter(prefix="/api")
 
@@ -41,6 +41,25 @@ def list_models(services: ServicesDep) -> ModelsPublic:
     except ShoegenError as error:  # the base cannot be loaded (offline, a wrong id): say so, not a 500
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the base model is not available: {error}") from None
     return ModelsPublic(models=models, native_width=width, native_height=height, far_from_native=FAR_FROM_NATIVE)
+
+
+@router.get("/controlnets", response_model=list[HelperModelPublic], dependencies=[Depends(require_api_key)],
+            summary="The ControlNets usable without the hub: MODELS_DIR/controlnets/ folders, hub ids in the local "
+                    "cache, the built-in tiny one (any other hub id is fetched where the hub is reachable)")
+def list_controlnets(services: ServicesDep) -> list[HelperModelPublic]:
+    from shoegen.models.controlnets import available_controlnets
+
+    return [HelperModelPublic(name=name, source=source)
+            for name, source in available_controlnets(services.settings.models_dir)]
+
+
+@router.get("/upscalers", response_model=list[HelperModelPublic], dependencies=[Depends(require_api_key)],
+            summary="The hires fix's upscalers: the built-in lanczos and the model files of MODELS_DIR/upscalers/")
+def list_upscalers(services: ServicesDep) -> list[HelperModelPublic]:
+    from shoegen.models.upscalers import LANCZOS, upscaler_names
+
+    return [HelperModelPublic(name=name, source="built-in" if name == LANCZOS else "file")
+            for name in upscaler_names(services.settings.models_dir)]
 
 
 @router.get("/presets", response_model=list[MarketplaceRules], dependencies=[Depends(require_api_key)],

@@ -43,6 +43,8 @@ class Txt2ImgCreate(BaseModel):
                             "denoising_strength)")
     hr_scale: float = Field(2.0, ge=1.0, le=4.0, allow_inf_nan=False)
     hr_second_pass_steps: int = Field(0, ge=0, le=150, description="0: the same steps as the first pass")
+    hr_upscaler: str | None = Field(None, max_length=100, description="a name of GET /sdapi/v1/upscalers; Latent, "
+                                    "None and Lanczos (and A1111's other built-in names) are the Lanczos resize")
     denoising_strength: Strength = Field(0.7, description="txt2img: the hires fix's strength; img2img: how much "
                                          "of the start image is repainted")
     alwayson_scripts: dict | None = Field(None, description="`controlnet: {args: [{model, module (canny | none), "
@@ -117,6 +119,22 @@ def _controlnets(body: Txt2ImgCreate) -> list[dict]:
     return found
 
 
+A1111_RESIZES = ("none", "lanczos", "nearest", "latent")
+"""AUTOMATIC1111's built-in upscaler names (their first word, lower case: "Latent (bicubic antialiased)" too):
+the Lanczos resize here."""
+
+
+def _upscaler(services: Services, name: str | None) -> str:
+    from shoegen.models.upscalers import LANCZOS, upscaler_names
+
+    if name is None or name in upscaler_names(services.settings.models_dir):
+        return name or LANCZOS
+    if name.split(" ")[0].lower() in A1111_RESIZES:
+        return LANCZOS
+    raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"hr_upscaler {name!r}: not an upscaler here; see "
+                        "GET /sdapi/v1/upscalers")
+
+
 async def _generate(services: Services, body: Txt2ImgCreate, **mode):
     try:
         request_body = GenerateCreate(
@@ -146,7 +164,8 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
 @router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img (with the hires fix)")
 async def txt2img(body: Txt2ImgCreate, services: ServicesDep) -> GenerationResponse:
     hires = dict(hires_scale=body.hr_scale, hires_strength=body.denoising_strength,
-                 hires_steps=body.hr_second_pass_steps or None) if body.enable_hr else {}
+                 hires_steps=body.hr_second_pass_steps or None,
+                 hires_upscaler=_upscaler(services, body.hr_upscaler)) if body.enable_hr else {}
     return await _generate(services, body, **hires)
 
 
@@ -171,6 +190,16 @@ def sd_models(services: ServicesDep) -> list[dict]:
 def loras(services: ServicesDep) -> list[dict]:
     return [{"name": m.name, "alias": m.name, "path": m.name, "metadata": {"type": m.type, "step": m.step}}
             for m in services.engine.list_models() if m.type != "base"]
+
+
+@router.get("/upscalers", response_model=list[dict], summary="Upscalers, in AUTOMATIC1111's shape")
+def list_upscalers(services: ServicesDep) -> list[dict]:
+    from shoegen.models.upscalers import LANCZOS, upscaler_files
+
+    files = upscaler_files(services.settings.models_dir)
+    return [{"name": name, "model_name": None if name == LANCZOS else name,
+             "model_path": files[name].name if name in files else None, "model_url": None, "scale": None}
+            for name in ("Lanczos", *files)]
 
 
 @router.get("/samplers", response_model=list[SamplerPublic], summary="Samplers, in AUTOMATIC1111's shape")
@@ -202,3 +231,21 @@ def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
         services.sdapi_checkpoint = None if name == services.engine.base_model else name
     return get_options(services)
+
+
+controlnet_router = APIRouter(prefix="/controlnet", tags=["AUTOMATIC1111 compatible"],
+                              dependencies=[Depends(require_api_key)])
+
+
+@controlnet_router.get("/model_list", response_model=dict, summary="ControlNets, as the ControlNet extension lists "
+                       "them")
+def controlnet_models(services: ServicesDep) -> dict:
+    from shoegen.models.controlnets import available_controlnets
+
+    return {"model_list": [name for name, _ in available_controlnets(services.settings.models_dir)]}
+
+
+@controlnet_router.get("/module_list", response_model=dict, summary="ControlNet preprocessors, as the ControlNet "
+                       "extension lists them")
+def controlnet_modules() -> dict:
+    return {"module_list": sorted(name for name in CONTROLNET_MODULES if name)}
