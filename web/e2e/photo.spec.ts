@@ -1,6 +1,7 @@
 // The product-photo page against the open server: a rendered shoe photo in, its mask found and touched up with
-// the brush, a new background on the tiny base, the result beside the original; then an outpaint to 16:9 with
-// a plain fill, its size read from the picture itself.
+// the brush, a new background on the tiny base, the result beside the original; again with the outline followed
+// (the built-in ControlNet, picked from the server's list) at high resolution; then an outpaint to 16:9 with a
+// plain fill, its size read from the picture itself.
 import { expect, test, type Page } from '@playwright/test';
 import path from 'node:path';
 import { screenshot, uniqueWord, watchConsole } from './helpers';
@@ -80,11 +81,27 @@ test('product photo: find the mask, paint it, new background, then extend to 16:
   await expect(viewer.getByTestId('viewer-prompt')).toContainText(word);
   await page.keyboard.press('Escape');
 
+  // Again, following the outline with the built-in ControlNet from the server's list, at high resolution.
+  await page.getByRole('checkbox', { name: 'Follow the outline' }).check();
+  const outline = page.getByRole('combobox', { name: 'Outline model (ControlNet)' });
+  await expect(outline).toHaveValue('tiny');
+  await expect(outline.locator('option', { hasText: 'tiny (built-in test model' })).toHaveCount(1);
+  await page.getByRole('checkbox', { name: 'High resolution 2x' }).check();
+  await expect(page.getByRole('combobox', { name: 'Upscaler' })).toHaveValue('lanczos');
+  await expect(page.getByTestId('result-size')).toHaveText('Result: 128 × 128 px');
+  await page.getByRole('button', { name: 'Generate', exact: true }).click();
+  const sharper = result.getByTestId('compare-result').locator('.img-box.loaded img');
+  await expect.poll(async () => sharper.evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 60_000 })
+    .toBe(128);
+  await expect(result).toHaveAttribute('data-status', 'done');
+  await page.getByRole('checkbox', { name: 'Follow the outline' }).uncheck();
+
   // Extend to 16:9 with a plain fill: nothing to generate, the size is the format's.
   await page.getByRole('radio', { name: 'Extend to a format' }).check();
   await expect(page).toHaveURL(/mode=outpaint/);
   await page.getByRole('radio', { name: '16:9' }).check();
   await page.getByRole('radio', { name: 'Plain background (catalogue)' }).check();
+  await expect(page.getByRole('checkbox', { name: 'High resolution 2x' })).toBeDisabled(); // nothing to refine
   await expect(page.getByTestId('result-size')).toHaveText('Result: 112 × 64 px');
   await page.getByRole('button', { name: 'Generate', exact: true }).click();
   await expect(result.getByRole('heading', { name: 'Extend to a format' })).toBeVisible();

@@ -13,6 +13,11 @@ export const api = {
     return names.length ? names : FALLBACK_SAMPLERS;
   },
 
+  /** The ControlNets usable without the hub (folders, the local hub cache, the built-in one). */
+  controlnets: (signal?: AbortSignal) => call('get', '/api/controlnets', { signal }),
+  /** The hires fix's upscalers: the built-in lanczos and the server's model files. */
+  upscalers: (signal?: AbortSignal) => call('get', '/api/upscalers', { signal }),
+
   createJob: (body: GenerateCreate) => call('post', '/api/jobs', { body }),
   cancelJob: (jobId: string) => call('delete', '/api/jobs/{job_id}', { params: { job_id: jobId } }),
   /** The product mask of a photo (a data URL or base64): a PNG of its size, white on the product. */

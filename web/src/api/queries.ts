@@ -33,6 +33,8 @@ export const queryKeys = {
   datasetItems: (name: string, page: number) => ['datasets', name, 'items', page] as const,
   captionTemplates: ['caption-templates'] as const,
   recipes: ['recipes'] as const,
+  controlnets: ['controlnets'] as const,
+  upscalers: ['upscalers'] as const,
   run: (name: string) => ['runs', name] as const,
   runLog: (name: string) => ['runs', name, 'log'] as const,
 };
@@ -75,6 +77,17 @@ export function useSamplers(): string[] {
     staleTime: Infinity,
   });
   return data ?? FALLBACK_SAMPLERS;
+}
+
+/** What a request can name as a ControlNet or an upscaler; files copied onto the server show up within a minute. */
+export function useHelperModels(kind: 'controlnets' | 'upscalers') {
+  const { isSuccess: connected } = useModels();
+  return useQuery({
+    queryKey: queryKeys[kind],
+    queryFn: ({ signal }) => api[kind](signal),
+    enabled: connected,
+    staleTime: 60_000,
+  });
 }
 
 export function useHealth(enabled: boolean) {

@@ -27,6 +27,7 @@ export type DatasetItemPublic = Schemas['DatasetItemPublic'];
 export type DatasetItemsPublic = Schemas['DatasetItemsPublic'];
 export type RejectedFilePublic = Schemas['RejectedFilePublic'];
 export type CaptionTemplatePublic = Schemas['CaptionTemplatePublic'];
+export type HelperModelPublic = Schemas['HelperModelPublic'];
 export type GalleryQuery = NonNullable<operations['list_images_api_gallery_get']['parameters']['query']>;
 /** A marketplace preset's name, as the gallery's `passes` filter takes it. */
 export type PresetName = NonNullable<GalleryQuery['passes']>;

@@ -3,7 +3,7 @@ import type { GalleryImagePublic } from '../api/types';
 import { galleryImage } from '../test/fetchMock';
 import { FIELD_RULES } from '../client';
 import {
-  DEFAULT_FORM, LIMITS, appendPhrase, formFromImage, parametersText, sizeWarning, toRequest, validateForm,
+  DEFAULT_FORM, LIMITS, appendPhrase, formFromImage, outputSize, parametersText, sizeWarning, toRequest, validateForm,
   withNativeSize,
 } from './form';
 
@@ -70,9 +70,19 @@ describe('toRequest', () => {
       loras: [{ name: 'shoes/checkpoint-8', weight: 0.7 }], num_images: 2, num_inference_steps: 25,
       guidance_scale: 6, seed: 42, sampler: 'DPM++ 2M Karras', clip_skip: 1, width: 64, height: 64, strength: 0.75,
       mask_blur: 4, masked_content: 'original', mask_invert: false, outpaint_fill: 'scene', placement: 'keep',
-      hires_strength: 0.5, controlnets: [],
+      hires_strength: 0.5, hires_upscaler: 'lanczos', controlnets: [],
     });
     expect(toRequest(valid)).toMatchObject({ model_name: null, loras: [], seed: null });
+    expect(toRequest(valid).hires_scale).toBeUndefined();
+  });
+
+  it('high resolution: twice the size, with the chosen upscaler and refinement', () => {
+    const hires = { ...valid, hires: true, hiresUpscaler: '4x-UltraSharp', hiresStrength: '0.3' };
+    expect(toRequest(hires)).toMatchObject({ width: 64, height: 64, hires_scale: 2, hires_upscaler: '4x-UltraSharp',
+      hires_strength: 0.3 });
+    expect(outputSize(64, 64, true)).toEqual({ width: 128, height: 128 });
+    expect(validateForm({ ...hires, hiresStrength: '0' }).hiresStrength).toBe('Refinement must be above 0 and at most 1.');
+    expect(validateForm({ ...valid, hiresStrength: '0' })).toEqual({}); // ignored while it is off
   });
 });
 
@@ -85,6 +95,18 @@ describe('formFromImage ("use these settings")', () => {
       sampler: 'Euler a', width: '64', height: '64' });
     expect(notes).toEqual([]);
     expect(toRequest(form)).toMatchObject({ seed: 1234, model_name: 'shoes/checkpoint-8', num_inference_steps: 40 });
+  });
+
+  it('a high-resolution image: its first size, the fix switched on with its upscaler and strength', () => {
+    const image = galleryImage('h', { width: 256, height: 128, extra: { mode_settings: { hires_scale: 2,
+      hires_strength: 0.4, hires_steps: null, hires_upscaler: 'rrdb-x4' } } }) as GalleryImagePublic;
+    const { form, notes } = formFromImage(image, valid, 'tiny');
+    expect(form).toMatchObject({ width: '128', height: '64', hires: true, hiresUpscaler: 'rrdb-x4', hiresStrength: '0.4' });
+    expect(notes).toEqual([]);
+    const wider = galleryImage('w', { width: 192, height: 192, extra: { mode_settings: { hires_scale: 3 } } });
+    const three = formFromImage(wider as GalleryImagePublic, valid, 'tiny');
+    expect(three.form).toMatchObject({ width: '64', height: '64', hires: true, hiresUpscaler: 'lanczos' });
+    expect(three.notes).toEqual(['High resolution doubles the size; the image was upscaled 3x.']);
   });
 
   it('maps the base model to the empty choice and brings outside values into range, saying so', () => {

@@ -22,7 +22,10 @@ export const LIMITS = {
   loraWeight: range(FIELD_RULES.LoraWeight.weight),
   clipSkip: range(REQUEST.clip_skip),
   side: range(REQUEST.width),
+  hiresStrength: range(REQUEST.hires_strength),
 };
+/** "High resolution 2x": the hires fix's factor, in the studio. */
+export const HIRES_SCALE = 2;
 export const SIZE_STEP = REQUEST.width.multipleOf ?? 8;
 export const MAX_PROMPT_LENGTH = REQUEST.prompt.maxLength ?? 4000;
 /** The sizes offered in the menus (within the API's range); any other multiple of 8 can come from an image. */
@@ -44,7 +47,20 @@ export interface GenerateForm {
   clipSkip: string;
   width: string;
   height: string;
+  /** The hires fix: generate at width x height, upscale 2x, refine. */
+  hires: boolean;
+  hiresUpscaler: string;
+  hiresStrength: string;
 }
+
+/** The hires fix's fields, shared by the generate and product-photo forms. */
+export type HiresSettings = Pick<GenerateForm, 'hires' | 'hiresUpscaler' | 'hiresStrength'>;
+
+export const DEFAULT_HIRES: HiresSettings = {
+  hires: false,
+  hiresUpscaler: defaultOf(REQUEST.hires_upscaler),
+  hiresStrength: defaultOf(REQUEST.hires_strength),
+};
 
 export type FormField = keyof GenerateForm;
 export type FormErrors = Partial<Record<FormField, string>>;
@@ -65,6 +81,7 @@ export const DEFAULT_FORM: GenerateForm = {
   clipSkip: defaultOf(REQUEST.clip_skip),
   width: '',
   height: '',
+  ...DEFAULT_HIRES,
 };
 
 /** The form at the base's native size, unless a size was chosen already. */
@@ -104,6 +121,9 @@ export const API_FIELD_TO_FORM: Record<string, FormField> = {
   clip_skip: 'clipSkip',
   width: 'width',
   height: 'height',
+  hires_scale: 'hires',
+  hires_upscaler: 'hiresUpscaler',
+  hires_strength: 'hiresStrength',
 };
 
 export function randomSeed(): number {
@@ -148,18 +168,49 @@ export function validateForm(form: GenerateForm): FormErrors {
     check(field, message ?? (Number(form[field]) % SIZE_STEP ? `${label} must be a multiple of ${SIZE_STEP}.` : null));
   }
   if (!form.sampler) errors.sampler = 'Pick a sampler.';
+  Object.assign(errors, validateHires(form));
   return errors;
+}
+
+/** The hires fix's checks: a refinement strength above 0 and at most 1 (the contract's bounds), an upscaler. */
+export function validateHires(settings: HiresSettings): Partial<Record<keyof HiresSettings, string>> {
+  if (!settings.hires) return {};
+  const errors: Partial<Record<keyof HiresSettings, string>> = {};
+  const strength = Number(settings.hiresStrength);
+  const { max } = LIMITS.hiresStrength;
+  if (settings.hiresStrength.trim() === '' || !Number.isFinite(strength) || strength <= LIMITS.hiresStrength.min ||
+    strength > max) {
+    errors.hiresStrength = `Refinement must be above ${LIMITS.hiresStrength.min} and at most ${max}.`;
+  }
+  if (!settings.hiresUpscaler) errors.hiresUpscaler = 'Pick an upscaler.';
+  return errors;
+}
+
+/** The request fields of the hires fix: the settings when it is on, the contract's defaults when it is off. */
+export function hiresRequest(settings: HiresSettings): Pick<GenerateCreate, 'hires_scale' | 'hires_upscaler' |
+  'hires_strength'> {
+  if (!settings.hires) return { hires_upscaler: MODE_DEFAULTS.hires_upscaler, hires_strength: MODE_DEFAULTS.hires_strength };
+  return { hires_scale: HIRES_SCALE, hires_upscaler: settings.hiresUpscaler, hires_strength: Number(settings.hiresStrength) };
+}
+
+/** The size a request's images come out at: twice width x height with the hires fix (in multiples of 8, as the
+ * server rounds). */
+export function outputSize(width: number, height: number, hires: boolean): { width: number; height: number } {
+  if (!hires) return { width, height };
+  const twice = (value: number) => Math.max(64, Math.round((value * HIRES_SCALE) / 8) * 8);
+  return { width: twice(width), height: twice(height) };
 }
 
 /** The contract's defaults for the fields of the modes that keep a photo (a txt2img request leaves them so). */
 export const MODE_DEFAULTS: Pick<GenerateCreate, 'mask_blur' | 'masked_content' | 'mask_invert' | 'outpaint_fill' |
-  'placement' | 'hires_strength' | 'controlnets'> = {
+  'placement' | 'hires_strength' | 'hires_upscaler' | 'controlnets'> = {
   mask_blur: Number(REQUEST.mask_blur.default),
   masked_content: REQUEST.masked_content.default as GenerateCreate['masked_content'],
   mask_invert: Boolean(REQUEST.mask_invert.default),
   outpaint_fill: REQUEST.outpaint_fill.default as GenerateCreate['outpaint_fill'],
   placement: REQUEST.placement.default as GenerateCreate['placement'],
   hires_strength: Number(REQUEST.hires_strength.default),
+  hires_upscaler: defaultOf(REQUEST.hires_upscaler),
   controlnets: [],
 };
 
@@ -182,6 +233,7 @@ export function toRequest(form: GenerateForm): GenerateCreate {
     height: Number(form.height),
     strength: Number(REQUEST.strength.default),
     ...MODE_DEFAULTS,
+    ...hiresRequest(form),
   };
 }
 
@@ -205,6 +257,14 @@ export function formFromImage(image: GalleryImagePublic, current: GenerateForm, 
   const guidance = clamp(image.guidance_scale, LIMITS.guidance.min, LIMITS.guidance.max);
   if (guidance !== image.guidance_scale) notes.push(`Guidance set to ${guidance} (the image used ` +
     `${image.guidance_scale}).`);
+  // A hires image was drawn at a smaller size first: that size, and the fix switched on.
+  const settings = (image.extra?.mode_settings ?? {}) as { hires_scale?: number; hires_upscaler?: string;
+    hires_strength?: number };
+  const scale = settings.hires_scale ?? null;
+  const firstSide = (side: number) => (scale ? Math.max(LIMITS.side.min, Math.round(side / scale / SIZE_STEP) * SIZE_STEP)
+    : side);
+  if (scale !== null && scale !== HIRES_SCALE) notes.push(`High resolution doubles the size; the image was upscaled ` +
+    `${scale}x.`);
   return {
     form: {
       ...current,
@@ -218,8 +278,12 @@ export function formFromImage(image: GalleryImagePublic, current: GenerateForm, 
       seed: String(image.seed),
       sampler: image.sampler,
       clipSkip: String(image.clip_skip),
-      width: String(image.width),
-      height: String(image.height),
+      width: String(firstSide(image.width)),
+      height: String(firstSide(image.height)),
+      hires: scale !== null,
+      hiresUpscaler: scale !== null ? settings.hires_upscaler ?? DEFAULT_HIRES.hiresUpscaler : current.hiresUpscaler,
+      hiresStrength: scale !== null ? String(settings.hires_strength ?? DEFAULT_HIRES.hiresStrength)
+        : current.hiresStrength,
     },
     notes,
   };

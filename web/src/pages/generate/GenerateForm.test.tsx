@@ -20,7 +20,9 @@ function Harness({ onSubmit, initial = STARTING_FORM, onEnterKey, captions }: {
   const [form, setForm] = useState(initial);
   return (
     <GenerateForm value={form} onChange={setForm} models={MODELS.models as ModelPublic[]} baseModel="tiny"
-      nativeSize={{ width: 64, height: 64, far: 2 }} samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit} onEnterKey={onEnterKey} captions={captions} />
+      nativeSize={{ width: 64, height: 64, far: 2 }} samplers={['DPM++ 2M Karras', 'Euler a']} onSubmit={onSubmit}
+      upscalers={[{ name: 'lanczos', source: 'built-in' }, { name: '4x-UltraSharp', source: 'file' }]}
+      onEnterKey={onEnterKey} captions={captions} />
   );
 }
 
@@ -64,6 +66,23 @@ describe('GenerateForm', () => {
       loras: [{ name: 'shoes/checkpoint-4', weight: 1 }], num_images: 2, seed: 777, width: 64, height: 64,
       num_inference_steps: 30, guidance_scale: 7.5,
     }));
+  });
+
+  it('high resolution: the server’s upscalers, the size it gives, and the request', async () => {
+    const user = userEvent.setup();
+    const onSubmit = vi.fn(async () => undefined);
+    render(<Harness onSubmit={onSubmit} initial={{ ...STARTING_FORM, prompt: 'red sneakers' }} />);
+    expect(screen.queryByRole('combobox', { name: 'Upscaler' })).not.toBeInTheDocument();
+    const checkbox = screen.getByRole('checkbox', { name: 'High resolution 2x' });
+    expect(checkbox).toHaveAccessibleDescription(/to 128 × 128 px/);
+    await user.click(checkbox);
+    const upscaler = screen.getByRole('combobox', { name: 'Upscaler' });
+    expect([...(upscaler as HTMLSelectElement).options].map((o) => o.text)).toEqual(['Lanczos (built in)',
+      '4x-UltraSharp']);
+    await user.selectOptions(upscaler, '4x-UltraSharp');
+    await user.click(screen.getByRole('button', { name: /Generate 4 images/ }));
+    expect(onSubmit).toHaveBeenCalledWith(expect.objectContaining({ width: 64, height: 64, hires_scale: 2,
+      hires_upscaler: '4x-UltraSharp', hires_strength: 0.5 }));
   });
 
   it('the new-seed button fixes a fresh random seed', async () => {

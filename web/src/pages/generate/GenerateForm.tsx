@@ -2,7 +2,7 @@
 // Validates against the UI's ranges before sending; a 422 from the server is shown next to its field.
 import { useId, useState } from 'react';
 import { ApiError, toApiError } from '../../api/http';
-import type { GenerateCreate, ModelPublic } from '../../api/types';
+import type { GenerateCreate, HelperModelPublic, ModelPublic } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Field, describedBy } from '../../components/Field';
 import {
@@ -19,6 +19,8 @@ export interface GenerateFormProps {
   /** The base's native size, to flag sizes far from it. */
   nativeSize?: NativeSize | null;
   samplers: string[];
+  /** The hires fix's upscalers (GET /api/upscalers); the built-in Lanczos is offered without it. */
+  upscalers?: HelperModelPublic[];
   /** Captions of the selected run's training data, offered as whole prompts. */
   captions?: string[];
   onSubmit: (body: GenerateCreate) => Promise<void>;
@@ -26,10 +28,10 @@ export interface GenerateFormProps {
 }
 
 const FIELD_ORDER: FormField[] = ['prompt', 'negativePrompt', 'model', 'loraWeight', 'numImages', 'steps', 'guidance',
-  'clipSkip', 'seed', 'sampler', 'width', 'height'];
+  'clipSkip', 'seed', 'sampler', 'width', 'height', 'hiresUpscaler', 'hiresStrength'];
 
-export function GenerateForm({ value, onChange, models, baseModel, nativeSize = null, samplers, captions = [],
-  onSubmit, onEnterKey }: GenerateFormProps) {
+export function GenerateForm({ value, onChange, models, baseModel, nativeSize = null, samplers, upscalers = [],
+  captions = [], onSubmit, onEnterKey }: GenerateFormProps) {
   const uid = useId().replace(/:/g, '');
   const id = (name: string) => `gen-${uid}-${name}`;
   const [errors, setErrors] = useState<FormErrors>({});
@@ -99,7 +101,7 @@ export function GenerateForm({ value, onChange, models, baseModel, nativeSize = 
 
       <ModelSection {...section} models={models} baseModel={baseModel} />
       <SamplingSection {...section} samplers={samplers} />
-      <SeedSizeSection {...section} nativeSize={nativeSize} />
+      <SeedSizeSection {...section} nativeSize={nativeSize} upscalers={upscalers} />
 
       <ErrorNotice error={serverError} onEnterKey={onEnterKey} onDismiss={() => setServerError(null)} />
       <div className="form-submit">

@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { useBaseModel, useModels, useNativeSize, useRunCaptions, useSamplers } from '../../api/queries';
+import { useBaseModel, useHelperModels, useModels, useNativeSize, useRunCaptions, useSamplers } from '../../api/queries';
 import type { GenerateCreate } from '../../api/types';
 import { ImagesIcon } from '../../components/Icons';
 import { useSetSettingsOpen } from '../../state/dialogs';
@@ -17,6 +17,7 @@ function FormPanel() {
   const baseModel = useBaseModel();
   const nativeSize = useNativeSize();
   const samplers = useSamplers();
+  const { data: upscalers = [] } = useHelperModels('upscalers');
   // Whole captions of the selected run's training data make good starting prompts.
   const captions = useRunCaptions(form.model ? form.model.split('/')[0] : '');
   const setSettingsOpen = useSetSettingsOpen();
@@ -29,7 +30,7 @@ function FormPanel() {
   return (
     <section className="panel form-panel" aria-labelledby="generate-title">
       <h1 id="generate-title" className="panel-title">Create product photos</h1>
-      <GenerateForm value={form} onChange={setForm} models={models} baseModel={baseModel} nativeSize={nativeSize} samplers={samplers}
+      <GenerateForm value={form} onChange={setForm} models={models} baseModel={baseModel} nativeSize={nativeSize} samplers={samplers} upscalers={upscalers}
         captions={captions} onSubmit={async (body) => { await start.mutateAsync(body); }}
         onEnterKey={() => setSettingsOpen(true)} />
     </section>

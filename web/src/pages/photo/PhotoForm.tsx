@@ -2,7 +2,7 @@
 // and the settings, and shows the server's refusal beside the field it names.
 import { useId, useState } from 'react';
 import { ApiError, toApiError } from '../../api/http';
-import type { GenerateCreate, ModelPublic } from '../../api/types';
+import type { GenerateCreate, HelperModelPublic, ModelPublic } from '../../api/types';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { describedBy, Field } from '../../components/Field';
 import { MAX_PROMPT_LENGTH, type NativeSize } from '../../lib/form';
@@ -16,9 +16,10 @@ import type { MaskEditor } from './useMaskEditor';
 const API_FIELD: Record<string, PhotoField> = {
   prompt: 'prompt', num_inference_steps: 'steps', seed: 'seed', mask_blur: 'maskBlur', strength: 'strength',
   controlnets: 'outlineModel', init_image: 'photo', mask_image: 'mask', loras: 'loraWeight',
+  hires_upscaler: 'hiresUpscaler', hires_strength: 'hiresStrength',
 };
 
-export function PhotoForm({ value, set, photo, editor, models, baseModel, nativeSize, onSubmit, onEnterKey }: {
+export function PhotoForm({ value, set, photo, editor, models, baseModel, nativeSize, helpers, onSubmit, onEnterKey }: {
   value: PhotoSettings;
   set: PhotoFieldsProps['set'];
   photo: LoadedPhoto | null;
@@ -26,6 +27,8 @@ export function PhotoForm({ value, set, photo, editor, models, baseModel, native
   models: ModelPublic[];
   baseModel: string | null;
   nativeSize: NativeSize | null;
+  /** GET /api/controlnets and GET /api/upscalers. */
+  helpers: { controlnets: HelperModelPublic[]; upscalers: HelperModelPublic[] };
   onSubmit: (body: GenerateCreate) => Promise<void>;
   onEnterKey: () => void;
 }) {
@@ -76,7 +79,7 @@ export function PhotoForm({ value, set, photo, editor, models, baseModel, native
           aria-invalid={errors.prompt ? true : undefined} aria-describedby={describedBy(id('prompt'), errors.prompt, 'hint')}
           onChange={(e) => setField('prompt', e.target.value)} />
       </Field>
-      <ExtraFields {...fields} baseModel={baseModel} />
+      <ExtraFields {...fields} baseModel={baseModel} {...helpers} />
       <AdvancedFields {...fields} models={models} baseModel={baseModel} />
       <ErrorNotice error={serverError} onEnterKey={onEnterKey} onDismiss={() => setServerError(null)} />
       <div className="form-submit">

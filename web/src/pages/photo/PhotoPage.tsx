@@ -3,7 +3,7 @@
 // the original.
 import { useMutation } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
-import { useBaseModel, useModels, useNativeSize } from '../../api/queries';
+import { useBaseModel, useHelperModels, useModels, useNativeSize } from '../../api/queries';
 import type { GenerateCreate } from '../../api/types';
 import { useSetSettingsOpen } from '../../state/dialogs';
 import { useJobActions, useJobs } from '../../state/jobs';
@@ -45,6 +45,8 @@ export function PhotoPage() {
   const { data: models = [] } = useModels();
   const baseModel = useBaseModel();
   const nativeSize = useNativeSize();
+  const { data: controlnets = [] } = useHelperModels('controlnets');
+  const { data: upscalers = [] } = useHelperModels('upscalers');
   const setSettingsOpen = useSetSettingsOpen();
   const { startJob } = useJobActions();
   const start = useMutation({ mutationFn: (body: GenerateCreate) => startJob(body, 'photo') });
@@ -58,7 +60,7 @@ export function PhotoPage() {
       </div>
       <section className="panel form-panel" aria-label="Settings">
         <PhotoForm value={settings} set={set} photo={photo} editor={editor} models={models} baseModel={baseModel}
-          nativeSize={nativeSize} onSubmit={async (body) => { await start.mutateAsync(body); }}
+          nativeSize={nativeSize} helpers={{ controlnets, upscalers }} onSubmit={async (body) => { await start.mutateAsync(body); }}
           onEnterKey={() => setSettingsOpen(true)} />
       </section>
     </div>

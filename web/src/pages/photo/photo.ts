@@ -3,7 +3,8 @@
 import type { GenerateCreate } from '../../api/types';
 import { FIELD_RULES } from '../../client';
 import {
-  DEFAULT_FORM, LIMITS, MAX_PROMPT_LENGTH, MAX_SEED, MODE_DEFAULTS, type GenerateForm,
+  DEFAULT_FORM, DEFAULT_HIRES, hiresRequest, LIMITS, MAX_PROMPT_LENGTH, MAX_SEED, MODE_DEFAULTS, outputSize,
+  validateHires, type GenerateForm, type HiresSettings,
 } from '../../lib/form';
 
 const REQUEST = FIELD_RULES.GenerateCreate;
@@ -35,7 +36,8 @@ export const LIMITS_PHOTO = {
 };
 
 /** The form's values, as typed. Mode and format live in the address (search.ts). */
-export interface PhotoSettings extends Pick<GenerateForm, 'model' | 'loraWeight' | 'steps' | 'seedMode' | 'seed'> {
+export interface PhotoSettings extends Pick<GenerateForm, 'model' | 'loraWeight' | 'steps' | 'seedMode' | 'seed'>,
+  HiresSettings {
   prompt: string;
   mode: PhotoMode;
   format: PhotoFormat;
@@ -49,7 +51,6 @@ export interface PhotoSettings extends Pick<GenerateForm, 'model' | 'loraWeight'
   outline: boolean;
   outlineModel: string;
   outlineScale: string;
-  hires: boolean;
 }
 
 export const DEFAULT_PHOTO_SETTINGS: PhotoSettings = {
@@ -65,16 +66,13 @@ export const DEFAULT_PHOTO_SETTINGS: PhotoSettings = {
   outline: false,
   outlineModel: '',
   outlineScale: String(CONTROLNET.scale.default),
-  hires: false,
+  ...DEFAULT_HIRES,
   model: DEFAULT_FORM.model,
   loraWeight: DEFAULT_FORM.loraWeight,
   steps: DEFAULT_FORM.steps,
   seedMode: 'random',
   seed: '',
 };
-
-/** "High resolution 2x": the hires fix's factor. */
-export const HIRES_SCALE = 2;
 
 /** Why "High resolution 2x" cannot be used with these settings, or null when it can. */
 export function hiresUnavailable(settings: Pick<PhotoSettings, 'mode' | 'fill'>): string | null {
@@ -112,13 +110,9 @@ export function formatSize(width: number, height: number, native: { width: numbe
 /** The size the result will have, e.g. "112 × 64 px". */
 export function resultSizeText(settings: Pick<PhotoSettings, 'mode' | 'format' | 'fill' | 'hires'>,
   photo: { width: number; height: number }, native: { width: number; height: number }): string {
-  const size = settings.mode === 'outpaint' ? formatSize(photo.width, photo.height, native, settings.format)
+  const first = settings.mode === 'outpaint' ? formatSize(photo.width, photo.height, native, settings.format)
     : workingSize(photo.width, photo.height, native);
-  if (settings.hires && hiresUnavailable(settings) === null) {
-    // The server's upscale: twice the size, in multiples of 8.
-    const twice = (value: number) => Math.max(64, Math.round((value * HIRES_SCALE) / 8) * 8);
-    return `${twice(size.width)} × ${twice(size.height)} px`;
-  }
+  const size = outputSize(first.width, first.height, settings.hires && hiresUnavailable(settings) === null);
   return `${size.width} × ${size.height} px`;
 }
 
@@ -131,7 +125,7 @@ export function fitWithin(width: number, height: number, maxSide: number): { wid
 // ------------------------------------------------------------------------------------- checks, request
 
 export type PhotoField = 'photo' | 'mask' | 'prompt' | 'steps' | 'seed' | 'maskBlur' | 'strength' | 'outlineModel' |
-  'outlineScale' | 'loraWeight';
+  'outlineScale' | 'loraWeight' | 'hiresUpscaler' | 'hiresStrength';
 export type PhotoErrors = Partial<Record<PhotoField, string>>;
 
 function numberIn(text: string, label: string, range: { min: number; max: number }, integer: boolean): string | null {
@@ -167,6 +161,7 @@ export function validatePhoto(settings: PhotoSettings, photo: boolean, markedSha
     if (!settings.outlineModel.trim()) errors.outlineModel = 'Name the ControlNet model.';
     put('outlineScale', numberIn(settings.outlineScale, 'Outline strength', LIMITS_PHOTO.outlineScale, false));
   }
+  if (hiresUnavailable(settings) === null) Object.assign(errors, validateHires(settings));
   return errors;
 }
 
@@ -191,6 +186,7 @@ export function toPhotoRequest(settings: PhotoSettings, photo: string, mask: str
     seed: settings.seedMode === 'fixed' ? Number(settings.seed) : null,
     strength: mode === 'inpaint' ? Number(settings.strength) : Number(REQUEST.strength.default),
     ...MODE_DEFAULTS,
+    ...hiresRequest({ ...settings, hires: settings.hires && hiresUnavailable(settings) === null }),
     mode,
     init_image: photo,
     mask_image: mode === 'outpaint' ? null : mask,
@@ -209,6 +205,5 @@ export function toPhotoRequest(settings: PhotoSettings, photo: string, mask: str
     body.controlnets = [{ model: settings.outlineModel.trim(), preprocessor: 'canny',
       scale: Number(settings.outlineScale), start: 0, end: 1, image: null }];
   }
-  if (settings.hires && hiresUnavailable(settings) === null) body.hires_scale = HIRES_SCALE;
   return body;
 }
