@@ -15,6 +15,10 @@ rendered at each size: the photo and the renderer's own silhouette), then, for e
   outpaint-white      the same format filled with the photo's background colour: generates nothing
   hires-2x            txt2img, then the hires fix at 2x (Lanczos upscale + img2img at strength 0.5, hires_steps =
                       steps): a 2x image; runs steps + steps x 0.5 denoising steps, the second pass at 4x the pixels
+  hires-2x-model      the same with an upscaler model (`--upscaler FILE`; default a Real-ESRGAN compact network of
+                      realesr-general-x4v3's shape, 64 features, 32 convolutions, x4, random weights: its cost,
+                      not its quality) before the resize to 2x
+  hires-2x-background background replacement (mask found), then the hires fix at 2x: the photo kept at 2x
 
 and, apart, the product-mask search alone (`product_mask` on the photo, what background-auto adds).
 
@@ -90,6 +94,7 @@ class Inputs:
     silhouette: object  # PIL "L" mask, white on the product
     quarter: object  # PIL "L" mask, a centred square of a quarter of the area
     controlnet: str | None = None  # --controlnet: the ControlNet the controlnet-* cases use
+    upscaler: str | None = None  # the hires-2x-model case's upscaler, by name in the engine's MODELS_DIR/upscalers/
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,37 @@ CASES = [
     Case("hires-2x", "txt2img + hires fix 2x, strength 0.5 (**2x image**)",
          lambda i, s: dict(width=i.size, height=i.size, hires_scale=2.0), lambda size: (2 * size, 2 * size),
          lambda s: f"{s} + {int(s * 0.5)} at 2x"),
+    Case("hires-2x-model", "txt2img + hires fix 2x with an upscaler model, strength 0.5 (**2x image**)",
+         lambda i, s: dict(width=i.size, height=i.size, hires_scale=2.0, hires_upscaler=i.upscaler),
+         lambda size: (2 * size, 2 * size), lambda s: f"{s} + {int(s * 0.5)} at 2x"),
+    Case("hires-2x-background", "background (mask found) + hires fix 2x, strength 0.5 (**2x image**)",
+         lambda i, s: dict(mode="background", init_image=i.photo, width=i.size, height=i.size, hires_scale=2.0),
+         lambda size: (2 * size, 2 * size), lambda s: f"{s} + {int(s * 0.5)} at 2x"),
 ]
+UPSCALER_NAME = "bench-upscaler"
+
+
+def write_upscaler(models_dir: Path, given: str | None) -> str:
+    """The hires-2x-model case's upscaler in `models_dir`/upscalers/: the file given (copied), or a random Real-ESRGAN
+    compact network of realesr-general-x4v3's shape (64 features, 32 convolutions, PReLU, x4)."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder = models_dir / "upscalers"
+    folder.mkdir(parents=True, exist_ok=True)
+    if given:
+        shutil.copy(given, folder / f"{UPSCALER_NAME}{Path(given).suffix}")
+        return UPSCALER_NAME
+    generator = torch.Generator().manual_seed(0)
+    channels = [(64, 3)] + [(64, 64)] * 32 + [(3 * 16, 64)]
+    weights = {}
+    for index, (out, into) in enumerate(channels):
+        weights[f"body.{2 * index}.weight"] = torch.randn(out, into, 3, 3, generator=generator) * 0.02
+        weights[f"body.{2 * index}.bias"] = torch.zeros(out)
+        if index < len(channels) - 1:
+            weights[f"body.{2 * index + 1}.weight"] = torch.full((out,), 0.25)
+    save_file(weights, str(folder / f"{UPSCALER_NAME}.safetensors"))
+    return UPSCALER_NAME
 
 
 def controlnet(i: Inputs) -> dict:
@@ -186,7 +221,7 @@ def resolve_base(name: str, work_dir: Path) -> str:
     return name
 
 
-def make_inputs(size: int, native: int, controlnet_name: str | None = None) -> Inputs:
+def make_inputs(size: int, native: int, controlnet_name: str | None = None, upscaler: str | None = None) -> Inputs:
     import numpy as np
     from PIL import Image
 
@@ -196,7 +231,7 @@ def make_inputs(size: int, native: int, controlnet_name: str | None = None) -> I
     quarter = np.zeros((size, size), dtype=np.uint8)
     quarter[size // 4:size // 4 + size // 2, size // 4:size // 4 + size // 2] = 255  # (size/2)^2: a quarter
     return Inputs(size, native, photo, Image.fromarray((silhouette * 255).astype(np.uint8)), Image.fromarray(quarter),
-                  controlnet_name)
+                  controlnet_name, upscaler)
 
 
 def measure(args, engine, sizes: list[int], cases: list[Case]) -> dict:
@@ -206,7 +241,7 @@ def measure(args, engine, sizes: list[int], cases: list[Case]) -> dict:
     from shoegen.engine.engine import GenerationRequest
 
     native = engine.native_size()[0]
-    inputs = {size: make_inputs(size, native, args.controlnet) for size in sizes}
+    inputs = {size: make_inputs(size, native, args.controlnet, UPSCALER_NAME) for size in sizes}
     requests = {(size, case.name): GenerationRequest(prompt=PROMPT, seed=SEED, guidance_scale=GUIDANCE,
                                                      num_inference_steps=args.steps,
                                                      **case.request(inputs[size], args.steps))
@@ -300,7 +335,8 @@ def notes_lines(measured: dict, sizes: list[int], steps: int) -> list[str]:
 def record_results(report: dict, table: str, notes: list[str]) -> Path:
     json_path = save_report("modes_bench", report)
     m, s = report["machine"], report["settings"]
-    write_section(f"modes_bench {report['date']} {m['device']} {s['base']} threads-{s['threads']}", [
+    subset = "" if set(s["cases"]) >= {case.name for case in CASES} else " cases-" + ",".join(s["cases"])
+    write_section(f"modes_bench {report['date']} {m['device']} {s['base']} threads-{s['threads']}{subset}", [
         f"## Generation modes — {report['date']} {report['time_utc']} UTC, {m['device']}",
         "",
         f"- Machine: {m['cpu']}, `nproc` {report['nproc']}, {m['ram_gib']} GiB RAM, device {m['device']}, torch "
@@ -318,7 +354,9 @@ def record_results(report: dict, table: str, notes: list[str]) -> Path:
         "txt2img (medians)\" = the case's median / txt2img's median at the same size and steps, \"per round\" = "
         "the median of each round's case / the same round's txt2img; \"per output pixel\" divides both by their "
         "output's pixels (it differs for hires, 2x the side, and outpaint, a 16:9 canvas); the product mask: "
-        f"median of {s['repeats']} rounds of {MASK_REPEATS} calls; ControlNet cases: "
+        f"median of {s['repeats']} rounds of {MASK_REPEATS} calls; hires-2x-model's upscaler: "
+        f"{s['upscaler'] or 'a random Real-ESRGAN compact network of realesr-general-x4v3 shape (64 features, 32 convs, x4)'}"
+        "; ControlNet cases: "
         + (f"`{s['controlnet']}` (Canny of the photo, scale 1)" if s["controlnet"] else
            f"skipped ({s['controlnet_skipped']})"),
         f"- Raw numbers: `{json_path.relative_to(BENCHMARKS_DIR.parent)}`",
@@ -367,7 +405,8 @@ def run_all(args) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     try:
         base = resolve_base(args.base, work_dir)
-        engine = Engine(base, device=args.device)
+        write_upscaler(work_dir / "models", args.upscaler)
+        engine = Engine(base, work_dir / "models", device=args.device)
         engine.load()
         native = engine.native_size()[0]
         sizes = args.sizes or DEFAULT_SIZES.get(args.base, [native])
@@ -387,7 +426,7 @@ def run_all(args) -> None:
     settings = {"base": args.base, "native": native, "sizes": sizes, "steps": args.steps, "repeats": args.repeats,
                 "device": str(engine.device), "dtype": str(engine.dtype).removeprefix("torch."),
                 "threads": args.threads or "default", "sampler": DEFAULT_SAMPLER, "prompt": PROMPT, "seed": SEED,
-                "cases": [case.name for case in cases], "controlnet": args.controlnet,
+                "cases": [case.name for case in cases], "controlnet": args.controlnet, "upscaler": args.upscaler,
                 "controlnet_skipped": skipped or None}
     report = {**report_header("modes_bench", now), "nproc": usable_cores(), "uptime_start": uptime_start,
               "uptime_end": uptime_end,
@@ -426,6 +465,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the ControlNet of the controlnet-* cases: a name shoegen accepts (hub id, folder of "
                              "MODELS_DIR/controlnets/, tiny); default auto: the built-in random `tiny` on the tiny "
                              "base, none (cases skipped) on other bases; none: skip them")
+    parser.add_argument("--upscaler", help="the hires-2x-model case's upscaler file (.safetensors or .pth of the "
+                                           "ESRGAN family, e.g. a real 4x-UltraSharp); default: a random network of "
+                                           "realesr-general-x4v3's shape")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu; fp16 on cuda)")
     parser.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice; 1 is "
                                                     "steadier on a small shared CPU)")
