@@ -1,7 +1,9 @@
-"""GET /api/runs carries each run's evaluation: the scores per step, the best checkpoint and the plot."""
+"""GET /api/runs carries each run's evaluation: the scores per step, the best checkpoint and the plot; it answers
+from each run's status.json and run.yaml, without reading its log."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from fastapi.testclient import TestClient
@@ -10,6 +12,8 @@ from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.config.service import ServiceSettings
 from shoegen.evaluate import plot_scores
 from shoegen.service.app import create_app
+from shoegen.training import logs
+from shoegen.training.logs import LogSummary
 from shoegen.training.run_folder import RunFolder
 
 
@@ -38,3 +42,39 @@ def test_runs_carry_their_scores_the_best_checkpoint_and_the_plot(models_dir, tm
         assert missing.status_code == 404 and "shoegen evaluate shoesB" in missing.json()["detail"]
         models_listed = {entry["name"]: entry for entry in client.get("/api/models").json()["models"]}
         assert models_listed["shoesA/best"]["type"] == "best"
+
+
+def test_the_runs_list_reads_status_json_not_the_log_and_run_yaml_once(models_dir, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    for name in ("kept", "old", "queued"):
+        shutil.copytree(models_dir / "shoesA", models / name)
+    kept, old, queued = (RunFolder(models / name) for name in ("kept", "old", "queued"))
+    summary = LogSummary.from_status(kept.read_status())
+    assert summary.step == 8 and summary.loss is not None
+    shutil.rmtree(kept.logs_dir)
+    kept.logs_dir.mkdir()
+    kept.train_log.mkdir()  # a log that cannot be read: the list must not need it
+    # A run written before status.json kept the log's summary: listed from its log.
+    status = old.read_status()
+    del status["log"]
+    old.status_file.write_text(json.dumps(status))
+    expected = LogSummary.of(logs.read_log(old))
+    queued.status_file.unlink()
+    shutil.rmtree(queued.logs_dir)
+
+    log_reads, config_reads = [], []
+    read_log, read_config = logs.read_log, RunFolder.read_config_values
+    monkeypatch.setattr(logs, "read_log", lambda folder: log_reads.append(folder.path.name) or read_log(folder))
+    monkeypatch.setattr(RunFolder, "read_config_values",
+                        lambda folder: config_reads.append(folder.path.name) or read_config(folder))
+    settings = ServiceSettings(base_model="tiny", data_dir=tmp_path / "data", models_dir=models, warm_up=False,
+                               role="api")
+    with TestClient(create_app(settings)) as client:
+        runs = {run["name"]: run for run in client.get("/api/runs").json()["runs"]}
+    assert (runs["kept"]["step"], runs["kept"]["loss"], runs["kept"]["lr"]) == (8, summary.loss, summary.lr)
+    assert (runs["old"]["step"], runs["old"]["loss"], runs["old"]["lr"]) == (8, expected.loss, expected.lr)
+    assert runs["kept"]["status"] == runs["old"]["status"] == "done" and runs["kept"]["max_steps"] == 8
+    assert (runs["queued"]["step"], runs["queued"]["loss"], runs["queued"]["max_steps"]) == (0, None, 8)
+    assert runs["kept"]["base_model"] == "tiny" and runs["kept"]["dataset"]
+    assert log_reads == ["old"]  # the old run's log, once; the others' not at all
+    assert sorted(config_reads) == ["kept", "old", "queued"]  # run.yaml once per run

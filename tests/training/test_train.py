@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from shoegen.errors import ShoegenError
+from shoegen.training.logs import LogSummary, read_log
 from shoegen.training.loop import train
 from shoegen.training.run_folder import RunFolder
 
@@ -41,6 +42,11 @@ def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
         "step-000020.png", "step-000040.png", "step-000060.png"]
     resolved = (out / "run.yaml").read_text()
     assert "learning_rate: 0.003" in resolved and "pretrained_model_name_or_path: tiny" in resolved
+    # status.json keeps what listing the run needs of its log, exactly what reading the log would find.
+    status = RunFolder(out).read_status()
+    assert (status["state"], status["step"]) == ("done", 60)
+    assert LogSummary.from_status(status) == LogSummary.of(read_log(RunFolder(out)))
+    assert LogSummary.from_status(status).step == 60 and LogSummary.from_status(status).steps_per_second > 0
 
 
 @pytest.mark.parametrize("regularised", [False, True], ids=["plain", "with-reg-images"])
@@ -61,6 +67,9 @@ def test_resume_continues_exactly(fast_config, regularised, request):
     # The log holds each step once, in order, across the two processes' worth of training.
     steps = [r["step"] for r in resumed.records if "loss" in r]
     assert steps == [1, 2, 3, 4, 5, 6]
+    # The summary in status.json spans both processes too: the first one's steps are read back at resume.
+    folder = RunFolder(resumed.output_dir)
+    assert LogSummary.from_status(folder.read_status()) == LogSummary.of(read_log(folder))
 
 
 def test_compiled_training_step_trains_the_same_weights(fast_config):

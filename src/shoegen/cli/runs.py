@@ -117,7 +117,7 @@ def run_show(args: argparse.Namespace) -> int:
     with gallery:
         folder = _folder(runs, args.name)
         state = runs.state(folder)
-    shown = {key: value for key, value in state.__dict__.items() if key != "job"}
+    shown = {key: value for key, value in state.__dict__.items() if key not in ("job", "settings")}
     shown |= {"job_id": state.job.id if state.job else None, "resumable": state.resumable,
               "checkpoints": [c.path.name for c in folder.checkpoints()], "has_final": folder.final_adapter.is_file(),
               "validation_steps": folder.validation_steps(), "folder": str(folder.path)}

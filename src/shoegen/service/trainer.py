@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +41,7 @@ from shoegen.config.train import TrainConfig
 from shoegen.data.library import NAME_PATTERN
 from shoegen.errors import ShoegenError
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
-from shoegen.training.logs import read_log, steps_per_second
+from shoegen.training.logs import log_summary, read_log
 from shoegen.training.run_folder import RunFolder
 
 log = logging.getLogger("shoegen.service")
@@ -85,6 +85,8 @@ class RunState:
     lr: float | None = None
     steps_per_second: float | None = None
     eta_seconds: float | None = None
+    settings: dict = field(default_factory=dict, repr=False)
+    """The run's settings as written (run.yaml, read once with the state); {} when it cannot be read."""
 
     @property
     def resumable(self) -> bool:
@@ -148,14 +150,15 @@ class TrainingRuns:
         return [self._state(folder, running) for folder in folders]
 
     def _state(self, folder: RunFolder, running: dict[str, JobState]) -> RunState:
-        records = read_log(folder)
-        last = next((r for r in reversed(records) if "loss" in r), {})
         status_file = folder.read_status() or {}
-        max_steps = int(status_file.get("max_steps") or folder.read_config_values().get("max_train_steps") or 0)
-        step = int(last.get("step") or status_file.get("step") or 0)
-        speed = steps_per_second(records)
+        summary = log_summary(folder, status_file)  # status.json's: no log is read (but an old run's, once)
+        settings = folder.read_config_values()
+        max_steps = int(status_file.get("max_steps") or settings.get("max_train_steps") or 0)
+        step = int(summary.step or status_file.get("step") or 0)
+        speed = summary.steps_per_second
         job = self.job(folder)
-        common = {"job": job, "step": step, "max_steps": max_steps, "loss": last.get("loss"), "lr": last.get("lr")}
+        common = {"job": job, "step": step, "max_steps": max_steps, "loss": summary.loss, "lr": summary.lr,
+                  "settings": settings}
         terminal = self._terminal_status(folder, status_file)
         if job is None or (job.finished and terminal == "running"):  # resumed in a terminal after the studio
             status = terminal
@@ -168,7 +171,7 @@ class TrainingRuns:
                             waiting_reason=self._waiting_reason(position, running), **common)
         if job.status == "running":
             status = "stopping" if "stop" in folder.requested() else "running"
-            starting = STARTING if not records and not folder.checkpoints() else None
+            starting = STARTING if not summary.step and not folder.checkpoints() else None
             return RunState(status=status, source="studio", steps_per_second=speed, waiting_reason=starting,
                             eta_seconds=_eta(speed, step, max_steps), **common)
         return RunState(status=job.status, source="studio", error=job.error, **common)

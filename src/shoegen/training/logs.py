@@ -1,18 +1,81 @@
 """Run logs: a JSONL line per optimizer step (step, loss, lr, seconds, and validation loss when measured),
-TensorBoard scalars and images, and a loss-curve PNG redrawn at every validation."""
+TensorBoard scalars and images, and a loss-curve PNG redrawn at every validation.
+
+Listing runs reads no log: the loop keeps its `LogSummary` (last step, loss, lr, speed) in status.json."""
 
 from __future__ import annotations
 
 import json
+from collections import deque
+from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from shoegen.training.run_folder import RunFolder
+
+SPEED_WINDOW = 20
+"""Training speed is measured over this many of the last steps."""
+
+
+@dataclass(frozen=True)
+class LogSummary:
+    """What a run's listing shows of its train log, kept in status.json by the training loop (`RunLog.summary`)."""
+
+    step: int = 0
+    """The last step with a training loss; 0 before the first."""
+    loss: float | None = None
+    """Training loss at `step`."""
+    lr: float | None = None
+    steps_per_second: float | None = None
+    """Over the last SPEED_WINDOW steps, their own seconds (validation and checkpoints left out)."""
+
+    @classmethod
+    def of(cls, records: list[dict]) -> LogSummary:
+        """The summary of a whole log (`read_log`'s records)."""
+        last = next((r for r in reversed(records) if "loss" in r), {})
+        return cls(step=int(last.get("step") or 0), loss=last.get("loss"), lr=last.get("lr"),
+                   steps_per_second=steps_per_second(records))
+
+    def to_status(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_status(cls, status: dict) -> LogSummary | None:
+        """status.json's summary; None when it has none (written before status.json carried one)."""
+        kept = status.get("log")
+        if not isinstance(kept, dict):
+            return None
+        step = kept.get("step")
+        return cls(step=step if isinstance(step, int) else 0,
+                   **{name: value if isinstance(value := kept.get(name), int | float) else None
+                      for name in ("loss", "lr", "steps_per_second")})
+
+
+def log_summary(run: RunFolder, status: dict | None) -> LogSummary:
+    """The run's summary from its status.json (`read_status`); for a run whose status.json has none, from its
+    log, read again only when the log changed."""
+    kept = LogSummary.from_status(status or {})
+    if kept is not None:
+        return kept
+    try:
+        stat = run.train_log.stat()
+    except OSError:
+        return LogSummary()
+    return _summary_of_log(run, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=1024)
+def _summary_of_log(run: RunFolder, mtime_ns: int, size: int) -> LogSummary:
+    """Keyed by the log's modification time and size too, so that listing old runs reads each log once."""
+    return LogSummary.of(read_log(run))
 
 
 class RunLog:
     def __init__(self, run: RunFolder, resume_step: int | None):
         run.logs_dir.mkdir(parents=True, exist_ok=True)
         self.jsonl_path = run.train_log
+        self._last: dict = {}
+        self._seconds: deque[float] = deque(maxlen=SPEED_WINDOW)
         if resume_step is None:
             self.jsonl_path.unlink(missing_ok=True)
         else:
@@ -27,12 +90,29 @@ class RunLog:
             return
         kept = [line for line in self.jsonl_path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
         self.jsonl_path.write_text("".join(line + "\n" for line in kept))
+        for line in kept:
+            record = json.loads(line)
+            self._remember(record["step"], record)
+
+    def _remember(self, step: int, values: dict) -> None:
+        """Keep what `summary` needs: the last training loss and lr, the recent steps' seconds."""
+        if "loss" in values:
+            self._last = {"step": step, "loss": values["loss"], "lr": values.get("lr")}
+        if isinstance(values.get("seconds"), int | float):
+            self._seconds.append(values["seconds"])
 
     def log(self, step: int, **values: float) -> None:
         with self.jsonl_path.open("a") as handle:
             handle.write(json.dumps({"step": step, **values}) + "\n")
+        self._remember(step, values)
         for name, value in values.items():
             self.tensorboard.add_scalar(f"train/{name}", value, step)
+
+    def summary(self) -> LogSummary:
+        """The log so far, summarised without reading it (what `LogSummary.of` would find in it)."""
+        total = sum(self._seconds)
+        return LogSummary(step=self._last.get("step", 0), loss=self._last.get("loss"), lr=self._last.get("lr"),
+                          steps_per_second=len(self._seconds) / total if total > 0 else None)
 
     def log_images(self, step: int, tag: str, images) -> None:
         import numpy as np
@@ -72,9 +152,9 @@ def read_log(run: RunFolder) -> list[dict]:
     return [by_step[step] for step in sorted(by_step)]
 
 
-def steps_per_second(records: list[dict], window: int = 20) -> float | None:
+def steps_per_second(records: list[dict], window: int = SPEED_WINDOW) -> float | None:
     """Training speed over the last `window` steps (their own seconds: validation and checkpoints left out)."""
-    seconds = [r["seconds"] for r in records[-window:] if isinstance(r.get("seconds"), int | float)]
+    seconds = [r["seconds"] for r in records if isinstance(r.get("seconds"), int | float)][-window:]
     return len(seconds) / sum(seconds) if seconds and sum(seconds) > 0 else None
 
 

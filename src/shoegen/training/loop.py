@@ -24,9 +24,10 @@ from shoegen.models.resolve import load_pipeline
 from shoegen.training import batches
 from shoegen.training import checkpoint as ckpt
 from shoegen.training import lora
-from shoegen.training.logs import RunLog, draw_loss_curve
+from shoegen.training.logs import LogSummary, RunLog, draw_loss_curve, read_log
 from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 from shoegen.training.run_folder import RunFolder
+from shoegen.training.thread_tuning import ThreadTuner
 from shoegen.training.validation import ValidationScoring, save_validation, validation_images, validation_loss
 
 log = logging.getLogger("shoegen.train")
@@ -98,13 +99,16 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
     return result
 
 
-def _write_status(folder: RunFolder, config: TrainConfig, state: str, step: int, error: str | None = None) -> None:
-    """status.json, from the main process only (the others would overwrite it with their pid); a run refused before
-    its folder was made leaves no folder behind."""
+def _write_status(folder: RunFolder, config: TrainConfig, state: str, step: int, error: str | None = None,
+                  run_log: RunLog | None = None) -> None:
+    """status.json with the log's summary (the run's log, kept as it trains, or read once when it ends early), from
+    the main process only (the others would overwrite it with their pid); a run refused before its folder was made
+    leaves no folder behind."""
     from accelerate import PartialState
 
     if folder.path.is_dir() and PartialState().is_main_process:
-        folder.write_status(state, step, config.max_train_steps, error=error)
+        summary = run_log.summary() if run_log is not None else LogSummary.of(read_log(folder))
+        folder.write_status(state, step, config.max_train_steps, error=error, log=summary.to_status())
 
 
 def _last_step(folder: RunFolder) -> int:
@@ -297,13 +301,19 @@ def fit(run: Run, show_progress: bool) -> None:
     bar = tqdm(total=config.max_train_steps, initial=run.step, desc="Training", unit="step",
                disable=not (show_progress and accelerator.is_main_process), dynamic_ncols=True)
     run.unet.train()
-    _write_status(run.folder, config, "running", run.step)
-    status_written = time.monotonic()
+    tuner = ThreadTuner.for_run(accelerator.device.type, accelerator.num_processes, config.max_train_steps, run.step,
+                                run.folder.logs_dir, resuming=run.step > 0)
+    _write_status(run.folder, config, "running", run.step, run_log=run.run_log)
+    status_written = float("-inf")  # rewritten after the first step: the studio stops saying "starting"
     while run.step < config.max_train_steps:
         if _handle_requests(run):
             break
+        if tuner is not None:
+            tuner.before_step()
         step_started = time.perf_counter()
         loss, prior_loss = optimizer_step(run)
+        if tuner is not None:
+            tuner.after_step(time.perf_counter() - step_started)
         run.step += 1
         if accelerator.is_main_process:
             lr = run.lr_scheduler.get_last_lr()[0]
@@ -316,7 +326,7 @@ def fit(run: Run, show_progress: bool) -> None:
         if run.step % config.checkpointing_steps == 0 or run.step == config.max_train_steps:
             save_checkpoint(run)
         if time.monotonic() - status_written >= STATUS_SECONDS:
-            _write_status(run.folder, config, "running", run.step)
+            _write_status(run.folder, config, "running", run.step, run_log=run.run_log)
             status_written = time.monotonic()
     bar.close()
 
@@ -526,7 +536,8 @@ def finish(run: Run) -> TrainResult:
                                    accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
         records = run.run_log.records()
         run.run_log.close()
-        run.folder.write_status("stopped" if run.stopped else "done", run.step, config.max_train_steps)
+        run.folder.write_status("stopped" if run.stopped else "done", run.step, config.max_train_steps,
+                                log=run.run_log.summary().to_status())
     accelerator.wait_for_everyone()
     checkpoints = [c.path for c in run.folder.checkpoints()]
     return TrainResult(config.output_dir, run.step, run.folder.final_adapter, checkpoints, records,

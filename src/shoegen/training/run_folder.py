@@ -9,8 +9,9 @@ adapter listing, export, the engine, the service and the CLI read through it.
     eval/                                 `shoegen evaluate`: scores.jsonl (one line per model), scores.png (score
                                           versus step), best.json (the best checkpoint, `RUN/best`), step-NNNNNN/
     cache/                                the latent cache of --cache_latents_to_disk
-    status.json                           where the training stands (state, step, process, last update), rewritten
-                                          every few seconds while it trains, so any process can follow the run
+    status.json                           where the training stands (state, step, process, last update, and the
+                                          log's last loss, lr and speed), rewritten every few seconds while it
+                                          trains, so any process can follow the run without reading its log
     control/{stop,save,sample}            requests to the training process (the studio, `shoegen runs`): stop
                                           after a checkpoint, save a checkpoint now, validate now; it takes each
                                           one (deletes the file) at its next step
@@ -189,13 +190,17 @@ class RunFolder:
     def status_file(self) -> Path:
         return self.path / "status.json"
 
-    def write_status(self, state: str, step: int, max_steps: int, *, error: str | None = None) -> None:
-        """`state`: running | stopped | done | error; written whole, then moved, so readers never see half."""
+    def write_status(self, state: str, step: int, max_steps: int, *, error: str | None = None,
+                     log: dict | None = None) -> None:
+        """`state`: running | stopped | done | error; `log`: the train log's summary (`training.logs.LogSummary`),
+        so that listing runs reads no log. Written whole, then moved, so readers never see half."""
         self.path.mkdir(parents=True, exist_ok=True)
         status = {"state": state, "step": step, "max_steps": max_steps, "pid": os.getpid(),
                   "host": socket.gethostname(), "updated_at": datetime.now(UTC).isoformat()}
         if error is not None:
             status["error"] = error
+        if log is not None:
+            status["log"] = log
         _write_atomic(self.status_file, json.dumps(status) + "\n")
 
     def read_status(self) -> dict | None:

@@ -74,7 +74,7 @@ class RunsPublic(BaseModel):
 
 
 def run_public(run: RunInfo, state: RunState) -> RunPublic:
-    values = run.folder.read_config_values()
+    values = state.settings
     job = state.job
     return RunPublic(name=run.name, checkpoints=[CheckpointPublic(name=c.name, step=c.step) for c in run.checkpoints],
                      has_final=run.has_final, validation_steps=run.validation_steps,
