@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from shoegen.cli.main import main as shoegen
 from shoegen.config.service import ServiceSettings
 from shoegen.config.train import TrainConfig
 from shoegen.service.app import create_app
-from shoegen.training.logs import read_log
+from shoegen.training.logs import LogTail, read_log
 from shoegen.training.lora import LORA_WEIGHTS_NAME
 from shoegen.training.run_folder import RunFolder
 
@@ -223,3 +224,45 @@ def test_a_run_that_cannot_start_says_why(folders):
         assert failed["status"] == "error" and failed["resumable"]
         assert failed["error"].startswith("the run cannot start: ") and "learning_rate" in failed["error"]
 
+
+def test_the_worker_follows_its_runs_log_reading_each_byte_once(folders, monkeypatch):
+    """`_follow` publishes each new step from what the run appended to its log, never from half a line."""
+    from shoegen.service import trainer
+    from shoegen.storage import Gallery
+
+    models, data = folders
+    monkeypatch.setattr(trainer, "POLL_SECONDS", 0.01)
+    lines = [json.dumps({"step": step, "loss": 0.5, "lr": 1e-4, "seconds": 0.1}) + "\n" for step in (1, 2, 3)]
+    chunks = [lines[0], lines[1][:9], lines[1][9:] + json.dumps({"step": 2, "val_loss": 0.4}) + "\n", lines[2]]
+    bytes_read = []
+    read = LogTail.read
+
+    def counting_read(tail: LogTail) -> list[dict]:
+        before = tail.offset
+        records = read(tail)
+        bytes_read.append(tail.offset - before)
+        return records
+
+    monkeypatch.setattr(LogTail, "read", counting_read)
+    with Gallery.for_data_dir(data) as gallery:
+        runs = trainer.TrainingRuns(gallery, models, max_queued=4, lease_seconds=30)
+        folder = runs.folder("followed")
+        folder.logs_dir.mkdir(parents=True)
+        runs.store.submit({"run": "followed"}, total_steps=3, batch_key=None, max_queued=4, kind=trainer.KIND)
+        [job] = runs.store.claim(runs.worker_id, lease_seconds=30, kind=trainer.KIND)
+
+        class Process:  # the training process: each look finds one more piece of its log written
+            returncode = None
+
+            def poll(self):
+                if not chunks:
+                    self.returncode = 0
+                    return 0
+                with folder.train_log.open("a") as handle:
+                    handle.write(chunks.pop(0))
+                return None
+
+        assert runs._follow(job, folder, Process(), 3)
+        steps = [event.payload["step"] for event in runs.store.events(job.id) if event.type == "progress"]
+    assert steps == [1, 2, 3]
+    assert sum(bytes_read) == folder.train_log.stat().st_size  # each byte read once, not the whole log each time

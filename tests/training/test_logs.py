@@ -1,16 +1,54 @@
-"""The summary of the train log that status.json keeps, so that listing runs reads no log."""
+"""The train log read as another process writes it: the incremental tail (a partly written last line, a log
+rewritten shorter), and the summary that status.json keeps so that listing runs reads no log."""
 
 from __future__ import annotations
 
 import json
 
 from shoegen.training import logs
-from shoegen.training.logs import LogSummary, log_summary
+from shoegen.training.logs import LogSummary, LogTail, log_summary, read_log
 from shoegen.training.run_folder import RunFolder
 
 
 def line(step: int, **values) -> bytes:
     return (json.dumps({"step": step, **values}) + "\n").encode()
+
+
+def test_the_tail_reads_only_what_was_appended_and_waits_for_a_line_to_end(tmp_path):
+    path = tmp_path / "train_log.jsonl"
+    tail = LogTail(path)
+    assert tail.read() == [] and tail.last_step == 0  # no log yet
+    path.write_bytes(line(1, loss=0.5) + line(2, loss=0.4))
+    assert [r["step"] for r in tail.read()] == [1, 2] and tail.last_step == 2
+    assert tail.read() == []  # nothing new: nothing parsed again
+
+    third = '{"step": 3, "loss": 0.3, "caption": "rouge é"}\n'.encode()  # a character split between two writes
+    cut = third.index("é".encode()) + 1
+    with path.open("ab") as handle:
+        handle.write(third[:cut])
+    assert tail.read() == [] and tail.last_step == 2  # half a line: left for the next read
+    with path.open("ab") as handle:
+        handle.write(third[cut:] + b"not json\n" + line(3, val_loss=0.35) + line(4, loss=0.2)[:5])
+    assert tail.read() == [{"step": 3, "loss": 0.3, "caption": "rouge é"}, {"step": 3, "val_loss": 0.35}]
+    assert tail.last_step == 3 and tail.offset == path.stat().st_size
+
+
+def test_the_tail_reads_a_log_rewritten_shorter_from_its_start(tmp_path):
+    path = tmp_path / "train_log.jsonl"
+    path.write_bytes(b"".join(line(step, loss=1 / step) for step in range(1, 9)))
+    tail = LogTail(path)
+    assert tail.read()[-1]["step"] == 8
+    path.write_bytes(b"".join(line(step, loss=1 / step) for step in range(1, 5)))  # resumed from checkpoint 4
+    assert [r["step"] for r in tail.read()] == [1, 2, 3, 4] and tail.last_step == 4
+
+
+def test_read_log_merges_each_steps_lines_and_skips_a_half_written_one(tmp_path):
+    run = RunFolder(tmp_path)
+    run.logs_dir.mkdir()
+    run.train_log.write_bytes(line(2, loss=0.4, seconds=0.5) + line(1, loss=0.5, seconds=0.5)
+                              + line(2, val_loss=0.45) + b'{"step": 3, "lo')
+    assert read_log(run) == [{"step": 1, "loss": 0.5, "seconds": 0.5},
+                             {"step": 2, "loss": 0.4, "seconds": 0.5, "val_loss": 0.45}]
 
 
 def test_the_summary_is_what_the_log_says(tmp_path):

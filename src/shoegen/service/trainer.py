@@ -41,7 +41,7 @@ from shoegen.config.train import TrainConfig
 from shoegen.data.library import NAME_PATTERN
 from shoegen.errors import ShoegenError
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
-from shoegen.training.logs import log_summary, read_log
+from shoegen.training.logs import LogTail, log_summary
 from shoegen.training.run_folder import RunFolder
 
 log = logging.getLogger("shoegen.service")
@@ -49,7 +49,8 @@ KIND = "training"
 WORKER_PREFIX = "training-worker:"
 """Service options named so are the training workers' heartbeats (when each was last seen)."""
 POLL_SECONDS = 0.5
-"""How often the worker reads its run's log and looks for a job, and how often it sees its process end."""
+"""How often the worker reads what its run appended to its log and looks for a job, and how often it sees its
+process end."""
 STOP_GRACE_SECONDS = 60.0
 """How long a cleanly stopping worker waits for its run to write a checkpoint and exit before killing it."""
 TERMINAL_STALE_SECONDS = 60.0
@@ -344,6 +345,7 @@ class TrainingRuns:
         """Renew the job's lease and publish its steps until the process ends; False when the job was lost
         (another replica ended it), in which case the process is killed."""
         last_step, renewed, stop_asked_at = -1, time.monotonic(), None
+        log_tail = LogTail(folder.train_log)  # each look reads only what the run logged since the last
         while process.poll() is None:
             time.sleep(POLL_SECONDS)
             if self._stopping.is_set() and stop_asked_at is None:
@@ -351,8 +353,8 @@ class TrainingRuns:
                 stop_asked_at = time.monotonic()
             if stop_asked_at is not None and time.monotonic() - stop_asked_at > STOP_GRACE_SECONDS:
                 process.kill()
-            records = read_log(folder)
-            step = records[-1]["step"] if records else 0
+            log_tail.read()
+            step = log_tail.last_step
             try:
                 if step != last_step:
                     held, cancelled = self.store.progress(

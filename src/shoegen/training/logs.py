@@ -1,11 +1,13 @@
 """Run logs: a JSONL line per optimizer step (step, loss, lr, seconds, and validation loss when measured),
 TensorBoard scalars and images, and a loss-curve PNG redrawn at every validation.
 
-Listing runs reads no log: the loop keeps its `LogSummary` (last step, loss, lr, speed) in status.json."""
+Listing runs reads no log: the loop keeps its `LogSummary` (last step, loss, lr, speed) in status.json. A process
+that follows a run as it trains reads only what was appended (`LogTail`)."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import deque
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -137,19 +139,52 @@ def read_log(run: RunFolder) -> list[dict]:
     """The run's train log with each step's lines merged into one record (a step's loss and, when measured, its
     validation loss and scores), by step; [] before the first step. Reads a log another process is writing: a
     half-written last line is left for the next read."""
-    try:
-        text = run.train_log.read_text(encoding="utf-8")
-    except OSError:
-        return []
+    return merge_by_step(LogTail(run.train_log).read())
+
+
+def merge_by_step(records: list[dict]) -> list[dict]:
     by_step: dict[int, dict] = {}
-    for line in text.split("\n")[:-1]:  # the last piece has no newline yet (or is empty)
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("step"), int):
-            by_step.setdefault(record["step"], {}).update(record)
+    for record in records:
+        by_step.setdefault(record["step"], {}).update(record)
     return [by_step[step] for step in sorted(by_step)]
+
+
+class LogTail:
+    """Follows a train log that another process appends to: each `read` parses only the lines appended since the
+    last one. A line without its newline yet is kept for the next read; a log rewritten shorter (a resumed run
+    drops the steps after its checkpoint) is read again from its start."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        """Bytes of the file read so far (the kept partial line included)."""
+        self.partial = b""
+        self.last_step = 0
+        """The step of the last complete line read; 0 before the first."""
+
+    def read(self) -> list[dict]:
+        """The records of the complete lines appended since the last read (in file order, not merged)."""
+        try:
+            with self.path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size < self.offset:
+                    self.offset, self.partial, self.last_step = 0, b"", 0
+                handle.seek(self.offset)
+                appended = handle.read()
+        except OSError:
+            return []
+        self.offset += len(appended)
+        *lines, self.partial = (self.partial + appended).split(b"\n")
+        records = []
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:  # a line that is not JSON (or not UTF-8): skipped, as it always will be
+                continue
+            if isinstance(record, dict) and isinstance(record.get("step"), int):
+                records.append(record)
+        if records:
+            self.last_step = records[-1]["step"]
+        return records
 
 
 def steps_per_second(records: list[dict], window: int = SPEED_WINDOW) -> float | None:
