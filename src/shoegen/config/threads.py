@@ -6,6 +6,9 @@ sleeping), which suit one busy process: a training run, a generation, a base bui
 only where several busy processes share few cores and spinning threads take the cores from each other: the
 Makefile's test targets set OMP_WAIT_POLICY=PASSIVE, and so should a server beside a training run on a small
 CPU. Figures: benchmarks/RESULTS.md, "CLI thread defaults".
+
+One exception to torch's count: a training run on a CPU tries its first steps at torch's count and at one thread
+and keeps the faster (small models train faster on one), unless OMP_NUM_THREADS is set (training/thread_tuning.py).
 """
 
 from __future__ import annotations
