@@ -1,5 +1,5 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
-import { buildUrl, call, callBlob, callForm } from './http';
+import { buildUrl, call, callBlob, callForm, type UploadOptions } from './http';
 import type { GalleryImagePublic, GalleryQuery, GenerateCreate, RunCreate, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
@@ -54,8 +54,8 @@ export const api = {
   dataset: (name: string, signal?: AbortSignal) => call('get', '/api/datasets/{name}', { params: { name }, signal }),
   datasetItems: (name: string, offset: number, limit: number, signal?: AbortSignal) =>
     call('get', '/api/datasets/{name}/items', { params: { name }, query: { offset, limit }, signal }),
-  /** The multipart body: a `name` field and `files` (see pages/datasets/files.ts). */
-  uploadDataset: (form: FormData) => callForm('/api/datasets', form),
+  /** The multipart body: a `name` field and `files` (see pages/datasets/files.ts); its bytes sent reported. */
+  uploadDataset: (form: FormData, options: UploadOptions = {}) => callForm('/api/datasets', form, options),
   registerDataset: (body: { name: string; path: string }) => call('post', '/api/datasets/register', { body }),
   saveCaption: (name: string, file: string, caption: string) =>
     call('put', '/api/datasets/{name}/captions', { params: { name }, body: { file, caption } }),

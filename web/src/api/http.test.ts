@@ -1,3 +1,4 @@
+import { waitFor } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { api } from './endpoints';
 import { ApiError, buildUrl } from './http';
@@ -57,6 +58,55 @@ describe('api errors', () => {
     await api.models();
     expect(calls[0].headers.authorization).toBeUndefined();
     expect(calls[1].headers.authorization).toBe('Bearer k-123');
+  });
+});
+
+describe('uploads', () => {
+  const form = () => {
+    const body = new FormData();
+    body.append('name', 'boots');
+    body.append('files', new File(['x'.repeat(1000)], 'a.png'), 'images/a.png');
+    return body;
+  };
+
+  it('report the bytes sent, then all sent, then answer', async () => {
+    const { calls } = mockFetch({ 'POST /api/datasets': () => json({ name: 'boots' }, 201) }, { uploadSteps: 2 });
+    localStorage.setItem('shoegen.apiKey', 'k-1');
+    const seen: unknown[] = [];
+    const answer = await api.uploadDataset(form(), { onProgress: (progress) => seen.push(progress) });
+    expect(answer).toMatchObject({ name: 'boots' });
+    expect(seen).toEqual([{ sent: 503, total: 1005, sentAll: false }, { sent: 1005, total: 1005, sentAll: false },
+      { sent: 1005, total: 1005, sentAll: true }]);
+    expect(calls[0].headers.authorization).toBe('Bearer k-1');
+    expect((calls[0].body as FormData).get('name')).toBe('boots');
+  });
+
+  it('fail with the server’s reason, unreachable or cancelled as every other call does', async () => {
+    mockFetch({ 'POST /api/datasets': () => json({ detail: 'images/x.png: more than 10 files in one upload' }, 413) });
+    await expect(api.uploadDataset(form())).rejects.toMatchObject({ kind: 'too_large', status: 413,
+      message: 'Too large for the server: images/x.png: more than 10 files in one upload' });
+    mockFetch({ 'POST /api/datasets': () => json({ detail: 'name boots: a dataset of that name exists' }, 409) });
+    await expect(api.uploadDataset(form())).rejects.toMatchObject({ kind: 'http',
+      message: 'name boots: a dataset of that name exists' });
+    mockFetch({ 'POST /api/datasets': () => { throw new TypeError('Failed to fetch'); } });
+    await expect(api.uploadDataset(form())).rejects.toMatchObject({ kind: 'network' });
+
+    let release = () => undefined as void;
+    const step = () => new Promise<void>((resolve) => { release = resolve; });
+    const { calls } = mockFetch({ 'POST /api/datasets': () => json({ name: 'boots' }, 201) }, { uploadStep: step });
+    const controller = new AbortController();
+    const seen: unknown[] = [];
+    const upload = api.uploadDataset(form(), { signal: controller.signal, onProgress: (p) => seen.push(p) });
+    release();
+    await waitFor(() => expect(seen).toHaveLength(1));
+    controller.abort();
+    release();
+    await expect(upload).rejects.toMatchObject({ kind: 'aborted' });
+    expect(seen).toHaveLength(1);
+    expect(calls).toHaveLength(0); // never answered: the server saw a cut body
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(api.uploadDataset(form(), { signal: aborted.signal })).rejects.toMatchObject({ kind: 'aborted' });
   });
 });
 

@@ -109,7 +109,9 @@ export async function errorFromResponse(response: Response): Promise<ApiError> {
       { status, retryAfter });
   }
   if (status === 404) return new ApiError('not_found', said ?? 'Not found.', { status });
-  if (status === 413) return new ApiError('too_large', 'The request is too large for the server.', { status });
+  if (status === 413) { // the server says which limit (a dataset upload's files, its size): keep it
+    return new ApiError('too_large', `Too large for the server${said ? `: ${said}` : '.'}`, { status });
+  }
   if (status >= 500) {
     return new ApiError('server', `The server failed (HTTP ${status})${said ? `: ${said}` : '.'}`, { status });
   }
@@ -207,12 +209,79 @@ export async function callBlob<M extends Method, P extends PathWith<M>>(
   return response.blob();
 }
 
-/** A multipart/form-data POST of the contract (an upload): the form as built by the caller, the answer typed. */
+export interface UploadProgress {
+  /** Bytes of the body sent so far. */
+  sent: number;
+  /** The body's size in bytes; 0 while the browser does not know it. */
+  total: number;
+  /** All of the body is sent: the server reads what it got, and cancelling no longer stops it taking effect. */
+  sentAll: boolean;
+}
+
+export interface UploadOptions {
+  signal?: AbortSignal;
+  /** Called as the body goes out, and once more when all of it is sent. */
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+export type FormOptions<O> = Omit<RequestOptions<O>, 'body'> & UploadOptions;
+
+/** A multipart/form-data POST of the contract (an upload): the form as built by the caller, the answer typed. Sent
+ * with XMLHttpRequest, which reports how much of the body went out (fetch does not); failures are the same
+ * ApiErrors as `send`'s, a cancel through `signal` an `aborted` one. */
 export async function callForm<P extends PathWith<'post'>>(
   path: P, form: HasFormBody<Operation<P, 'post'>> extends true ? FormData : never,
-  options: Omit<RequestOptions<Operation<P, 'post'>>, 'body'> = {},
+  options: FormOptions<Operation<P, 'post'>> = {},
 ): Promise<SuccessJson<Operation<P, 'post'>>> {
-  const response = await send('post', buildUrl(path, options.params, options.query),
-    { body: form, signal: options.signal });
+  const response = await sendForm(buildUrl(path, options.params, options.query), form, options);
+  if (!response.ok) throw await errorFromResponse(response);
   return (await response.json()) as SuccessJson<Operation<P, 'post'>>;
+}
+
+function sendForm(url: string, form: FormData, options: UploadOptions): Promise<Response> {
+  const { signal, onProgress } = options;
+  return new Promise((resolve, reject) => {
+    const cancelled = () => new ApiError('aborted', 'Cancelled.');
+    if (signal?.aborted) return reject(cancelled());
+    const request = new XMLHttpRequest();
+    let sent = 0;
+    let total = 0;
+    request.open('POST', url);
+    for (const [name, value] of Object.entries({ Accept: 'application/json', ...authHeaders() })) {
+      request.setRequestHeader(name, value);
+    }
+    request.upload.onprogress = (event) => {
+      sent = event.loaded;
+      total = event.lengthComputable ? event.total : total;
+      onProgress?.({ sent, total, sentAll: false });
+    };
+    request.upload.onload = () => {
+      total = Math.max(total, sent);
+      onProgress?.({ sent: total, total, sentAll: true });
+    };
+    const abort = () => request.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const settle = (outcome: () => void) => () => {
+      signal?.removeEventListener('abort', abort);
+      outcome();
+    };
+    // A status outside 200-599 is no HTTP answer (and no Response could hold it).
+    request.onload = settle(() => (request.status >= 200 && request.status <= 599 ? resolve(responseOf(request))
+      : reject(networkError())));
+    request.onerror = settle(() => reject(networkError()));
+    request.ontimeout = settle(() => reject(networkError()));
+    request.onabort = settle(() => reject(cancelled()));
+    request.send(form);
+  });
+}
+
+/** The XMLHttpRequest's answer as a fetch Response, so that one function (`errorFromResponse`) explains failures. */
+function responseOf(request: XMLHttpRequest): Response {
+  const headers = new Headers();
+  for (const line of request.getAllResponseHeaders().trim().split(/[\r\n]+/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  const empty = request.status === 204 || request.status === 205 || request.status === 304;
+  return new Response(empty ? null : request.responseText, { status: request.status, headers });
 }

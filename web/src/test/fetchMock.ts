@@ -17,15 +17,20 @@ export function json(body: unknown, status = 200, headers: Record<string, string
   });
 }
 
-export function mockFetch(routes: Record<string, Handler>) {
+export interface MockOptions {
+  /** Awaited before each progress event of an upload (XMLHttpRequest): a test holds an upload mid-way. */
+  uploadStep?: () => Promise<void>;
+  /** How many progress events an upload reports before its answer (default 4). */
+  uploadSteps?: number;
+}
+
+/** fetch() and XMLHttpRequest (which uploads use, for their progress) answered by `routes`, every call recorded. */
+export function mockFetch(routes: Record<string, Handler>, options: MockOptions = {}) {
   const calls: RecordedCall[] = [];
-  const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = new URL(String(input), 'http://localhost');
-    const method = (init.method ?? 'GET').toUpperCase();
-    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>)
-      .map(([k, v]) => [k.toLowerCase(), v]));
-    const call: RecordedCall = { method, path: url.pathname, query: url.searchParams, headers,
-      body: typeof init.body === 'string' ? JSON.parse(init.body) : init.body ?? null };
+  const answer = (method: string, input: string, rawHeaders: Record<string, string>, body: unknown) => {
+    const url = new URL(input, 'http://localhost');
+    const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k.toLowerCase(), v]));
+    const call: RecordedCall = { method, path: url.pathname, query: url.searchParams, headers, body };
     calls.push(call);
     const key = Object.keys(routes).find((pattern) => {
       const [m, p] = pattern.split(' ');
@@ -33,9 +38,87 @@ export function mockFetch(routes: Record<string, Handler>) {
     });
     if (!key) return json({ detail: `no mock for ${method} ${url.pathname}` }, 404);
     return routes[key](call);
-  });
+  };
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => answer(
+    (init.method ?? 'GET').toUpperCase(), String(input), (init.headers ?? {}) as Record<string, string>,
+    typeof init.body === 'string' ? JSON.parse(init.body) : init.body ?? null));
   vi.stubGlobal('fetch', fetchMock);
+  vi.stubGlobal('XMLHttpRequest', fakeXMLHttpRequest(answer, options));
   return { calls, fetchMock };
+}
+
+type Answer = (method: string, url: string, headers: Record<string, string>, body: unknown) =>
+  Response | Promise<Response>;
+
+function bodySize(body: unknown): number {
+  if (!(body instanceof FormData)) return typeof body === 'string' ? body.length : 0;
+  return [...body.values()].reduce((sum, value) => sum + (typeof value === 'string' ? value.length : value.size), 0);
+}
+
+/** The part of XMLHttpRequest that src/api/http.ts uses: the body "sent" in steps, then the route's answer. */
+function fakeXMLHttpRequest(answer: Answer, { uploadStep = async () => undefined, uploadSteps = 4 }: MockOptions) {
+  return class FakeXMLHttpRequest {
+    upload: { onprogress: ((event: ProgressEvent) => void) | null; onload: (() => void) | null } =
+      { onprogress: null, onload: null };
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    onabort: (() => void) | null = null;
+    ontimeout: (() => void) | null = null;
+    status = 0;
+    responseText = '';
+    private method = 'GET';
+    private url = '';
+    private headers: Record<string, string> = {};
+    private responseHeaders = '';
+    private state: 'open' | 'done' | 'aborted' = 'open';
+
+    open(method: string, url: string) {
+      this.method = method.toUpperCase();
+      this.url = url;
+    }
+
+    setRequestHeader(name: string, value: string) {
+      this.headers[name] = value;
+    }
+
+    getAllResponseHeaders() {
+      return this.responseHeaders;
+    }
+
+    abort() {
+      if (this.state !== 'open') return;
+      this.state = 'aborted';
+      this.onabort?.();
+    }
+
+    send(body: unknown) {
+      void this.run(body);
+    }
+
+    private async run(body: unknown) {
+      const total = bodySize(body);
+      for (let step = 1; step <= uploadSteps; step += 1) {
+        await uploadStep();
+        if (this.state !== 'open') return;
+        const loaded = Math.round((total * step) / uploadSteps);
+        this.upload.onprogress?.({ loaded, total, lengthComputable: true } as ProgressEvent);
+      }
+      this.upload.onload?.();
+      let response: Response;
+      try {
+        response = await answer(this.method, this.url, this.headers, body);
+      } catch {
+        if (this.state === 'open') this.onerror?.();
+        return;
+      }
+      if (this.state !== 'open') return;
+      this.state = 'done';
+      this.status = response.status;
+      this.responseText = await response.text();
+      this.responseHeaders = [...response.headers].map(([name, value]) => `${name}: ${value}\r\n`).join('');
+      this.onload?.();
+    }
+  };
 }
 
 /** A text/event-stream body delivered in the given chunks. */

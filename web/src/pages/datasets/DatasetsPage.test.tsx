@@ -128,4 +128,43 @@ describe('Datasets page', () => {
     expect(form.get('name')).toBe('boots');
     expect((form.getAll('files') as File[]).map((f) => f.name)).toEqual(['1.png', 'captions.json']);
   });
+
+  it('shows the upload’s progress, then the server’s check; a cancel keeps the files to try again', async () => {
+    const user = userEvent.setup();
+    window.location.hash = '#/datasets';
+    const held: (() => void)[] = [];
+    const uploadStep = () => new Promise<void>((resolve) => { held.push(resolve); });
+    const { calls } = mockFetch(routes(), { uploadStep, uploadSteps: 2 });
+    render(<App />);
+    const files = [new File(['x'.repeat(3000)], '1.png', { type: 'image/png' }), new File(['[]'], 'captions.json')];
+    await user.upload(await screen.findByLabelText('Choose files'), files);
+    await user.type(screen.getByRole('textbox', { name: 'Dataset name' }), 'boots');
+    const next = async () => {
+      await waitFor(() => expect(held).toHaveLength(1));
+      held.shift()!();
+    };
+
+    await user.click(screen.getByRole('button', { name: 'Upload dataset' }));
+    const progress = await screen.findByTestId('upload-progress');
+    expect(progress).toHaveTextContent('Starting the upload of 2 files…');
+    expect(screen.getByRole('button', { name: 'Uploading…' })).toBeDisabled();
+    await next();
+    await waitFor(() => expect(progress).toHaveTextContent('Uploading 2 files: 1.5 KB of 2.9 KB (50%)'));
+    expect(within(progress).getByRole('progressbar', { name: 'Upload progress' })).toHaveAttribute('aria-valuetext',
+      '50%');
+    await user.click(within(progress).getByRole('button', { name: 'Cancel upload' }));
+    expect(await screen.findByText('Upload cancelled: the server kept none of it.')).toHaveRole('status');
+    expect(screen.queryByTestId('upload-progress')).not.toBeInTheDocument();
+    expect(screen.getByTestId('upload-picked')).toHaveTextContent('2 files');
+    await next(); // the cut upload's next step finds it cancelled: it goes no further
+    expect(calls.some((c) => c.method === 'POST')).toBe(false);
+
+    await user.click(screen.getByRole('button', { name: 'Upload dataset' }));
+    await next();
+    await next();
+    await waitFor(() => expect(screen.getByTestId('upload-progress')).toHaveTextContent(
+      'Checking 2 files on the server…'));
+    expect(screen.queryByRole('button', { name: 'Cancel upload' })).not.toBeInTheDocument();
+    await waitFor(() => expect(window.location.hash).toBe('#/datasets?name=boots'));
+  });
 });

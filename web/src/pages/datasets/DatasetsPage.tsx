@@ -17,8 +17,8 @@ function AddDataset({ onAdded }: { onAdded: (name: string) => void }) {
   return (
     <section className="panel add-dataset" aria-labelledby="add-dataset-title">
       <h2 id="add-dataset-title" className="section-title">Add a dataset</h2>
-      <UploadForm onUpload={async (form) => {
-        const dataset = await upload.mutateAsync(form);
+      <UploadForm onUpload={async (form, options) => {
+        const dataset = await upload.mutateAsync({ form, ...options });
         const refused = dataset.rejected?.length ?? 0;
         toast(`Dataset ${dataset.name} added: ${dataset.images} images${refused ? `, ${refused} file${refused === 1 ? '' : 's'} refused` : ''}.`);
         onAdded(dataset.name);

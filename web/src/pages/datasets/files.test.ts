@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { droppedFiles, formatBytes, pickedFrom, suggestedName, uploadForm, withoutCommonFolder } from './files';
+import { droppedFiles, formatBytes, pickedFrom, suggestedName, uploadForm, uploadStatus, withoutCommonFolder }
+  from './files';
 
 const file = (name: string, text = 'x') => new File([text], name);
 
@@ -32,6 +33,20 @@ describe('upload files', () => {
     expect(formatBytes(2048)).toBe('2.0 KB');
     expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GB');
     expect(formatBytes(123 * 1024 ** 2)).toBe('123 MB');
+  });
+});
+
+describe('upload status', () => {
+  it('a bar of the bytes sent while they go out, then the server checking', () => {
+    expect(uploadStatus(null, 14)).toEqual({ text: 'Starting the upload of 14 files…', value: 0, max: 0 });
+    expect(uploadStatus({ sent: 3 * 1024 ** 2, total: 10 * 1024 ** 2, sentAll: false }, 14)).toEqual({
+      text: 'Uploading 14 files: 3.0 MB of 10 MB (30%)', value: 3 * 1024 ** 2, max: 10 * 1024 ** 2 });
+    expect(uploadStatus({ sent: 999, total: 1000, sentAll: false }, 1).text).toBe(
+      'Uploading 1 file: 999 B of 1000 B (99%)'); // never 100% before the last byte
+    expect(uploadStatus({ sent: 2048, total: 0, sentAll: false }, 2)).toEqual({
+      text: 'Uploading 2 files: 2.0 KB sent…', value: 0, max: 0 }); // no known total: no bar to fill
+    expect(uploadStatus({ sent: 1000, total: 1000, sentAll: true }, 14)).toEqual({
+      text: 'Checking 14 files on the server…', value: 0, max: 0 });
   });
 });
 

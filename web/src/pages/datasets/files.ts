@@ -1,5 +1,6 @@
 // The files of an upload as the server takes them: each with its path inside the dataset ("images/1.png",
 // "captions.json"), from a file input, a folder input (webkitdirectory) or a drop of files and folders.
+import type { UploadProgress } from '../../api/http';
 
 export interface PickedFile {
   file: File;
@@ -44,6 +45,19 @@ export function formatBytes(bytes: number): string {
     unit += 1;
   }
   return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** What an upload under way says: the bytes sent of the total (a bar), then the server checking what it got. */
+export function uploadStatus(progress: UploadProgress | null, files: number): { text: string; value: number;
+  max: number } {
+  const what = `${files} file${files === 1 ? '' : 's'}`;
+  if (progress?.sentAll) return { text: `Checking ${what} on the server…`, value: 0, max: 0 };
+  if (!progress) return { text: `Starting the upload of ${what}…`, value: 0, max: 0 };
+  const { sent, total } = progress;
+  if (total <= 0) return { text: `Uploading ${what}: ${formatBytes(sent)} sent…`, value: 0, max: 0 };
+  const percent = Math.floor((100 * Math.min(sent, total)) / total);
+  return { text: `Uploading ${what}: ${formatBytes(sent)} of ${formatBytes(total)} (${percent}%)`, value: sent,
+    max: total };
 }
 
 /** The multipart body of POST /api/datasets. */

@@ -2,6 +2,7 @@
 // templates, and the changes (upload, register, caption edits, a template, delete).
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/endpoints';
+import type { UploadOptions } from '../../api/http';
 import type { DatasetItemsPublic } from '../../api/types';
 import { queryKeys } from '../../api/queries';
 
@@ -39,7 +40,8 @@ function useRefresh() {
 
 export function useAddDataset() {
   const refresh = useRefresh();
-  const upload = useMutation({ mutationFn: (form: FormData) => api.uploadDataset(form),
+  const upload = useMutation({
+    mutationFn: ({ form, ...options }: { form: FormData } & UploadOptions) => api.uploadDataset(form, options),
     onSuccess: () => refresh() });
   const register = useMutation({ mutationFn: api.registerDataset, onSuccess: () => refresh() });
   return { upload, register };
