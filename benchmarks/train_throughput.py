@@ -212,7 +212,10 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, fl
     result = loop.finish(run)
     finished = time.perf_counter()
     step_seconds = [r["seconds"] for r in result.records if "seconds" in r]
+    from shoegen.training.step_tuning import read_choices
+
     return {
+        "step_setup": read_choices(run.folder.logs_dir),  # what the run's trial chose (None: nothing tried)
         "step_seconds": step_seconds,
         "loop_step_seconds": _intervals(setup_done, step_ends),
         "cpu_step_seconds": _intervals(cpu_setup_done, cpu_step_ends),
@@ -560,7 +563,8 @@ def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Pa
         measured = run_baseline(config, base, data, output_dir)
     measured["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     measured["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20 if config.device == "cuda" else None
-    measured["torch_threads"] = torch.get_num_threads()
+    # The run puts torch's settings back when it ends: the count it trained on is the one its trial chose.
+    measured["torch_threads"] = (measured.get("step_setup") or {}).get("threads", torch.get_num_threads())
     return measured
 
 
@@ -599,7 +603,7 @@ def summarise(config: BenchConfig, side: str, setting: ThreadSetting, measured: 
         "setup_s": measured["setup_seconds"], "end_to_end_s": measured["end_to_end_seconds"],
         "first_step_s": measured["step_seconds"][0], "inductor_cache": measured["inductor_cache"],
         "peak_rss_mib": measured["peak_rss_mib"], "cuda_peak_mib": measured["cuda_peak_mib"],
-        "final_loss": measured["final_loss"], "raw": measured,
+        "final_loss": measured["final_loss"], "step_setup": measured.get("step_setup"), "raw": measured,
     }
 
 
@@ -717,6 +721,11 @@ def format_table(rows: list[dict], speedups: list[dict], settings: list[ThreadSe
                      f"{s['against']} on median s/step ({s['mean']:.2f}x on mean, {s['loop_median']:.2f}x on loop "
                      f"wall time per step, {s['cpu_median']:.2f}x on CPU time per step, {s['end_to_end']:.2f}x end "
                      f"to end; peak RSS {s['peak_rss_mib']:.0f} against {s['their_peak_rss_mib']:.0f} MiB)")
+    for row in rows:
+        if row.get("step_setup"):
+            chosen = ", ".join(f"{name} {value}" for name, value in row["step_setup"].items())
+            lines.append(f"- **{speedup_key(row['config'], row['side'])}**, {row['thread_setting']}: step setup "
+                         f"chosen by the run's trial of its first steps: {chosen}")
     for row in rows:
         if _compiles(row["side"]):
             runs = ", ".join(f"{seconds:.1f} s ({cache} inductor cache)"

@@ -8,7 +8,8 @@ Makefile's test targets set OMP_WAIT_POLICY=PASSIVE, and so should a server besi
 CPU. Figures: benchmarks/RESULTS.md, "CLI thread defaults".
 
 One exception to torch's count: a training run on a CPU tries its first steps at torch's count and at one thread
-and keeps the faster (small models train faster on one), unless OMP_NUM_THREADS is set (training/thread_tuning.py).
+and keeps the faster (small models train faster on one), unless OMP_NUM_THREADS is set (training/step_tuning.py,
+which also tries the convolution backend and the LoRA form).
 """
 
 from __future__ import annotations

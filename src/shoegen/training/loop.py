@@ -27,7 +27,7 @@ from shoegen.training import lora
 from shoegen.training.logs import LogSummary, RunLog, draw_loss_curve, read_log
 from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 from shoegen.training.run_folder import RunFolder
-from shoegen.training.thread_tuning import ThreadTuner
+from shoegen.training.step_tuning import StepTuner, training_choices
 from shoegen.training.validation import ValidationScoring, save_validation, validation_images, validation_loss
 
 log = logging.getLogger("shoegen.train")
@@ -301,33 +301,41 @@ def fit(run: Run, show_progress: bool) -> None:
     bar = tqdm(total=config.max_train_steps, initial=run.step, desc="Training", unit="step",
                disable=not (show_progress and accelerator.is_main_process), dynamic_ncols=True)
     run.unet.train()
-    tuner = ThreadTuner.for_run(accelerator.device.type, accelerator.num_processes, config.max_train_steps, run.step,
-                                run.folder.logs_dir, resuming=run.step > 0)
+    trained = [accelerator.unwrap_model(run.unet)]
+    if config.train_text_encoder:
+        trained.append(accelerator.unwrap_model(run.text_encoder))
+    tuner = StepTuner.for_run(training_choices(trained, compiled=config.torch_compile), accelerator.device.type,
+                              accelerator.num_processes, config.max_train_steps, run.step, run.folder.logs_dir,
+                              resuming=run.step > 0)
     _write_status(run.folder, config, "running", run.step, run_log=run.run_log)
     status_written = float("-inf")  # rewritten after the first step: the studio stops saying "starting"
-    while run.step < config.max_train_steps:
-        if _handle_requests(run):
-            break
+    try:
+        while run.step < config.max_train_steps:
+            if _handle_requests(run):
+                break
+            if tuner is not None:
+                tuner.before_step()
+            step_started = time.perf_counter()
+            loss, prior_loss = optimizer_step(run)
+            if tuner is not None:
+                tuner.after_step(time.perf_counter() - step_started)
+            run.step += 1
+            if accelerator.is_main_process:
+                lr = run.lr_scheduler.get_last_lr()[0]
+                extra = {} if prior_loss is None else {"prior_loss": prior_loss}
+                run.run_log.log(run.step, loss=loss, **extra, lr=lr, seconds=time.perf_counter() - step_started)
+                bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}", refresh=False)  # redrawn by update()
+            bar.update(1)
+            if run.step % config.validation_steps == 0 or run.step == config.max_train_steps:
+                validate(run)
+            if run.step % config.checkpointing_steps == 0 or run.step == config.max_train_steps:
+                save_checkpoint(run)
+            if time.monotonic() - status_written >= STATUS_SECONDS:
+                _write_status(run.folder, config, "running", run.step, run_log=run.run_log)
+                status_written = time.monotonic()
+    finally:
         if tuner is not None:
-            tuner.before_step()
-        step_started = time.perf_counter()
-        loss, prior_loss = optimizer_step(run)
-        if tuner is not None:
-            tuner.after_step(time.perf_counter() - step_started)
-        run.step += 1
-        if accelerator.is_main_process:
-            lr = run.lr_scheduler.get_last_lr()[0]
-            extra = {} if prior_loss is None else {"prior_loss": prior_loss}
-            run.run_log.log(run.step, loss=loss, **extra, lr=lr, seconds=time.perf_counter() - step_started)
-            bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}", refresh=False)  # redrawn by update()
-        bar.update(1)
-        if run.step % config.validation_steps == 0 or run.step == config.max_train_steps:
-            validate(run)
-        if run.step % config.checkpointing_steps == 0 or run.step == config.max_train_steps:
-            save_checkpoint(run)
-        if time.monotonic() - status_written >= STATUS_SECONDS:
-            _write_status(run.folder, config, "running", run.step, run_log=run.run_log)
-            status_written = time.monotonic()
+            tuner.close()
     bar.close()
 
 

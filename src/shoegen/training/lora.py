@@ -94,3 +94,58 @@ def load_resume_state(folder: Path, unet, text_encoder, train_text_encoder: bool
         result = set_peft_model_state_dict(module, part)
         if getattr(result, "unexpected_keys", None):
             raise ValueError(f"checkpoint {folder} does not match this run's LoRA layout")
+
+
+# ---------------------------------------------------------------------------------------- the step's form
+
+def mergeable_layers(*modules) -> list:
+    """The LoRA layers whose update can be folded into their base weight for the forward pass: peft's plain
+    LoRA on a torch Linear (no DoRA or other variant, no LoRA bias, no fan_in_fan_out), of the same dtype as the
+    base weight. Only these change form in `use_merged_forward`."""
+    import torch
+    from peft.tuners.lora.layer import Linear as LoraLinear
+
+    found = []
+    for module in modules:
+        for layer in module.modules():
+            if not (isinstance(layer, LoraLinear) and isinstance(layer.base_layer, torch.nn.Linear)):
+                continue
+            if "default" not in layer.lora_A or layer.lora_variant or layer.fan_in_fan_out:
+                continue
+            lora_a, lora_b = layer.lora_A["default"], layer.lora_B["default"]
+            if lora_b.bias is not None or not isinstance(layer.lora_dropout["default"], torch.nn.Identity):
+                continue
+            if lora_a.weight.dtype != layer.base_layer.weight.dtype:
+                continue
+            found.append(layer)
+    return found
+
+
+def use_merged_forward(layers: list, merged: bool) -> None:
+    """Switch how `layers` (from `mergeable_layers`) compute their output: `merged` folds the update into the
+    weight, `linear(x, W + scaling·B·A)`, one matrix product instead of three and a sum; otherwise peft's own
+    `W·x + scaling·B·(A·x)`. The same function of the same parameters, so the same gradients up to rounding;
+    which one is faster depends on the sizes (merging pays where a layer's inputs are few next to its width:
+    small models and short text contexts), so the training run times both (step_tuning.py)."""
+    for layer in layers:
+        if merged:
+            layer.forward = _merged_forward(layer)
+        else:
+            layer.__dict__.pop("forward", None)
+
+
+def _merged_forward(layer):
+    import torch
+    import torch.nn.functional as F
+
+    peft_forward = type(layer).forward.__get__(layer)
+    base, lora_a, lora_b = layer.base_layer, layer.lora_A["default"], layer.lora_B["default"]
+
+    def forward(x, *args, **kwargs):
+        # Anything but the one active adapter, unmerged and enabled, takes peft's own path.
+        if args or kwargs or layer.disable_adapters or layer.merged or layer.active_adapters != ["default"]:
+            return peft_forward(x, *args, **kwargs)
+        weight = torch.addmm(base.weight, lora_b.weight, lora_a.weight, alpha=layer.scaling["default"])
+        return F.linear(x, weight, base.bias)
+
+    return forward
