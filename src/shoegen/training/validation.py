@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from PIL import Image
 
-from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
-from shoegen.evaluation.embeddings import EmbeddingScorer
-from shoegen.evaluation.summary import summarise
 from shoegen.training.run_folder import RunFolder
+
+if TYPE_CHECKING:  # imported when a run scores (--validation_metrics): scikit-image and the rest cost ~13 MiB
+    from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
+    from shoegen.evaluation.embeddings import EmbeddingScorer
 
 VALIDATION_TIMESTEPS = (100, 300, 500, 700, 900)
 
@@ -83,12 +85,17 @@ class ValidationScoring:
 
     @classmethod
     def for_photos(cls, groups: Sequence[str], photos: Sequence[Path]) -> ValidationScoring:
+        from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
+        from shoegen.evaluation.embeddings import EmbeddingScorer
+
         paths = sorted(set(photos))
         scorer = EmbeddingScorer() if any(group != "catalogue" for group in groups) else None
         return cls(groups, ReferencePhotos.from_files(paths), MemorisationIndex.from_files(paths), scorer)
 
     def scores(self, rows: list[list[Image.Image]], prompts: Sequence[str]) -> dict[str, float]:
         """The measured metrics as train-log values, `score_<metric>`; metrics that could not run are left out."""
+        from shoegen.evaluation.summary import summarise
+
         metrics = summarise(rows, prompts, catalogue="catalogue" in self.groups, reference=self.reference,
                             memory=self.memory, scorer=self.scorer, reference_images=self.reference.photos)
         return {f"score_{name}": value for name, value in metrics.items() if value is not None}
