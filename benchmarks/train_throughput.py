@@ -188,6 +188,7 @@ def prepare_inputs(config: BenchConfig, work_dir: Path) -> tuple[str, Path]:
 def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, flags: list[str]) -> dict:
     from shoegen.config.train import TrainConfig
     from shoegen.training import loop
+    from shoegen.training.step_tuning import read_choices
 
     train_config = TrainConfig(
         pretrained_model_name_or_path=base, dataset_path=data, output_dir=output_dir, overwrite_output_dir=True,
@@ -212,8 +213,6 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, fl
     result = loop.finish(run)
     finished = time.perf_counter()
     step_seconds = [r["seconds"] for r in result.records if "seconds" in r]
-    from shoegen.training.step_tuning import read_choices
-
     return {
         "step_setup": read_choices(run.folder.logs_dir),  # what the run's trial chose (None: nothing tried)
         "step_seconds": step_seconds,

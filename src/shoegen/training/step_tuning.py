@@ -59,7 +59,6 @@ class StepTuner:
     start_step: int
     chosen: dict[str, object] = field(default_factory=dict)
     timings: dict[str, dict[str, list[float]]] = field(default_factory=dict)
-    done: bool = False
     _step: int = 0
     _setting: object = None
 
@@ -77,7 +76,7 @@ class StepTuner:
             for choice in choices:
                 choice.apply(chosen[choice.name])
             log.info("step setup: %s, as this run chose before (%s)", _describe(choices, chosen), path)
-            return cls(choices, path, start_step, chosen=chosen, done=True)
+            return cls(choices, path, start_step, chosen=chosen)
         if max_steps - start_step < MIN_RUN_STEPS:
             return None
         return cls(choices, path, start_step)
@@ -88,15 +87,20 @@ class StepTuner:
             choice.apply(choice.usual)
 
     @property
+    def done(self) -> bool:
+        return len(self.chosen) == len(self.choices)
+
+    @property
     def _current(self) -> Choice:
         return self.choices[len(self.chosen)]
 
     def before_step(self) -> None:
         if self.done:
             return
-        index = self._step - WARM_UP_STEPS
         choice = self._current
-        wanted = choice.usual if index < 0 or index % 2 == 0 else choice.alternative
+        # After the warm-up, the current choice's timed steps alternate: usual, alternative, usual, ...
+        timed = sum(len(times) for times in self.timings.get(choice.name, {}).values())
+        wanted = choice.usual if self._step < WARM_UP_STEPS or timed % 2 == 0 else choice.alternative
         if wanted != self._setting:
             choice.apply(wanted)
             self._setting = wanted
@@ -121,11 +125,8 @@ class StepTuner:
         log.info("step setup: %s chosen after timing %d steps each: %s %.4f s/step, %s %.4f s/step",
                  choice.describe(value), TRIAL_STEPS, choice.describe(choice.usual), usual,
                  choice.describe(choice.alternative), alternative)
-        if len(self.chosen) == len(self.choices):
-            self.done = True
+        if self.done:
             self._write()
-        else:  # the next choice's trial starts at once: the warm-up was the first's
-            self._step = WARM_UP_STEPS - 1
 
     def _write(self) -> None:
         log.info("step setup: %s", _describe(self.choices, self.chosen))
