@@ -211,10 +211,13 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, fl
     loop.fit(run, show_progress=False)
     fit_done = time.perf_counter()
     result = loop.finish(run)
+    folder = run.folder
+    del run  # as train() does: the models go before the loss curve is drawn
+    loop.draw_pictures(folder)
     finished = time.perf_counter()
     step_seconds = [r["seconds"] for r in result.records if "seconds" in r]
     return {
-        "step_setup": read_choices(run.folder.logs_dir),  # what the run's trial chose (None: nothing tried)
+        "step_setup": read_choices(folder.logs_dir),  # what the run's trial chose (None: nothing tried)
         "step_seconds": step_seconds,
         "loop_step_seconds": _intervals(setup_done, step_ends),
         "cpu_step_seconds": _intervals(cpu_setup_done, cpu_step_ends),

@@ -1,5 +1,5 @@
 """GET /api/runs carries each run's evaluation: the scores per step, the best checkpoint and the plot; it answers
-from each run's status.json and run.yaml, without reading its log."""
+from each run's status.json and run.yaml, without reading its log. The loss curve is drawn from the log when asked."""
 
 from __future__ import annotations
 
@@ -78,3 +78,20 @@ def test_the_runs_list_reads_status_json_not_the_log_and_run_yaml_once(models_di
     assert runs["kept"]["base_model"] == "tiny" and runs["kept"]["dataset"]
     assert log_reads == ["old"]  # the old run's log, once; the others' not at all
     assert sorted(config_reads) == ["kept", "old", "queued"]  # run.yaml once per run
+
+
+def test_the_loss_curve_is_drawn_from_the_log_when_it_is_asked_for(models_dir, tmp_path):
+    models = tmp_path / "models"
+    shutil.copytree(models_dir / "shoesA", models / "shoesA")
+    folder = RunFolder(models / "shoesA")
+    folder.loss_curve.unlink()  # as while a run trains: the trainer draws it only at the end
+    settings = ServiceSettings(base_model="tiny", data_dir=tmp_path / "data", models_dir=models, warm_up=False)
+    with TestClient(create_app(settings)) as client:
+        url = client.get("/api/runs").json()["runs"][0]["loss_curve_url"]
+        picture = client.get(url)
+        assert picture.status_code == 200 and picture.content[:4] == b"\x89PNG"
+        assert folder.loss_curve.read_bytes() == picture.content
+        shutil.rmtree(folder.logs_dir)
+        assert client.get("/api/runs").json()["runs"][0]["loss_curve_url"] is None
+        missing = client.get(url)
+        assert missing.status_code == 404 and missing.json()["detail"] == "run 'shoesA' has no loss curve yet"

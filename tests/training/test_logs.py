@@ -1,9 +1,13 @@
 """The train log read as another process writes it: the incremental tail (a partly written last line, a log
-rewritten shorter), and the summary that status.json keeps so that listing runs reads no log."""
+rewritten shorter), the summary that status.json keeps so that listing runs reads no log, and the loss curve drawn
+from it again only when it has grown."""
 
 from __future__ import annotations
 
 import json
+import os
+
+from PIL import Image
 
 from shoegen.training import logs
 from shoegen.training.logs import LogSummary, LogTail, log_summary, read_log
@@ -79,3 +83,28 @@ def test_a_run_whose_status_has_no_summary_reads_its_log_once_until_it_changes(t
     kept = LogSummary(step=9, loss=0.1, lr=1e-5, steps_per_second=3.0)
     assert log_summary(run, {**old_status, "log": kept.to_status()}) == kept and len(reads) == 2
     assert log_summary(RunFolder(tmp_path / "queued"), None) == LogSummary()
+
+
+def test_the_loss_curve_is_drawn_from_the_log_and_again_only_once_the_log_has_grown(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path)
+    assert logs.current_loss_curve(run) is None  # no log
+    run.logs_dir.mkdir()
+    run.train_log.write_bytes(b"")
+    assert logs.current_loss_curve(run) is None  # nothing logged yet
+    run.train_log.write_bytes(b"".join(line(s, loss=1 / s) for s in range(1, 11)))
+    drawn, draw = [], logs.draw_loss_curve
+    monkeypatch.setattr(logs, "draw_loss_curve", lambda records, path: drawn.append(len(records)) or draw(records, path))
+
+    assert logs.current_loss_curve(run) == run.loss_curve
+    first = Image.open(run.loss_curve).convert("RGB")
+    assert first.size == (800, 450)
+    assert logs.current_loss_curve(run) == run.loss_curve and drawn == [10]  # up to date: not drawn again
+
+    with run.train_log.open("ab") as log_file:
+        log_file.write(b"".join(line(s, loss=0.1) for s in range(11, 21)) + line(20, val_loss=0.3))
+    later = run.train_log.stat().st_mtime_ns + 10**9
+    os.utime(run.train_log, ns=(later, later))
+    assert logs.current_loss_curve(run) == run.loss_curve and drawn == [10, 20]
+    assert Image.open(run.loss_curve).convert("RGB").tobytes() != first.tobytes()  # the longer curve
+    assert run.loss_curve.stat().st_mtime_ns == later  # dated by the log it shows
+    assert sorted(p.name for p in run.logs_dir.iterdir()) == ["loss_curve.png", "train_log.jsonl"]  # no partial file

@@ -87,6 +87,12 @@ def test_runs_list_their_checkpoints_validation_and_loss_curve(models_dir):
     assert find_run(models_dir, "shoesB") == shoes_b
     with pytest.raises(UnknownModelError, match=r"unknown run 'escape'; known runs: shoesA, shoesB$"):
         find_run(models_dir, "escape")
+    unpictured = RunFolder(models_dir / "shoesB")  # a log and no picture yet: the picture is drawn when asked for
+    unpictured.logs_dir.mkdir()
+    unpictured.train_log.write_bytes(b"")
+    assert not find_run(models_dir, "shoesB").has_loss_curve  # nothing logged: nothing to draw
+    unpictured.train_log.write_text('{"step": 1, "loss": 0.5}\n')
+    assert find_run(models_dir, "shoesB").has_loss_curve
 
 
 def test_training_captions_come_from_the_dataset_in_run_yaml(models_dir, tmp_path):

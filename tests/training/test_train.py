@@ -89,6 +89,27 @@ def test_compiled_training_step_trains_the_same_weights(fast_config):
         torch.testing.assert_close(actual[key], expected[key], rtol=1e-4, atol=1e-6)
 
 
+def test_a_run_that_fails_midway_keeps_its_log_status_and_loss_curve(fast_config, monkeypatch):
+    from shoegen.training import loop
+
+    step = loop.optimizer_step
+
+    def failing_step(run):
+        if run.step == 3:
+            raise RuntimeError("the disk went away")
+        return step(run)
+
+    monkeypatch.setattr(loop, "optimizer_step", failing_step)
+    config = fast_config("failed", max_train_steps=6)
+    with pytest.raises(RuntimeError, match="the disk went away"):
+        train(config, show_progress=False)
+    folder = RunFolder(config.output_dir)
+    status = folder.read_status()
+    assert (status["state"], status["step"], status["error"]) == ("error", 3, "RuntimeError: the disk went away")
+    assert [r["step"] for r in read_log(folder)] == [1, 2, 3]
+    assert folder.loss_curve.stat().st_size > 1000  # the curve of the three steps it logged
+
+
 def test_failed_compilation_is_a_clear_error(fast_config, monkeypatch):
     from torch._dynamo.exc import BackendCompilerFailed
 

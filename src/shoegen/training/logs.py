@@ -1,5 +1,7 @@
 """Run logs: a JSONL line per optimizer step (step, loss, lr, seconds, and validation loss when measured),
-TensorBoard scalars and images, and a loss-curve PNG redrawn at every validation.
+TensorBoard scalars and images, and a loss-curve PNG drawn from the log: by the trainer once it has let go of its
+models (matplotlib is not in the training process's peak memory), and again for a reader whenever the log has grown
+since (`current_loss_curve`).
 
 Listing runs reads no log: the loop keeps its `LogSummary` (last step, loss, lr, speed) in status.json. A process
 that follows a run as it trains reads only what was appended (`LogTail`)."""
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -193,17 +196,39 @@ def steps_per_second(records: list[dict], window: int = SPEED_WINDOW) -> float |
     return len(seconds) / sum(seconds) if seconds and sum(seconds) > 0 else None
 
 
+def current_loss_curve(run: RunFolder) -> Path | None:
+    """The run's loss-curve PNG, drawn again from its log when the log was written after it; None before the log
+    has a step. The new picture replaces the old in one rename, so a reader never gets half a file, and carries
+    the log's time, so what was logged while it was drawn makes it stale."""
+    png = run.loss_curve
+    try:
+        logged = run.train_log.stat().st_mtime_ns
+    except FileNotFoundError:
+        return png if png.is_file() else None
+    if png.is_file() and png.stat().st_mtime_ns >= logged:
+        return png
+    records = read_log(run)
+    if not records:
+        return None
+    partial = png.with_name(f".{png.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    try:
+        draw_loss_curve(records, partial)
+        os.utime(partial, ns=(logged, logged))  # dated by the log it shows: lines written while it drew are new
+        os.replace(partial, png)
+    finally:
+        partial.unlink(missing_ok=True)
+    return png
+
+
 def draw_loss_curve(records: list[dict], path: Path) -> Path:
     """Training loss (raw and smoothed), the regularisation images' loss and validation loss against the
     optimizer step; with --validation_metrics, the validation images' catalogue (and CLIP) score on a second axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global figure state, so server threads may draw at once
 
     steps = [r["step"] for r in records if "loss" in r]
     losses = [r["loss"] for r in records if "loss" in r]
-    figure, axes = plt.subplots(figsize=(8, 4.5), dpi=100)
+    figure = Figure(figsize=(8, 4.5), dpi=100)
+    axes = figure.subplots()
     if steps:
         axes.plot(steps, losses, color="#9ab", linewidth=0.8, label="training loss")
         window = max(1, len(losses) // 20)
@@ -234,6 +259,5 @@ def draw_loss_curve(records: list[dict], path: Path) -> Path:
         handles, labels = handles + more_handles, labels + more_labels
     axes.legend(handles, labels, fontsize=8)
     figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
+    figure.savefig(path, format="png")
     return path

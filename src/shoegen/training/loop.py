@@ -24,7 +24,7 @@ from shoegen.models.resolve import load_pipeline
 from shoegen.training import batches
 from shoegen.training import checkpoint as ckpt
 from shoegen.training import lora
-from shoegen.training.logs import LogSummary, RunLog, draw_loss_curve, read_log
+from shoegen.training.logs import LogSummary, RunLog, current_loss_curve, read_log
 from shoegen.training.losses import denoising_target, min_snr_weights, per_example_mse
 from shoegen.training.run_folder import RunFolder
 from shoegen.training.step_tuning import StepTuner, training_choices
@@ -90,11 +90,15 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
         result = finish(run)
     except KeyboardInterrupt:
         _write_status(folder, config, "interrupted", _last_step(folder))
+        draw_pictures(folder)
         raise
     except Exception as error:
         message = str(error) if isinstance(error, ShoegenError) else f"{type(error).__name__}: {error}"
         _write_status(folder, config, "error", _last_step(folder), error=message)
+        draw_pictures(folder)
         raise
+    del run  # the models, caches and optimizer go before the picture is drawn: they set the process's peak memory
+    draw_pictures(folder)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -108,7 +112,22 @@ def _write_status(folder: RunFolder, config: TrainConfig, state: str, step: int,
 
     if folder.path.is_dir() and PartialState().is_main_process:
         summary = run_log.summary() if run_log is not None else LogSummary.of(read_log(folder))
+        # A run that ended early passes status.json's step, which is rewritten only every few seconds: the log
+        # has its last step.
+        step = max(step, summary.step)
         folder.write_status(state, step, config.max_train_steps, error=error, log=summary.to_status())
+
+
+def draw_pictures(folder: RunFolder) -> None:
+    """What is drawn from the log once the run has let go of its models: the loss curve (the studio's server draws
+    it again while a run trains, from the same log). From the main process only."""
+    from accelerate import PartialState
+
+    if folder.path.is_dir() and PartialState().is_main_process:
+        try:
+            current_loss_curve(folder)
+        except Exception as error:  # a picture of the log, which is kept: never what fails (or hides why) a run
+            log.warning("could not draw the loss curve %s: %s", folder.loss_curve, error)
 
 
 def _last_step(folder: RunFolder) -> int:
@@ -479,7 +498,6 @@ def validate(run: Run) -> None:
                 values |= run.scoring.scores(rows, prompts)
         if values:
             run.run_log.log(run.step, **values)
-        draw_loss_curve(run.run_log.records(), run.folder.loss_curve)
         run.run_log.flush()
         unet.train()
     accelerator.wait_for_everyone()

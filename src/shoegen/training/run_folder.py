@@ -24,6 +24,7 @@ Imports no torch: the service lists runs through it.
 from __future__ import annotations
 
 import json
+import stat
 import os
 import re
 import shutil
@@ -105,6 +106,14 @@ class RunFolder:
     @property
     def train_log(self) -> Path:
         return self.logs_dir / "train_log.jsonl"
+
+    def has_log(self) -> bool:
+        """Whether the train log is a file with something in it (one stat, no read)."""
+        try:
+            found = self.train_log.stat()
+        except FileNotFoundError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_size > 0
 
     @property
     def tensorboard_dir(self) -> Path:

@@ -17,7 +17,7 @@ from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.service.training_settings import RecipesPublic, RunCreate, recipes_public, run_config
 from shoegen.service.trainer import RunError, RunState
-from shoegen.training.logs import read_log
+from shoegen.training.logs import current_loss_curve, read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
 router = APIRouter(prefix="/api/runs", dependencies=[Depends(require_api_key)])
@@ -204,13 +204,15 @@ def delete_run(run_name: str, services: ServicesDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{run_name}/loss-curve", response_class=FileResponse, summary="The run's loss-curve PNG",
+@router.get("/{run_name}/loss-curve", response_class=FileResponse,
+            summary="The run's loss-curve PNG, drawn again when its log has grown since (so while the run trains)",
             responses={200: {"content": {"image/png": {}}}})
 def loss_curve(run_name: str, services: ServicesDep) -> FileResponse:
     run = _run(services, run_name)
-    if not run.has_loss_curve:
+    picture = current_loss_curve(run.folder)
+    if picture is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no loss curve yet")
-    return FileResponse(run.folder.loss_curve, media_type="image/png")
+    return FileResponse(picture, media_type="image/png")
 
 
 @router.get("/{run_name}/scores-plot", response_class=FileResponse, summary="The run's score-versus-step PNG",
