@@ -31,6 +31,11 @@ peak memory on CUDA; per config the speedups of shoegen over the baseline and ov
 Results are printed, written to benchmarks/results/train_throughput-<UTC timestamp>.json and recorded in
 benchmarks/RESULTS.md.
 
+--profile-first-step DIR runs torch.profiler over each in-process side's first optimizer step (shoegen's and the
+baseline's; the script runs in its own process) and writes its operator table and Chrome trace under DIR, to see
+what a first step pays that later ones do not (a GPU's first step is seconds). The profiler slows that step, so
+nothing is recorded.
+
 Run from the repository root:  .venv/bin/python benchmarks/train_throughput.py [--configs tiny,sd15-small]
     [--reference-script ~/diffusers/examples/text_to_image/train_text_to_image_lora.py
      --reference-python ~/diffusers-venv/bin/python]
@@ -185,7 +190,8 @@ def prepare_inputs(config: BenchConfig, work_dir: Path) -> tuple[str, Path]:
 
 # ------------------------------------------------------------------------------------------- the sides
 
-def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, flags: list[str]) -> dict:
+def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, flags: list[str],
+                profile: FirstStepProfile) -> dict:
     from shoegen.config.train import TrainConfig
     from shoegen.training import loop
     from shoegen.training.step_tuning import read_choices
@@ -207,7 +213,8 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, fl
     run, _ = loop.setup(train_config, show_progress=False)
     setup_done = time.perf_counter()
     cpu_setup_done = time.process_time()
-    step_ends, cpu_step_ends = _record_step_ends(run.run_log, config.steps)
+    step_ends, cpu_step_ends = _record_step_ends(run.run_log, config.steps, profile.stop)
+    profile.start()
     loop.fit(run, show_progress=False)
     fit_done = time.perf_counter()
     result = loop.finish(run)
@@ -229,7 +236,7 @@ def run_shoegen(config: BenchConfig, base: str, data: Path, output_dir: Path, fl
     }
 
 
-def _record_step_ends(run_log, total_steps: int) -> tuple[list[float], list[float]]:
+def _record_step_ends(run_log, total_steps: int, after_first=lambda: None) -> tuple[list[float], list[float]]:
     """Wall-clock and process-CPU timestamps of the end of each per-step log call (the last thing a step does
     before the next one begins)."""
     ends: list[float] = []
@@ -241,6 +248,8 @@ def _record_step_ends(run_log, total_steps: int) -> tuple[list[float], list[floa
         if "loss" in values:
             ends.append(time.perf_counter())
             cpu_ends.append(time.process_time())
+            if len(ends) == 1:
+                after_first()
             _progress_tick(step, total_steps, values["loss"])
 
     run_log.log = timed_log
@@ -254,6 +263,44 @@ def _intervals(start: float, ends: list[float]) -> list[float]:
 def _progress_tick(step: int, total: int, loss: float) -> None:
     if step == 1 or step % max(1, total // 10) == 0 or step == total:
         print(f"    step {step}/{total}  loss {loss:.4f}", file=sys.stderr, flush=True)
+
+
+class FirstStepProfile:
+    """torch.profiler around a side's first optimizer step (--profile-first-step), or nothing when not asked."""
+
+    def __init__(self, folder: Path | None, name: str):
+        self.folder, self.name, self.profiler = folder, name, None
+
+    def start(self) -> None:
+        if self.folder is None:
+            return
+        import torch
+        from torch.profiler import ProfilerActivity, profile
+
+        activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])
+        self.profiler = profile(activities=activities)
+        self.profiler.__enter__()
+
+    def stop(self) -> None:
+        """Ends the profile (once) and writes `<name>.txt` (operators by their own time, device time first on a GPU)
+        and `<name>.trace.json` (chrome://tracing, ui.perfetto.dev)."""
+        if self.profiler is None:
+            return
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        profiler, self.profiler = self.profiler, None
+        profiler.__exit__(None, None, None)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        averages = profiler.key_averages()
+        tables = [f"# {self.name}: first optimizer step\n"]
+        if torch.cuda.is_available():
+            tables += ["## by own device time", averages.table(sort_by="self_device_time_total", row_limit=40)]
+        tables += ["## by own CPU time", averages.table(sort_by="self_cpu_time_total", row_limit=40)]
+        (self.folder / f"{self.name}.txt").write_text("\n".join(tables) + "\n")
+        profiler.export_chrome_trace(str(self.folder / f"{self.name}.trace.json"))
+        print(f"    profile of the first step: {self.folder / self.name}.txt", file=sys.stderr, flush=True)
 
 
 class CaptionedImages:
@@ -285,7 +332,7 @@ def _endless(loader):
         yield from loader
 
 
-def run_baseline(config: BenchConfig, base: str, data: Path, output_dir: Path) -> dict:
+def run_baseline(config: BenchConfig, base: str, data: Path, output_dir: Path, profile: FirstStepProfile) -> dict:
     import torch
     import torch.nn.functional as F
     from diffusers import DDPMScheduler, StableDiffusionPipeline
@@ -319,6 +366,7 @@ def run_baseline(config: BenchConfig, base: str, data: Path, output_dir: Path) -
     scaler = torch.amp.GradScaler(device.type, enabled=weight_dtype == torch.float16)
     unet.train()
     setup_done, cpu_setup_done = time.perf_counter(), time.process_time()
+    profile.start()
 
     step_ends, cpu_step_ends = [], []
     for step in range(1, config.steps + 1):
@@ -343,6 +391,8 @@ def run_baseline(config: BenchConfig, base: str, data: Path, output_dir: Path) -
         loss_value = loss.item()  # synchronises with the device, so the timestamp is honest on CUDA too
         step_ends.append(time.perf_counter())
         cpu_step_ends.append(time.process_time())
+        if step == 1:
+            profile.stop()
         _progress_tick(step, config.steps, loss_value)
     fit_done = time.perf_counter()
     # The example ends by saving the adapter, as shoegen's finish() does.
@@ -539,7 +589,8 @@ def script_revision(script: str) -> str | None:
     return completed.stdout.strip() if completed.returncode == 0 else None
 
 
-def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, threads: int | None) -> dict:
+def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, threads: int | None,
+             profile_dir: Path | None = None) -> dict:
     """One side in this (fresh) process; prints one JSON line for the parent."""
     import torch
 
@@ -559,10 +610,11 @@ def run_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Pa
     if config.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit(f"config {config.name} needs a CUDA device; none is available")
     output_dir = work_dir / "runs" / f"{config.name}-{side}"
+    profile = FirstStepProfile(profile_dir, f"{config.name}-{side}-{f'{threads}-threads' if threads else 'default'}")
     if side in SHOEGEN_SIDES:
-        measured = run_shoegen(config, base, data, output_dir, SHOEGEN_SIDES[side])
+        measured = run_shoegen(config, base, data, output_dir, SHOEGEN_SIDES[side], profile)
     else:
-        measured = run_baseline(config, base, data, output_dir)
+        measured = run_baseline(config, base, data, output_dir, profile)
     measured["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     measured["cuda_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20 if config.device == "cuda" else None
     # The run puts torch's settings back when it ends: the count it trained on is the one its trial chose.
@@ -622,7 +674,7 @@ def side_environment(config: BenchConfig, setting: ThreadSetting) -> dict[str, s
 
 
 def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir: Path, setting: ThreadSetting,
-                reference: Reference | None, run_label: str = "") -> dict:
+                reference: Reference | None, run_label: str = "", profile_dir: Path | None = None) -> dict:
     if side == REFERENCE_SIDE:
         data = imagefolder_dataset(data)
     command = [sys.executable, str(Path(__file__).resolve()), "--side", side, "--configs", config.name,
@@ -631,6 +683,8 @@ def launch_side(side: str, config: BenchConfig, base: str, data: Path, work_dir:
         command += ["--threads", str(setting.threads)]
     if side == REFERENCE_SIDE:
         command += ["--reference-script", reference.script, "--reference-python", reference.python]
+    elif profile_dir is not None:
+        command += ["--profile-first-step", str(profile_dir)]
     env = side_environment(config, setting)
     cache_state = None
     if _compiles(side):
@@ -859,13 +913,14 @@ def record_results(report: dict, table: str, verdict: str) -> Path:
 
 
 def measure_config(config: BenchConfig, base: str, data: Path, work_dir: Path, setting: ThreadSetting,
-                   repeats: int, sides: list[str], reference: Reference | None) -> dict[str, dict]:
+                   repeats: int, sides: list[str], reference: Reference | None,
+                   profile_dir: Path | None = None) -> dict[str, dict]:
     """Each side `repeats` times, alternating (so a change in background load hits all), best run kept."""
     runs: dict[str, list[dict]] = {side: [] for side in sides}
     for repeat in range(repeats):
         for side in runs:
             run_label = f" (run {repeat + 1}/{repeats})" if repeats > 1 else ""
-            measured = launch_side(side, config, base, data, work_dir, setting, reference, run_label)
+            measured = launch_side(side, config, base, data, work_dir, setting, reference, run_label, profile_dir)
             runs[side].append(summarise(config, side, setting, measured, config.warmup))
     best = {}
     for side, side_runs in runs.items():
@@ -902,7 +957,8 @@ def run_all(args, configs: list[BenchConfig], settings: list[ThreadSetting], ref
                   f"{config.resolution} px in {work_dir}", file=sys.stderr, flush=True)
             base, data = prepare_inputs(config, work_dir)
             for setting in settings:
-                side_rows = measure_config(config, base, data, work_dir, setting, args.repeats, sides, reference)
+                side_rows = measure_config(config, base, data, work_dir, setting, args.repeats, sides, reference,
+                                           args.profile_first_step)
                 rows += side_rows.values()
                 speedups += config_speedups(config.name, setting, side_rows)
     finally:
@@ -912,7 +968,10 @@ def run_all(args, configs: list[BenchConfig], settings: list[ThreadSetting], ref
     verdict = conclusion(speedups, headline)
     print("\n" + table + "\n\n" + verdict)
     print(f"\n(the whole benchmark took {time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    if args.no_record:
+    if args.no_record or args.profile_first_step:
+        if args.profile_first_step:
+            print(f"(not recorded: the profiled first steps are slower; profiles in {args.profile_first_step})",
+                  file=sys.stderr)
         return
     report = {
         **report_header("train_throughput", now),
@@ -973,6 +1032,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also run shoegen with --torch_compile --torch_compile_cpp_wrapper (side "
                              "shoegen-compiled-cpp; compiling from nothing takes minutes even for tiny)")
     parser.add_argument("--no-record", action="store_true", help="print only; don't touch RESULTS.md or results/")
+    parser.add_argument("--profile-first-step", metavar="DIR", type=lambda value: Path(value).expanduser().resolve(),
+                        help="profile shoegen's and the baseline's first optimizer step with torch.profiler and "
+                             "write each one's operator table (DIR/<config>-<side>-<threads>.txt) and Chrome "
+                             "trace there; implies --no-record")
     # Internal: the parent re-invokes this script once per side and config.
     parser.add_argument("--side", choices=(*SHOEGEN_SIDES, "baseline", REFERENCE_SIDE), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)
@@ -1043,7 +1106,8 @@ def main(argv: list[str] | None = None) -> None:
         print(RESULT_PREFIX + json.dumps(measured), flush=True)
         return
     if args.side:
-        measured = run_side(args.side, configs[0], args.base, Path(args.data), Path(args.work_dir), args.threads)
+        measured = run_side(args.side, configs[0], args.base, Path(args.data), Path(args.work_dir), args.threads,
+                            args.profile_first_step)
         print(RESULT_PREFIX + json.dumps(measured), flush=True)
         return
     needs_cuda = [c.name for c in configs if c.device == "cuda"]
