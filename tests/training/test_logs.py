@@ -93,7 +93,8 @@ def test_the_loss_curve_is_drawn_from_the_log_and_again_only_once_the_log_has_gr
     assert logs.current_loss_curve(run) is None  # nothing logged yet
     run.train_log.write_bytes(b"".join(line(s, loss=1 / s) for s in range(1, 11)))
     drawn, draw = [], logs.draw_loss_curve
-    monkeypatch.setattr(logs, "draw_loss_curve", lambda records, path: drawn.append(len(records)) or draw(records, path))
+    monkeypatch.setattr(logs, "draw_loss_curve",
+                        lambda records, path: drawn.append(len(records)) or draw(records, path))
 
     assert logs.current_loss_curve(run) == run.loss_curve
     first = Image.open(run.loss_curve).convert("RGB")

@@ -24,11 +24,11 @@ Imports no torch: the service lists runs through it.
 from __future__ import annotations
 
 import json
-import stat
 import os
 import re
 import shutil
 import socket
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path

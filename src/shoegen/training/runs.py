@@ -115,7 +115,8 @@ def list_runs(models_dir: Path | None) -> list[RunInfo]:
             name=name, folder=folder,
             checkpoints=[e for e in adapters if e.type == "checkpoint" and e.name.startswith(name + "/")],
             has_final=any(e.type == "final" and e.name == name for e in adapters),
-            validation_steps=folder.validation_steps(), has_loss_curve=folder.loss_curve.is_file() or folder.has_log(),
+            validation_steps=folder.validation_steps(),
+            has_loss_curve=folder.loss_curve.is_file() or folder.has_log(),  # drawn from the log when asked for
             scores=folder.read_scores(), best=folder.read_best(),
         ))
     return runs
