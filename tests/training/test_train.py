@@ -110,6 +110,19 @@ def test_a_run_that_fails_midway_keeps_its_log_status_and_loss_curve(fast_config
     assert folder.loss_curve.stat().st_size > 1000  # the curve of the three steps it logged
 
 
+def test_a_loss_curve_that_cannot_be_drawn_is_a_warning_not_a_failed_run(fast_config, monkeypatch, caplog):
+    from shoegen.training import logs
+
+    def broken(records, path):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(logs, "draw_loss_curve", broken)
+    result = train(fast_config("undrawn", max_train_steps=2, checkpointing_steps=2), show_progress=False)
+    assert result.final_step == 2 and result.lora_weights.is_file()
+    assert not RunFolder(result.output_dir).loss_curve.exists()
+    assert "could not draw the loss curve" in caplog.text and "no space left on device" in caplog.text
+
+
 def test_failed_compilation_is_a_clear_error(fast_config, monkeypatch):
     from torch._dynamo.exc import BackendCompilerFailed
 

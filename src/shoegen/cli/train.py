@@ -62,5 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"trained {result.final_step} steps in {result.seconds:.1f} s")
         print(f"final adapter: {result.lora_weights}")
     print(f"checkpoints:   {', '.join(p.name for p in result.checkpoints) or 'none'}")
-    print(f"loss curve:    {RunFolder(result.output_dir).loss_curve}")
+    loss_curve = RunFolder(result.output_dir).loss_curve
+    if loss_curve.is_file():  # not drawn: the run logged a warning saying why
+        print(f"loss curve:    {loss_curve}")
     return 0
