@@ -1035,7 +1035,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile-first-step", metavar="DIR", type=lambda value: Path(value).expanduser().resolve(),
                         help="profile shoegen's and the baseline's first optimizer step with torch.profiler and "
                              "write each one's operator table (DIR/<config>-<side>-<threads>.txt) and Chrome "
-                             "trace there; implies --no-record")
+                             "trace there (with --repeats, the last run's); implies --no-record")
     # Internal: the parent re-invokes this script once per side and config.
     parser.add_argument("--side", choices=(*SHOEGEN_SIDES, "baseline", REFERENCE_SIDE), help=argparse.SUPPRESS)
     parser.add_argument("--base", help=argparse.SUPPRESS)

@@ -95,3 +95,23 @@ def test_the_loss_curve_is_drawn_from_the_log_when_it_is_asked_for(models_dir, t
         assert client.get("/api/runs").json()["runs"][0]["loss_curve_url"] is None
         missing = client.get(url)
         assert missing.status_code == 404 and missing.json()["detail"] == "run 'shoesA' has no loss curve yet"
+
+
+def test_a_loss_curve_that_cannot_be_drawn_again_is_served_as_last_drawn(models_dir, tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    shutil.copytree(models_dir / "shoesA", models / "shoesA")
+    folder = RunFolder(models / "shoesA")
+    folder.loss_curve.write_bytes(b"\x89PNG drawn before")  # stale: it names no log
+
+    def full_disk(records, path, **options):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(logs, "draw_loss_curve", full_disk)
+    settings = ServiceSettings(base_model="tiny", data_dir=tmp_path / "data", models_dir=models, warm_up=False)
+    with TestClient(create_app(settings)) as client:
+        served = client.get("/api/runs/shoesA/loss-curve")
+        assert served.status_code == 200 and served.content == b"\x89PNG drawn before"
+        folder.loss_curve.unlink()
+        failed = client.get("/api/runs/shoesA/loss-curve")
+        assert failed.status_code == 500
+        assert failed.json()["detail"] == "could not draw the loss curve of run 'shoesA': No space left on device"

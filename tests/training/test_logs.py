@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
@@ -85,7 +86,7 @@ def test_a_run_whose_status_has_no_summary_reads_its_log_once_until_it_changes(t
     assert log_summary(RunFolder(tmp_path / "queued"), None) == LogSummary()
 
 
-def test_the_loss_curve_is_drawn_from_the_log_and_again_only_once_the_log_has_grown(tmp_path, monkeypatch):
+def test_the_loss_curve_is_drawn_from_the_log_and_again_only_once_the_log_has_changed(tmp_path, monkeypatch):
     run = RunFolder(tmp_path)
     assert logs.current_loss_curve(run) is None  # no log
     run.logs_dir.mkdir()
@@ -94,18 +95,37 @@ def test_the_loss_curve_is_drawn_from_the_log_and_again_only_once_the_log_has_gr
     run.train_log.write_bytes(b"".join(line(s, loss=1 / s) for s in range(1, 11)))
     drawn, draw = [], logs.draw_loss_curve
     monkeypatch.setattr(logs, "draw_loss_curve",
-                        lambda records, path: drawn.append(len(records)) or draw(records, path))
+                        lambda records, path, **options: drawn.append(len(records)) or draw(records, path, **options))
 
     assert logs.current_loss_curve(run) == run.loss_curve
     first = Image.open(run.loss_curve).convert("RGB")
     assert first.size == (800, 450)
     assert logs.current_loss_curve(run) == run.loss_curve and drawn == [10]  # up to date: not drawn again
 
+    # Lines appended within the clock tick of the last drawing (same modification time): the size tells.
+    modified = run.train_log.stat().st_mtime_ns
     with run.train_log.open("ab") as log_file:
         log_file.write(b"".join(line(s, loss=0.1) for s in range(11, 21)) + line(20, val_loss=0.3))
-    later = run.train_log.stat().st_mtime_ns + 10**9
-    os.utime(run.train_log, ns=(later, later))
+    os.utime(run.train_log, ns=(modified, modified))
     assert logs.current_loss_curve(run) == run.loss_curve and drawn == [10, 20]
     assert Image.open(run.loss_curve).convert("RGB").tobytes() != first.tobytes()  # the longer curve
-    assert run.loss_curve.stat().st_mtime_ns == later  # dated by the log it shows
+    assert Image.open(run.loss_curve).info[logs.LOG_STAMP_KEY] == f"{run.train_log.stat().st_size} bytes, " \
+                                                                  f"modified {modified} ns"
     assert sorted(p.name for p in run.logs_dir.iterdir()) == ["loss_curve.png", "train_log.jsonl"]  # no partial file
+
+    # Rewritten to the same size (a resume cut it back and logged again): the time tells.
+    later = modified + 10**9
+    os.utime(run.train_log, ns=(later, later))
+    assert logs.current_loss_curve(run) == run.loss_curve and drawn == [10, 20, 20]
+
+
+def test_server_threads_asking_at_once_draw_the_loss_curve_once(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path)
+    run.logs_dir.mkdir()
+    run.train_log.write_bytes(b"".join(line(s, loss=1 / s) for s in range(1, 31)))
+    drawn, draw = [], logs.draw_loss_curve
+    monkeypatch.setattr(logs, "draw_loss_curve",
+                        lambda records, path, **options: drawn.append(path) or draw(records, path, **options))
+    with ThreadPoolExecutor(4) as pool:
+        pictures = list(pool.map(lambda _: logs.current_loss_curve(run), range(4)))
+    assert pictures == [run.loss_curve] * 4 and len(drawn) == 1

@@ -113,7 +113,7 @@ def test_a_run_that_fails_midway_keeps_its_log_status_and_loss_curve(fast_config
 def test_a_loss_curve_that_cannot_be_drawn_is_a_warning_not_a_failed_run(fast_config, monkeypatch, caplog):
     from shoegen.training import logs
 
-    def broken(records, path):
+    def broken(records, path, **options):
         raise OSError("no space left on device")
 
     monkeypatch.setattr(logs, "draw_loss_curve", broken)

@@ -1,7 +1,7 @@
 """Run logs: a JSONL line per optimizer step (step, loss, lr, seconds, and validation loss when measured),
 TensorBoard scalars and images, and a loss-curve PNG drawn from the log: by the trainer once it has let go of its
-models (matplotlib is not in the training process's peak memory), and again for a reader whenever the log has grown
-since (`current_loss_curve`).
+models (matplotlib is not in the training process's peak memory), and again for a reader whenever the log has
+changed since (`current_loss_curve`).
 
 Listing runs reads no log: the loop keeps its `LogSummary` (last step, loss, lr, speed) in status.json. A process
 that follows a run as it trains reads only what was appended (`LogTail`)."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -196,31 +197,63 @@ def steps_per_second(records: list[dict], window: int = SPEED_WINDOW) -> float |
     return len(seconds) / sum(seconds) if seconds and sum(seconds) > 0 else None
 
 
+LOG_STAMP_KEY = "shoegen:train_log"
+"""The PNG text entry naming the log a loss curve was drawn from (its size and modification time)."""
+_drawing_locks: dict[Path, threading.Lock] = {}
+_drawing_locks_guard = threading.Lock()
+
+
 def current_loss_curve(run: RunFolder) -> Path | None:
-    """The run's loss-curve PNG, drawn again from its log when the log was written after it; None before the log
-    has a step. The new picture replaces the old in one rename, so a reader never gets half a file, and carries
-    the log's time, so what was logged while it was drawn makes it stale."""
+    """The run's loss-curve PNG, drawn again from its log when the log has changed since it was drawn; None before
+    the log has a step. The picture names the log it shows (size and time, kept in the PNG), so a line appended
+    while it was drawn makes it stale. One thread of a process draws a run at a time (the others then find it
+    drawn), and the new picture replaces the old in one rename, so a reader never gets half a file."""
     png = run.loss_curve
-    try:
-        logged = run.train_log.stat().st_mtime_ns
-    except FileNotFoundError:
-        return png if png.is_file() else None
-    if png.is_file() and png.stat().st_mtime_ns >= logged:
-        return png
-    records = read_log(run)
-    if not records:
-        return None
-    partial = png.with_name(f".{png.name}.{os.getpid()}.{threading.get_ident()}.partial")
-    try:
-        draw_loss_curve(records, partial)
-        os.utime(partial, ns=(logged, logged))  # dated by the log it shows: lines written while it drew are new
-        os.replace(partial, png)
-    finally:
-        partial.unlink(missing_ok=True)
+    with _drawing_lock(png):
+        stamp = _log_stamp(run)
+        if stamp is None:
+            return png if png.is_file() else None
+        if _drawn_from(png) == stamp:
+            return png
+        records = read_log(run)
+        if not records:
+            return None
+        handle, name = tempfile.mkstemp(dir=png.parent, prefix=f".{png.name}.", suffix=".partial")
+        os.close(handle)
+        partial = Path(name)
+        try:
+            draw_loss_curve(records, partial, metadata={LOG_STAMP_KEY: stamp})
+            os.replace(partial, png)
+        finally:
+            partial.unlink(missing_ok=True)
     return png
 
 
-def draw_loss_curve(records: list[dict], path: Path) -> Path:
+def _drawing_lock(png: Path) -> threading.Lock:
+    with _drawing_locks_guard:
+        return _drawing_locks.setdefault(png, threading.Lock())
+
+
+def _log_stamp(run: RunFolder) -> str | None:
+    try:
+        found = run.train_log.stat()
+    except FileNotFoundError:
+        return None
+    return f"{found.st_size} bytes, modified {found.st_mtime_ns} ns"
+
+
+def _drawn_from(png: Path) -> str | None:
+    """The log stamp a loss-curve PNG carries (its text chunks come before the pixels: nothing is decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(png) as image:
+            return image.info.get(LOG_STAMP_KEY)
+    except (OSError, SyntaxError, ValueError):  # missing, or not a whole PNG: drawn again
+        return None
+
+
+def draw_loss_curve(records: list[dict], path: Path, metadata: dict[str, str] | None = None) -> Path:
     """Training loss (raw and smoothed), the regularisation images' loss and validation loss against the
     optimizer step; with --validation_metrics, the validation images' catalogue (and CLIP) score on a second axis."""
     from matplotlib.figure import Figure  # not pyplot: no global figure state, so server threads may draw at once
@@ -259,5 +292,5 @@ def draw_loss_curve(records: list[dict], path: Path) -> Path:
         handles, labels = handles + more_handles, labels + more_labels
     axes.legend(handles, labels, fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, format="png")
+    figure.savefig(path, format="png", metadata=metadata)
     return path

@@ -425,7 +425,7 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** The run's loss-curve PNG, drawn again when its log has grown since (so while the run trains) */
+        /** The run's loss-curve PNG, drawn again when its log has changed since (so while the run trains) */
         get: operations["loss_curve_api_runs__run_name__loss_curve_get"];
         put?: never;
         post?: never;

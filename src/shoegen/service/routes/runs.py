@@ -5,6 +5,7 @@ in a terminal into MODELS_DIR are listed too."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from shoegen.service.trainer import RunError, RunState
 from shoegen.training.logs import current_loss_curve, read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
+log = logging.getLogger("shoegen.service")
 router = APIRouter(prefix="/api/runs", dependencies=[Depends(require_api_key)])
 recipes_router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)])
 
@@ -204,15 +206,23 @@ def delete_run(run_name: str, services: ServicesDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{run_name}/loss-curve", response_class=FileResponse,
-            summary="The run's loss-curve PNG, drawn again when its log has grown since (so while the run trains)",
+@router.get("/{run_name}/loss-curve", response_class=Response,
+            summary="The run's loss-curve PNG, drawn again when its log has changed since (so while the run trains)",
             responses={200: {"content": {"image/png": {}}}})
-def loss_curve(run_name: str, services: ServicesDep) -> FileResponse:
+def loss_curve(run_name: str, services: ServicesDep) -> Response:
     run = _run(services, run_name)
-    picture = current_loss_curve(run.folder)
+    try:
+        picture = current_loss_curve(run.folder)
+    except Exception as error:  # a full or read-only models folder, say: the picture drawn before still answers
+        log.warning("could not draw the loss curve of run %s: %s", run_name, error)
+        picture = run.folder.loss_curve if run.folder.loss_curve.is_file() else None
+        if picture is None:
+            raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR,
+                                f"could not draw the loss curve of run {run_name!r}: {error}") from None
     if picture is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_name!r} has no loss curve yet")
-    return FileResponse(picture, media_type="image/png")
+    # Read whole, once: another request's drawing may replace the file between a size check and the read.
+    return Response(picture.read_bytes(), media_type="image/png")
 
 
 @router.get("/{run_name}/scores-plot", response_class=FileResponse, summary="The run's score-versus-step PNG",
