@@ -235,11 +235,8 @@ def _drawing_lock(png: Path) -> threading.Lock:
 
 
 def _log_stamp(run: RunFolder) -> str | None:
-    try:
-        found = run.train_log.stat()
-    except FileNotFoundError:
-        return None
-    return f"{found.st_size} bytes, modified {found.st_mtime_ns} ns"
+    found = run.train_log_stat()
+    return None if found is None else f"{found.st_size} bytes, modified {found.st_mtime_ns} ns"
 
 
 def _drawn_from(png: Path) -> str | None:

@@ -107,13 +107,18 @@ class RunFolder:
     def train_log(self) -> Path:
         return self.logs_dir / "train_log.jsonl"
 
-    def has_log(self) -> bool:
-        """Whether the train log is a file with something in it (one stat, no read)."""
+    def train_log_stat(self) -> os.stat_result | None:
+        """The train log's size and times (one stat, no read); None while there is no log file."""
         try:
             found = self.train_log.stat()
         except FileNotFoundError:
-            return False
-        return stat.S_ISREG(found.st_mode) and found.st_size > 0
+            return None
+        return found if stat.S_ISREG(found.st_mode) else None
+
+    def has_log(self) -> bool:
+        """Whether the train log is a file with something in it."""
+        found = self.train_log_stat()
+        return found is not None and found.st_size > 0
 
     @property
     def tensorboard_dir(self) -> Path:
