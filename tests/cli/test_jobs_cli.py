@@ -51,3 +51,22 @@ def test_jobs_help_names_the_database_flags(capsys, command) -> None:
         main(["jobs", command, "--help"])
     text = capsys.readouterr().out
     assert "--data-dir" in text and "--database-url" in text
+
+
+def test_an_empty_list_says_so_and_a_limit_below_one_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("SHOEGEN_DATABASE_URL", raising=False)
+    folder = ["--data-dir", str(tmp_path / "data")]
+    assert main(["jobs", "list", *folder]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip() == "no jobs"
+    assert main(["jobs", "list", "--status", "queued", *folder]) == 0
+    assert capsys.readouterr().err.strip() == "no queued jobs"
+    with pytest.raises(SystemExit):
+        main(["jobs", "list", "--limit", "0", *folder])
+    assert "must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_a_database_url_that_cannot_work_is_one_line(capsys) -> None:
+    assert main(["jobs", "list", "--database-url", "bogus://x"]) != 0
+    err = capsys.readouterr().err
+    assert "database URL 'bogus://x'" in err and "Traceback" not in err

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from shoegen.config.generation import ImageParams
+from shoegen.errors import ShoegenError
 from shoegen.storage import Gallery, ImageFilter, read_png_parameters
 
 ParamsFactory = Callable[..., ImageParams]
@@ -217,8 +218,19 @@ def test_symlink_out_of_the_image_folder_is_not_served(
 
 
 def test_in_memory_sqlite_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="SQLite file"):
+    with pytest.raises(ShoegenError, match="SQLite file"):
         Gallery("sqlite://", tmp_path / "images")
+
+
+@pytest.mark.parametrize(("url", "says"), [
+    ("bogus://x", "names a database or driver (bogus)"),
+    ("postgresql+nodriver://user:hunter2@host/db", "'postgresql+nodriver://user:***@host/db'"),
+    ("::::", "is not a URL SQLAlchemy can read"),
+])
+def test_a_database_url_that_cannot_work_is_an_error_naming_it(tmp_path: Path, url: str, says: str) -> None:
+    with pytest.raises(ShoegenError, match="sqlite:///path/gallery.db or postgresql://") as caught:
+        Gallery(url, tmp_path / "images")
+    assert says in str(caught.value) and "hunter2" not in str(caught.value)
 
 
 def test_rows_of_earlier_versions_outside_todays_request_limits_still_list(gallery, small_image, make_params):

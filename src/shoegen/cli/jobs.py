@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 STATUSES = ("queued", "running", "done", "error", "cancelled", "stopped", "interrupted")
@@ -19,7 +20,7 @@ def register(subparsers) -> None:
     listing = commands.add_parser("list", help="the newest jobs first", description="The newest jobs first: id, "
                                   "status, step/total, created (UTC), the worker holding or last holding it.")
     listing.add_argument("--status", choices=STATUSES, help="only jobs in this state")
-    listing.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    listing.add_argument("--limit", type=_at_least_one, default=20, help="at most this many (default 20)")
     show = commands.add_parser("show", help="one job as JSON", description="One job as JSON: its state, "
                                "parameters (the start image left out), images and events.")
     show.add_argument("job_id", metavar="JOB_ID")
@@ -34,6 +35,16 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=run_list)
     show.set_defaults(handler=run_show)
     cancel.set_defaults(handler=run_cancel)
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _open(args: argparse.Namespace):
@@ -58,9 +69,12 @@ def run_list(args: argparse.Namespace) -> int:
     from shoegen.storage import JobStore
 
     with _open(args) as gallery:
-        for job in JobStore(gallery).list(args.status, limit=args.limit):
-            print(f"{job.id}  {job.status:<9}  {job.step:>4}/{job.total_steps:<4}  "
-                  f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.worker_id or '-'}")
+        jobs = JobStore(gallery).list(args.status, limit=args.limit)
+    for job in jobs:
+        print(f"{job.id}  {job.status:<9}  {job.step:>4}/{job.total_steps:<4}  "
+              f"{job.created_at:%Y-%m-%d %H:%M:%S}  {job.worker_id or '-'}")
+    if not jobs:
+        print(f"no {args.status + ' ' if args.status else ''}jobs", file=sys.stderr)
     return 0
 
 

@@ -51,9 +51,14 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(ServiceSettings, {k: v for k, v in overrides.items() if v is not None}, what=None,
                               sentences=True, option=lambda field: ENGINE_FLAGS.get(field, (f"--{field}",))[-1])
     show_engine_log(verbose=settings.compile)  # the compile warm-up's seconds, or the reason it fell back
+    app = create_app(settings)
+    if settings.warm_up and settings.role != "api":
+        # Before the server starts: a base that cannot load is a one-paragraph error, not uvicorn's startup
+        # traceback (the app's start-up finds the engine loaded).
+        app.state.services.engine.load()
     print(f"Shoes AI Generator API on http://{settings.host}:{settings.port} (docs at /docs), "
           f"base model {settings.base_model}, models from {settings.models_dir}", flush=True)
     # A bounded shutdown: open event streams and waiting /api/generate calls get 10 s, then are closed.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info",
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
                 timeout_graceful_shutdown=10)
     return 0

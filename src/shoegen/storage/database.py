@@ -13,7 +13,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
+
+from shoegen.errors import ShoegenError
 
 # Writers wait this long for the SQLite write lock instead of failing at once with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -33,19 +36,34 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
-def _with_default_driver(url: URL) -> URL:
-    return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+def parse_database_url(given: str | URL) -> URL:
+    """The URL parsed, with psycopg 3 for a driverless PostgreSQL URL; a URL SQLAlchemy cannot read, or whose
+    database it has no driver for, is an error naming it (password hidden) and the forms that work."""
+    forms = "sqlite:///path/gallery.db or postgresql://user:password@host/database"
+    try:
+        url = make_url(given)
+    except ArgumentError:
+        raise ShoegenError(f"The database URL {str(given)!r} is not a URL SQLAlchemy can read; use {forms}.") \
+            from None
+    url = url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        shown = url.render_as_string(hide_password=True)
+        raise ShoegenError(f"The database URL {shown!r} names a database or driver ({url.drivername}) this "
+                           f"installation cannot use; use {forms}.") from None
+    return url
 
 
-def create_gallery_engine(database_url: str | URL) -> Engine:
+def create_gallery_engine(given: str | URL) -> Engine:
     """An engine safe to share between threads; SQLite files get WAL mode and a busy timeout."""
-    url = _with_default_driver(make_url(database_url))
+    url = parse_database_url(given)
     if url.get_backend_name() != "sqlite":
         # pool_pre_ping: a replica whose PostgreSQL connection was dropped reconnects instead of failing a request.
         return create_engine(url, pool_pre_ping=True)
     if url.database in (None, "", ":memory:"):
         # An in-memory database is private to one connection, so threads would each see an empty gallery.
-        raise ValueError("The gallery needs a SQLite file (sqlite:///path/gallery.db), not an in-memory database.")
+        raise ShoegenError("The gallery needs a SQLite file (sqlite:///path/gallery.db), not an in-memory database.")
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _configure_sqlite)
@@ -62,12 +80,12 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_migration_engine(database_url: str | URL) -> Engine:
+def create_migration_engine(given: str | URL) -> Engine:
     """A one-connection-at-a-time engine for schema migrations. On SQLite every transaction starts with
     BEGIN IMMEDIATE: it takes the database's write lock at once, so a second process migrating waits for the
     first to commit (up to the busy timeout) and then reads the schema it left, and DDL runs inside that
     transaction, so a failed migration leaves the previous schema whole."""
-    url = _with_default_driver(make_url(database_url))
+    url = parse_database_url(given)
     engine = create_engine(url, poolclass=NullPool)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _configure_sqlite)
