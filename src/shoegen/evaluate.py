@@ -88,6 +88,12 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
         raise ShoegenError(f"unknown metrics {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
     if best_metric not in CHECKPOINT_METRICS:
         raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(CHECKPOINT_METRICS)}")
+    if steps is not None and steps < 1:
+        raise ShoegenError(f"--steps must be at least 1, got {steps}")
+    models = _candidates(run, engine.base_model)
+    if len(models) == 1:
+        raise ShoegenError(f"run {run.name!r} has no checkpoints and no final weights yet: there is nothing to score "
+                           "against the base. Train it first (or wait for its first checkpoint).")
     prompts = prompts or evaluation_prompts(run)
     photos = _photos(run, "dataset_path")
     reference = ReferencePhotos.from_files(photos, REFERENCE_PHOTOS) if photos else None
@@ -102,7 +108,6 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
     if not photos:
         skipped["reference photos"] = "the run's dataset_path cannot be read: no fill range, sharpness or memorisation"
     template = {"prompt": prompts[0], "num_images": 1} | ({"num_inference_steps": steps} if steps else {})
-    models = _candidates(run, engine.base_model)
     results = []
     bar = tqdm(total=len(models) * len(prompts) * seeds, desc="Evaluating", unit="img", disable=not show_progress)
     for model_name, shown, step in models:

@@ -78,3 +78,27 @@ def test_evaluate_names_what_is_wrong(evaluated):
     unknown_run = shoegen("evaluate", "nosuchrun", "--models-dir", str(models))
     assert unknown_run.returncode == 2 and "unknown run 'nosuchrun'" in unknown_run.stderr and "shoesA" in \
         unknown_run.stderr
+
+
+def test_evaluate_refuses_a_run_with_nothing_to_score_and_steps_below_one(evaluated, tmp_path):
+    models, _ = evaluated
+    queued = models / "queued"
+    queued.mkdir()
+    (queued / "run.yaml").write_text("pretrained_model_name_or_path: tiny\n")
+    nothing = shoegen("evaluate", "queued", "--models-dir", str(models), *FAST)
+    assert nothing.returncode == 2 and "run 'queued' has no checkpoints and no final weights yet" in nothing.stderr
+    assert not (queued / "eval").exists()
+    no_steps = shoegen("evaluate", str(models / "shoesA"), "--steps", "0", "--seeds", "1")
+    assert no_steps.returncode == 2 and "--steps must be at least 1, got 0" in no_steps.stderr
+
+
+def test_run_best_whose_checkpoint_was_deleted_says_so(evaluated, tmp_path):
+    models, _ = evaluated
+    copy = tmp_path / "models"
+    shutil.copytree(models / "shoesA", copy / "shoesA")
+    best = json.loads((copy / "shoesA" / "eval" / "best.json").read_text())
+    shutil.rmtree(copy / "shoesA" / "checkpoints" / best["model"].split("/")[1])
+    result = shoegen("generate", "red boots", "--model", "shoesA/best", "--models-dir", str(copy), "--base-model",
+                     "tiny", "--steps", "2", "--output", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert f"'shoesA/best' was {best['model']}" in result.stderr and "shoegen evaluate shoesA" in result.stderr

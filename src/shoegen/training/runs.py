@@ -81,7 +81,18 @@ def _best_entry(run: RunFolder, run_name: str, candidates: list[ModelEntry]) -> 
 
 
 def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
-    return _by_name(discover_adapters(models_dir), name, "model")
+    try:
+        return _by_name(discover_adapters(models_dir), name, "model")
+    except UnknownModelError:
+        run_name, _, tail = name.rpartition("/")
+        best = next((run.best for run in list_runs(models_dir) if run.name == run_name), None) \
+            if tail == "best" else None
+        if best is None:
+            raise
+        raise UnknownModelError(
+            f"{name!r} was {best.model} (step {best.step}), which is no longer there: a later run or "
+            f"--checkpoints_total_limit deleted it. Run `shoegen evaluate {run_name}` again to pick the best of the "
+            "checkpoints it has now.") from None
 
 
 @dataclass(frozen=True)
