@@ -67,6 +67,18 @@ def test_clean_dataset_report(tmp_path: Path, make_dataset: Builder) -> None:
     assert text.endswith("OK: 4 images ready to train")
 
 
+def test_a_problem_in_the_caption_source_alone_skips_no_image(tmp_path: Path, make_dataset: Builder) -> None:
+    root = make_dataset(tmp_path, count=4)
+    (root / "metadata.jsonl").write_text('{"file_name": "images/0.png", "text": "ignored"}\n')
+
+    report = check_dataset(root, min_side=32)
+
+    assert report.ready_count == report.image_count == 4
+    assert report.caption_problems == [f"{root} holds both captions.json and metadata.jsonl; only captions.json is "
+                                       "used"]
+    assert report.verdict() == "1 problem: 1 caption problem; all 4 images ready to train"
+
+
 def test_messy_dataset_report_finds_every_problem(
     tmp_path: Path, make_dataset: Builder, write_image: Builder
 ) -> None:

@@ -41,6 +41,13 @@ _NAMED_ASPECT_RATIOS = {
 }
 # Within 3% of a named ratio counts as that ratio: 225x300 and 1800x2401 are both 3:4.
 _ASPECT_TOLERANCE = math.log(1.03)
+
+CAPTION_PROBLEM = "caption problem"
+"""The problem count of the caption source's own problems (a malformed record, a duplicate, a second caption file):
+they skip a caption, never an image."""
+REPORT_FORMAT = 2
+"""Raised when the report's content changes, so that reports cached by earlier versions are computed again."""
+
 _PROBLEM_LABELS = {
     SkipKind.UNREADABLE: "unreadable",
     SkipKind.TOO_SMALL: "too small",
@@ -102,7 +109,7 @@ class DatasetReport:
 
     def problem_counts(self) -> dict[str, int]:
         counts = {label: len(self.skipped_for(kind)) for kind, label in _PROBLEM_LABELS.items()}
-        counts["malformed caption record"] = len(self.caption_problems)
+        counts[CAPTION_PROBLEM] = len(self.caption_problems)
         return {label: count for label, count in counts.items() if count}
 
     def verdict(self) -> str:
@@ -112,12 +119,14 @@ class DatasetReport:
         if not counts:
             return "0 images: the dataset lists no images, so there is nothing to train on"
         summary = ", ".join(f"{count} {label}" for label, count in counts.items())
-        outcome = (
-            f"{self.ready_count} images ready to train, the rest will be skipped"
-            if self.ready_to_train
-            else "no image is ready to train"
-        )
-        return f"{sum(counts.values())} problems: {summary}; {outcome}"
+        if not self.ready_to_train:
+            outcome = "no image is ready to train"
+        elif self.ready_count < self.image_count:
+            outcome = f"{self.ready_count} images ready to train, the rest will be skipped"
+        else:  # the problems are in the caption source only (a duplicate record, a second caption file)
+            outcome = f"all {self.ready_count} images ready to train"
+        total = sum(counts.values())
+        return f"{total} problem{'s' if total != 1 else ''}: {summary}; {outcome}"
 
     def render(self) -> str:
         lines = [

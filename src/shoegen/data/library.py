@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from shoegen.data.check import check_dataset
+from shoegen.data.check import CAPTION_PROBLEM, REPORT_FORMAT, check_dataset
 from shoegen.data.formats import IMAGE_EXTENSIONS, DatasetError, DatasetListing, read_dataset, write_captions
 from shoegen.data.uploads import Rejected, Staging, UploadLimits
 
@@ -332,7 +332,7 @@ class DatasetLibrary:
             layout, status, usable, skipped = None, "unreadable", 0, 0
         else:
             layout, usable = report["layout"], report["ready_to_train"]
-            skipped = sum(report["problems"].values()) - report["problems"].get("malformed caption record", 0)
+            skipped = sum(report["problems"].values()) - report["problems"].get(CAPTION_PROBLEM, 0)
             status = "ready" if usable else "unusable"
         relative = known.folder.resolve().relative_to(self.root.resolve()).as_posix()
         return DatasetInfo(name=name, path=relative, layout=layout, images=images, bytes=size, source=known.source,
@@ -347,7 +347,7 @@ class DatasetLibrary:
         key = hashlib.sha256(str(home).encode()).hexdigest()[:32]
         cache = self.root / _REPORTS / f"{key}.json"
         cached = _read_json(cache)
-        if cached.get("fingerprint") == fingerprint:
+        if cached.get("fingerprint") == fingerprint and cached.get("format") == REPORT_FORMAT:
             return cached.get("report"), (images, size)
         try:
             report: dict[str, Any] | None = check_dataset(folder).to_dict()
@@ -359,7 +359,7 @@ class DatasetLibrary:
             report = _without_prefixes(report, [f"{folder.resolve()}/", f"{folder}/"])
             report["root"] = home.relative_to(self.root.resolve()).as_posix()
         cache.parent.mkdir(parents=True, exist_ok=True)
-        self._write_json(cache, {"fingerprint": fingerprint, "report": report})
+        self._write_json(cache, {"fingerprint": fingerprint, "format": REPORT_FORMAT, "report": report})
         return report, (images, size)
 
     def _registry(self) -> dict[str, dict[str, Any]]:
