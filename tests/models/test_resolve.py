@@ -113,6 +113,17 @@ def test_corrupt_single_file_is_not_blamed_on_the_hub(tmp_path, tiny_base):
     assert str(checkpoint) in str(caught.value) and "offline" not in str(caught.value)
 
 
+@pytest.mark.parametrize("key", ["lora_unet_down_blocks_0_attentions_0_proj_in.lora_down.weight",
+                                 "unet.down_blocks.0.attentions.0.proj_in.lora_A.weight"])
+def test_a_lora_adapter_given_as_the_base_says_where_it_belongs(tmp_path, key):
+    from safetensors.torch import save_file
+
+    adapter = tmp_path / "shoes_lora.safetensors"
+    save_file({key: torch.zeros(4, 8)}, adapter)
+    with pytest.raises(ShoegenError, match="is a LoRA adapter, not a base model.*--model or --lora"):
+        load_pipeline(str(adapter))
+
+
 def test_a_build_that_fails_leaves_neither_a_model_nor_its_staging_folder(tmp_path):
     from shoegen.models.resolve import write_atomically
 

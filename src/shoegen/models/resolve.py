@@ -135,6 +135,8 @@ def load_pipeline(name_or_path: str, *, single_file_config: str | None = None):
 def _load_single_file(path: str, config: str | None, common: dict):
     from diffusers import StableDiffusionPipeline
 
+    if path.lower().endswith(".safetensors"):
+        _refuse_adapter_file(path)
     try:
         # diffusers reads .ckpt pickles with torch's weights-only loader; one that needs code is refused.
         return StableDiffusionPipeline.from_single_file(path, config=config, **common)
@@ -153,6 +155,25 @@ def _load_single_file(path: str, config: str | None, common: dict):
                 "unless you pass a local diffusers folder of the same architecture as --single_file_config.",
             ) from None
         raise ShoegenError(f"Could not load the single-file checkpoint {path}: {error}") from None
+
+
+def _refuse_adapter_file(path: str) -> None:
+    """A LoRA adapter given as the base is the common mix-up (both are .safetensors files): say which is which.
+    Reads the file's header only."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(path, framework="pt") as weights:
+            keys = list(weights.keys())
+    except (SafetensorError, OSError) as error:
+        raise ShoegenError(f"Could not load the single-file checkpoint {path}: not a readable safetensors file "
+                           f"({error}).") from None
+    if any("lora_" in key or ".lora." in key for key in keys):
+        raise ShoegenError(
+            f"{path} is a LoRA adapter, not a base model: it holds only the changes a training run made. Pass it "
+            "as the model to apply (--model or --lora in the CLI, or put it in the models folder) and keep a "
+            "Stable Diffusion 1.x base as the base model."
+        )
 
 
 def _unpickling_refusal(error: BaseException) -> pickle.UnpicklingError | None:
