@@ -80,6 +80,16 @@ def test_a_bad_flag_value_is_one_line_naming_the_flag():
     assert str(raised.value) == "steps must be at most 150, got 151"
 
 
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--sampler", "Euler b"], "sampler: unknown sampler 'Euler b'; available: DPM++ 2M Karras,"),
+    (["--mode", "outpaint", "--format", "abc"], "format must have the expected form (e.g. 1:1, 4:5, 16:9), got abc"),
+])
+def test_a_value_of_the_wrong_form_reads_as_one_sentence(flags, message):
+    with pytest.raises(ShoegenError) as raised:
+        parse(*flags)
+    assert str(raised.value).startswith(message) and ", got Euler b" not in str(raised.value)
+
+
 @pytest.mark.parametrize("command", [["generate", "a red boot"], ["batch", "prompts.txt"], ["grid", "--prompts", "a",
                                      "--models", "b"], ["serve"], ["doctor"]])
 def test_the_base_model_has_one_name_everywhere_and_the_original_one_too(command, monkeypatch):

@@ -158,7 +158,7 @@ class GenerationParams(GenerationSettings):
     outpaint_fill: Literal["scene", "white"] = "scene"
     """outpaint: the new area is generated from the prompt (scene) or filled with the photo's own background colour
     (white: a catalogue format, no generation)."""
-    aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]?:[1-9][0-9]?$")
+    aspect_ratio: str | None = Field(None, pattern=r"^[1-9][0-9]?:[1-9][0-9]?$", examples=["1:1", "4:5", "16:9"])
     """outpaint: the new format as width:height (1:1, 4:5, 3:4, 16:9, ...), the photo's longer side kept at about
     the base's native size; or give width and height."""
     placement: Literal["keep", "center"] = "keep"

@@ -42,12 +42,14 @@ def build_settings(model: type[Settings], values: Mapping[str, Any], *, what: st
         return model(**values)
     except ValidationError as error:
         lines = describe_problems(error, option=option, source=source, help_command=help_command,
-                                  sentences=sentences)
+                                  sentences=sentences, model=model)
         raise ShoegenError(f"invalid {what}:\n  " + "\n  ".join(lines) if what else "\n".join(lines)) from None
 
 
 def describe_problems(error: ValidationError, *, option: Callable[[str], str] = flag_of, source: Path | None = None,
-                      help_command: str = "--help", sentences: bool = False) -> list[str]:
+                      help_command: str = "--help", sentences: bool = False,
+                      model: type[BaseModel] | None = None) -> list[str]:
+    """One line per problem; `model` lends a field's examples to a value that does not have the field's form."""
     lines = []
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else ""
@@ -60,6 +62,14 @@ def describe_problems(error: ValidationError, *, option: Callable[[str], str] = 
             # A rule across several options (a model validator): its message names them.
             lines.append(message)
             continue
+        if problem["type"] == "value_error" and str(problem.get("input")) in message:
+            # A validator's own sentence, which already names the value ("unknown sampler 'Euler b'; ...").
+            lines.append(f"{option(name)}: {message}")
+            continue
+        if problem["type"] == "string_pattern_mismatch":
+            field = model.model_fields.get(name) if model is not None else None
+            examples = f" (e.g. {', '.join(map(str, field.examples))})" if field is not None and field.examples else ""
+            message = f"Input should have the expected form{examples}"
         if sentences:
             template = SENTENCES.get(problem["type"])
             phrase = template.format(**problem.get("ctx", {})) if template else message.replace("Input should", "must")
