@@ -1556,6 +1556,9 @@ export type components = {
              * Aspect Ratio
              * @description outpaint: the new format as width:height (1:1, 4:5, 3:4, 16:9, ...), the photo's longer side kept at about
              *     the base's native size; or give width and height.
+             * @example 1:1
+             * @example 4:5
+             * @example 16:9
              */
             aspect_ratio?: string | null;
             /**
