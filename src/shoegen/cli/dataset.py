@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from shoegen.cli.flags import whole_number
 from shoegen.data.check import TRAINING_MIN_SIDE, check_dataset
 from shoegen.data.formats import ACCEPTED_LAYOUTS
 
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check_parser.add_argument("directory", type=Path, metavar="DIR", help="the dataset folder")
     check_parser.add_argument(
         "--min-side",
-        type=_non_negative_int,
+        type=whole_number(0, "a whole number of pixels"),
         default=TRAINING_MIN_SIDE,
         metavar="PX",
         help="images whose shorter side is under PX pixels are skipped (default: %(default)s, the default of "
@@ -49,13 +50,3 @@ def run_check(args: argparse.Namespace) -> int:
     report = check_dataset(args.directory, min_side=args.min_side)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.render())
     return 0 if report.ready_to_train else 1
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of pixels, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value

@@ -82,6 +82,22 @@ def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name
 
 
 @functools.cache
+def whole_number(minimum: int, what: str = "a whole number"):
+    """An argparse type: an int of at least `minimum`, else argparse's usage error naming the value."""
+    return functools.partial(_whole_number, minimum=minimum, what=what)
+
+
+def _whole_number(text: str, minimum: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < minimum:
+        bound = "0 or more" if minimum == 0 else f"at least {minimum}"
+        raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+    return value
+
+
 def _properties(model: type[BaseModel]) -> dict:
     # Built once per settings type: every command's parser is built at start-up.
     return model.model_json_schema(mode="validation")["properties"]

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from shoegen.cli.flags import whole_number
+
 STATUSES = ("queued", "running", "done", "error", "cancelled", "stopped", "interrupted")
 
 
@@ -20,7 +22,7 @@ def register(subparsers) -> None:
     listing = commands.add_parser("list", help="the newest jobs first", description="The newest jobs first: id, "
                                   "status, step/total, created (UTC), the worker holding or last holding it.")
     listing.add_argument("--status", choices=STATUSES, help="only jobs in this state")
-    listing.add_argument("--limit", type=_at_least_one, default=20, help="at most this many (default 20)")
+    listing.add_argument("--limit", type=whole_number(1), default=20, help="at most this many (default 20)")
     show = commands.add_parser("show", help="one job as JSON", description="One job as JSON: its state, "
                                "parameters (the start image left out), images and events.")
     show.add_argument("job_id", metavar="JOB_ID")
@@ -35,16 +37,6 @@ def register(subparsers) -> None:
     listing.set_defaults(handler=run_list)
     show.set_defaults(handler=run_show)
     cancel.set_defaults(handler=run_cancel)
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _open(args: argparse.Namespace):
