@@ -145,6 +145,11 @@ def test_hires_fix_in_the_mask_modes_keeps_the_photo_at_the_new_size(engine):
      "generates nothing for the hires fix"),
     ({"mode": "txt2img", "with_photo": True}, "takes no init_image"),
     ({"mode": "outpaint", "with_photo": True, "width": 64, "height": 64, "outpaint_fill": "white"}, "already fills"),
+    # The size limit, where the engine alone knows the size: the format's canvas, the native height scaled.
+    ({"mode": "outpaint", "with_photo": True, "aspect_ratio": "40:1", "outpaint_fill": "white"},
+     "40:1 makes a 2560x64 canvas .* over the 2048 px limit"),
+    ({"width": 1024, "hires_scale": 4.0}, "1024x64 x 4 = 4096x256, over the 2048 px limit a side: use a hires_scale "
+                                          "of at most 2.00"),
 ])
 def test_what_a_mode_needs_is_named(engine, photo, values, message):
     values = dict(values)

@@ -131,6 +131,15 @@ def test_invalid_fields_are_422_naming_the_field(client, change, field):
     assert ["body", field] in locations(client.post("/api/generate", json=body))
 
 
+def test_the_hires_fix_result_is_bound_like_a_side(client):
+    """2048 x 2048 with hires_scale 4 would be 8192 x 8192, hours of the one worker: refused with the way out."""
+    response = client.post("/api/generate", json={**GENERATE, "width": 2048, "height": 2048, "hires_scale": 4})
+    assert response.status_code == 422, response.text
+    assert "8192x8192, over the 2048 px limit a side: ask for a smaller width x height" in response.text
+    response = client.post("/api/generate", json={**GENERATE, "width": 1024, "height": 512, "hires_scale": 4})
+    assert "use a hires_scale of at most 2.00" in response.text
+
+
 def test_a_422_does_not_echo_a_huge_input(client):
     response = client.post("/api/generate", json={**GENERATE, "prompt": "x" * 5000})
     assert ["body", "prompt"] in locations(response)
@@ -229,8 +238,9 @@ def test_clip_skip_reaches_the_image_its_record_and_its_png(client, tmp_path):
 def test_requests_bound_to_fail_are_refused_when_queued_not_later(client):
     photo = png_base64(Image.new("RGB", (64, 64), "white"))
     for body, words in (({"num_inference_steps": 1, "strength": 0.5, "init_image": photo}, "steps x strength"),
-                        ({"clip_skip": 5}, "has 2 layers")):  # the tiny base's text encoder has 2 layers
-        response = client.post("/api/jobs", json={**GENERATE, **body})
+                        ({"clip_skip": 5}, "has 2 layers"),  # the tiny base's text encoder has 2 layers
+                        ({"width": 1024, "height": None, "hires_scale": 4}, "4096x256, over the 2048 px limit")):
+        response = client.post("/api/jobs", json={**GENERATE, **body})  # height None: the base's native 64
         assert response.status_code == 422 and words in response.json()["detail"], response.text
 
 

@@ -27,6 +27,8 @@ MAX_MODEL_NAME_LENGTH = 255
 reject them, and the behaviour should not depend on the database."""
 MAX_SAMPLER_LENGTH = 64
 MAX_SIDE = 2048
+"""The longest side of an image, at every stage: the first pass, the hires fix's result and an outpaint's canvas
+(a 2048 x 2048 image is 64 SD1.5 latent tiles a step; larger ones hold the one worker for many minutes)."""
 MAX_LORAS = 8
 MAX_IMAGES = 10
 # The bounds of each kind of value, shared by every shape that carries one (the AUTOMATIC1111-compatible
@@ -47,6 +49,25 @@ MASK_MODES = ("inpaint", "background", "outpaint")
 MaskedContent = Literal["original", "fill", "latent_noise", "latent_nothing"]
 LEGACY_NAMES = {"model": "model_name", "steps": "num_inference_steps"}
 """Keys of image records written before the wire names were used everywhere."""
+
+
+def scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """`size` times `scale` in multiples of 8 (at least 64 a side): the hires fix's second-pass size."""
+    return tuple(max(64, round(side * scale / 8) * 8) for side in size)
+
+
+def check_size(size: tuple[int, int], hires_scale: float | None = None, what: str = "width x height") -> None:
+    """Refuse an image (or, with `hires_scale`, the hires fix's result) with a side over MAX_SIDE."""
+    final = scaled_size(size, hires_scale) if hires_scale is not None else size
+    if max(final) <= MAX_SIDE:
+        return
+    if hires_scale is None:
+        raise ShoegenError(f"{what} {size[0]}x{size[1]} is over the {MAX_SIDE} px limit a side")
+    largest = MAX_SIDE / max(size)
+    advice = (f"use a hires_scale of at most {largest:.2f}" if largest > 1 else
+              f"ask for a smaller {what}")
+    raise ShoegenError(f"the hires fix would make {size[0]}x{size[1]} x {hires_scale:g} = {final[0]}x{final[1]}, "
+                       f"over the {MAX_SIDE} px limit a side: {advice}")
 
 
 class LoraWeight(BaseModel):
@@ -178,6 +199,16 @@ class GenerationParams(GenerationSettings):
     controlnets: tuple[ControlNetUnit, ...] = Field((), max_length=MAX_CONTROLNETS)
     """ControlNets conditioning the generation (several at once: their effects add up), in every mode but the
     hires fix's second pass."""
+
+    @model_validator(mode="after")
+    def _within_size_limit(self) -> GenerationParams:
+        # Sizes left to the base's native one are checked by the engine, which knows it.
+        if self.width is not None and self.height is not None and self.hires_scale is not None:
+            try:
+                check_size((self.width, self.height), self.hires_scale)
+            except ShoegenError as error:
+                raise ValueError(str(error)) from None
+        return self
 
 
 class ImageParams(GenerationSettings):

@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field
 
 from shoegen.config.engine import EngineSettings
 from shoegen.config.generation import (MASK_MODES, MAX_REQUEST_SEED, GenerationParams, GenerationSettings,
-                                       ImageParams, LoraWeight)
+                                       ImageParams, LoraWeight, check_size)
 from shoegen.config.samplers import find_sampler
 from shoegen.engine.compiled import CompiledPipeline, CompileReport, is_compile_error
 from shoegen.engine import modes
@@ -353,6 +353,7 @@ class Engine:
                                "here; raise them")
         if self._pipeline is None:
             return
+        check_size(self._size(request, self.native_size()), request.hires_scale)
         if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
             raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
                                f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
-from shoegen.config.generation import GenerationParams
+from shoegen.config.generation import MAX_SIDE, GenerationParams, scaled_size
 from shoegen.data.masks import border_colour, product_mask
 from shoegen.errors import ShoegenError
 
@@ -54,8 +54,13 @@ def format_size(photo: Image.Image, native: tuple[int, int], ratio: str) -> tupl
     width, height = working_size(photo, native)
     across, down = (int(part) for part in ratio.split(":"))
     if width * down < height * across:  # narrower than the format: wider canvas
-        return max(width, round(height * across / down / 8) * 8), height
-    return width, max(height, round(width * down / across / 8) * 8)
+        canvas = max(width, round(height * across / down / 8) * 8), height
+    else:
+        canvas = width, max(height, round(width * down / across / 8) * 8)
+    if max(canvas) > MAX_SIDE:
+        raise ShoegenError(f"aspect_ratio {ratio} makes a {canvas[0]}x{canvas[1]} canvas around this photo's "
+                           f"{width}x{height}, over the {MAX_SIDE} px limit a side: choose a squarer format")
+    return canvas
 
 
 def mask_array(mask: Image.Image, size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
@@ -193,7 +198,7 @@ def upscale(image: Image.Image, scale: float, model: Callable[[Image.Image], Ima
             ) -> Image.Image:
     """The hires fix's upscale to `scale` times the size, in multiples of 8: Lanczos, or first an upscaler model
     (at its own factor; the result is then resized to the size asked for)."""
-    size = tuple(max(64, round(side * scale / 8) * 8) for side in image.size)
+    size = scaled_size(image.size, scale)
     return (image if model is None else model(image)).resize(size, Image.Resampling.LANCZOS)
 
 
