@@ -87,7 +87,7 @@ def test_switching_adapters_over_http_gives_each_its_own_pixels_back(client):
 
 @pytest.mark.parametrize("name", ["../x", "/etc/passwd", "shoesA/../../x", "shoesA/../shoesB", "..", "shoesA/",
                                   "escape", "escape/checkpoint-4", "escaped-file", "shoesB/checkpoint-99",
-                                  "shoesA\x00", "C:\\Windows\\win.ini"])
+                                  "C:\\Windows\\win.ini"])
 def test_model_names_that_leave_models_dir_are_404(client, name):
     bodies = [{**GENERATE, "model_name": name}, {**GENERATE, "loras": [{"name": name, "weight": 1.0}]}]
     if ":" not in name:  # a name with a colon cannot be written as a <lora:name:weight> tag

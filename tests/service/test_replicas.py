@@ -149,3 +149,33 @@ def test_api_only_and_worker_only_processes_split_the_work(server_factory, postg
         finally:
             worker.stop()
     api.stop()
+
+
+def test_nul_characters_are_refused_naming_where_they_are_and_the_text_around_them_still_works(
+        server_factory, postgres_url, tmp_path_factory):
+    """PostgreSQL refuses U+0000 in text: each place a request carries text gets a 422, never a 500 or a job that
+    generates and then cannot be stored; the six characters `\\u0000` typed as text are ordinary text."""
+    server = server_factory({"SHOEGEN_DATABASE_URL": postgres_url}, name="nul",
+                            data_dir=tmp_path_factory.mktemp("nul") / "data")
+    try:
+        with server.client() as client:
+            for method, path, body, location in (
+                    ("GET", "/api/gallery?q=%00", None, ["query", "q"]),
+                    ("GET", "/api/gallery?model=tiny&job_id=a%00b", None, ["query", "job_id"]),
+                    ("GET", "/api/gallery/abc%00", None, ["path"]),
+                    ("POST", "/api/jobs", {**GENERATE, "prompt": "red\u0000shoes"}, ["body", "prompt"]),
+                    ("POST", "/api/generate", {**GENERATE, "loras": [{"name": "x\u0000"}]}, ["body", "loras", 0, "name"]),
+                    ("POST", "/api/gallery/metadata", {"q": "\u0000"}, ["body", "q"]),
+                    ("POST", "/sdapi/v1/txt2img", {"prompt": "a", "negative_prompt": "\u0000"},
+                     ["body", "negative_prompt"])):
+                response = client.request(method, path, json=body)
+                assert response.status_code == 422, (path, response.text)
+                assert response.json()["detail"][0]["loc"] == location
+                assert "NUL" in response.json()["detail"][0]["msg"]
+            typed = "a shoe \\u0000 sketch"  # a backslash, then u0000: text, not a NUL
+            job = wait_for_job(client, client.post("/api/jobs", json={**GENERATE, "prompt": typed}).json()["id"])
+            assert job["status"] == "done", job
+            found = client.get("/api/gallery", params={"q": "\\u0000"}).json()
+            assert [image["prompt"] for image in found["items"]] == [typed]
+    finally:
+        server.stop()

@@ -19,6 +19,7 @@ from shoegen.service.deps import Services
 from shoegen.service.jobs import JobQueue
 from shoegen.service.trainer import TrainingRuns
 from shoegen.service.limits import BodySizeLimit
+from shoegen.service.text_guard import RefuseNulCharacters
 from shoegen.service.routes import api, datasets, gallery, jobs, masks, runs, sdapi
 from shoegen.service.schemas import HealthPublic
 from shoegen.config.engine import EngineSettings
@@ -75,6 +76,7 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_middleware(RefuseNulCharacters)  # inside the body limit, which bounds what it reads
     # One limit for every body, but the dataset upload's own (gigabytes of photos).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/api/datasets": settings.max_upload_bytes})
