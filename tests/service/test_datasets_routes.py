@@ -297,3 +297,18 @@ def test_an_uploaded_dataset_is_deleted_with_its_folder(client, settings):
     assert client.delete("/api/datasets/shoes").status_code == 204
     assert leftovers(settings) == [] and client.get("/api/datasets").json() == {"datasets": []}
     assert client.delete("/api/datasets/shoes").status_code == 404
+
+
+def test_a_dataset_a_run_still_reads_is_kept_until_the_run_is_over(settings):
+    with TestClient(create_app(settings.model_copy(update={"role": "api"}))) as client:  # no worker: it waits
+        assert upload(client, dataset_files("kohya")).status_code == 201
+        created = client.post("/api/runs", json={"name": "spring", "dataset": "shoes", "recipe": "quick-test"})
+        assert created.status_code == 202, created.text
+        refused = client.delete("/api/datasets/shoes")
+        assert refused.status_code == 409
+        assert refused.json()["detail"] == ("dataset shoes: training run 'spring' (queued) still reads it; stop it "
+                                            "or let it finish, then delete the dataset")
+        assert client.get("/api/datasets/shoes").status_code == 200 and leftovers(settings) == ["shoes"]
+        assert client.post("/api/runs/spring/stop").json()["status"] == "cancelled"
+        assert client.delete("/api/datasets/shoes").status_code == 204
+        assert leftovers(settings) == []

@@ -43,6 +43,7 @@ from shoegen.errors import ShoegenError
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
 from shoegen.training.logs import LogTail, log_summary
 from shoegen.training.run_folder import RunFolder
+from shoegen.training.runs import list_runs
 
 log = logging.getLogger("shoegen.service")
 KIND = "training"
@@ -250,6 +251,15 @@ class TrainingRuns:
         folder.clear_requests()
         return job
 
+    def using_dataset(self, dataset: Path) -> dict[str, str]:
+        """The runs still to read the dataset at `dataset` (queued, running or stopping, in the studio or a
+        terminal): run name -> status."""
+        target = dataset.resolve()
+        folders = [run.folder for run in list_runs(self.models_dir)
+                   if _same_folder(run.folder.read_config_values().get("dataset_path"), target)]
+        return {folder.path.name: state.status for folder, state in zip(folders, self.states(folders))
+                if state.active}
+
     def delete(self, folder: RunFolder) -> None:
         state = self.state(folder)
         if state.active:
@@ -379,6 +389,13 @@ class TrainingRuns:
             if cancelled:
                 folder.request("stop")
         return True
+
+
+def _same_folder(path: object, target: Path) -> bool:
+    try:
+        return isinstance(path, str) and Path(path).resolve() == target
+    except (OSError, RuntimeError, ValueError):
+        return False
 
 
 def _process_alive(status_file: dict) -> bool:

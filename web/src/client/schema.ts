@@ -3604,6 +3604,13 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description a training run that is queued, running or stopping reads it, or the folder was placed in the root by hand */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Validation Error */
             422: {
                 headers: {

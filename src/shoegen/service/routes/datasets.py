@@ -159,8 +159,18 @@ def apply_caption_template(name: str, body: CaptionTemplateCreate,
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Remove an uploaded dataset, or unregister a registered folder (its files stay)")
-def delete_dataset(name: str, library: LibraryDep) -> Response:
+               summary="Remove an uploaded dataset, or unregister a registered folder (its files stay)",
+               responses={409: {"description": "a training run that is queued, running or stopping reads it, "
+                                             "or the folder was placed in the root by hand"}})
+def delete_dataset(name: str, library: LibraryDep, services: ServicesDep) -> Response:
     with http_errors():
+        busy = services.training.using_dataset(library.folder(name))
+        if busy:
+            runs = ", ".join(f"{run!r} ({state})" for run, state in sorted(busy.items()))
+            many = len(busy) > 1
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"dataset {name}: training run{'s' if many else ''} {runs} still "
+                                f"read{'' if many else 's'} it; stop {'them' if many else 'it'} or let "
+                                f"{'them' if many else 'it'} finish, then delete the dataset")
         library.delete(name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
