@@ -67,9 +67,11 @@ def test_a_job_submitted_to_one_replica_is_seen_followed_and_cancelled_through_t
         assert to_first.get(f"/api/jobs/{long['id']}").json()["status"] == "cancelled"
         assert to_first.get("/api/gallery", params={"job_id": long["id"]}).json()["total"] == 0
 
-        # AUTOMATIC1111's current checkpoint is the database's, not one process's.
-        assert to_first.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA"}).status_code == 200
-        assert to_second.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
+        # AUTOMATIC1111's current checkpoint and Clip skip are the database's, not one process's.
+        assert to_first.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA",
+                                                        "CLIP_stop_at_last_layers": 2}).status_code == 200
+        assert to_second.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA",
+                                                             "CLIP_stop_at_last_layers": 2}
 
 
 def test_a_replica_killed_mid_job_leaves_it_to_the_other_which_finishes_it_once(replicas, postgres_url):

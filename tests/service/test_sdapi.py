@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 
 import numpy as np
+import pytest
 from live_server import GENERATE, PROMPT, decode_png, generate_pixels, pixels, png_base64, sse_events
 from PIL import Image
 
@@ -69,8 +72,8 @@ def test_model_sampler_and_lora_listings(client):
     assert "tiny" not in loras and loras["shoesA/checkpoint-4"] == {"type": "checkpoint", "step": 4}
     samplers = client.get("/sdapi/v1/samplers").json()
     assert [s["name"] for s in samplers] == [s.name for s in SAMPLERS]
-    assert "euler_a" in next(s["aliases"] for s in samplers if s["name"] == "Euler a")
-    assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny"}
+    assert {"euler_a", "k_euler_a"} <= set(next(s["aliases"] for s in samplers if s["name"] == "Euler a"))
+    assert client.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "tiny"
 
 
 def test_progress_follows_the_running_job(client):
@@ -95,8 +98,8 @@ def test_options_checkpoint_switches_the_model(client):
     base = first_pixels(txt2img(client, seed=9))
     try:
         response = client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA", "CLIP_stop_at_last_layers": 1})
-        assert response.status_code == 200 and response.json() == {"sd_model_checkpoint": "shoesA"}
-        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
+        assert response.status_code == 200 and response.json()["sd_model_checkpoint"] == "shoesA"
+        assert client.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "shoesA"
         result = txt2img(client, seed=9)
         assert json.loads(result["info"])["sd_model_name"] == "shoesA"
         adapted = first_pixels(result)
@@ -108,12 +111,30 @@ def test_options_checkpoint_switches_the_model(client):
         assert np.array_equal(first_pixels(overridden), base)
         # An unknown checkpoint is refused and changes nothing.
         assert client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "nope"}).status_code == 404
-        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "shoesA"}
+        assert client.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "shoesA"
         assert client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "override_settings": {
             "sd_model_checkpoint": "nope"}}).status_code == 404
     finally:
         client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny"})
-    assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny"}
+    assert client.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "tiny"
+
+
+def test_a_deleted_checkpoint_falls_back_to_the_base(client, server, models_dir):
+    base = first_pixels(txt2img(client, seed=9))
+    shutil.copytree(models_dir / "shoesA", models_dir / "sdapi-doomed")
+    try:
+        assert client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "sdapi-doomed"}).status_code == 200
+        assert client.delete("/api/runs/sdapi-doomed").status_code == 204
+        result = txt2img(client, seed=9)  # A1111 loads its fallback model rather than failing every request
+        assert json.loads(result["info"])["sd_model_name"] == "tiny"
+        assert np.array_equal(first_pixels(result), base)
+        assert client.get("/sdapi/v1/options").json()["sd_model_checkpoint"] == "tiny"
+        assert "sd_model_checkpoint 'sdapi-doomed'" in server.log()
+        assert client.post("/sdapi/v1/img2img", json={**TXT2IMG, "init_images": [png_base64(Image.new(
+            "RGB", (64, 64), "white"))], "denoising_strength": 0.5}).status_code == 200
+    finally:
+        shutil.rmtree(models_dir / "sdapi-doomed", ignore_errors=True)
+        client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "tiny"})
 
 
 def test_invalid_a1111_bodies_are_422(client):
@@ -121,6 +142,70 @@ def test_invalid_a1111_bodies_are_422(client):
                    {"override_settings": {"sd_model_checkpoint": 5}}):
         response = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, **change})
         assert response.status_code == 422, (change, response.text)
+
+
+INTERNAL_NAMES = re.compile(r"num_inference_steps|guidance_scale|hires_|clip_skip|init_image\b|mask_image|controlnets|"
+                            r"num_images|model_name|masked_content|(?<!denoising_)strength|\bsampler:")
+
+
+def a1111_error(client, route: str, body: dict) -> str:
+    response = client.post(f"/sdapi/v1/{route}", json=body)
+    assert response.status_code == 422, (body, response.text)
+    return response.text
+
+
+def test_a1111_errors_name_the_fields_the_client_sent(client):
+    unit = {"module": "none", "model": "tiny", "image": png_base64(Image.new("RGB", (64, 64), "white"))}
+    hires = {"enable_hr": True, "hr_scale": 2}
+    cases = [
+        ({"steps": 0}, "steps"), ({"cfg_scale": 31}, "cfg_scale"), ({"width": 65}, "width"), ({"height": 4}, "height"),
+        ({"seed": -2}, "seed"), ({"batch_size": 0}, "batch_size"), ({"n_iter": 11}, "n_iter"),
+        ({"sampler_name": "Nope"}, "sampler_name"), ({"sampler_name": None, "sampler_index": "Nope"}, "sampler_index"),
+        ({**hires, "denoising_strength": 0}, "denoising_strength"),
+        ({**hires, "denoising_strength": 0.1, "steps": 2}, "denoising_strength"),
+        ({**hires, "width": 1536, "height": 1536}, "hr_scale"),
+        ({"override_settings": {"CLIP_stop_at_last_layers": 13}}, "CLIP_stop_at_last_layers"),
+        ({"override_settings": {"CLIP_stop_at_last_layers": 3}}, "CLIP_stop_at_last_layers"),  # tiny has 2 layers
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "enabled": False}, {**unit, "weight": 3}]}}},
+         "alwayson_scripts.controlnet.args[1].weight"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "guidance_start": 0.5, "guidance_end": 0.2}]}}},
+         "guidance_end"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "image": "@@"}]}}},
+         "alwayson_scripts.controlnet.args[0].image"),
+    ]
+    for change, name in cases:
+        text = a1111_error(client, "txt2img", {**TXT2IMG, **change})
+        assert name in text and not INTERNAL_NAMES.search(text), (change, text)
+    photo = png_base64(Image.new("RGB", (64, 64), "white"))
+    for change, name in [({"init_images": ["@@"]}, "init_images"), ({"mask": "@@"}, "mask"),
+                         ({"denoising_strength": 0.1, "steps": 2}, "denoising_strength"),
+                         ({"mask_blur": 65}, "mask_blur"), ({"inpainting_fill": 4}, "inpainting_fill")]:
+        text = a1111_error(client, "img2img", {**TXT2IMG, "init_images": [photo], **change})
+        assert name in text and not INTERNAL_NAMES.search(text), (change, text)
+
+
+@pytest.mark.parametrize("sent, sampler", [
+    ("k_euler_a", "Euler a"), ("k_euler_ancestral", "Euler a"), ("k_euler", "Euler"), ("k_dpmpp_2m", "DPM++ 2M"),
+    ("k_dpmpp_2m_ka", "DPM++ 2M Karras"), ("dpm++ 2m karras", "DPM++ 2M Karras"),
+    (" DPM++  2M KARRAS ", "DPM++ 2M Karras"), ("EULER A", "Euler a"), ("DPM++_2M", "DPM++ 2M"), ("plms", "PNDM")])
+def test_a1111_sampler_aliases(client, sent, sampler):
+    info = json.loads(txt2img(client, steps=1, sampler_name=sent)["info"])
+    assert info["sampler_name"] == sampler and f"Sampler: {sampler}," in info["infotexts"][0]
+
+
+def test_samplers_this_server_lacks_are_refused_by_name(client):
+    for sent, a1111_name in [("k_lms", "LMS"), ("k_heun", "Heun"), ("k_dpm_2", "DPM2"), ("k_dpm_2_a", "DPM2 a"),
+                             ("k_dpmpp_sde", "DPM++ SDE"), ("Nope", None)]:
+        text = a1111_error(client, "txt2img", {**TXT2IMG, "sampler_name": sent})
+        assert "sampler_name" in text and all(s.name in text for s in SAMPLERS), text
+        assert a1111_name is None or f"AUTOMATIC1111's {a1111_name}" in text, text
+
+
+def test_batch_size_times_n_iter_over_the_cap_is_refused(client):
+    result = txt2img(client, steps=1, batch_size=2, n_iter=3)
+    assert len(result["images"]) == 6 and json.loads(result["info"])["all_seeds"] == [5, 6, 7, 8, 9, 10]
+    text = a1111_error(client, "txt2img", {**TXT2IMG, "batch_size": 4, "n_iter": 3})
+    assert "batch_size" in text and "n_iter" in text and "10" in text and "12" in text, text
 
 
 def test_clip_stop_at_last_layers_is_clip_skip(client):
@@ -133,6 +218,26 @@ def test_clip_stop_at_last_layers_is_clip_skip(client):
     assert not np.array_equal(first_pixels(txt2img(client)), native)
     refused = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "override_settings": {"CLIP_stop_at_last_layers": "x"}})
     assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.json()["detail"]
+
+
+def test_clip_stop_at_last_layers_option_is_clip_skip(client):
+    native = generate_pixels(client, seed=5, guidance_scale=7, sampler="Euler a", negative_prompt="blurry",
+                             clip_skip=2)
+    try:
+        response = client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": 2, "samples_format": "png"})
+        assert response.status_code == 200 and response.json()["CLIP_stop_at_last_layers"] == 2
+        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny", "CLIP_stop_at_last_layers": 2}
+        result = txt2img(client)
+        assert json.loads(result["info"])["clip_skip"] == 2 and np.array_equal(first_pixels(result), native)
+        overridden = txt2img(client, override_settings={"CLIP_stop_at_last_layers": 1})
+        assert json.loads(overridden["info"])["clip_skip"] == 1
+        for bad in (0, 13, "x", True):
+            refused = client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": bad})
+            assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.text, (bad, refused.text)
+        assert client.get("/sdapi/v1/options").json()["CLIP_stop_at_last_layers"] == 2
+    finally:
+        client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": 1})
+    assert client.get("/sdapi/v1/options").json()["CLIP_stop_at_last_layers"] == 1
 
 
 def test_a1111_hires_fix_and_inpainting_fields(client, sample_dataset):

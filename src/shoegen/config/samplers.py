@@ -17,21 +17,44 @@ class Sampler:
 
 
 SAMPLERS = (
+    # Aliases: this project's spellings, then AUTOMATIC1111's own (its k-diffusion names, `k_..._ka` for Karras).
     Sampler("DPM++ 2M Karras", "DPMSolverMultistepScheduler",
-            (("algorithm_type", "dpmsolver++"), ("use_karras_sigmas", True)), ("dpmpp_2m_karras",)),
-    Sampler("DPM++ 2M", "DPMSolverMultistepScheduler", (("algorithm_type", "dpmsolver++"),), ("dpmpp_2m",)),
-    Sampler("Euler", "EulerDiscreteScheduler", (), ("euler",)),
-    Sampler("Euler a", "EulerAncestralDiscreteScheduler", (), ("euler_a", "euler_ancestral")),
+            (("algorithm_type", "dpmsolver++"), ("use_karras_sigmas", True)), ("dpmpp_2m_karras", "k_dpmpp_2m_ka")),
+    Sampler("DPM++ 2M", "DPMSolverMultistepScheduler", (("algorithm_type", "dpmsolver++"),),
+            ("dpmpp_2m", "k_dpmpp_2m")),
+    Sampler("Euler", "EulerDiscreteScheduler", (), ("euler", "k_euler")),
+    Sampler("Euler a", "EulerAncestralDiscreteScheduler", (),
+            ("euler_a", "euler_ancestral", "k_euler_a", "k_euler_ancestral")),
     Sampler("DDIM", "DDIMScheduler", (), ("ddim",)),
     Sampler("PNDM", "PNDMScheduler", (), ("pndm", "PLMS")),
 )
 DEFAULT_SAMPLER = "DPM++ 2M Karras"
 SAMPLER_NAMES = tuple(s.name for s in SAMPLERS)
-_BY_NAME = {key.lower(): s for s in SAMPLERS for key in (s.name, *s.aliases)}
+ABSENT_A1111_SAMPLERS = {
+    "LMS": ("k_lms",), "LMS Karras": ("k_lms_ka",), "Heun": ("k_heun",), "DPM2": ("k_dpm_2",),
+    "DPM2 Karras": ("k_dpm_2_ka",), "DPM2 a": ("k_dpm_2_a",), "DPM2 a Karras": ("k_dpm_2_a_ka",),
+    "DPM++ 2S a": ("k_dpmpp_2s_a",), "DPM++ 2S a Karras": ("k_dpmpp_2s_a_ka",), "DPM++ SDE": ("k_dpmpp_sde",),
+    "DPM++ SDE Karras": ("k_dpmpp_sde_ka",), "DPM++ 2M SDE": ("k_dpmpp_2m_sde", "k_dpmpp_2m_sde_ka"),
+    "DPM fast": ("k_dpm_fast",), "DPM adaptive": ("k_dpm_ad",), "UniPC": (),
+}
+"""AUTOMATIC1111 samplers (and their aliases) that have no scheduler here: refused by their A1111 name, rather than
+mapped to another sampler that would draw something else."""
+
+
+def _key(name: str) -> str:
+    """How names are compared: case, underscores and runs of spaces do not matter ("dpm++_2m  KARRAS")."""
+    return " ".join(name.replace("_", " ").split()).lower()
+
+
+_BY_NAME = {_key(key): s for s in SAMPLERS for key in (s.name, *s.aliases)}
+_ABSENT = {_key(key): name for name, aliases in ABSENT_A1111_SAMPLERS.items() for key in (name, *aliases)}
 
 
 def find_sampler(name: str) -> Sampler:
-    sampler = _BY_NAME.get(name.strip().lower())
+    sampler = _BY_NAME.get(_key(name))
     if sampler is None:
-        raise ShoegenError(f"unknown sampler {name!r}; available: {', '.join(SAMPLER_NAMES)}")
+        absent = _ABSENT.get(_key(name))
+        what = f"sampler {name!r} is AUTOMATIC1111's {absent}, which this server does not have" if absent \
+            else f"unknown sampler {name!r}"
+        raise ShoegenError(f"{what}; available: {', '.join(SAMPLER_NAMES)}")
     return sampler

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shoegen.storage.records import ServiceOptionRecord
@@ -32,6 +32,19 @@ class OptionStore:
             dialect = postgresql if self._dialect == "postgresql" else sqlite
             statement = dialect.insert(ServiceOptionRecord).values(name=name, value=value)
             session.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": value}))
+
+    def clear_if(self, name: str, expected: Any) -> bool:
+        """Remove `name` if it still holds `expected` (not a value another replica has set since); True if removed."""
+        with self._sessions.begin() as session:
+            # What is read stays true until the delete: SQLite's write lock taken first, PostgreSQL's row lock.
+            if self._dialect == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
+            value = session.scalar(select(ServiceOptionRecord.value).where(ServiceOptionRecord.name == name)
+                                   .with_for_update())
+            if value is None or value != expected:
+                return False
+            session.execute(delete(ServiceOptionRecord).where(ServiceOptionRecord.name == name))
+            return True
 
     def with_prefix(self, prefix: str) -> dict[str, Any]:
         """Every option whose name starts with `prefix`, by name."""

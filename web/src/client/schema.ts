@@ -767,10 +767,10 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** Options; only sd_model_checkpoint means something here */
+        /** Options; only sd_model_checkpoint and CLIP_stop_at_last_layers mean something here */
         get: operations["get_options_sdapi_v1_options_get"];
         put?: never;
-        /** Set sd_model_checkpoint (the default model for /sdapi) */
+        /** Set sd_model_checkpoint (the default model for /sdapi) and CLIP_stop_at_last_layers (the default Clip skip); A1111's other options are ignored */
         post: operations["set_options_sdapi_v1_options_post"];
         delete?: never;
         options?: never;
@@ -2050,10 +2050,18 @@ export type components = {
              */
             far_from_native: number;
         };
-        /** OptionsCreate */
+        /**
+         * OptionsCreate
+         * @description The options that mean something here; A1111's others are accepted and ignored.
+         */
         OptionsCreate: {
             /** Sd Model Checkpoint */
             sd_model_checkpoint?: string | null;
+            /**
+             * Clip Stop At Last Layers
+             * @description Clip skip for /sdapi requests that do not set it in override_settings
+             */
+            CLIP_stop_at_last_layers?: number | null;
         } & {
             [key: string]: unknown;
         };

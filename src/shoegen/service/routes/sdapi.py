@@ -4,20 +4,30 @@ Models are this service's base model and adapters; `sd_model_checkpoint` picks t
 from __future__ import annotations
 
 import json
+import logging
+import re
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, GenerationParams, Guidance, ImageCount,
-                                       PromptText, Side, Steps, Strength)
+from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, ClipSkip, GenerationParams, Guidance,
+                                       ImageCount, PromptText, Side, Steps, Strength)
 from shoegen.config.samplers import SAMPLERS
-from shoegen.service.deps import Services, ServicesDep, require_api_key
+from shoegen.errors import ShoegenError
+from shoegen.service.deps import SDAPI_CHECKPOINT, Services, ServicesDep, require_api_key
 from shoegen.service.generation import submit, to_generation_request, wait_for
 from shoegen.service.images import png_base64
 from shoegen.service.schemas import GenerateCreate, SamplerPublic
+from shoegen.storage import OptionStore
 from shoegen.storage.png import format_a1111_parameters
+from shoegen.training.runs import find_adapter
 
 LIMITS = GenerationParams.model_fields
+SDAPI_CLIP_SKIP = "CLIP_stop_at_last_layers"
+"""A1111's Clip skip option, kept like `sd_model_checkpoint` in the options every replica shares."""
+
+log = logging.getLogger("shoegen.service")
 
 router = APIRouter(prefix="/sdapi/v1", tags=["AUTOMATIC1111 compatible"], dependencies=[Depends(require_api_key)])
 
@@ -51,6 +61,14 @@ class Txt2ImgCreate(BaseModel):
                                           "weight, guidance_start, guidance_end, image}]}` as the ControlNet "
                                           "extension's clients send it; other scripts are ignored")
 
+    @model_validator(mode="after")
+    def _within_image_limit(self) -> Txt2ImgCreate:
+        if self.batch_size * self.n_iter > MAX_IMAGES:
+            raise ValueError(f"batch_size x n_iter = {self.batch_size} x {self.n_iter} = "
+                             f"{self.batch_size * self.n_iter} images, over this server's limit of {MAX_IMAGES} a "
+                             "request")
+        return self
+
 
 MASKED_CONTENT = ("fill", "original", "latent_noise", "latent_nothing")
 """AUTOMATIC1111's `inpainting_fill` numbers, in order."""
@@ -75,35 +93,67 @@ class GenerationResponse(BaseModel):
 
 
 class OptionsCreate(BaseModel):
+    """The options that mean something here; A1111's others are accepted and ignored."""
+
     model_config = ConfigDict(extra="allow")
     sd_model_checkpoint: str | None = Field(None, max_length=300)
+    CLIP_stop_at_last_layers: Annotated[ClipSkip, Strict()] | None = Field(
+        None, description="Clip skip for /sdapi requests that do not set it in override_settings")
 
 
-def _checkpoint(services: Services, body: Txt2ImgCreate) -> str:
+def _current_checkpoint(services: Services) -> str:
+    """The model `sd_model_checkpoint` names; the base when it names none, or one no longer there (a run deleted
+    since): A1111 too falls back to a model it has, and its option then names that one."""
+    name, base = services.sdapi_checkpoint, services.engine.base_model
+    if name is None:
+        return base
+    try:
+        find_adapter(services.settings.models_dir, name)
+    except ShoegenError:
+        if OptionStore(services.gallery).clear_if(SDAPI_CHECKPOINT, name):
+            log.warning("sd_model_checkpoint %r is no longer there (deleted?): /sdapi generates with the base model "
+                        "%r instead; set another with POST /sdapi/v1/options", name, base)
+        return base
+    return name
+
+
+def _checkpoint(services: Services, body: Txt2ImgCreate) -> tuple[str, str]:
+    """The model to generate with, and the field that named it."""
     override = (body.override_settings or {}).get("sd_model_checkpoint")
     if override is not None and not isinstance(override, str):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "override_settings.sd_model_checkpoint: a name")
-    return override or services.sdapi_checkpoint or services.engine.base_model
+    if override:
+        return override, "override_settings.sd_model_checkpoint"
+    return _current_checkpoint(services), SDAPI_CHECKPOINT
 
 
-def _clip_skip(body: Txt2ImgCreate) -> int:
-    value = (body.override_settings or {}).get("CLIP_stop_at_last_layers", LIMITS["clip_skip"].default)
+def _current_clip_skip(services: Services) -> int:
+    return OptionStore(services.gallery).get(SDAPI_CLIP_SKIP) or LIMITS["clip_skip"].default
+
+
+def _clip_skip(services: Services, body: Txt2ImgCreate) -> tuple[int, str]:
+    """Clip skip from override_settings, else from the options, and the field that set it."""
+    overrides = body.override_settings or {}
+    if SDAPI_CLIP_SKIP not in overrides:
+        return _current_clip_skip(services), SDAPI_CLIP_SKIP
+    value = overrides[SDAPI_CLIP_SKIP]
     if isinstance(value, bool) or not isinstance(value, int):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            "override_settings.CLIP_stop_at_last_layers: a whole number (Clip skip)")
-    return value
+                            f"override_settings.{SDAPI_CLIP_SKIP}: a whole number (Clip skip)")
+    return value, f"override_settings.{SDAPI_CLIP_SKIP}"
 
 
 CONTROLNET_MODULES = {"canny": "canny", "none": "none", None: "none"}
 
 
-def _controlnets(body: Txt2ImgCreate) -> list[dict]:
-    """The ControlNet extension's units (`alwayson_scripts.controlnet.args`) as this API's `controlnets`."""
+def _controlnets(body: Txt2ImgCreate) -> tuple[list[dict], list[int]]:
+    """The ControlNet extension's units (`alwayson_scripts.controlnet.args`) as this API's `controlnets`, and the
+    index in `args` of each (disabled units are left out)."""
     script = (body.alwayson_scripts or {}).get("controlnet") or {}
     units = script.get("args", []) if isinstance(script, dict) else []
     if not isinstance(units, list) or not all(isinstance(unit, dict) for unit in units):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "alwayson_scripts.controlnet.args: a list of units")
-    found = []
+    found, indices = [], []
     for index, unit in enumerate(units):
         if not unit.get("enabled", True):
             continue
@@ -116,7 +166,8 @@ def _controlnets(body: Txt2ImgCreate) -> list[dict]:
         found.append({"model": model, "preprocessor": CONTROLNET_MODULES[module], "scale": unit.get("weight", 1.0),
                       "start": unit.get("guidance_start", 0.0), "end": unit.get("guidance_end", 1.0),
                       "image": image if isinstance(image, str) else None})
-    return found
+        indices.append(index)
+    return found, indices
 
 
 A1111_RESIZES = ("none", "lanczos", "nearest", "latent")
@@ -135,20 +186,74 @@ def _upscaler(services: Services, name: str | None) -> str:
                         "GET /sdapi/v1/upscalers")
 
 
+CLIENT_NAMES = {
+    "num_inference_steps": "steps", "guidance_scale": "cfg_scale", "num_images": "batch_size x n_iter",
+    "strength": "denoising_strength", "hires_scale": "hr_scale", "hires_strength": "denoising_strength",
+    "hires_steps": "hr_second_pass_steps", "hires_upscaler": "hr_upscaler", "init_image": "init_images[0]",
+    "mask_image": "mask", "masked_content": "inpainting_fill", "mask_invert": "inpainting_mask_invert",
+}
+"""This API's field names, as the A1111 fields they are sent in (those that depend on the request aside)."""
+CONTROLNET_NAMES = {"scale": "weight", "start": "guidance_start", "end": "guidance_end", "preprocessor": "module"}
+"""A ControlNet unit's fields, as the ControlNet extension's."""
+
+
+class ClientTerms:
+    """Errors in the terms of the A1111 request that caused them: this API's field names, in a location or in a
+    message (the engine's, or a validator's), become those the client sent."""
+
+    def __init__(self, body: Txt2ImgCreate, model_field: str, clip_skip_field: str, unit_indices: list[int]):
+        self.names = {**CLIENT_NAMES, "model_name": model_field, "clip_skip": clip_skip_field}
+        self.sampler_field = "sampler_index" if body.sampler_index and not body.sampler_name else "sampler_name"
+        self.unit_indices = unit_indices
+
+    def _unit(self, index: int) -> str:
+        sent = self.unit_indices[index] if index < len(self.unit_indices) else index
+        return f"alwayson_scripts.controlnet.args[{sent}]"
+
+    def text(self, message: str, unit_fields: bool = False) -> str:
+        names = {**self.names, **(CONTROLNET_NAMES if unit_fields else {})}
+        message = re.sub(r"(?<![\w.])controlnets\[(\d+)\]", lambda match: self._unit(int(match.group(1))), message)
+        pattern = r"(?<![\w.\[])(" + "|".join(sorted(names, key=len, reverse=True)) + r")(?!\w)"
+        return re.sub(pattern, lambda match: names[match.group(1)], message)
+
+    def _where(self, loc: tuple) -> str:
+        if loc == ("sampler",):
+            return self.sampler_field
+        if loc[0] == "controlnets" and len(loc) > 1:
+            return ".".join([self._unit(loc[1]), *(CONTROLNET_NAMES.get(str(part), str(part)) for part in loc[2:])])
+        return ".".join(self.names.get(str(part), str(part)) for part in loc)
+
+    def problem(self, problem: dict) -> str:
+        message = problem["msg"].removeprefix("Value error, ")
+        if not problem["loc"]:  # a rule across several fields: its message names them
+            return self.text(message)
+        return f"{self._where(problem['loc'])}: {self.text(message, unit_fields=problem['loc'][0] == 'controlnets')}"
+
+    def error(self, error: HTTPException) -> HTTPException:
+        detail = self.text(error.detail) if isinstance(error.detail, str) else error.detail
+        return HTTPException(error.status_code, detail, headers=error.headers)
+
+
 async def _generate(services: Services, body: Txt2ImgCreate, **mode):
+    model_name, model_field = _checkpoint(services, body)
+    clip_skip, clip_skip_field = _clip_skip(services, body)
+    controlnets, unit_indices = _controlnets(body)
+    terms = ClientTerms(body, model_field, clip_skip_field, unit_indices)
     try:
         request_body = GenerateCreate(
-            prompt=body.prompt or " ", negative_prompt=body.negative_prompt, model_name=_checkpoint(services, body),
-            num_images=min(MAX_IMAGES, body.batch_size * body.n_iter), num_inference_steps=body.steps,
+            prompt=body.prompt or " ", negative_prompt=body.negative_prompt, model_name=model_name,
+            num_images=body.batch_size * body.n_iter, num_inference_steps=body.steps,
             guidance_scale=body.cfg_scale, seed=None if body.seed == -1 else body.seed,
             sampler=body.sampler_name or body.sampler_index or "Euler a", width=body.width, height=body.height,
-            clip_skip=_clip_skip(body), controlnets=_controlnets(body), **mode,
+            clip_skip=clip_skip, controlnets=controlnets, **mode,
         )
     except ValidationError as error:
-        problem = error.errors()[0]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
-    job = await wait_for(services, submit(services, to_generation_request(request_body, services)))
+                            "; ".join(terms.problem(problem) for problem in error.errors())) from None
+    try:
+        job = await wait_for(services, submit(services, to_generation_request(request_body, services)))
+    except HTTPException as error:
+        raise terms.error(error) from None
     infotexts = [format_a1111_parameters(image.params) for image in job.images]
     seeds = [image.params.seed for image in job.images]
     info = {"prompt": body.prompt, "negative_prompt": body.negative_prompt, "seed": seeds[0], "all_seeds": seeds,
@@ -218,18 +323,24 @@ def progress(services: ServicesDep) -> dict:
             "current_image": None, "textinfo": None}
 
 
-@router.get("/options", response_model=dict, summary="Options; only sd_model_checkpoint means something here")
+@router.get("/options", response_model=dict, summary="Options; only sd_model_checkpoint and "
+            "CLIP_stop_at_last_layers mean something here")
 def get_options(services: ServicesDep) -> dict:
-    return {"sd_model_checkpoint": services.sdapi_checkpoint or services.engine.base_model}
+    return {SDAPI_CHECKPOINT: _current_checkpoint(services), SDAPI_CLIP_SKIP: _current_clip_skip(services)}
 
 
-@router.post("/options", response_model=dict, summary="Set sd_model_checkpoint (the default model for /sdapi)")
+@router.post("/options", response_model=dict, summary="Set sd_model_checkpoint (the default model for /sdapi) and "
+             "CLIP_stop_at_last_layers (the default Clip skip); A1111's other options are ignored")
 def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
     name = body.sd_model_checkpoint
     if name is not None:
         if name != services.engine.base_model and name not in {m.name for m in services.engine.list_models()}:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
         services.sdapi_checkpoint = None if name == services.engine.base_model else name
+    if body.CLIP_stop_at_last_layers is not None:
+        clip_skip = body.CLIP_stop_at_last_layers
+        OptionStore(services.gallery).set(SDAPI_CLIP_SKIP, None if clip_skip == LIMITS["clip_skip"].default
+                                          else clip_skip)
     return get_options(services)
 
 
