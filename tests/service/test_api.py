@@ -244,6 +244,22 @@ def test_requests_bound_to_fail_are_refused_when_queued_not_later(client):
         assert response.status_code == 422 and words in response.json()["detail"], response.text
 
 
+def test_a_body_with_many_problems_lists_the_first_fifty_and_counts_the_rest(client):
+    response = client.post("/api/jobs", json={**GENERATE, **{f"nope{index}": 1 for index in range(5000)}})
+    assert response.status_code == 422 and len(response.content) < 10_000
+    details = response.json()["detail"]
+    assert len(details) == 51 and details[0]["loc"] == ["body", "nope0"]
+    assert details[-1] == {"loc": [], "msg": "and 4950 more problems like these", "type": "too_many_errors"}
+
+
+@pytest.mark.parametrize("tag", ["<lora:shoesA:abc>", "<LoRA:shoesA>", "<lora:shoesA", "<lora:shoesA:0.5:0.5>"])
+def test_an_adapter_tag_that_does_not_read_is_refused_not_drawn_as_words(client, tag):
+    response = client.post("/api/jobs", json={**GENERATE, "prompt": f"{PROMPT} {tag}"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (f"{tag} in the prompt: an adapter tag is written <lora:NAME> or "
+                                         "<lora:NAME:WEIGHT> with a number as the weight, e.g. <lora:shoes:0.8>")
+
+
 def test_a_base_that_cannot_load_makes_the_model_listing_a_clear_503(tmp_path):
     from fastapi.testclient import TestClient
 

@@ -312,3 +312,11 @@ def test_a_dataset_a_run_still_reads_is_kept_until_the_run_is_over(settings):
         assert client.post("/api/runs/spring/stop").json()["status"] == "cancelled"
         assert client.delete("/api/datasets/shoes").status_code == 204
         assert leftovers(settings) == []
+
+
+def test_an_upload_without_a_name_says_the_name_is_missing(client, settings):
+    response = client.post("/api/datasets", files=[("files", (name, data)) for name, data in
+                                                    dataset_files("kohya").items()])
+    assert response.status_code == 422
+    assert response.json()["detail"] == "name: missing; send the dataset's name as a form field beside the files"
+    assert leftovers(settings) == []

@@ -184,12 +184,14 @@ def test_filter_by_preset_and_score_and_sort_best_first(client, server):
 
 
 @pytest.mark.parametrize("params", [{"passes": "amazon"}, {"min_score": 1.5}, {"min_score": -0.1},
-                                    {"sort": "oldest"}])
+                                    {"min_score": "nan"}, {"sort": "oldest"}])
 def test_unknown_presets_and_bad_score_options_are_422(client, params):
     response = client.get("/api/gallery", params=params)
     assert response.status_code == 422
     if "passes" in params:
         assert "'main-image' or 'catalogue'" in response.json()["detail"][0]["msg"]
+    if params.get("min_score") == "nan":
+        assert response.json()["detail"][0]["msg"] == "Input should be a finite number"
 
 
 def test_presets_are_listed_with_their_descriptions(client):

@@ -81,6 +81,7 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert refused({"dataset": "nope"})[0] == 404 and "nope" in refused({"dataset": "nope"})[1]
         assert refused({"recipe": "nope"}) == (404, refused({"recipe": "nope"})[1])
         assert refused({"validation_prompts": [" "]})[0] == 422
+        assert refused({"validation_prompts": ["a" * 4001]})[0] == 422  # a generation's prompt limit
         assert client.post("/api/runs", json={"name": "../x", "dataset": "shoes"}).status_code == 422
         assert not (folders[0] / "r").exists()
 

@@ -11,6 +11,9 @@ from shoegen.config.generation import LoraWeight
 from shoegen.errors import ShoegenError
 
 LORA_TAG = re.compile(r"<lora:([^:>]+)(?::([-+]?\d*\.?\d+))?>")
+LORA_TAG_START = re.compile(r"<lora:[^>]{0,60}>?", re.IGNORECASE)
+"""What is left of a tag LORA_TAG does not read (`<lora:shoes:abc>`, `<LoRA:shoes>`, `<lora:shoes`): refused, not
+sent to the text encoder as words."""
 
 
 def extract_lora_tags(prompt: str) -> tuple[str, list[LoraWeight]]:
@@ -23,7 +26,12 @@ def extract_lora_tags(prompt: str) -> tuple[str, list[LoraWeight]]:
             problem = error.errors()[0]
             raise ShoegenError(f"{match.group(0)} in the prompt: the adapter's {problem['loc'][0]} "
                                f"{problem['msg'][0].lower()}{problem['msg'][1:]}") from None
-    cleaned = re.sub(r"\s{2,}", " ", LORA_TAG.sub("", prompt)).strip().strip(",").strip()
+    remainder = LORA_TAG.sub("", prompt)
+    malformed = LORA_TAG_START.search(remainder)
+    if malformed:
+        raise ShoegenError(f"{malformed.group(0)} in the prompt: an adapter tag is written <lora:NAME> or "
+                           "<lora:NAME:WEIGHT> with a number as the weight, e.g. <lora:shoes:0.8>")
+    cleaned = re.sub(r"\s{2,}", " ", remainder).strip().strip(",").strip()
     return cleaned, refs
 
 

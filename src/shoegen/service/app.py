@@ -28,6 +28,8 @@ from shoegen.storage import Gallery
 
 log = logging.getLogger("shoegen.service")
 REPOSITORY_WEB_DIST = Path(__file__).resolve().parents[3] / "web" / "dist"
+MAX_PROBLEMS = 50
+"""The most validation problems one 422 lists; the rest are counted."""
 
 
 def build_services(settings: ServiceSettings, engine: Engine | None = None) -> Services:
@@ -87,7 +89,11 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         # Name each bad field; never echo the input back (it may be a huge base64 image).
-        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        problems = error.errors()
+        details = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in problems[:MAX_PROBLEMS]]
+        if len(problems) > MAX_PROBLEMS:  # 200,000 unknown keys would make an 18 MB answer
+            details.append({"loc": [], "msg": f"and {len(problems) - MAX_PROBLEMS} more problems like these",
+                            "type": "too_many_errors"})
         return JSONResponse({"detail": details}, status_code=422)
 
     if settings.role == "worker":

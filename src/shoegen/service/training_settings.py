@@ -3,10 +3,11 @@ changes over them, the dataset by name; all checked by TrainConfig, each refusal
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from shoegen.config.generation import PromptText
 from shoegen.config.recipes import SERVER_CHOSEN, find_recipe, recipes, setting_fields
 from shoegen.config.train import TrainConfig
 from shoegen.config.validation import build_settings
@@ -14,6 +15,10 @@ from shoegen.data.library import NAME_PATTERN, DatasetLibrary
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services
 from shoegen.service.trainer import RunError, check_run_name
+
+
+ValidationPrompts = Annotated[list[PromptText], Field(max_length=16)]
+"""A run's validation prompts: as many as a validation sheet shows, each as long as a generation's prompt."""
 
 
 class RunCreate(BaseModel):
@@ -24,7 +29,7 @@ class RunCreate(BaseModel):
                                "(none: TrainConfig's defaults)")
     settings: dict[str, Any] = Field(default_factory=dict, description="training settings over the recipe's, by "
                                      "name (the `fields` of GET /api/recipes)")
-    validation_prompts: list[str] | None = Field(None, max_length=16, description="the validation images' prompts "
+    validation_prompts: ValidationPrompts | None = Field(None, description="the validation images' prompts "
                                                  "(none: the recipe's, else the first two training captions)")
 
 

@@ -696,6 +696,10 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
   "OptionsCreate": {
     "sd_model_checkpoint": {
       "maxLength": 300
+    },
+    "CLIP_stop_at_last_layers": {
+      "minimum": 1,
+      "maximum": 12
     }
   },
   "RunCreate": {

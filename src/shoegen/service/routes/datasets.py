@@ -99,7 +99,10 @@ async def upload_dataset(request: Request, library: LibraryDep) -> DatasetUpload
             fields = await read_multipart(request, staging.receive)
         except MultipartError as error:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
-        name = _name(fields.get("name", ""))
+        if "name" not in fields:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                                "name: missing; send the dataset's name as a form field beside the files")
+        name = _name(fields["name"])
         info = await run_in_threadpool(library.publish, staging, name)
     return DatasetUploadPublic.model_validate(_public(info))
 

@@ -48,8 +48,9 @@ def list_images(
     job_id: str | None = Query(None, max_length=64),
     passes: PresetName | None = Query(None, description="only images that pass this marketplace preset "
                                                         "(GET /api/presets); unscored images do not"),
-    min_score: float | None = Query(None, ge=0.0, le=1.0, description="only images whose composite catalogue "
-                                                                      "score is at least this; unscored do not"),
+    min_score: float | None = Query(None, ge=0.0, le=1.0, allow_inf_nan=False,
+                                    description="only images whose composite catalogue score is at least this; "
+                                                "unscored do not"),
     sort: SortOrder = Query("newest", description="newest first, or best composite score first (unscored last)"),
     offset: int = Query(0, ge=0, le=10**9),
     limit: int = Query(50, ge=1, le=200),

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, ServicesDep, require_api_key
-from shoegen.service.training_settings import RecipesPublic, RunCreate, recipes_public, run_config
+from shoegen.service.training_settings import (RecipesPublic, RunCreate, ValidationPrompts, recipes_public,
+                                               run_config)
 from shoegen.service.trainer import RunError, RunState
 from shoegen.training.logs import current_loss_curve, read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
@@ -181,7 +182,7 @@ def resume_run(run_name: str, services: ServicesDep) -> RunPublic:
 
 
 class ValidationPromptsUpdate(BaseModel):
-    prompts: list[str] = Field(min_length=1, max_length=16, description="the next validation's prompts")
+    prompts: ValidationPrompts = Field(min_length=1, description="the next validation's prompts")
 
 
 @router.put("/{run_name}/validation-prompts", response_model=RunPublic,
