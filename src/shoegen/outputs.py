@@ -4,7 +4,9 @@ returns images and their parameters; writing them (as PNGs with the parameters e
 from __future__ import annotations
 
 import json
+import os
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +35,20 @@ def generate_to_folder(engine: Engine, request: GenerationRequest, folder: Path)
         path = folder / f"{stamp}_{_slug(image.params.prompt)}_{image.seed}.png"
         paths.append(save_png_with_parameters(image.image, image.params, path))
     return paths
+
+
+def save_image(image: Image.Image, path: Path, file_format: str) -> Path:
+    """Write `image` to `path` in `file_format` (Pillow's name: PNG, JPEG, ...) through a temporary file in the same
+    folder, renamed over `path`: an interrupted write never leaves half an image under the final name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        image.save(temporary, format=file_format)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _variant(template: GenerationRequest, **changes) -> GenerationRequest:

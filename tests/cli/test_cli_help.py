@@ -121,3 +121,45 @@ def test_doctor_on_local_bases(capsys, tiny_base, tmp_path):
     assert f"tiny: built in, cached at {tiny_base}" in capsys.readouterr().out
     assert main(["doctor", "--base-model", str(tmp_path)]) == 0
     assert "not a diffusers model folder" in capsys.readouterr().out
+
+
+def actions_of(*command: str) -> dict[str, argparse.Action]:
+    """The options of `shoegen COMMAND` by their destination."""
+    parser = build_parser()
+    for name in command:
+        parser = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                      ).choices[name]
+    return {action.dest: action for action in parser._actions}
+
+
+def test_train_help_shows_each_settings_real_default(capsys):
+    from shoegen.cli.flags import shown_default
+    from shoegen.config.train import TrainConfig
+
+    actions, defaults = actions_of("train"), TrainConfig()
+    for name in TrainConfig.model_fields:
+        value = getattr(defaults, name)
+        shown = re.findall(r"\(default: ([^)]*)\)$", actions[name].help)
+        assert shown == ([] if value in (None, "", []) else [shown_default(value)]), name
+    assert actions["lora_target_modules"].help.endswith("(default: to_q to_k to_v to_out.0)")
+    assert "PydanticUndefined" not in help_of(capsys, "train")
+
+
+@pytest.mark.parametrize("command", ["generate", "batch", "grid"])
+def test_generation_help_shows_the_parameters_real_defaults(command):
+    from shoegen.cli.flags import shown_default
+    from shoegen.cli.generate import FLAGS
+    from shoegen.config.generation import GenerationParams
+
+    actions, defaults = actions_of(command), GenerationParams(prompt="x")
+    for name in FLAGS:
+        if name not in actions or name == "loras":
+            continue
+        value = 42 if name == "seed" and command != "generate" else getattr(defaults, name)
+        shown = re.findall(r"\(default: ([^)]*)\)$", actions[name].help)
+        assert shown == ([] if value in (None, "", []) else [shown_default(value)]), name
+
+
+@pytest.mark.parametrize("command", command_paths(), ids=" ".join)
+def test_no_help_shows_an_undefined_default(capsys, command):
+    assert "PydanticUndefined" not in help_of(capsys, *command)

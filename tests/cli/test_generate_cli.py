@@ -168,3 +168,165 @@ def test_models_lists_controlnets_from_the_hub_cache_and_generate_uses_them_offl
     assert made.returncode == 0, made.stderr
     _, saved = read_png_parameters(Path(made.stdout.split()[0]))
     assert saved["extra"]["mode_settings"]["controlnets"][0]["model"] == "acme/tiny-canny"
+
+
+# --- refused before any model loads: flags that would change nothing, outputs that cannot be written ---------------
+
+class Loaded(Exception):
+    """The engine was asked to load its base: every check before generating had passed."""
+
+
+@pytest.fixture
+def no_engine(monkeypatch):
+    """In-process `shoegen ...` whose engine raises Loaded instead of loading a base (and so renders nothing)."""
+    from shoegen.cli.main import main
+    from shoegen.engine.engine import Engine
+
+    def refuse_to_load(self):
+        raise Loaded
+
+    monkeypatch.setattr(Engine, "load", refuse_to_load)
+    return main
+
+
+@pytest.fixture
+def photo(tmp_path) -> Path:
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (64, 64), "white").save(path)
+    return path
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["--strength", "0.5"], "error: --strength is how much of a start image is repainted: give one with --init-image"),
+    (["--strength", "0.5", "--mode", "background", "--init-image", "{photo}"],
+     "error: --strength acts in img2img and inpaint; mode background"),
+    (["--strength", "0.5", "--mode", "outpaint", "--format", "4:5", "--init-image", "{photo}"],
+     "error: --strength acts in img2img and inpaint; mode outpaint"),
+    (["--hires-strength", "0.4"], "error: --hires-strength sets the hires fix, which runs only with --hires SCALE"),
+    (["--hires-steps", "3"], "error: --hires-steps sets the hires fix"),
+    (["--hires-upscaler", "lanczos"], "error: --hires-upscaler sets the hires fix"),
+    (["--hires-strength", "0.4", "--hires-steps", "3"], "error: --hires-strength, --hires-steps set the hires fix"),
+], ids=["strength-txt2img", "strength-background", "strength-outpaint", "hires-strength", "hires-steps",
+        "hires-upscaler", "two-hires-options"])
+@pytest.mark.parametrize("command", ["generate", "batch", "grid"])
+def test_a_flag_that_would_change_nothing_is_refused(no_engine, capsys, tmp_path, photo, command, flags, expected):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(PROMPT + "\n")
+    head = {"generate": ["generate", PROMPT, "--output", str(tmp_path / "out")],
+            "batch": ["batch", str(prompts), "--output", str(tmp_path / "out")],
+            "grid": ["grid", "--prompts", PROMPT, "--models", "tiny", "--output", str(tmp_path / "grid.png")]}[command]
+    assert no_engine([*head, *TINY, *[flag.format(photo=photo) for flag in flags]]) == 2
+    assert capsys.readouterr().err.startswith(expected)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "grid.png").exists()
+
+
+@pytest.mark.parametrize("flags", [
+    ["--strength", "0.5", "--init-image", "{photo}"],
+    ["--strength", "0.5", "--mode", "inpaint", "--init-image", "{photo}", "--mask", "{photo}"],
+    ["--hires", "2", "--hires-strength", "0.4", "--hires-steps", "3", "--hires-upscaler", "lanczos"],
+], ids=["img2img", "inpaint", "hires"])
+def test_the_same_flags_where_they_act_reach_the_engine(no_engine, tmp_path, photo, flags):
+    with pytest.raises(Loaded):
+        no_engine(["generate", PROMPT, "--output", str(tmp_path / "out"), *TINY,
+                   *[flag.format(photo=photo) for flag in flags]])
+
+
+@pytest.mark.parametrize(("output", "expected"), [
+    ("{file}", "is a file, not a folder"),
+    ("{file}/images", "cannot be made: {file} is a file"),
+    ("{tmp}/out.png", "looks like a file name, but it is the folder the images go in"),
+    ("/proc/shoegen-out", "cannot be written"),
+], ids=["a-file", "under-a-file", "an-image-name", "unwritable"])
+def test_generate_checks_its_output_folder_before_generating(no_engine, capsys, tmp_path, output, expected):
+    if output.startswith("/proc") and not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    file = tmp_path / "taken"
+    file.write_text("not a folder")
+    values = {"file": file, "tmp": tmp_path}
+    assert no_engine(["generate", PROMPT, "--output", output.format(**values), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --output ") and expected.format(**values) in err and "Traceback" not in err
+    assert file.read_text() == "not a folder" and not (tmp_path / "out.png").exists()
+
+
+def test_batch_and_grid_check_their_outputs_before_generating(no_engine, capsys, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text(PROMPT + "\n")
+    assert no_engine(["batch", str(prompts), "--output", str(prompts), *TINY]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    grid = ["grid", "--prompts", PROMPT, "--models", "tiny", *TINY, "--output"]
+    assert no_engine([*grid, str(tmp_path / "grid.txt")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --output {tmp_path / 'grid.txt'}: `.txt` is not an image format")
+    assert no_engine([*grid, str(tmp_path / "grid")]) == 2
+    assert "no extension is not an image format" in capsys.readouterr().err
+    assert no_engine([*grid, str(prompts / "grid.png")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --output {prompts / 'grid.png'}: its folder {prompts} is a file")
+    with pytest.raises(Loaded):
+        no_engine([*grid, str(tmp_path / "new" / "grid.jpg")])
+    assert not (tmp_path / "new").exists()  # checked, not made: nothing is left behind by a failed render
+
+
+def test_grid_writes_the_format_its_extension_names(models_dir, tmp_path):
+    output = tmp_path / "grid.jpg"
+    result = shoegen("grid", "--prompts", PROMPT, "--models", "tiny", "--models-dir", str(models_dir),
+                     "--output", str(output), *TINY)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(output).format == "JPEG" and result.stdout.strip() == str(output)
+    assert [path.name for path in tmp_path.iterdir()] == ["grid.jpg"]  # no temporary file left
+
+
+# --- a damaged adapter file: an error naming it, and the engine still works ----------------------------------------
+
+def damaged_adapters(folder: Path, good: Path) -> None:
+    """Loose adapter files in `folder` that are no loadable LoRA: random bytes, nothing, half of `good`, other keys."""
+    from safetensors.torch import save_file
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "garbage.safetensors").write_bytes(os.urandom(300))
+    (folder / "empty.safetensors").write_bytes(b"")
+    data = good.read_bytes()
+    (folder / "truncated.safetensors").write_bytes(data[: len(data) // 2])
+    save_file({"model.weight": torch.zeros(2, 2)}, folder / "foreign.safetensors")
+
+
+@pytest.fixture(scope="module")
+def adapter_dir(models_dir, tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("adapters")
+    good = models_dir / "shoesA" / "lora_weights" / "pytorch_lora_weights.safetensors"
+    (folder / "good.safetensors").write_bytes(good.read_bytes())
+    damaged_adapters(folder, good)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["garbage", "empty", "truncated", "foreign"])
+def test_generate_with_a_damaged_adapter_names_the_file(adapter_dir, tmp_path, capsys, name):
+    from shoegen.cli.main import main
+
+    argv = ["generate", PROMPT, "--model", name, "--models-dir", str(adapter_dir), "--output", str(tmp_path), *TINY]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    last_line = err.strip().split("\n")[-1]  # after the base's loading bars
+    assert last_line.startswith(f"error: could not load the LoRA adapter '{name}' from "
+                                f"{adapter_dir / name}.safetensors")
+    assert "Traceback" not in err and not list(tmp_path.iterdir())
+
+
+def test_the_engine_works_on_after_a_damaged_adapter(adapter_dir):
+    from shoegen.engine.engine import Engine, GenerationRequest
+    from shoegen.errors import ShoegenError
+
+    engine = Engine("tiny", adapter_dir)
+
+    def image(**values) -> np.ndarray:
+        request = GenerationRequest(prompt=PROMPT, num_inference_steps=2, width=64, height=64, seed=3, **values)
+        return np.asarray(engine.generate(request).images[0].image).astype(int)
+
+    base = image()
+    for name in ("garbage", "truncated", "foreign"):
+        with pytest.raises(ShoegenError, match=f"{name}.safetensors"):
+            image(model_name=name)
+        assert engine.loaded_adapters() == []
+    adapted = image(model_name="good")
+    assert np.abs(adapted - base).mean() > 1  # the good adapter loads and acts
+    assert np.array_equal(image(), base)  # and nothing of the damaged ones stayed in the weights

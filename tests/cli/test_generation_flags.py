@@ -48,8 +48,26 @@ def parse(*flags: str):
     return request_from_args(args, args.prompt)
 
 
+@pytest.fixture(scope="module")
+def start_image(tmp_path_factory) -> Path:
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("start") / "photo.png"
+    Image.new("RGB", (64, 64), "white").save(path)
+    return path
+
+
+def acting_with(field: str, start_image: Path) -> list[str]:
+    """The flags a field's flag acts with (typed without them, it is refused): --strength repaints a start image,
+    the hires fix's settings need --hires."""
+    if field == "strength":
+        return ["--init-image", str(start_image)]
+    return ["--hires", "2"] if field.startswith("hires_") and field != "hires_scale" else []
+
+
 @pytest.mark.parametrize("field", [name for name in FLAGS if name != "loras"])
-def test_bounds_and_defaults_agree_between_the_api_the_cli_and_the_engine(field, api_fields, help_text):
+def test_bounds_and_defaults_agree_between_the_api_the_cli_and_the_engine(field, api_fields, help_text, start_image):
+    context = acting_with(field, start_image)
     api = api_fields[field]
     flag = FLAGS[field][-1]
     described = flag_help(help_text, flag)
@@ -67,9 +85,9 @@ def test_bounds_and_defaults_agree_between_the_api_the_cli_and_the_engine(field,
     step = 8 if field in ("width", "height") else 1
     kind = type(GenerationRequest.model_fields[field].default or 0)
     highest, beyond = kind(high), kind(high + step)
-    assert getattr(parse(flag, str(highest)), field) == highest
+    assert getattr(parse(*context, flag, str(highest)), field) == highest
     with pytest.raises(ShoegenError, match=re.escape(flag.lstrip("-"))):
-        parse(flag, str(beyond))
+        parse(*context, flag, str(beyond))
     with pytest.raises(ValueError):
         GenerationRequest(prompt="a red boot", **{field: beyond})
 

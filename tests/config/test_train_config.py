@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from shoegen.cli import train as cli_train
 from shoegen.cli.main import main
 from shoegen.config.train import TrainConfig, build_config
 from shoegen.errors import ShoegenError
@@ -25,6 +26,8 @@ def trained_with(monkeypatch, tmp_path):
         return TrainResult(config.output_dir, 0, config.output_dir / "lora_weights", [])
 
     monkeypatch.setattr(loop, "train", fake_train)
+    # The folders these configs name need not exist: only the settings are looked at here.
+    monkeypatch.setattr(cli_train, "check_before_training", lambda config: None)
     monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> TrainConfig:
@@ -127,6 +130,44 @@ def test_cross_option_error_does_not_blame_config(capsys):
 def test_bad_config_files_are_explained(capsys, tmp_path, text, expected):
     recipe = write_yaml(tmp_path, text)
     assert expected.format(file=recipe) in train_error(capsys, "--config", str(recipe))
+
+
+@pytest.mark.parametrize(("key", "meant"), [
+    ("learning_rat", "`learning_rate`"),
+    ("learnig_rate", "`learning_rate`"),
+    ("max-train-steps", "`max_train_steps`"),
+    ("--resolution", "`resolution`"),
+    ("base_model", "`pretrained_model_name_or_path`"),
+    ("base-model", "`pretrained_model_name_or_path`"),
+    ("validation_step", "`validation_steps` or `validation_split`?"),
+])
+def test_an_unknown_key_suggests_the_nearest_setting(capsys, tmp_path, key, meant):
+    recipe = write_yaml(tmp_path, f"learning_rate: 1.0e-4\n{key}: 3\n")
+    err = train_error(capsys, "--config", str(recipe))
+    assert f"unknown option `{key}` in {recipe}: did you mean {meant}" in err  # the nearest first
+    assert "shoegen train --help" in err
+
+
+def test_an_unknown_key_far_from_every_setting_suggests_nothing(capsys, tmp_path):
+    recipe = write_yaml(tmp_path, "zebra: 3\nlearning_rate: -1\n")
+    err = train_error(capsys, "--config", str(recipe))
+    assert f"unknown option `zebra` in {recipe} (see `shoegen train --help`" in err and "did you mean" not in err
+    assert "--learning_rate: Input should be greater than 0" in err  # the other problems are still listed
+
+
+@pytest.mark.parametrize(("values", "warned"), [
+    ({"lr_warmup_steps": 100, "max_train_steps": 50}, True),
+    ({"lr_warmup_steps": 50, "max_train_steps": 50}, True),
+    ({"lr_warmup_steps": 49, "max_train_steps": 50}, False),
+    ({"lr_warmup_steps": 100, "max_train_steps": 50, "lr_scheduler": "constant"}, False),
+    ({"lr_warmup_steps": 100, "max_train_steps": 50, "lr_scheduler": "cosine"}, True),
+    ({}, False),
+])
+def test_a_warmup_that_never_ends_is_a_warning(values, warned):
+    found = TrainConfig(**values).warnings()
+    assert bool(found) == warned
+    if warned:
+        assert "never reaches --learning_rate" in found[0] and "--lr_warmup_steps" in found[0]
 
 
 def test_missing_config_file_is_explained(capsys, tmp_path):

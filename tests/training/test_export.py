@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from shoegen.cli.main import main
 from shoegen.config.train import TrainConfig
+from shoegen.training.lora import LORA_WEIGHTS_NAME
 from shoegen.training.loop import train
 
 PROMPT = "A professional product photo of black casual shoes, centered on white background"
@@ -176,3 +177,82 @@ def test_export_errors_are_one_line_and_write_nothing(unet_run, tmp_path, capsys
     with pytest.raises(SystemExit) as exited:
         export(unet_run.output_dir, target, "ckpt")
     assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("export_format", ["kohya", "diffusers"])
+def test_export_refuses_to_replace_a_file_unless_asked(unet_run, tmp_path, capsys, export_format):
+    target = tmp_path / "out.safetensors"
+    target.write_bytes(b"someone's file")
+    assert export(unet_run.output_dir, target, export_format) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {target} already exists: pass --overwrite") and "Traceback" not in err
+    assert target.read_bytes() == b"someone's file"
+
+    argv = ["lora", "export", str(unet_run.output_dir), "--format", export_format, "--output", str(target)]
+    assert main([*argv, "--overwrite"]) == 0
+    assert load_file(target)  # a whole adapter now
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.safetensors"]  # no temporary file left
+
+
+def test_export_never_leaves_half_a_file(unet_run, tmp_path, capsys, monkeypatch):
+    import safetensors.torch
+
+    target = tmp_path / "out.safetensors"
+    assert export(unet_run.output_dir, target) == 0
+    before = target.read_bytes()
+
+    def disk_full(tensors, filename, metadata=None):
+        with open(filename, "wb") as handle:
+            handle.write(b"half a fi")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", disk_full)
+    argv = ["lora", "export", str(unet_run.output_dir), "--output", str(target), "--overwrite"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith(f"error: could not write {target}: No space left on device")
+    assert target.read_bytes() == before  # the earlier export, whole
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.safetensors"]
+
+
+def test_export_names_what_is_missing(unet_run, tmp_path, capsys):
+    import shutil
+
+    run = unet_run.output_dir
+    target = tmp_path / "out.safetensors"
+    cases = {
+        tmp_path / "no-such-run": f"error: {tmp_path / 'no-such-run'} does not exist: give a run folder",
+        run / "checkpoint-99": f"error: Checkpoint {run / 'checkpoints' / 'checkpoint-99'} does not exist "
+                               f"(checkpoints of {run}: checkpoint-3, checkpoint-6)",
+        run / "checkpoints" / "checkpoint-98": "error: Checkpoint",
+    }
+    stopped = tmp_path / "stopped"
+    shutil.copytree(run, stopped)
+    shutil.rmtree(stopped / "lora_weights")
+    cases[stopped] = (f"error: No final adapter in {stopped} yet", "Export a checkpoint instead, e.g. "
+                      f"{stopped / 'checkpoints' / 'checkpoint-6'}")
+    for source, expected in cases.items():
+        assert export(source, target) == 2
+        err = capsys.readouterr().err
+        for phrase in (expected,) if isinstance(expected, str) else expected:
+            assert phrase in err, (source, err)
+        assert "Traceback" not in err and not target.exists()
+
+    # A checkpoint by the name `shoegen models` gives it: RUN/checkpoint-N.
+    assert export(run / "checkpoint-3", target, "diffusers") == 0
+    assert target.read_bytes() == (run / "checkpoints" / "checkpoint-3" / LORA_WEIGHTS_NAME).read_bytes()
+
+
+def test_export_of_a_damaged_adapter_names_it(unet_run, tmp_path, capsys):
+    data = unet_run.lora_weights.read_bytes()
+    for name, content in {"truncated": data[: len(data) // 2], "garbage": b"\x00" * 200}.items():
+        damaged = tmp_path / f"{name}.safetensors"
+        damaged.write_bytes(content)
+        for export_format in ("kohya", "diffusers"):
+            assert export(damaged, tmp_path / "out.safetensors", export_format) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"error: {damaged} cannot be read as a LoRA adapter") and "Traceback" not in err
+            assert not (tmp_path / "out.safetensors").exists()
+
+    assert export(unet_run.lora_weights, unet_run.lora_weights, "diffusers") == 2
+    assert "is the adapter being exported" in capsys.readouterr().err
+    assert unet_run.lora_weights.read_bytes() == data

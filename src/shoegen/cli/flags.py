@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from shoegen.config.engine import EngineSettings
 from shoegen.config.models import DEFAULT_BASE_MODEL, ModelSettings
 from shoegen.config.validation import build_settings
+from shoegen.errors import ShoegenError
 
 
 # The base model's flag, then the diffusers training scripts' name that the original command lines use.
@@ -61,11 +62,10 @@ def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name
     default (or the command's own `default`) and range are its help, and its value reaches `name` only when
     typed; the model validates it."""
     info = model.model_fields[name]
-    default = info.default if default is None else default
+    # get_default: a field with a default_factory has no `default` (pydantic's PydanticUndefined).
+    default = info.get_default(call_default_factory=True) if default is None else default
     bounds = value_range(model, name)
-    if isinstance(default, Path):
-        default = default.as_posix()
-    shown = "" if default in (None, "") else f" (default: {default})"
+    shown = "" if default in (None, "", [], ()) else f" (default: {shown_default(default)})"
     help_text = (info.description or "") + (f" Range: {bounds}." if bounds else "") + shown
     # SUPPRESS: only flags the user actually typed override the config file or the settings' defaults.
     common = {"dest": name, "default": argparse.SUPPRESS, "help": help_text.replace("%", "%%")}
@@ -79,6 +79,15 @@ def add_field_flag(parser: argparse.ArgumentParser, model: type[BaseModel], name
         parser.add_argument(*flags, nargs="+", metavar="VALUE", **common)
     else:
         parser.add_argument(*flags, metavar=flags[-1].lstrip("-").replace("-", "_").split("_")[-1].upper(), **common)
+
+
+def shown_default(value) -> str:
+    """A default as it would be typed: a path with forward slashes, a list as its space-separated items."""
+    if isinstance(value, Path):
+        return value.as_posix()
+    if isinstance(value, (list, tuple)):
+        return " ".join(shown_default(item) for item in value)
+    return str(value)
 
 
 @functools.cache
@@ -125,3 +134,40 @@ def value_range(model: type[BaseModel], name: str) -> str:
     if "multipleOf" in bounds:
         text = f"{text}, a multiple of {bounds['multipleOf']}" if text else f"a multiple of {bounds['multipleOf']}"
     return text
+
+
+# --- output paths given as flags: checked before any work, so a typo fails in a second, not after a render ----------
+
+def writable_folder(folder: Path, flag: str = "--output", file: Path | None = None) -> Path:
+    """`folder` (the folder of `flag`'s `file` when given), once it is proven writable: it, or the nearest of its
+    parents that exists (where it will be made), takes a scratch file, written and removed; nothing is created. A
+    ShoegenError naming `flag` when a file is in the way or the folder cannot be written."""
+    import tempfile
+
+    named = f"{flag} {file}: its folder {folder}" if file is not None else f"{flag} {folder}"
+    if folder.exists() and not folder.is_dir():
+        raise ShoegenError(f"{named} is a file, not a folder: pick a folder for the images.")
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ShoegenError(f"{named} cannot be made: {existing} is a file.")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise ShoegenError(f"{named} cannot be written ({error.strerror or error} in {existing}).") from None
+    return folder
+
+
+def image_format(path: Path, flag: str = "--output") -> str:
+    """The Pillow format `path`'s extension names (.png: PNG, .jpg: JPEG, .webp: WEBP, ...); a name without an
+    image extension Pillow writes is a ShoegenError naming `flag`."""
+    from PIL import Image
+
+    found = Image.registered_extensions().get(path.suffix.lower())
+    if found is None or found not in Image.SAVE:
+        suffix = f"`{path.suffix}`" if path.suffix else "no extension"
+        raise ShoegenError(f"{flag} {path}: {suffix} is not an image format this can write; end the name with "
+                           ".png (or .jpg, .webp, .tif).")
+    return found

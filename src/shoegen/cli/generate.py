@@ -11,7 +11,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from shoegen.cli.flags import add_base_model_flags, add_engine_flags, add_field_flag, engine_settings, model_settings
+from shoegen.cli.flags import (add_base_model_flags, add_engine_flags, add_field_flag, engine_settings, image_format,
+                               model_settings, writable_folder)
 from shoegen.config.generation import GenerationParams, LoraWeight
 from shoegen.config.validation import build_settings
 from shoegen.errors import ShoegenError
@@ -169,6 +170,7 @@ def _controlnet(text: str) -> tuple[dict, Path | None]:
 
 def request_from_args(args: argparse.Namespace, prompt: str):
     """The engine's request: the flags typed, the command's own defaults, and the parameters' defaults."""
+    refuse_ignored_flags(args)  # before torch is imported: a second, not three
     from shoegen.data.images import open_rgb
     from shoegen.engine.engine import GenerationRequest
 
@@ -180,6 +182,31 @@ def request_from_args(args: argparse.Namespace, prompt: str):
               "control_images": [open_rgb(path) if path else None for _, path in controls]}
     return build_settings(GenerationRequest, {**values, "prompt": prompt, **images}, what=None,
                           option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
+
+
+HIRES_OPTIONS = ("hires_strength", "hires_steps", "hires_upscaler")
+"""The hires fix's settings: they act only with --hires (its scale)."""
+STRENGTH_MODES = ("img2img", "inpaint")
+"""The modes that repaint the start image by --strength (background and outpaint generate their new area anew)."""
+
+
+def refuse_ignored_flags(args: argparse.Namespace) -> None:
+    """A flag typed that would change nothing is refused, naming what it needs: --strength without a start image to
+    repaint, the hires fix's settings without --hires. (Flags not typed are absent from `args`.)"""
+    typed = {name for name in FLAGS if hasattr(args, name)}
+    hires = [FLAGS[name][-1] for name in HIRES_OPTIONS if name in typed]
+    if hires and "hires_scale" not in typed:
+        them = "it" if len(hires) == 1 else "them"
+        raise ShoegenError(f"{', '.join(hires)} {'sets' if len(hires) == 1 else 'set'} the hires fix, which runs only "
+                           f"with --hires SCALE (e.g. --hires 2): add --hires, or drop {them}")
+    if "strength" in typed:
+        if args.init_image is None:
+            raise ShoegenError("--strength is how much of a start image is repainted: give one with --init-image "
+                               "(img2img or inpaint), or drop --strength (text-to-image starts from noise)")
+        mode = getattr(args, "mode", None) or "img2img"
+        if mode not in STRENGTH_MODES:
+            raise ShoegenError(f"--strength acts in img2img and inpaint; mode {mode} generates its new area anew and "
+                               "ignores it: drop --strength")
 
 
 def engine_from_args(args: argparse.Namespace):
@@ -208,30 +235,42 @@ def show_engine_log(verbose: bool = False) -> None:
     engine_log.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+def output_folder(folder: Path) -> Path:
+    """generate's --output, the folder the images are written into, checked before anything is generated."""
+    if not folder.is_dir() and folder.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
+        raise ShoegenError(f"--output {folder} looks like a file name, but it is the folder the images go in (each "
+                           "named <time>_<prompt>_<seed>.png): give a folder")
+    return writable_folder(folder)
+
+
 def run_generate(args: argparse.Namespace) -> int:
+    folder = output_folder(args.output)  # first: a folder that cannot take the images fails before torch loads
+    request = request_from_args(args, args.prompt)
     from shoegen.outputs import generate_to_folder
 
-    for path in generate_to_folder(engine_from_args(args), request_from_args(args, args.prompt), args.output):
+    for path in generate_to_folder(engine_from_args(args), request, folder):
         print(path)
     return 0
 
 
 def run_batch_command(args: argparse.Namespace) -> int:
+    folder = writable_folder(args.output or Path("generated_batch") / datetime.now().strftime("batch_%Y%m%d_%H%M%S"))
     from shoegen.outputs import read_prompts, run_batch
 
     prompts = read_prompts(args.prompts_file)
-    folder = args.output or Path("generated_batch") / datetime.now().strftime("batch_%Y%m%d_%H%M%S")
-    summary = run_batch(engine_from_args(args), prompts, request_from_args(args, prompts[0]), folder)
+    request = request_from_args(args, prompts[0])
+    summary = run_batch(engine_from_args(args), prompts, request, folder)
     print(f"{len(summary.written)} images written, {summary.skipped} already there: {summary.folder}")
     return 0
 
 
 def run_grid(args: argparse.Namespace) -> int:
-    from shoegen.outputs import comparison_grid
+    file_format = image_format(args.output)  # first: a name that is no image fails before torch loads
+    writable_folder(args.output.parent, file=args.output)
+    from shoegen.outputs import comparison_grid, save_image
 
     models = [name.strip() for name in args.models.split(",") if name.strip()]
-    grid = comparison_grid(engine_from_args(args), args.prompts, models, request_from_args(args, args.prompts[0]))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    grid.save(args.output)
-    print(args.output)
+    request = request_from_args(args, args.prompts[0])
+    grid = comparison_grid(engine_from_args(args), args.prompts, models, request)
+    print(save_image(grid, args.output, file_format))
     return 0

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
+from shoegen.cli.flags import image_format, writable_folder
 from shoegen.data.images import open_rgb
 from shoegen.data.masks import MASK_METHODS, mask_image, mask_overlay, product_mask, rembg_model_path
+from shoegen.errors import ShoegenError
+
+LOSSY_FORMATS = ("JPEG", "MPO")
+"""Formats that blur a mask's edges into greys: an overlay may be one, a mask may not."""
+LOSSLESS_OPTIONS = {"WEBP": {"lossless": True}}
+"""Pillow's options that keep a format lossless (WebP is lossy unless asked)."""
 
 
 def register(subparsers) -> None:
@@ -21,8 +29,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("image", type=Path, metavar="IMAGE", help="the photo (PNG, JPEG, WebP, TIFF, ...)")
     parser.add_argument("-o", "--output", type=Path, metavar="OUT.png",
-                        help="where to write the PNG (default: IMAGE's name with _mask.png, or _overlay.png "
-                        "with --overlay, beside it)")
+                        help="where to write it, in the format its extension names (.png, .webp, .tif, ...; "
+                        ".jpg only for --overlay: JPEG blurs a mask's edges), never over IMAGE (default: IMAGE's "
+                        "name with _mask.png, or _overlay.png with --overlay, beside it)")
     parser.add_argument("--method", choices=MASK_METHODS, default="builtin",
                         help="builtin (default): no weights, for plain studio backgrounds. rembg: the rembg "
                         "package's u2net model, for any background; needs `pip install rembg` and its model file "
@@ -36,12 +45,30 @@ def default_output(image: Path, overlay: bool) -> Path:
     return image.with_name(f"{image.stem}_{'overlay' if overlay else 'mask'}.png")
 
 
+def check_output(image: Path, output: Path, overlay: bool) -> str:
+    """The format to write `output` in, once it is known not to be the photo itself and to name a format that
+    keeps what is written (checked before the mask is computed)."""
+    if output.resolve() == image.resolve() or (output.exists() and image.exists() and os.path.samefile(output, image)):
+        raise ShoegenError(f"--output {output} is the photo itself: writing there would replace it. Pick another "
+                           "name (or leave -o out for IMAGE_mask.png beside it).")
+    if output.is_dir():
+        raise ShoegenError(f"--output {output} is a folder: give the file to write, e.g. {output / 'mask.png'}")
+    file_format = image_format(output)
+    if not overlay and file_format in LOSSY_FORMATS:
+        raise ShoegenError(f"--output {output}: JPEG would blur the mask's black-and-white edges into greys; write a "
+                           "mask as .png (or .webp, .tif), or ask for --overlay")
+    writable_folder(output.parent, file=output)
+    return file_format
+
+
 def run(args: argparse.Namespace) -> int:
+    output = args.output or default_output(args.image, args.overlay)
+    file_format = check_output(args.image, output, args.overlay)
     photo = open_rgb(args.image)
     mask = product_mask(photo, args.method)
-    output = args.output or default_output(args.image, args.overlay)
     picture = mask_overlay(photo, mask) if args.overlay else mask_image(mask)
-    picture.save(output, format="PNG")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    picture.save(output, format=file_format, **LOSSLESS_OPTIONS.get(file_format, {}))
     share = mask.mean() if mask.size else 0.0
     print(f"{output}: {'overlay' if args.overlay else 'mask'} {photo.width}x{photo.height}, "
           f"product {share:.1%} of the frame ({args.method})")

@@ -3,18 +3,21 @@ original system's command line), so its documented commands work; each docstring
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shoegen.errors import ShoegenError
 from shoegen.config.models import DEFAULT_BASE_MODEL
 from shoegen.config.scores import METRIC_GROUPS
-from shoegen.config.validation import build_settings
+from shoegen.config.validation import describe_problems
 
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
+# Other names of a setting that users write in a YAML file (after `-` → `_`): the flag's own, `--base-model`.
+KEY_ALIASES = {"base_model": "pretrained_model_name_or_path"}
 
 
 class TrainConfig(BaseModel):
@@ -62,7 +65,8 @@ class TrainConfig(BaseModel):
     lr_scheduler: str = "constant_with_warmup"
     """Learning-rate schedule: constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial."""
     lr_warmup_steps: int = Field(100, ge=0)
-    """Optimizer steps of linear learning-rate warmup."""
+    """Optimizer steps of linear learning-rate warmup (ignored by the constant schedule); at or above
+    --max_train_steps the learning rate never reaches its value, and training warns."""
     max_train_steps: int = Field(3000, ge=1)
     """Total optimizer steps to train."""
     adam_beta1: float = Field(0.9, ge=0, lt=1)
@@ -82,7 +86,8 @@ class TrainConfig(BaseModel):
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass: less memory, about 20% slower."""
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = "auto"
-    """auto: bf16 on CUDA cards that support it, else fp16 on CUDA, fp32 on MPS and CPU."""
+    """auto: bf16 on CUDA cards that support it, else fp16 on CUDA, fp32 on MPS and CPU. fp16 needs a GPU (refused on
+    a machine without one); bf16 also runs on the CPU."""
     seed: int = 42
     """Seed for weights, data order, noise and validation images."""
 
@@ -177,6 +182,20 @@ class TrainConfig(BaseModel):
             raise ValueError("--torch_compile_cpp_wrapper needs --torch_compile with the inductor backend")
         return self
 
+    def warnings(self) -> list[str]:
+        """What is allowed but most likely not meant: each a sentence naming the flags and what to change."""
+        found = []
+        if self.lr_scheduler != "constant" and self.lr_warmup_steps >= self.max_train_steps:
+            # The schedule's factor at optimizer step k (0-based) is k / warmup while k < warmup.
+            reached = (self.max_train_steps - 1) / self.lr_warmup_steps
+            found.append(
+                f"--lr_warmup_steps {self.lr_warmup_steps} is not below --max_train_steps {self.max_train_steps}: "
+                f"the learning rate rises for the whole run and never reaches --learning_rate {self.learning_rate:g} "
+                f"(its last step runs at {reached:.0%} of it). Lower --lr_warmup_steps (a few percent of the "
+                "steps is usual) or use --lr_scheduler constant."
+            )
+        return found
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
 
@@ -195,8 +214,27 @@ def build_config(file: Path | None = None, overrides: dict | None = None) -> Tra
     if file is not None:
         values = read_yaml_mapping(file)
     values.update(overrides or {})
-    return build_settings(TrainConfig, values, what="training configuration", source=file,
-                          help_command="shoegen train --help")
+    try:
+        return TrainConfig(**values)
+    except ValidationError as error:
+        lines = describe_problems(error, source=file, help_command="shoegen train --help", model=TrainConfig)
+        for index, problem in enumerate(error.errors()):  # one line per problem, in the same order
+            if problem["type"] == "extra_forbidden" and problem["loc"] and (meant := _meant(str(problem["loc"][0]))):
+                where = f" in {file}" if file else ""
+                lines[index] = (f"unknown option `{problem['loc'][0]}`{where}: did you mean {meant}? (see "
+                                "`shoegen train --help` for the valid options)")
+        raise ShoegenError("invalid training configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def _meant(key: str) -> str:
+    """The settings an unknown key most likely meant ("`learning_rate`", "`rank` or `seed`"); "" when none is
+    close: a flag's spelling (`--base-model`, `learning-rate`), else the nearest names by difflib."""
+    normalised = key.strip().lstrip("-").replace("-", "_").lower()
+    normalised = KEY_ALIASES.get(normalised, normalised)
+    if normalised in TrainConfig.model_fields:
+        return f"`{normalised}`"
+    close = difflib.get_close_matches(normalised, TrainConfig.model_fields, n=2, cutoff=0.6)
+    return " or ".join(f"`{name}`" for name in close)
 
 
 def read_yaml_mapping(file: Path) -> dict:

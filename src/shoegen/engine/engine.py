@@ -199,11 +199,7 @@ class Engine:
                 continue
             entry = find_adapter(self.models_dir, ref.name)
             adapter_name = f"a{len(self._adapters)}_{time.monotonic_ns()}"
-            with warnings.catch_warnings():
-                # peft notes that the UNet already holds adapters: holding several is the point here.
-                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
-                pipeline.load_lora_weights(str(entry.path.parent), weight_name=entry.path.name,
-                                           adapter_name=adapter_name)
+            self._load_adapter(pipeline, ref.name, entry.path, adapter_name)
             self._adapters[ref.name] = adapter_name
             loaded = True
         combination = tuple((self._adapters[ref.name], ref.weight) for ref in refs)
@@ -224,6 +220,26 @@ class Engine:
             pipeline.enable_lora()
             pipeline.set_adapters([name for name, _ in combination], adapter_weights=[w for _, w in combination])
             self._branches_on = True
+
+    @staticmethod
+    def _load_adapter(pipeline, name: str, path: Path, adapter_name: str) -> None:
+        """Load the adapter file `path` as `adapter_name`; a file that is no loadable LoRA (truncated, garbage, other
+        keys or shapes) is a ShoegenError naming it, and leaves no half-loaded adapter behind."""
+        try:
+            with warnings.catch_warnings():
+                # peft notes that the UNet already holds adapters: holding several is the point here.
+                warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                pipeline.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
+        except (ShoegenError, torch.OutOfMemoryError):
+            raise
+        except Exception as error:
+            # safetensors, diffusers and peft each fail in their own way (OSError, ValueError, IndexError, ...).
+            if any(adapter_name in names for names in pipeline.get_list_adapters().values()):
+                pipeline.delete_adapters(adapter_name)
+            raise ShoegenError(
+                f"could not load the LoRA adapter {name!r} from {path}: the file is damaged or is not an SD1.x LoRA "
+                f"adapter ({_root_cause(error)}). Train or export it again, or remove it from the models folder."
+            ) from None
 
     def _requested_adapters(self, request: GenerationRequest) -> tuple[str, list[LoraWeight]]:
         prompt, tagged = extract_lora_tags(request.prompt)
@@ -514,6 +530,17 @@ class Engine:
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
                            strength=request.strength if mode in ("img2img", "inpaint") else None, mode=mode,
                            extra=extra)
+
+
+def _root_cause(error: BaseException) -> str:
+    """The first line of the innermost error that `error` was raised from: diffusers' "Unable to load weights" hides
+    safetensors' reason ("incomplete metadata, file not fully covered")."""
+    seen = set()
+    while (error.__cause__ or error.__context__) is not None and id(error) not in seen:
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _mask(planned: modes.Plan) -> Image.Image:
