@@ -4,9 +4,7 @@ returns images and their parameters; writing them (as PNGs with the parameters e
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +15,7 @@ from tqdm.auto import tqdm
 from shoegen.config.validation import build_settings
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
+from shoegen.files import replaced_atomically
 from shoegen.storage.png import save_png_with_parameters
 
 MANIFEST = "manifest.json"
@@ -41,13 +40,8 @@ def save_image(image: Image.Image, path: Path, file_format: str) -> Path:
     """Write `image` to `path` in `file_format` (Pillow's name: PNG, JPEG, ...) through a temporary file in the same
     folder, renamed over `path`: an interrupted write never leaves half an image under the final name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
-    try:
+    with replaced_atomically(path) as temporary:
         image.save(temporary, format=file_format)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -8,8 +8,6 @@ does not pair up, so that `shoegen dataset check` and the trainer can report it.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from shoegen.errors import ShoegenError
+from shoegen.files import write_text_atomically
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 # kohya's scripts default to ".caption"; most people write ".txt". When both exist, ".txt" wins.
@@ -305,7 +304,7 @@ def write_captions(listing: DatasetListing, captions: Mapping[Path, str]) -> Non
         _write_imagefolder_captions(listing.root, captions)
     else:
         for image_path, caption in captions.items():
-            _write_text_atomically(_kohya_caption_file(image_path), caption + "\n")
+            write_text_atomically(_kohya_caption_file(image_path), caption + "\n")
 
 
 def _referenced_image(root: Path, reference: object, layout: Layout) -> Path | None:
@@ -329,7 +328,7 @@ def _write_original_captions(root: Path, captions: Mapping[Path, str]) -> None:
         if image_path in remaining:
             item["caption"] = remaining.pop(image_path)
     items += [{"image_file": image.relative_to(root).as_posix(), "caption": text} for image, text in remaining.items()]
-    _write_text_atomically(path, json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomically(path, json.dumps(items, indent=2, ensure_ascii=False) + "\n")
 
 
 def _write_imagefolder_captions(root: Path, captions: Mapping[Path, str]) -> None:
@@ -351,7 +350,7 @@ def _write_imagefolder_captions(root: Path, captions: Mapping[Path, str]) -> Non
         lines.append(line)
     lines += [json.dumps({"file_name": image.relative_to(root).as_posix(), "text": text}, ensure_ascii=False)
               for image, text in remaining.items()]
-    _write_text_atomically(path, "\n".join(lines) + "\n")
+    write_text_atomically(path, "\n".join(lines) + "\n")
 
 
 def _kohya_caption_file(image_path: Path) -> Path:
@@ -363,15 +362,3 @@ def _kohya_caption_file(image_path: Path) -> Path:
     return image_path.with_suffix(CAPTION_EXTENSIONS[0])
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    """Readers (the trainer, another replica) see the old file or the new one, never half of one."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text)
-        # mkstemp makes the file private; the caption file keeps the permissions it had.
-        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -32,6 +32,7 @@ from typing import Any, Literal
 from shoegen.data.check import CAPTION_PROBLEM, REPORT_FORMAT, check_dataset
 from shoegen.data.formats import IMAGE_EXTENSIONS, DatasetError, DatasetListing, read_dataset, write_captions
 from shoegen.data.uploads import Rejected, Staging, UploadLimits
+from shoegen.files import write_text_atomically
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 ORIGINAL_CAPTION_TEMPLATE = (
@@ -378,9 +379,7 @@ class DatasetLibrary:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _write_json(self, path: Path, value: Any) -> None:
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        temporary.write_text(json.dumps(value, indent=2, default=str), encoding="utf-8")
-        os.replace(temporary, path)
+        write_text_atomically(path, json.dumps(value, indent=2, default=str))
 
     def _remove_stale_staging(self) -> None:
         cutoff = time.time() - _STALE_STAGING_SECONDS

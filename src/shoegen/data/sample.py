@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from tqdm import tqdm
 
 from shoegen.errors import ShoegenError
+from shoegen.files import write_text_atomically
 
 RGB = tuple[int, int, int]
 Point = tuple[float, float]
@@ -164,9 +165,7 @@ def render_sample_dataset(
         specs.append(spec)
     # Written last and in one go, so a captions.json always describes a complete set of images.
     captions_file = out_dir / "captions.json"
-    partial_file = captions_file.with_suffix(".json.partial")
-    partial_file.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
-    partial_file.replace(captions_file)
+    write_text_atomically(captions_file, json.dumps(records, indent=2) + "\n")
     return SampleSummary(
         out_dir=out_dir,
         count=count,

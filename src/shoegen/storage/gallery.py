@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from shoegen.config.generation import ImageParams
 from shoegen.config.scores import CatalogueScores
+from shoegen.files import PARTIAL_SUFFIX
 from shoegen.storage.database import create_gallery_engine
 from shoegen.storage.export import write_zip
-from shoegen.storage.png import PARTIAL_SUFFIX, save_png_with_parameters
+from shoegen.storage.png import save_png_with_parameters
 from shoegen.storage.records import MAX_JOB_ID_LENGTH, ImagePresetRecord, ImageRecord, ImageScoreRecord
 from shoegen.storage.schema import upgrade_database
 from shoegen.storage.stored import StoredImage

@@ -8,8 +8,6 @@ round-trips losslessly where the infotext is made for people.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +15,10 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from shoegen.config.generation import ImageParams
+from shoegen.files import replaced_atomically
 
 A1111_KEY = "parameters"
 JSON_KEY = "shoegen"
-# Temporary files of atomic writes end with this; `Gallery.reconcile` deletes the ones a crash left behind.
-PARTIAL_SUFFIX = ".partial"
 
 
 def _a1111_quote(value: object) -> str:
@@ -86,20 +83,9 @@ def save_png_with_parameters(image: Image.Image, params: ImageParams, path: Path
     `path`, so a reader (or a crash) never sees a half-written PNG under the final name.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp_path = path.with_name(f".{path.name}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}")
-    # os.open rather than tempfile: mkstemp's 0600 would survive the rename and hide the image from
-    # other users of a shared image store; 0666 here is narrowed by the process umask as usual.
-    descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            image.save(handle, format="PNG", pnginfo=_png_info(params))
-            handle.flush()
-            # Without fsync a power loss after the database commit could leave a row pointing at an empty file.
-            os.fsync(handle.fileno())
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
+    # Durable: without fsync a power loss after the database commit could leave a row pointing at an empty file.
+    with replaced_atomically(path, durable=True) as temporary:
+        image.save(temporary, format="PNG", pnginfo=_png_info(params))
     return path
 
 

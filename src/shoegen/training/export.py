@@ -5,14 +5,13 @@ the text encoder), with the alpha that diffusers keeps in the file's adapter met
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from shoegen.errors import ShoegenError
+from shoegen.files import replaced_atomically
 from shoegen.training.lora import LORA_WEIGHTS_NAME
 from shoegen.training.run_folder import RunFolder, checkpoint_step
 
@@ -130,17 +129,14 @@ def export_adapter(source: Path, destination: Path, export_format: str = "kohya"
         destination.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ShoegenError(f"--output {destination}: its folder cannot be made ({error.strerror or error}).") from None
-    temporary = destination.with_name(f".{destination.name}.{uuid.uuid4().hex}.partial")
     try:
-        if tensors is None:
-            shutil.copyfile(adapter_file, temporary)
-        else:
-            from safetensors.torch import save_file
+        with replaced_atomically(destination) as temporary:
+            if tensors is None:
+                shutil.copyfile(adapter_file, temporary)
+            else:
+                from safetensors.torch import save_file
 
-            save_file(tensors, temporary, metadata=metadata)
-        os.replace(temporary, destination)
+                save_file(tensors, temporary, metadata=metadata)
     except OSError as error:
         raise ShoegenError(f"could not write {destination}: {error.strerror or error}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
     return destination

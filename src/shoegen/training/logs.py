@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from shoegen.files import replaced_atomically
 from shoegen.training.run_folder import RunFolder
 
 SPEED_WINDOW = 20
@@ -218,14 +218,8 @@ def current_loss_curve(run: RunFolder) -> Path | None:
         records = read_log(run)
         if not records:
             return None
-        handle, name = tempfile.mkstemp(dir=png.parent, prefix=f".{png.name}.", suffix=".partial")
-        os.close(handle)
-        partial = Path(name)
-        try:
+        with replaced_atomically(png) as partial:
             draw_loss_curve(records, partial, metadata={LOG_STAMP_KEY: stamp})
-            os.replace(partial, png)
-        finally:
-            partial.unlink(missing_ok=True)
     return png
 
 

@@ -37,6 +37,7 @@ import yaml
 
 from shoegen.config.scores import BestCheckpoint, CheckpointScores
 from shoegen.config.train import TrainConfig, build_config
+from shoegen.files import write_text_atomically
 from shoegen.training.lora import LORA_WEIGHTS_NAME
 
 CHECKPOINT_STATE_FILE = "training_state.json"
@@ -44,12 +45,6 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _VALIDATION_SHEET_NAME = re.compile(r"^step-(\d+)\.png$")
 REQUESTS = ("stop", "save", "sample")
 """What the training process can be asked to do between two steps."""
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -150,11 +145,11 @@ class RunFolder:
     def write_scores(self, scores: list[CheckpointScores], best: BestCheckpoint | None) -> None:
         """Replaces the previous evaluation's scores and best checkpoint (each file written whole, then moved)."""
         self.eval_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.scores_file, "".join(line.model_dump_json() + "\n" for line in scores))
+        write_text_atomically(self.scores_file, "".join(line.model_dump_json() + "\n" for line in scores))
         if best is None:
             self.best_file.unlink(missing_ok=True)
         else:
-            _write_atomic(self.best_file, best.model_dump_json(indent=2) + "\n")
+            write_text_atomically(self.best_file, best.model_dump_json(indent=2) + "\n")
 
     def read_scores(self) -> list[CheckpointScores]:
         """The last evaluation's scores by step; [] when the run was not evaluated (or the file is unreadable)."""
@@ -215,7 +210,7 @@ class RunFolder:
             status["error"] = error
         if log is not None:
             status["log"] = log
-        _write_atomic(self.status_file, json.dumps(status) + "\n")
+        write_text_atomically(self.status_file, json.dumps(status) + "\n")
 
     def read_status(self) -> dict | None:
         try:
@@ -257,7 +252,7 @@ class RunFolder:
 
     def write_validation_prompts(self, prompts: list[str]) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.validation_prompts_file, json.dumps(prompts) + "\n")
+        write_text_atomically(self.validation_prompts_file, json.dumps(prompts) + "\n")
 
     def read_validation_prompts(self) -> list[str] | None:
         """Prompts set while the run trains (None: run.yaml's)."""
@@ -273,7 +268,7 @@ class RunFolder:
 
     def write_job(self, job_id: str) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.job_file, json.dumps({"job_id": job_id}) + "\n")
+        write_text_atomically(self.job_file, json.dumps({"job_id": job_id}) + "\n")
 
     def read_job(self) -> str | None:
         """The id of the studio job that trains this run; None for a run started in a terminal."""
