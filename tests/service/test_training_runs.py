@@ -226,6 +226,21 @@ def test_a_run_that_cannot_start_says_why(folders):
         assert failed["error"].startswith("the run cannot start: ") and "learning_rate" in failed["error"]
 
 
+def test_a_run_refused_by_its_process_says_why_not_what_an_earlier_attempt_wrote(folders):
+    models, data = folders
+    with TestClient(create_app(settings(folders, role="api"))) as client:
+        assert client.post("/api/runs", json={"name": "again", "dataset": "shoes"}).status_code == 202
+    # An earlier attempt's last word, then the dataset's images go from under the queued run.
+    RunFolder(models / "again").write_status("error", 0, 30, error="an earlier attempt's failure")
+    for image in (data / "datasets" / "shoes" / "images").iterdir():
+        image.unlink()
+    with TestClient(create_app(settings(folders, job_lease_seconds=2))) as client:
+        failed = wait_for(client, "again", lambda run: run["status"] not in ("queued", "running"))
+    assert failed["status"] == "error" and "earlier attempt" not in failed["error"]
+    assert failed["error"].startswith("the training process exited with 2: ") and "--dataset_path" in failed["error"]
+    assert RunFolder(models / "again").read_status()["error"] == "an earlier attempt's failure"  # refused: untouched
+
+
 def test_the_worker_follows_its_runs_log_reading_each_byte_once(folders, monkeypatch):
     """`_follow` publishes each new step from what the run appended to its log, never from half a line."""
     from shoegen.service import trainer

@@ -222,6 +222,33 @@ def test_existing_run_is_never_overwritten_silently(fast_config):
     train(fast_config("keep", max_train_steps=3, overwrite_output_dir=True, seed=8), show_progress=False)
 
 
+def snapshot(folder) -> dict[str, bytes]:
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def test_what_is_refused_before_the_run_starts_leaves_an_earlier_run_as_it_was(fast_config, tmp_path):
+    """Called as a library (not through the CLI's checks): an undecodable dataset or a base that does not load, with
+    --overwrite_output_dir or a resume, is refused before the earlier run is deleted or its status rewritten."""
+    config = fast_config("earlier", max_train_steps=3)
+    train(config, show_progress=False)
+    before = snapshot(config.output_dir)
+    assert json.loads(before["status.json"])["state"] == "done"
+
+    broken = tmp_path / "broken"
+    (broken / "images").mkdir(parents=True)
+    (broken / "images" / "a.png").write_bytes(b"garbage")  # listed and captioned: only decoding it fails
+    (broken / "captions.json").write_text(json.dumps([{"image_file": "images/a.png", "caption": "shoes"}]))
+    with pytest.raises(ShoegenError, match="a.png"):
+        train(fast_config("earlier", max_train_steps=3, overwrite_output_dir=True, dataset_path=broken),
+              show_progress=False)
+    assert snapshot(config.output_dir) == before
+
+    with pytest.raises(ShoegenError, match="some-org/not-cached"):
+        train(fast_config("earlier", max_train_steps=3, overwrite_output_dir=True,
+                          pretrained_model_name_or_path="some-org/not-cached"), show_progress=False)
+    assert snapshot(config.output_dir) == before
+
+
 def test_checkpoints_total_limit_keeps_newest(fast_config):
     result = train(fast_config(max_train_steps=6, checkpointing_steps=2, checkpoints_total_limit=2),
                    show_progress=False)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from shoegen.cli.flags import BASE_MODEL_FLAGS, add_field_flag
 from shoegen.config.train import TrainConfig, build_config
-from shoegen.errors import ShoegenError
 from shoegen.training.run_folder import RunFolder
 
 EXAMPLE = """\
@@ -50,51 +49,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return build_config(args.config, overrides)
 
 
-def check_before_training(config: TrainConfig) -> int | None:
-    """Refuse, before OUTPUT_DIR is touched, what training would refuse only after writing its status there (or,
-    with --overwrite_output_dir, after deleting the earlier run): a missing or empty dataset folder, a base model
-    that names nothing, fp16 where there is no GPU, a resume that cannot resume, a run in the way. Reads only;
-    returns the step a resume starts from (None for a new run)."""
-    import torch
-
-    from shoegen.data.formats import read_dataset
-    from shoegen.models.resolve import classify
-    from shoegen.training import loop
-
-    if config.dataset_path is None:
-        raise ShoegenError("--dataset_path is required: the folder of training images and captions.")
-    # config/train.py's policy for `auto`: fp16 only on CUDA. On the CPU the frozen fp16 base meets fp32 inputs.
-    if config.mixed_precision == "fp16" and not (torch.cuda.is_available() or torch.backends.mps.is_available()):
-        raise ShoegenError("--mixed_precision fp16 needs a GPU (CUDA or MPS), and this machine has none: fp16 "
-                           "training does not run on the CPU. Use --mixed_precision auto (fp32 here), no, or bf16.")
-    for flag, folder in (("--dataset_path", config.dataset_path), ("--validation_path", config.validation_path),
-                         ("--reg_data_dir", config.reg_data_dir)):
-        if folder is None:
-            continue
-        try:
-            listing = read_dataset(folder)  # lists and pairs the files; decoding them is the trainer's first step
-        except ShoegenError as error:
-            raise ShoegenError(f"{flag}: {error}") from None
-        if not any(entry.caption for entry in listing.entries):
-            raise ShoegenError(f"{flag}: {folder} holds no captioned image ({listing.layout} layout): nothing to "
-                               f"train on. `shoegen dataset check {folder}` says what it found.")
-    classify(config.pretrained_model_name_or_path)  # a path that is no model is refused here; a hub id when loaded
-    if config.output_dir.exists() and not config.output_dir.is_dir():
-        raise ShoegenError(f"--output_dir {config.output_dir} is a file, not a folder: pick another --output_dir.")
-    folder = RunFolder(config.output_dir)
-    if config.overwrite_output_dir and not config.resume_from_checkpoint and folder.checkpoints():
-        return None  # the trainer deletes the earlier run itself, once these checks have passed
-    # The trainer's own checks of its folder (resume: the checkpoint, its steps left, its settings; a new run: no
-    # run in the way), which write nothing on this path (no --overwrite_output_dir deletion).
-    found = loop._check_run_folder(config, folder, accelerator=None)
-    return found.step if found is not None else None
-
-
 def run(args: argparse.Namespace) -> int:
     from shoegen.training.loop import train
 
     config = config_from_args(args)
-    resumed_from = check_before_training(config)
     main_process = os.environ.get("RANK", "0") == "0"  # `accelerate launch` starts one process per device
     for warning in config.warnings() if main_process else []:
         print(f"warning: {warning}", file=sys.stderr)
@@ -103,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not result.is_main_process:
         return 0
     # A resumed run trained only the steps after its checkpoint in this process: say so, not the total.
-    start = resumed_from or 0
-    resumed = f", resumed from checkpoint-{start} (steps 1-{start} were trained before)" if resumed_from else ""
+    start = result.resumed_from or 0
+    resumed = f", resumed from checkpoint-{start} (steps 1-{start} were trained before)" if start else ""
     if result.stopped:
         print(f"stopped on request at step {result.final_step} of {config.max_train_steps} after "
               f"{result.final_step - start} steps in {result.seconds:.1f} s{resumed}; continue with "

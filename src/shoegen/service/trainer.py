@@ -329,7 +329,7 @@ class TrainingRuns:
                                                       "output_dir": folder.path}))
         folder.clear_requests()
         folder.logs_dir.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
+        started, launched = time.monotonic(), datetime.now(UTC)
         with open(folder.worker_log, "ab") as output:
             process = subprocess.Popen(self.command(folder), stdout=output, stderr=subprocess.STDOUT,
                                        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_die_with_parent)
@@ -338,7 +338,7 @@ class TrainingRuns:
         held = self._follow(job, folder, process, config.max_train_steps)
         if not held:
             return
-        status = folder.read_status() or {}
+        status = _written_since(folder.read_status() or {}, launched)
         if self._stopping.is_set() and status.get("state") != "done":
             self.store.finish(self.worker_id, [job.id], "interrupted",
                               error="the server stopped while the run trained; resume it from its last checkpoint")
@@ -410,6 +410,15 @@ def _process_alive(status_file: dict) -> bool:
     except PermissionError:  # someone else's process: it runs
         return True
     return True
+
+
+def _written_since(status_file: dict, moment: datetime) -> dict:
+    """status.json as the process started at `moment` left it; {} when that process never wrote it (it was refused
+    before its run started, and an earlier attempt's "error" is not this one's)."""
+    try:
+        return status_file if datetime.fromisoformat(status_file["updated_at"]) >= moment else {}
+    except (KeyError, TypeError, ValueError):
+        return {}
 
 
 def _eta(speed: float | None, step: int, max_steps: int) -> float | None:

@@ -1,7 +1,8 @@
 """`shoegen train`: LoRA fine-tuning of a Stable Diffusion 1.x UNet, read top to bottom.
 
-setup (accelerator, run folder, data, models, caches, optimizer) → restore (exact resume) → fit (the
-step loop: noise, predict, weight, backward, step) → save (checkpoints, validation, final adapter).
+check_settings (what would be refused, before the run folder is touched) → load (accelerator, data, models: reads
+only) → setup (the run folder, caches, optimizer) → restore (exact resume) → fit (the step loop: noise, predict,
+weight, backward, step) → save (checkpoints, validation, final adapter).
 accelerate underneath: one process on CPU/MPS/one GPU, or `accelerate launch` for several, unchanged.
 """
 
@@ -12,15 +13,17 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
 from shoegen.config.threads import describe_threads
 from shoegen.config.train import TrainConfig
+from shoegen.data.formats import read_dataset
 from shoegen.data.splits import load_training_examples
 from shoegen.errors import ShoegenError
-from shoegen.models.resolve import load_pipeline
+from shoegen.models.resolve import classify, load_pipeline
 from shoegen.training import batches
 from shoegen.training import checkpoint as ckpt
 from shoegen.training import lora
@@ -47,6 +50,20 @@ class TrainResult:
     is_main_process: bool = True
     stopped: bool = False
     """Stopped on request before max_train_steps (a checkpoint at `final_step` holds it; no final adapter)."""
+    resumed_from: int | None = None
+    """The checkpoint's step a resumed run started from; steps up to it were trained by an earlier process."""
+
+
+@dataclass
+class Inputs:
+    """What a run reads before it writes anything: its devices, its images, its models."""
+
+    accelerator: Any
+    train: list[batches.BucketedExample]
+    validation: list[batches.BucketedExample]
+    reg: list[batches.BucketedExample]
+    pipeline: Any
+    params: list
 
 
 @dataclass
@@ -80,10 +97,15 @@ class Run:
 
 
 def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
+    """Train `config`'s run. Whatever is refused before the run starts (the settings, the dataset, the base model)
+    leaves OUTPUT_DIR as it was, an earlier run's status and checkpoints included; once the run has started, an
+    error or an interruption is written into its status.json."""
     started = time.perf_counter()
     folder = RunFolder(config.output_dir)
+    resume_from = check_settings(config)
+    inputs = load(config)
     try:
-        run, resume_from = setup(config, show_progress)
+        run = setup(config, inputs, resume_from, show_progress)
         if resume_from is not None:
             restore(run, resume_from)
         fit(run, show_progress)
@@ -97,9 +119,10 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
         _write_status(folder, config, "error", _last_step(folder), error=message)
         draw_pictures(folder)
         raise
-    del run  # the models, caches and optimizer go before the picture is drawn: they set the process's peak memory
+    del run, inputs  # the models, caches and optimizer go before the picture is drawn: they set the peak memory
     draw_pictures(folder)
     result.seconds = time.perf_counter() - started
+    result.resumed_from = resume_from.step if resume_from is not None else None
     return result
 
 
@@ -137,21 +160,69 @@ def _last_step(folder: RunFolder) -> int:
 
 # ---------------------------------------------------------------------------------------------- setup
 
-def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoint | None]:
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-    from diffusers import DDPMScheduler
-    from diffusers.optimization import get_scheduler
-
+def check_settings(config: TrainConfig) -> ckpt.Checkpoint | None:
+    """Refuse what training would refuse, before OUTPUT_DIR is touched: no or an empty dataset folder, a base model
+    path that is no model, fp16 where there is no GPU, an OUTPUT_DIR that is a file, a resume that cannot resume
+    (no checkpoint, no steps left, settings that differ from the run that wrote it), a run in the way. Reads only;
+    returns the checkpoint a resume starts from (None for a new run)."""
     if config.dataset_path is None:
         raise ShoegenError("--dataset_path is required: the folder of training images and captions.")
-    # cpu=True on machines without an accelerator lets `accelerate launch`/torchrun processes join a gloo group.
-    has_accelerator = torch.cuda.is_available() or torch.backends.mps.is_available()
-    accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision), cpu=not has_accelerator)
+    # config/train.py's policy for `auto`: fp16 only on CUDA. On the CPU the frozen fp16 base meets fp32 inputs.
+    if config.mixed_precision == "fp16" and not _has_accelerator():
+        raise ShoegenError("--mixed_precision fp16 needs a GPU (CUDA or MPS), and this machine has none: fp16 "
+                           "training does not run on the CPU. Use --mixed_precision auto (fp32 here), no, or bf16.")
+    for flag, path in (("--dataset_path", config.dataset_path), ("--validation_path", config.validation_path),
+                       ("--reg_data_dir", config.reg_data_dir)):
+        if path is None:
+            continue
+        try:
+            listing = read_dataset(path)  # lists and pairs the files; decoding them is `load`'s
+        except ShoegenError as error:
+            raise ShoegenError(f"{flag}: {error}") from None
+        if not any(entry.caption for entry in listing.entries):
+            raise ShoegenError(f"{flag}: {path} holds no captioned image ({listing.layout} layout): nothing to "
+                               f"train on. `shoegen dataset check {path}` says what it found.")
+    classify(config.pretrained_model_name_or_path)  # a path that is no model is refused here; a hub id when loaded
+    if config.output_dir.exists() and not config.output_dir.is_dir():
+        raise ShoegenError(f"--output_dir {config.output_dir} is a file, not a folder: pick another --output_dir.")
     folder = RunFolder(config.output_dir)
-    resume_from = _check_run_folder(config, folder, accelerator)
+    if config.resume_from_checkpoint:
+        found = ckpt.find_resume_checkpoint(folder, config.resume_from_checkpoint)
+        if found.step >= config.max_train_steps:
+            raise ShoegenError(
+                f"{found.path.name} is already at step {found.step} and --max_train_steps is "
+                f"{config.max_train_steps}: nothing to train. Raise --max_train_steps to train further."
+            )
+        state = ckpt.read_state(found)
+        changed = [name for name in RESUME_MUST_MATCH if state["config"].get(name) != _jsonable(config, name)]
+        if changed:
+            raise ShoegenError(
+                f"Cannot resume {found.path}: these settings differ from the run that wrote it: "
+                + ", ".join(f"--{n} (was {state['config'].get(n)!r}, now {_jsonable(config, n)!r})" for n in changed)
+            )
+        return found
+    if folder.checkpoints() and not config.overwrite_output_dir:
+        raise ShoegenError(
+            f"{config.output_dir} already holds a training run with checkpoints. Continue it with "
+            "--resume_from_checkpoint latest, pick another --output_dir, or pass --overwrite_output_dir "
+            "to delete it and start again."
+        )
+    return None
 
-    # Data first: a bad dataset fails in seconds, before any model is loaded.
+
+def _has_accelerator() -> bool:
+    return torch.cuda.is_available() or torch.backends.mps.is_available()
+
+
+def load(config: TrainConfig) -> Inputs:
+    """The accelerator, the images (decoded, split, bucketed) and the models with their LoRA layers; writes nothing,
+    so a dataset or a base that fails here fails before the run folder is touched. Data first: a bad image fails in
+    seconds, before any model is loaded."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    # cpu=True on machines without an accelerator lets `accelerate launch`/torchrun processes join a gloo group.
+    accelerator = Accelerator(mixed_precision=_mixed_precision(config.mixed_precision), cpu=not _has_accelerator())
     validation = config.validation_path if config.validation_path else (config.validation_split or None)
     examples = load_training_examples(config.dataset_path, min_side=config.min_image_side,
                                       validation=validation, seed=config.seed)
@@ -165,7 +236,6 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         except ShoegenError as error:
             raise ShoegenError(f"--reg_data_dir: {error}") from error
         reg_set = batches.assign_buckets(reg.train, config.resolution, config.enable_bucket)
-    everything = train_set + validation_set + reg_set  # the caches' order: reg images come last
 
     # Models: frozen base in the compute precision, trainable LoRA layers in fp32.
     pipeline = load_pipeline(config.pretrained_model_name_or_path, single_file_config=config.single_file_config)
@@ -184,6 +254,23 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
             # transformers 5.x renamed it; 4.x only has the old name.
             enable = getattr(text_encoder, "activation_checkpointing_enable", None)
             (enable or text_encoder.gradient_checkpointing_enable)()
+    return Inputs(accelerator, train_set, validation_set, reg_set, pipeline, params)
+
+
+def setup(config: TrainConfig, inputs: Inputs, resume_from: ckpt.Checkpoint | None, show_progress: bool) -> Run:
+    """The run starts here: an earlier run deleted (--overwrite_output_dir), caches, optimizer, schedule, log."""
+    from diffusers import DDPMScheduler
+    from diffusers.optimization import get_scheduler
+
+    accelerator, pipeline, params = inputs.accelerator, inputs.pipeline, inputs.params
+    train_set, validation_set, reg_set = inputs.train, inputs.validation, inputs.reg
+    unet, vae, text_encoder = pipeline.unet, pipeline.vae, pipeline.text_encoder
+    everything = train_set + validation_set + reg_set  # the caches' order: reg images come last
+    folder = RunFolder(config.output_dir)
+    if resume_from is None and folder.checkpoints():  # check_settings let it through: --overwrite_output_dir
+        if accelerator.is_main_process:
+            folder.remove_training_outputs()
+        accelerator.wait_for_everyone()
     noise_scheduler = DDPMScheduler.from_config(pipeline.scheduler.config)
 
     # Caches: with the VAE and text encoder frozen, a step needs only the UNet.
@@ -241,7 +328,7 @@ def setup(config: TrainConfig, show_progress: bool) -> tuple[Run, ckpt.Checkpoin
         log.info("training %d images (%d validation, %d regularisation) in %d buckets, %d micro-batches per epoch",
                  len(train_set), len(validation_set), len(reg_set), len({e.bucket for e in train_set}),
                  stream.batches_per_epoch)
-    return run, resume_from
+    return run
 
 
 def _mixed_precision(requested: str) -> str:
@@ -250,36 +337,6 @@ def _mixed_precision(requested: str) -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "no"
-
-
-def _check_run_folder(config: TrainConfig, folder: RunFolder, accelerator) -> ckpt.Checkpoint | None:
-    """Resume only what exists and has steps left; never overwrite a run by accident."""
-    if config.resume_from_checkpoint:
-        found = ckpt.find_resume_checkpoint(folder, config.resume_from_checkpoint)
-        if found.step >= config.max_train_steps:
-            raise ShoegenError(
-                f"{found.path.name} is already at step {found.step} and --max_train_steps is "
-                f"{config.max_train_steps}: nothing to train. Raise --max_train_steps to train further."
-            )
-        state = ckpt.read_state(found)
-        changed = [name for name in RESUME_MUST_MATCH if state["config"].get(name) != _jsonable(config, name)]
-        if changed:
-            raise ShoegenError(
-                f"Cannot resume {found.path}: these settings differ from the run that wrote it: "
-                + ", ".join(f"--{n} (was {state['config'].get(n)!r}, now {_jsonable(config, n)!r})" for n in changed)
-            )
-        return found
-    if folder.checkpoints():
-        if not config.overwrite_output_dir:
-            raise ShoegenError(
-                f"{config.output_dir} already holds a training run with checkpoints. Continue it with "
-                "--resume_from_checkpoint latest, pick another --output_dir, or pass --overwrite_output_dir "
-                "to delete it and start again."
-            )
-        if accelerator.is_main_process:
-            folder.remove_training_outputs()
-        accelerator.wait_for_everyone()
-    return None
 
 
 def _jsonable(config: TrainConfig, name: str):
