@@ -124,6 +124,7 @@ def test_cross_option_error_does_not_blame_config(capsys):
     ("- learning_rate\n- 1.0e-4\n", "Config file {file} must hold a mapping of option: value, not list"),
     ("learning_rate: [1, 2\n", "Config file {file} is not valid YAML"),
     ("learning_rate: -1\n", "--learning_rate: Input should be greater than 0 (got -1)"),
+    ("train_batch_size: 1000000000\n", "--train_batch_size: Input should be less than or equal to 256 (got 1000000000)"),
 ])
 def test_bad_config_files_are_explained(capsys, tmp_path, text, expected):
     recipe = write_yaml(tmp_path, text)

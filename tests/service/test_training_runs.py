@@ -75,7 +75,12 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert refused({"settings": {"learning_rate": -1}}) == (
             422, "settings.learning_rate: Input should be greater than 0 (got -1)")
         assert refused({"settings": {"resolution": 100}})[1].startswith("settings.resolution: must be a multiple of 8")
-        assert "unknown option `learning_rat`" in refused({"settings": {"learning_rat": 1}})[1]
+        assert refused({"settings": {"learning_rat": 1}}) == (422, "unknown option `settings.learning_rat`: did you "
+                                                               "mean `settings.learning_rate`? (see `GET /api/recipes`"
+                                                               " for the valid options)")
+        assert "did you mean `settings.pretrained_model_name_or_path`?" in refused({"settings": {"base-model": 1}})[1]
+        assert refused({"settings": {"train_batch_size": 10**9}})[1].startswith("settings.train_batch_size: Input "
+                                                                               "should be less than or equal to 256")
         assert refused({"settings": {"output_dir": "/etc"}}) == (422, refused({"settings": {"output_dir": "x"}})[1])
         assert refused({"settings": {"output_dir": "/etc"}})[1].startswith("settings.output_dir: set by the server")
         assert refused({"dataset": "nope"})[0] == 404 and "nope" in refused({"dataset": "nope"})[1]

@@ -3,17 +3,16 @@ original system's command line), so its documented commands work; each docstring
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shoegen.errors import ShoegenError
 from shoegen.config.models import DEFAULT_BASE_MODEL
 from shoegen.config.scores import METRIC_GROUPS
-from shoegen.config.validation import describe_problems
+from shoegen.config.validation import build_settings
 
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 # Other names of a setting that users write in a YAML file (after `-` → `_`): the flag's own, `--base-model`.
@@ -56,8 +55,9 @@ class TrainConfig(BaseModel):
     """Images whose shorter side is below this many pixels are skipped (with a warning naming them)."""
 
     # --- optimisation ---
-    train_batch_size: int = Field(2, ge=1)
-    """Images per micro-batch on each process."""
+    train_batch_size: int = Field(2, ge=1, le=256)
+    """Images per micro-batch on each process (at most 256: more than a GPU holds at 512 px; a larger effective
+    batch is --gradient_accumulation_steps' work)."""
     gradient_accumulation_steps: int = Field(8, ge=1)
     """Micro-batches accumulated into one optimizer step."""
     learning_rate: float = Field(1e-4, gt=0, le=1.0)
@@ -214,27 +214,8 @@ def build_config(file: Path | None = None, overrides: dict | None = None) -> Tra
     if file is not None:
         values = read_yaml_mapping(file)
     values.update(overrides or {})
-    try:
-        return TrainConfig(**values)
-    except ValidationError as error:
-        lines = describe_problems(error, source=file, help_command="shoegen train --help", model=TrainConfig)
-        for index, problem in enumerate(error.errors()):  # one line per problem, in the same order
-            if problem["type"] == "extra_forbidden" and problem["loc"] and (meant := _meant(str(problem["loc"][0]))):
-                where = f" in {file}" if file else ""
-                lines[index] = (f"unknown option `{problem['loc'][0]}`{where}: did you mean {meant}? (see "
-                                "`shoegen train --help` for the valid options)")
-        raise ShoegenError("invalid training configuration:\n  " + "\n  ".join(lines)) from None
-
-
-def _meant(key: str) -> str:
-    """The settings an unknown key most likely meant ("`learning_rate`", "`rank` or `seed`"); "" when none is
-    close: a flag's spelling (`--base-model`, `learning-rate`), else the nearest names by difflib."""
-    normalised = key.strip().lstrip("-").replace("-", "_").lower()
-    normalised = KEY_ALIASES.get(normalised, normalised)
-    if normalised in TrainConfig.model_fields:
-        return f"`{normalised}`"
-    close = difflib.get_close_matches(normalised, TrainConfig.model_fields, n=2, cutoff=0.6)
-    return " or ".join(f"`{name}`" for name in close)
+    return build_settings(TrainConfig, values, what="training configuration", key=str, source=file,
+                          help_command="shoegen train --help", aliases=KEY_ALIASES)
 
 
 def read_yaml_mapping(file: Path) -> dict:

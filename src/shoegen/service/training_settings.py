@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from shoegen.config.generation import PromptText
 from shoegen.config.recipes import SERVER_CHOSEN, find_recipe, recipes, setting_fields
-from shoegen.config.train import TrainConfig
+from shoegen.config.train import KEY_ALIASES, TrainConfig
 from shoegen.config.validation import build_settings
 from shoegen.data.library import NAME_PATTERN, DatasetLibrary
 from shoegen.errors import ShoegenError
@@ -60,6 +60,11 @@ class RecipesPublic(BaseModel):
                                              "with its default, bounds and help (TrainConfig's, one place)")
 
 
+def setting(name: str) -> str:
+    """How a training setting is named in a run's body."""
+    return f"settings.{name}"
+
+
 def recipes_public() -> RecipesPublic:
     return RecipesPublic(
         recipes=[RecipePublic(name=r.name, title=r.title, settings=r.settings, validation_prompts=r.validation_prompts)
@@ -73,7 +78,7 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
     check_run_name(body.name)
     refused = sorted(set(body.settings) & set(SERVER_CHOSEN))
     if refused:
-        raise RunError(f"settings.{refused[0]}: set by the server (the dataset is chosen by name, the run folder is "
+        raise RunError(f"{setting(refused[0])}: set by the server (the dataset is chosen by name, the run folder is "
                        "MODELS_DIR/<name>, validation prompts have a field of their own)", 422)
     try:
         recipe = find_recipe(body.recipe) if body.recipe else None
@@ -94,7 +99,7 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
     values = {**(recipe.settings if recipe else {}), **body.settings, "dataset_path": dataset,
               "validation_prompts": prompts or None}
     try:
-        return build_settings(TrainConfig, values, what=None, option=lambda name: f"settings.{name}",
-                              help_command="GET /api/recipes")
+        return build_settings(TrainConfig, values, what=None, option=setting, key=setting,
+                              help_command="GET /api/recipes", aliases=KEY_ALIASES)
     except ShoegenError as error:
         raise RunError(str(error), 422) from None
