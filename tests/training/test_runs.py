@@ -54,6 +54,27 @@ def test_adapters_are_runs_checkpoints_and_loose_files_inside_the_folder(models_
     assert discover_adapters(None) == [] and discover_adapters(models_dir / "missing") == []
 
 
+def test_a_lookup_finds_what_the_listing_lists_reading_only_where_the_name_can_be(models_dir, monkeypatch):
+    from shoegen.config.scores import BestCheckpoint
+    from shoegen.training import runs
+
+    RunFolder(models_dir / "shoesA").write_scores([], BestCheckpoint(model="shoesA/checkpoint-4", step=4,
+                                                                     metric="catalogue_score", value=0.9, rule="r"))
+    fake_run(models_dir / "loose", steps=(2,))  # a run called like the loose file: the listing's first one wins
+    listed = discover_adapters(models_dir)
+    assert "shoesA/best" in {entry.name for entry in listed}
+    first_by_name = {}
+    for entry in listed:
+        first_by_name.setdefault(entry.name, entry)
+
+    def no_walk(models):
+        raise AssertionError("a known name was looked up by listing the whole models folder")
+
+    monkeypatch.setattr(runs, "discover_adapters", no_walk)
+    for name, entry in first_by_name.items():
+        assert find_adapter(models_dir, name) == entry
+
+
 @pytest.mark.parametrize("name", ["escape", "escape/checkpoint-4", "escaped-file", "shoesA/checkpoint-99",
                                   ".hidden", "../outside/escape", "shoesA/../shoesB", "/etc/passwd", "shoesA/"])
 def test_names_are_only_looked_up_never_joined_onto_a_path(models_dir, name):

@@ -47,28 +47,32 @@ def discover_adapters(models_dir: Path | None) -> list[ModelEntry]:
     if models_dir is None or not models_dir.is_dir():
         return []
     root = models_dir.resolve()
-    entries: list[ModelEntry] = []
-    for child in sorted(models_dir.iterdir()):
-        if child.name.startswith(".") or not _inside(child, root):
-            continue
-        if child.is_file() and child.suffix == ".safetensors":
-            entries.append(ModelEntry(child.stem, child.resolve(), "lora"))
-            continue
-        if not child.is_dir():
-            continue
-        run = RunFolder(child)
-        if run.final_adapter.is_file() and _inside(run.final_adapter, root):
-            entries.append(ModelEntry(child.name, run.final_adapter.resolve(), "final"))
-        run_entries = []
-        if run.checkpoints_dir.is_dir():
-            for checkpoint in run.checkpoints_dir.iterdir():
-                step = checkpoint_step(checkpoint.name)
-                weights = checkpoint / LORA_WEIGHTS_NAME
-                if step is not None and weights.is_file() and _inside(weights, root):
-                    run_entries.append(ModelEntry(f"{child.name}/{checkpoint.name}", weights.resolve(), "checkpoint",
-                                                  step))
-        entries += run_entries + _best_entry(run, child.name, entries[-1:] + run_entries)
+    entries = [entry for child in sorted(models_dir.iterdir()) for entry in _entries_of(child, root)]
     return sorted(entries, key=lambda e: (e.name.split("/")[0], e.step or 0, e.name))
+
+
+def _entries_of(child: Path, root: Path) -> list[ModelEntry]:
+    """The adapters one entry of the models folder holds: a loose LoRA file, or a run folder's final weights,
+    checkpoints and `RUN/best`."""
+    if child.name.startswith(".") or not _inside(child, root):
+        return []
+    if child.is_file() and child.suffix == ".safetensors":
+        return [ModelEntry(child.stem, child.resolve(), "lora")]
+    if not child.is_dir():
+        return []
+    run = RunFolder(child)
+    entries = []
+    if run.final_adapter.is_file() and _inside(run.final_adapter, root):
+        entries.append(ModelEntry(child.name, run.final_adapter.resolve(), "final"))
+    run_entries = []
+    if run.checkpoints_dir.is_dir():
+        for checkpoint in run.checkpoints_dir.iterdir():
+            step = checkpoint_step(checkpoint.name)
+            weights = checkpoint / LORA_WEIGHTS_NAME
+            if step is not None and weights.is_file() and _inside(weights, root):
+                run_entries.append(ModelEntry(f"{child.name}/{checkpoint.name}", weights.resolve(), "checkpoint",
+                                              step))
+    return entries + run_entries + _best_entry(run, child.name, entries + run_entries)
 
 
 def _best_entry(run: RunFolder, run_name: str, candidates: list[ModelEntry]) -> list[ModelEntry]:
@@ -81,6 +85,15 @@ def _best_entry(run: RunFolder, run_name: str, candidates: list[ModelEntry]) -> 
 
 
 def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
+    """The adapter called `name`, looked for only where that name can be (its run folder, or its loose file), so a
+    lookup costs the same with 5 runs or 500; an unknown name's error lists the known ones."""
+    if models_dir is not None and models_dir.is_dir() and name and not name.startswith("."):
+        head = name.split("/")[0]
+        root = models_dir.resolve()
+        for candidate in (models_dir / head, models_dir / f"{head}.safetensors"):
+            for entry in _entries_of(candidate, root) if head not in ("", "..") else []:
+                if entry.name == name:
+                    return entry
     try:
         return _by_name(discover_adapters(models_dir), name, "model")
     except UnknownModelError:
