@@ -231,6 +231,10 @@ def test_clip_stop_at_last_layers_option_is_clip_skip(client):
         assert json.loads(result["info"])["clip_skip"] == 2 and np.array_equal(first_pixels(result), native)
         overridden = txt2img(client, override_settings={"CLIP_stop_at_last_layers": 1})
         assert json.loads(overridden["info"])["clip_skip"] == 1
+        too_deep = client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": 3})  # the tiny base has 2
+        assert too_deep.status_code == 422 and too_deep.json()["detail"] == (
+            "CLIP_stop_at_last_layers 3: this base's text encoder has 2 layers, so CLIP_stop_at_last_layers can be at "
+            "most 2")
         for bad in (0, 13, "x", True):
             refused = client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": bad})
             assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.text, (bad, refused.text)

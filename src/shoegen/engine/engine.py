@@ -124,6 +124,12 @@ class Engine:
     def is_loaded(self) -> bool:
         return self._pipeline is not None
 
+    def text_encoder_layers(self) -> int | None:
+        """How many layers the base's text encoder has, the largest clip_skip it takes; None before the base is
+        loaded (loading it is not this question's to do: a request is checked again once it is)."""
+        pipeline = self._pipeline
+        return None if pipeline is None else pipeline.text_encoder.config.num_hidden_layers
+
     def native_size(self) -> tuple[int, int]:
         """(width, height) the base was trained at, the default size of every request (loads the base)."""
         pipeline = self.load()
@@ -373,8 +379,8 @@ class Engine:
         if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
             raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
                                f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")
-        layers = self._pipeline.text_encoder.config.num_hidden_layers
-        if request.clip_skip > layers:
+        layers = self.text_encoder_layers()
+        if layers is not None and request.clip_skip > layers:
             raise ShoegenError(f"clip_skip {request.clip_skip}: this base's text encoder has {layers} layers, so "
                                f"clip_skip can be at most {layers}")
 

@@ -338,7 +338,11 @@ def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
         services.sdapi_checkpoint = None if name == services.engine.base_model else name
     if body.CLIP_stop_at_last_layers is not None:
-        clip_skip = body.CLIP_stop_at_last_layers
+        clip_skip, layers = body.CLIP_stop_at_last_layers, services.engine.text_encoder_layers()
+        if layers is not None and clip_skip > layers:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                f"{SDAPI_CLIP_SKIP} {clip_skip}: this base's text encoder has {layers} layers, so "
+                                f"{SDAPI_CLIP_SKIP} can be at most {layers}")
         OptionStore(services.gallery).set(SDAPI_CLIP_SKIP, None if clip_skip == LIMITS["clip_skip"].default
                                           else clip_skip)
     return get_options(services)
