@@ -86,3 +86,9 @@ def test_two_process_data_parallel_run(sample_dataset, tiny_base, tmp_path):
                       LAUNCHED_CLI)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (run_dir / "checkpoints" / "checkpoint-6").is_dir()
+
+    # Both processes agree that the earlier run is replaced (decided before either loads, so none waits alone at the
+    # deletion's barrier), and only the new run's checkpoints are left.
+    replaced = run_cli(["train", *common, "--max_train_steps", "2", "--overwrite_output_dir"], LAUNCHED_CLI)
+    assert replaced.returncode == 0, replaced.stderr[-3000:]
+    assert [c.step for c in RunFolder(run_dir).checkpoints()] == [2]

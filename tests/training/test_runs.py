@@ -76,7 +76,7 @@ def test_a_lookup_finds_what_the_listing_lists_reading_only_where_the_name_can_b
 
 
 @pytest.mark.parametrize("name", ["escape", "escape/checkpoint-4", "escaped-file", "shoesA/checkpoint-99",
-                                  ".hidden", "../outside/escape", "shoesA/../shoesB", "/etc/passwd", "shoesA/"])
+                                  "y" * 250, ".hidden", "../outside/escape", "shoesA/../shoesB", "/etc/passwd", "shoesA/"])
 def test_names_are_only_looked_up_never_joined_onto_a_path(models_dir, name):
     with pytest.raises(UnknownModelError) as raised:
         find_adapter(models_dir, name)

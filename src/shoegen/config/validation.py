@@ -4,7 +4,7 @@ each bad option the way the user wrote it (a flag, a YAML key)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +36,7 @@ def flag_of(field: str) -> str:
 def build_settings(model: type[Settings], values: Mapping[str, Any], *, what: str | None,
                    option: Callable[[str], str] = flag_of, key: Callable[[str], str] = str,
                    source: Path | None = None, help_command: str = "--help", sentences: bool = False,
-                   aliases: Mapping[str, str] | None = None) -> Settings:
+                   aliases: Mapping[str, str] | None = None, guesses: Collection[str] | None = None) -> Settings:
     """`model(**values)`, or a ShoegenError with one line per bad option, e.g.
     `--learning_rate: Input should be greater than 0 (got -1)`, or with `sentences`
     `width must be a multiple of 8 (got 65)`; `what` heads the lines ("invalid training configuration:").
@@ -45,24 +45,26 @@ def build_settings(model: type[Settings], values: Mapping[str, Any], *, what: st
         return model(**values)
     except ValidationError as error:
         lines = describe_problems(error, option=option, key=key, source=source, help_command=help_command,
-                                  sentences=sentences, model=model, aliases=aliases)
+                                  sentences=sentences, model=model, aliases=aliases, guesses=guesses)
         raise ShoegenError(f"invalid {what}:\n  " + "\n  ".join(lines) if what else "\n".join(lines)) from None
 
 
 def describe_problems(error: ValidationError, *, option: Callable[[str], str] = flag_of,
                       key: Callable[[str], str] = str, source: Path | None = None, help_command: str = "--help",
                       sentences: bool = False, model: type[BaseModel] | None = None,
-                      aliases: Mapping[str, str] | None = None) -> list[str]:
+                      aliases: Mapping[str, str] | None = None, guesses: Collection[str] | None = None) -> list[str]:
     """One line per problem. `option` names a field with a bad value (a flag); `key` names an unknown key and the
     options it may have meant (a file's key as written; `settings.x` in an API body); `model` lends a field's
-    examples to a value that does not have the field's form, and its field names to the "did you mean" of an
-    unknown key, which also knows the other spellings in `aliases` (a flag's name: `base_model`)."""
+    examples to a value that does not have the field's form, and its field names (or only `guesses`, those a caller
+    may send) to the "did you mean" of an unknown key, which also knows the other spellings in `aliases` (a flag's
+    name: `base_model`)."""
     lines = []
     for problem in error.errors():
         name = str(problem["loc"][0]) if problem["loc"] else ""
         if problem["type"] == "extra_forbidden":
             where = f" in {source}" if source else ""
-            meant = _meant(name, model, aliases or {}) if model is not None else []
+            known = guesses if guesses is not None else (model.model_fields if model is not None else ())
+            meant = _meant(name, known, aliases or {})
             guess = f": did you mean {' or '.join(f'`{key(m)}`' for m in meant)}?" if meant else ""
             lines.append(f"unknown option `{key(name)}`{where}{guess} (see `{help_command}` for the valid options)")
             continue
@@ -88,14 +90,14 @@ def describe_problems(error: ValidationError, *, option: Callable[[str], str] = 
     return lines
 
 
-def _meant(name: str, model: type[BaseModel], aliases: Mapping[str, str]) -> list[str]:
+def _meant(name: str, known: Collection[str], aliases: Mapping[str, str]) -> list[str]:
     """The fields an unknown key most likely meant, nearest first; none when none is close: a flag's spelling
     (`--base-model`, `learning-rate`), else the nearest names by difflib."""
     normalised = name.strip().lstrip("-").replace("-", "_").lower()
     normalised = aliases.get(normalised, normalised)
-    if normalised in model.model_fields:
+    if normalised in known:
         return [normalised]
-    return difflib.get_close_matches(normalised, model.model_fields, n=2, cutoff=0.6)
+    return difflib.get_close_matches(normalised, list(known), n=2, cutoff=0.6)
 
 
 def _shown(value, text=str) -> str:

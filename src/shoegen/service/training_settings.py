@@ -100,6 +100,7 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
               "validation_prompts": prompts or None}
     try:
         return build_settings(TrainConfig, values, what=None, option=setting, key=setting,
-                              help_command="GET /api/recipes", aliases=KEY_ALIASES)
+                              help_command="GET /api/recipes", aliases=KEY_ALIASES,
+                              guesses=[name for name in TrainConfig.model_fields if name not in SERVER_CHOSEN])
     except ShoegenError as error:
         raise RunError(str(error), 422) from None

@@ -103,9 +103,12 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
     started = time.perf_counter()
     folder = RunFolder(config.output_dir)
     resume_from = check_settings(config)
+    # Decided by every process before `load` (whose Accelerator is their rendezvous), so that they all agree on
+    # the barrier the deletion waits at: after it, the main process may have deleted what the others would look at.
+    replace_earlier = resume_from is None and bool(folder.checkpoints())
     inputs = load(config)
     try:
-        run = setup(config, inputs, resume_from, show_progress)
+        run = setup(config, inputs, resume_from, replace_earlier, show_progress)
         if resume_from is not None:
             restore(run, resume_from)
         fit(run, show_progress)
@@ -257,8 +260,10 @@ def load(config: TrainConfig) -> Inputs:
     return Inputs(accelerator, train_set, validation_set, reg_set, pipeline, params)
 
 
-def setup(config: TrainConfig, inputs: Inputs, resume_from: ckpt.Checkpoint | None, show_progress: bool) -> Run:
-    """The run starts here: an earlier run deleted (--overwrite_output_dir), caches, optimizer, schedule, log."""
+def setup(config: TrainConfig, inputs: Inputs, resume_from: ckpt.Checkpoint | None, replace_earlier: bool,
+          show_progress: bool) -> Run:
+    """The run starts here: an earlier run deleted (`replace_earlier`: --overwrite_output_dir over a run's
+    checkpoints), caches, optimizer, schedule, log."""
     from diffusers import DDPMScheduler
     from diffusers.optimization import get_scheduler
 
@@ -267,7 +272,7 @@ def setup(config: TrainConfig, inputs: Inputs, resume_from: ckpt.Checkpoint | No
     unet, vae, text_encoder = pipeline.unet, pipeline.vae, pipeline.text_encoder
     everything = train_set + validation_set + reg_set  # the caches' order: reg images come last
     folder = RunFolder(config.output_dir)
-    if resume_from is None and folder.checkpoints():  # check_settings let it through: --overwrite_output_dir
+    if replace_earlier:
         if accelerator.is_main_process:
             folder.remove_training_outputs()
         accelerator.wait_for_everyone()

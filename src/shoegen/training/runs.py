@@ -91,7 +91,11 @@ def find_adapter(models_dir: Path | None, name: str) -> ModelEntry:
         head = name.split("/")[0]
         root = models_dir.resolve()
         for candidate in (models_dir / head, models_dir / f"{head}.safetensors"):
-            for entry in _entries_of(candidate, root) if head not in ("", "..") else []:
+            try:
+                entries = _entries_of(candidate, root) if head not in ("", "..") else []
+            except OSError:  # a name no file can have (too long): unknown, like any other
+                entries = []
+            for entry in entries:
                 if entry.name == name:
                     return entry
     try:
