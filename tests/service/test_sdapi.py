@@ -193,6 +193,30 @@ def test_a1111_sampler_aliases(client, sent, sampler):
     assert info["sampler_name"] == sampler and f"Sampler: {sampler}," in info["infotexts"][0]
 
 
+@pytest.mark.parametrize("sent, schedule, sampler", [
+    ("DPM++ 2M", "Automatic", "DPM++ 2M Karras"),  # A1111 1.9+: DPM++ 2M's own schedule is Karras
+    ("DPM++ 2M", "karras", "DPM++ 2M Karras"), ("DPM++ 2M", "Normal", "DPM++ 2M"),
+    ("DPM++ 2M", None, "DPM++ 2M"),  # a client from before 1.9: the name says it all
+    ("DPM++ 2M Karras", "Normal", "DPM++ 2M Karras"),  # a schedule in the name wins, as in A1111
+    ("Euler a", "Automatic", "Euler a"), ("k_dpmpp_2m", "Karras", "DPM++ 2M Karras")])
+def test_a1111_schedule_types_pick_the_sampler_a1111_would_run(client, sent, schedule, sampler):
+    result = txt2img(client, steps=2, sampler_name=sent, scheduler=schedule)
+    native = generate_pixels(client, seed=5, guidance_scale=7, sampler=sampler, negative_prompt="blurry",
+                             num_inference_steps=2)
+    assert np.array_equal(first_pixels(result), native)
+
+
+def test_schedule_types_this_server_lacks_are_refused_by_name(client):
+    names = [(s["name"], s["label"]) for s in client.get("/sdapi/v1/schedulers").json()]
+    assert names == [("automatic", "Automatic"), ("karras", "Karras"), ("normal", "Normal")]
+    text = a1111_error(client, "txt2img", {**TXT2IMG, "sampler_name": "Euler", "scheduler": "Karras"})
+    assert "scheduler: sampler 'Euler' has no Karras schedule here; Karras goes with: DPM++ 2M" in text, text
+    text = a1111_error(client, "txt2img", {**TXT2IMG, "scheduler": "Exponential"})
+    assert "scheduler: schedule type 'Exponential' is not available here; available: Automatic, Karras, Normal" in text
+    text = a1111_error(client, "txt2img", {**TXT2IMG, "sampler_name": "Nope", "scheduler": "Karras"})
+    assert "sampler_name" in text and "unknown sampler 'Nope'" in text, text
+
+
 def test_samplers_this_server_lacks_are_refused_by_name(client):
     for sent, a1111_name in [("k_lms", "LMS"), ("k_heun", "Heun"), ("k_dpm_2", "DPM2"), ("k_dpm_2_a", "DPM2 a"),
                              ("k_dpmpp_sde", "DPM++ SDE"), ("Nope", None)]:
@@ -235,6 +259,10 @@ def test_clip_stop_at_last_layers_option_is_clip_skip(client):
         assert too_deep.status_code == 422 and too_deep.json()["detail"] == (
             "CLIP_stop_at_last_layers 3: this base's text encoder has 2 layers, so CLIP_stop_at_last_layers can be at "
             "most 2")
+        # A refused request changes nothing, not even the option it named correctly.
+        half = client.post("/sdapi/v1/options", json={"sd_model_checkpoint": "shoesA", "CLIP_stop_at_last_layers": 3})
+        assert half.status_code == 422
+        assert client.get("/sdapi/v1/options").json() == {"sd_model_checkpoint": "tiny", "CLIP_stop_at_last_layers": 2}
         for bad in (0, 13, "x", True):
             refused = client.post("/sdapi/v1/options", json={"CLIP_stop_at_last_layers": bad})
             assert refused.status_code == 422 and "CLIP_stop_at_last_layers" in refused.text, (bad, refused.text)

@@ -41,6 +41,13 @@ ABSENT_A1111_SAMPLERS = {
 mapped to another sampler that would draw something else."""
 
 
+A1111_SCHEDULES = {"automatic": "Automatic", "karras": "Karras", "normal": "Normal"}
+"""AUTOMATIC1111 1.9+'s schedule types (its request's `scheduler` field, by name and label) that have a sampler here:
+Automatic is each sampler's own schedule, Karras the Karras sigmas, Normal the model's own steps."""
+A1111_KARRAS_BY_DEFAULT = {"DPM++ 2M": "DPM++ 2M Karras"}
+"""The samplers whose Automatic schedule in A1111 1.9+ is Karras (its `'scheduler': 'karras'` sampler option)."""
+
+
 def _key(name: str) -> str:
     """How names are compared: case, underscores and runs of spaces do not matter ("dpm++_2m  KARRAS")."""
     return " ".join(name.replace("_", " ").split()).lower()
@@ -58,3 +65,32 @@ def find_sampler(name: str) -> Sampler:
             else f"unknown sampler {name!r}"
         raise ShoegenError(f"{what}; available: {', '.join(SAMPLER_NAMES)}")
     return sampler
+
+
+def a1111_sampler(sampler_name: str, schedule: str | None) -> str:
+    """AUTOMATIC1111's sampler and schedule type as one sampler name here, as A1111 1.9+ combines them: a schedule in
+    the sampler's name wins ("DPM++ 2M Karras"); no schedule is a client from before 1.9, whose names already say
+    theirs; Automatic is the sampler's own (Karras for DPM++ 2M). ShoegenError for a schedule with no sampler here;
+    an unknown sampler is returned as it is, for the request's check to refuse."""
+    if schedule is None:
+        return sampler_name
+    wanted = _key(schedule)
+    if wanted not in A1111_SCHEDULES:
+        raise ShoegenError(f"schedule type {schedule!r} is not available here; available: "
+                           f"{', '.join(A1111_SCHEDULES.values())}")
+    name = _key(sampler_name)
+    if any(name.endswith(" " + other) for other in A1111_SCHEDULES if other != "automatic"):
+        return sampler_name
+    if name not in _BY_NAME:
+        return sampler_name  # refused as a sampler, by the request's own check
+    sampler = _BY_NAME[name].name
+    if wanted == "automatic":
+        return A1111_KARRAS_BY_DEFAULT.get(sampler, sampler)
+    if wanted == "normal":
+        return sampler
+    karras = _BY_NAME.get(_key(f"{sampler} Karras"))
+    if karras is None:
+        with_karras = [s.name.removesuffix(" Karras") for s in SAMPLERS if s.name.endswith(" Karras")]
+        raise ShoegenError(f"sampler {sampler!r} has no Karras schedule here; Karras goes with: "
+                           f"{', '.join(with_karras)}")
+    return karras.name

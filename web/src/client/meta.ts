@@ -256,6 +256,11 @@ export const OPERATIONS = [
   },
   {
     "method": "get",
+    "path": "/sdapi/v1/schedulers",
+    "operationId": "schedulers_sdapi_v1_schedulers_get"
+  },
+  {
+    "method": "get",
     "path": "/sdapi/v1/progress",
     "operationId": "progress_sdapi_v1_progress_get"
   },
@@ -603,6 +608,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     "sampler_index": {
       "maxLength": 100
     },
+    "scheduler": {
+      "maxLength": 100
+    },
     "batch_size": {
       "default": 1,
       "minimum": 1,
@@ -728,6 +736,9 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "maxLength": 100
     },
     "sampler_index": {
+      "maxLength": 100
+    },
+    "scheduler": {
       "maxLength": 100
     },
     "batch_size": {

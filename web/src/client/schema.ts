@@ -743,6 +743,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/sdapi/v1/schedulers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schedule types (A1111 1.9+), in AUTOMATIC1111's shape */
+        get: operations["schedulers_sdapi_v1_schedulers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sdapi/v1/progress": {
         parameters: {
             query?: never;
@@ -1801,6 +1818,11 @@ export type components = {
             /** Sampler Index */
             sampler_index?: string | null;
             /**
+             * Scheduler
+             * @description A1111 1.9+'s schedule type, a name of GET /sdapi/v1/schedulers (Automatic: the sampler's own, Karras for DPM++ 2M); a schedule in sampler_name wins
+             */
+            scheduler?: string | null;
+            /**
              * Batch Size
              * @default 1
              */
@@ -2367,6 +2389,11 @@ export type components = {
             sampler_name?: string | null;
             /** Sampler Index */
             sampler_index?: string | null;
+            /**
+             * Scheduler
+             * @description A1111 1.9+'s schedule type, a name of GET /sdapi/v1/schedulers (Automatic: the sampler's own, Karras for DPM++ 2M); a schedule in sampler_name wins
+             */
+            scheduler?: string | null;
             /**
              * Batch Size
              * @default 1
@@ -3978,6 +4005,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SamplerPublic"][];
+                };
+            };
+        };
+    };
+    schedulers_sdapi_v1_schedulers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
         };

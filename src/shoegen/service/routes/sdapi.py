@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, ClipSkip, GenerationParams, Guidance,
                                        ImageCount, PromptText, Side, Steps, Strength)
-from shoegen.config.samplers import SAMPLERS
+from shoegen.config.samplers import A1111_SCHEDULES, SAMPLERS, a1111_sampler
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import SDAPI_CHECKPOINT, Services, ServicesDep, require_api_key
 from shoegen.service.generation import submit, to_generation_request, wait_for
@@ -41,6 +41,9 @@ class Txt2ImgCreate(BaseModel):
     seed: int = Field(-1, ge=-1, le=MAX_REQUEST_SEED, description="-1 for random")
     sampler_name: str | None = Field(None, max_length=100)
     sampler_index: str | None = Field(None, max_length=100)
+    scheduler: str | None = Field(None, max_length=100, description="A1111 1.9+'s schedule type, a name of GET "
+                                  "/sdapi/v1/schedulers (Automatic: the sampler's own, Karras for DPM++ 2M); a "
+                                  "schedule in sampler_name wins")
     batch_size: ImageCount = 1
     n_iter: ImageCount = 1
     steps: Steps = 20
@@ -240,11 +243,15 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
     controlnets, unit_indices = _controlnets(body)
     terms = ClientTerms(body, model_field, clip_skip_field, unit_indices)
     try:
+        sampler = a1111_sampler(body.sampler_name or body.sampler_index or "Euler a", body.scheduler)
+    except ShoegenError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"scheduler: {error}") from None
+    try:
         request_body = GenerateCreate(
             prompt=body.prompt or " ", negative_prompt=body.negative_prompt, model_name=model_name,
             num_images=body.batch_size * body.n_iter, num_inference_steps=body.steps,
             guidance_scale=body.cfg_scale, seed=None if body.seed == -1 else body.seed,
-            sampler=body.sampler_name or body.sampler_index or "Euler a", width=body.width, height=body.height,
+            sampler=sampler, width=body.width, height=body.height,
             clip_skip=clip_skip, controlnets=controlnets, **mode,
         )
     except ValidationError as error:
@@ -312,6 +319,12 @@ def samplers() -> list[SamplerPublic]:
     return [SamplerPublic(name=s.name, aliases=list(s.aliases)) for s in SAMPLERS]
 
 
+@router.get("/schedulers", response_model=list[dict], summary="Schedule types (A1111 1.9+), in AUTOMATIC1111's shape")
+def schedulers() -> list[dict]:
+    return [{"name": name, "label": label, "aliases": None, "default_rho": 7.0 if name == "karras" else -1,
+             "need_inner_model": False} for name, label in A1111_SCHEDULES.items()]
+
+
 @router.get("/progress", response_model=dict, summary="Progress of the running job, in AUTOMATIC1111's shape")
 def progress(services: ServicesDep) -> dict:
     job = services.jobs.running()
@@ -332,17 +345,19 @@ def get_options(services: ServicesDep) -> dict:
 @router.post("/options", response_model=dict, summary="Set sd_model_checkpoint (the default model for /sdapi) and "
              "CLIP_stop_at_last_layers (the default Clip skip); A1111's other options are ignored")
 def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
-    name = body.sd_model_checkpoint
+    name, clip_skip = body.sd_model_checkpoint, body.CLIP_stop_at_last_layers
+    # Both checked before either is stored: a refused request changes nothing.
+    if name is not None and name != services.engine.base_model and \
+            name not in {m.name for m in services.engine.list_models()}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
+    layers = services.engine.text_encoder_layers()
+    if clip_skip is not None and layers is not None and clip_skip > layers:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            f"{SDAPI_CLIP_SKIP} {clip_skip}: this base's text encoder has {layers} layers, so "
+                            f"{SDAPI_CLIP_SKIP} can be at most {layers}")
     if name is not None:
-        if name != services.engine.base_model and name not in {m.name for m in services.engine.list_models()}:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
         services.sdapi_checkpoint = None if name == services.engine.base_model else name
-    if body.CLIP_stop_at_last_layers is not None:
-        clip_skip, layers = body.CLIP_stop_at_last_layers, services.engine.text_encoder_layers()
-        if layers is not None and clip_skip > layers:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                                f"{SDAPI_CLIP_SKIP} {clip_skip}: this base's text encoder has {layers} layers, so "
-                                f"{SDAPI_CLIP_SKIP} can be at most {layers}")
+    if clip_skip is not None:
         OptionStore(services.gallery).set(SDAPI_CLIP_SKIP, None if clip_skip == LIMITS["clip_skip"].default
                                           else clip_skip)
     return get_options(services)
