@@ -225,6 +225,46 @@ def test_samplers_this_server_lacks_are_refused_by_name(client):
         assert a1111_name is None or f"AUTOMATIC1111's {a1111_name}" in text, text
 
 
+A1111_DEFAULTS = {"hr_prompt": "", "hr_negative_prompt": "", "hr_sampler_name": None, "hr_scheduler": None,
+                  "hr_checkpoint_name": None, "subseed": -1, "subseed_strength": 0, "seed_resize_from_h": -1,
+                  "seed_resize_from_w": -1, "tiling": False, "restore_faces": False, "styles": [],
+                  "refiner_checkpoint": None, "script_name": None, "script_args": [], "eta": None}
+
+
+def test_a1111_fields_without_a_feature_here_are_refused_unless_they_change_nothing(client):
+    plain = first_pixels(txt2img(client, steps=1))
+    assert np.array_equal(first_pixels(txt2img(client, steps=1, **A1111_DEFAULTS)), plain)  # a full default body
+    assert np.array_equal(first_pixels(txt2img(client, steps=1, hr_prompt="other")), plain)  # no hires fix: unused
+    for change, words in [({"tiling": True}, "tiling true: tileable images are not available here"),
+                          ({"restore_faces": True}, "restore_faces true: face restoration"),
+                          ({"subseed_strength": 0.3}, "subseed_strength 0.3: variation seeds"),
+                          ({"seed_resize_from_w": 512}, "seed_resize_from_w 512:"),
+                          ({"styles": ["Catalogue"]}, 'styles ["Catalogue"]: prompt styles'),
+                          ({"script_name": "x/y/z plot"}, 'script_name "x/y/z plot": scripts'),
+                          ({"enable_hr": True, "hr_prompt": "a red shoe"}, 'hr_prompt "a red shoe": the hires fix'),
+                          ({"enable_hr": True, "hr_sampler_name": "DDIM"}, 'hr_sampler_name "DDIM"')]:
+        text = json.dumps(json.loads(a1111_error(client, "txt2img", {**TXT2IMG, **change})), ensure_ascii=False)
+        assert words.replace('"', '\\"') in text, (change, text)
+    both = a1111_error(client, "txt2img", {**TXT2IMG, "tiling": True, "restore_faces": True})
+    assert "tiling" in both and "restore_faces" in both
+    same = txt2img(client, steps=2, enable_hr=True, hr_prompt=TXT2IMG["prompt"], hr_sampler_name="Euler a")
+    assert decode_png(same["images"][0]).size == (128, 128)
+
+
+def test_the_hires_fix_resizes_to_hr_resize_x_and_y(client):
+    by_scale = txt2img(client, steps=2, enable_hr=True, hr_scale=1.5, denoising_strength=0.5)
+    for sizes in ({"hr_resize_x": 96}, {"hr_resize_y": 96}, {"hr_resize_x": 96, "hr_resize_y": 96}):
+        resized = txt2img(client, steps=2, enable_hr=True, hr_scale=3, denoising_strength=0.5, **sizes)
+        assert decode_png(resized["images"][0]).size == (96, 96), sizes
+        assert np.array_equal(first_pixels(resized), first_pixels(by_scale))  # the same as hr_scale 1.5
+    wide = txt2img(client, steps=2, width=128, height=64, enable_hr=True, hr_resize_x=192)
+    assert decode_png(wide["images"][0]).size == (192, 96)
+    text = a1111_error(client, "txt2img", {**TXT2IMG, "enable_hr": True, "hr_resize_x": 128, "hr_resize_y": 96})
+    assert "hr_resize_x x hr_resize_y 128x96: the hires fix scales both sides of 64x64 alike" in text, text
+    assert "by 1 to 4" in a1111_error(client, "txt2img", {**TXT2IMG, "enable_hr": True, "hr_resize_x": 320})
+    assert "by 1 to 4" in a1111_error(client, "txt2img", {**TXT2IMG, "enable_hr": True, "hr_resize_y": 32})
+
+
 def test_batch_size_times_n_iter_over_the_cap_is_refused(client):
     result = txt2img(client, steps=1, batch_size=2, n_iter=3)
     assert len(result["images"]) == 6 and json.loads(result["info"])["all_seeds"] == [5, 6, 7, 8, 9, 10]

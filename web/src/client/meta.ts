@@ -654,6 +654,16 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "minimum": 0,
       "maximum": 150
     },
+    "hr_resize_x": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 2048
+    },
+    "hr_resize_y": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 2048
+    },
     "hr_upscaler": {
       "maxLength": 100
     },
@@ -783,6 +793,16 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
       "default": 0,
       "minimum": 0,
       "maximum": 150
+    },
+    "hr_resize_x": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 2048
+    },
+    "hr_resize_y": {
+      "default": 0,
+      "minimum": 0,
+      "maximum": 2048
     },
     "hr_upscaler": {
       "maxLength": 100

@@ -1877,6 +1877,18 @@ export type components = {
              */
             hr_second_pass_steps: number;
             /**
+             * Hr Resize X
+             * @description the hires fix's result width instead of hr_scale (0: hr_scale); with hr_resize_y, both sides scaled alike
+             * @default 0
+             */
+            hr_resize_x: number;
+            /**
+             * Hr Resize Y
+             * @description the hires fix's result height instead of hr_scale
+             * @default 0
+             */
+            hr_resize_y: number;
+            /**
              * Hr Upscaler
              * @description a name of GET /sdapi/v1/upscalers; Latent, None and Lanczos (and A1111's other built-in names) are the Lanczos resize
              */
@@ -2366,7 +2378,8 @@ export type components = {
         };
         /**
          * Txt2ImgCreate
-         * @description AUTOMATIC1111's StableDiffusionProcessingTxt2Img fields that apply here; others are accepted and ignored.
+         * @description AUTOMATIC1111's StableDiffusionProcessingTxt2Img fields that apply here; others are accepted and ignored, those
+         *     of UNSUPPORTED_A1111_FIELDS only at a value that changes nothing.
          */
         Txt2ImgCreate: {
             /**
@@ -2448,6 +2461,18 @@ export type components = {
              * @default 0
              */
             hr_second_pass_steps: number;
+            /**
+             * Hr Resize X
+             * @description the hires fix's result width instead of hr_scale (0: hr_scale); with hr_resize_y, both sides scaled alike
+             * @default 0
+             */
+            hr_resize_x: number;
+            /**
+             * Hr Resize Y
+             * @description the hires fix's result height instead of hr_scale
+             * @default 0
+             */
+            hr_resize_y: number;
             /**
              * Hr Upscaler
              * @description a name of GET /sdapi/v1/upscalers; Latent, None and Lanczos (and A1111's other built-in names) are the Lanczos resize

@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, ClipSkip, GenerationParams, Guidance,
-                                       ImageCount, PromptText, Side, Steps, Strength)
+from shoegen.config.generation import (MAX_IMAGES, MAX_REQUEST_SEED, MAX_SIDE, ClipSkip, GenerationParams,
+                                       Guidance, ImageCount, PromptText, Side, Steps, Strength, scaled_size)
 from shoegen.config.samplers import A1111_SCHEDULES, SAMPLERS, a1111_sampler
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import SDAPI_CHECKPOINT, Services, ServicesDep, require_api_key
@@ -32,8 +32,34 @@ log = logging.getLogger("shoegen.service")
 router = APIRouter(prefix="/sdapi/v1", tags=["AUTOMATIC1111 compatible"], dependencies=[Depends(require_api_key)])
 
 
+UNSUPPORTED_A1111_FIELDS: dict[str, tuple[tuple, str]] = {
+    "hr_prompt": (("", None), "the hires fix repaints with prompt here; leave it empty"),
+    "hr_negative_prompt": (("", None), "the hires fix repaints with negative_prompt here; leave it empty"),
+    "hr_sampler_name": (("", None, "Use same sampler"), "the hires fix repaints with sampler_name here; send "
+                        "'Use same sampler'"),
+    "hr_scheduler": (("", None, "Use same scheduler"), "the hires fix repaints with scheduler here; send "
+                     "'Use same scheduler'"),
+    "hr_checkpoint_name": (("", None, "Use same checkpoint"), "the hires fix repaints with the same model here"),
+    "subseed_strength": ((0, None), "variation seeds are not available here; send 0"),
+    "seed_resize_from_h": ((None,), "resizing the seed's noise is not available here; send -1"),
+    "seed_resize_from_w": ((None,), "resizing the seed's noise is not available here; send -1"),
+    "tiling": ((False, None), "tileable images are not available here"),
+    "restore_faces": ((False, None), "face restoration is not available here"),
+    "styles": (([], None), "prompt styles are not kept here; put their text in prompt"),
+    "refiner_checkpoint": (("", None, "None"), "a refiner (SDXL) is not available here"),
+    "script_name": (("", None, "None"), "scripts are not available here (ControlNet goes in alwayson_scripts)"),
+}
+"""A1111 request fields with no feature here: the values that change nothing, and why any other is refused."""
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 class Txt2ImgCreate(BaseModel):
-    """AUTOMATIC1111's StableDiffusionProcessingTxt2Img fields that apply here; others are accepted and ignored."""
+    """AUTOMATIC1111's StableDiffusionProcessingTxt2Img fields that apply here; others are accepted and ignored, those
+    of UNSUPPORTED_A1111_FIELDS only at a value that changes nothing."""
 
     model_config = ConfigDict(extra="allow")
     prompt: PromptText = ""
@@ -56,6 +82,9 @@ class Txt2ImgCreate(BaseModel):
                             "denoising_strength)")
     hr_scale: float = Field(2.0, ge=1.0, le=4.0, allow_inf_nan=False)
     hr_second_pass_steps: int = Field(0, ge=0, le=150, description="0: the same steps as the first pass")
+    hr_resize_x: int = Field(0, ge=0, le=MAX_SIDE, description="the hires fix's result width instead of hr_scale "
+                             "(0: hr_scale); with hr_resize_y, both sides scaled alike")
+    hr_resize_y: int = Field(0, ge=0, le=MAX_SIDE, description="the hires fix's result height instead of hr_scale")
     hr_upscaler: str | None = Field(None, max_length=100, description="a name of GET /sdapi/v1/upscalers; Latent, "
                                     "None and Lanczos (and A1111's other built-in names) are the Lanczos resize")
     denoising_strength: Strength = Field(0.7, description="txt2img: the hires fix's strength; img2img: how much "
@@ -70,6 +99,26 @@ class Txt2ImgCreate(BaseModel):
             raise ValueError(f"batch_size x n_iter = {self.batch_size} x {self.n_iter} = "
                              f"{self.batch_size * self.n_iter} images, over this server's limit of {MAX_IMAGES} a "
                              "request")
+        return self
+
+    @model_validator(mode="after")
+    def _nothing_that_would_change_the_image_is_ignored(self) -> Txt2ImgCreate:
+        """A1111 fields this server has no feature for are ignored only at values that change nothing (A1111's
+        defaults, which many clients send every time); any other value is refused by name, never dropped."""
+        sent = self.model_extra or {}
+        same = {"hr_prompt": self.prompt, "hr_negative_prompt": self.negative_prompt,
+                "hr_sampler_name": self.sampler_name, "hr_scheduler": self.scheduler}
+        problems = []
+        for field, (unchanged, why) in UNSUPPORTED_A1111_FIELDS.items():
+            if field not in sent or (field.startswith("hr_") and not self.enable_hr):
+                continue
+            value = sent[field]
+            if value in unchanged or (field in same and value == same[field]) or \
+                    (field.startswith("seed_resize") and isinstance(value, int | float) and value <= 0):
+                continue
+            problems.append(f"{field} {_shown(value)}: {why}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -275,10 +324,37 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
 
 @router.post("/txt2img", response_model=GenerationResponse, summary="AUTOMATIC1111 txt2img (with the hires fix)")
 async def txt2img(body: Txt2ImgCreate, services: ServicesDep) -> GenerationResponse:
-    hires = dict(hires_scale=body.hr_scale, hires_strength=body.denoising_strength,
+    hires = dict(hires_scale=_hires_scale(services, body), hires_strength=body.denoising_strength,
                  hires_steps=body.hr_second_pass_steps or None,
                  hires_upscaler=_upscaler(services, body.hr_upscaler)) if body.enable_hr else {}
     return await _generate(services, body, **hires)
+
+
+def _hires_scale(services: Services, body: Txt2ImgCreate) -> float:
+    """hr_scale, or the scale that makes hr_resize_x x hr_resize_y (A1111's "resize to") from the first pass's size:
+    one factor for both sides, as the hires fix here scales."""
+    x, y = body.hr_resize_x, body.hr_resize_y
+    if not (x or y):
+        return body.hr_scale
+    width, height = body.width, body.height
+    if width is None or height is None:
+        try:
+            native = services.engine.native_size()
+        except ShoegenError as error:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"the base model is not available: {error}") \
+                from None
+        width, height = width or native[0], height or native[1]
+    scale = x / width if x else y / height
+    wanted = f"hr_resize_x x hr_resize_y {x}x{y}" if x and y else (f"hr_resize_x {x}" if x else f"hr_resize_y {y}")
+    if not 1 <= scale <= 4:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{wanted}: the hires fix scales {width}x{height} "
+                            f"by 1 to 4 (this would be {scale:.2f})")
+    result = scaled_size((width, height), scale)
+    if (x and result[0] != x) or (y and result[1] != y):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{wanted}: the hires fix scales both sides of "
+                            f"{width}x{height} alike, in multiples of 8, which makes {result[0]}x{result[1]}: send one "
+                            "of them, or hr_scale")
+    return scale
 
 
 @router.post("/img2img", response_model=GenerationResponse, summary="AUTOMATIC1111 img2img (and inpainting with a "
