@@ -178,6 +178,7 @@ def test_a1111_errors_name_the_fields_the_client_sent(client):
         assert name in text and not INTERNAL_NAMES.search(text), (change, text)
     photo = png_base64(Image.new("RGB", (64, 64), "white"))
     for change, name in [({"init_images": ["@@"]}, "init_images"), ({"mask": "@@"}, "mask"),
+                         ({"resize_mode": 1}, "resize_mode 1: img2img resizes the start image"),
                          ({"denoising_strength": 0.1, "steps": 2}, "denoising_strength"),
                          ({"mask_blur": 65}, "mask_blur"), ({"inpainting_fill": 4}, "inpainting_fill")]:
         text = a1111_error(client, "img2img", {**TXT2IMG, "init_images": [photo], **change})

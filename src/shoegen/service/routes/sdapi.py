@@ -48,6 +48,8 @@ UNSUPPORTED_A1111_FIELDS: dict[str, tuple[tuple, str]] = {
     "styles": (([], None), "prompt styles are not kept here; put their text in prompt"),
     "refiner_checkpoint": (("", None, "None"), "a refiner (SDXL) is not available here"),
     "script_name": (("", None, "None"), "scripts are not available here (ControlNet goes in alwayson_scripts)"),
+    "resize_mode": ((0, None), "img2img resizes the start image to width x height here (resize_mode 0, 'Just "
+                    "resize'); crop or pad it to that shape first"),
 }
 """A1111 request fields with no feature here: the values that change nothing, and why any other is refused."""
 
