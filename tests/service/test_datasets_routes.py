@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import stat
 import struct
 import zipfile
@@ -320,3 +321,43 @@ def test_an_upload_without_a_name_says_the_name_is_missing(client, settings):
     assert response.status_code == 422
     assert response.json()["detail"] == "name: missing; send the dataset's name as a form field beside the files"
     assert leftovers(settings) == []
+
+
+def test_a_delete_removes_what_the_name_finds_and_never_a_dataset_inside_another(settings):
+    with TestClient(create_app(settings.model_copy(update={"role": "api"}))) as client:  # no worker: runs wait
+        assert upload(client, dataset_files("kohya"), name="team").status_code == 201
+        inner = client.post("/api/datasets/register", json={"name": "spring", "path": "team/10_shoes"})
+        assert inner.status_code == 201, inner.text
+        refused = client.delete("/api/datasets/team")
+        assert refused.status_code == 409
+        assert refused.json()["detail"] == ("dataset team: the registered dataset spring is a folder inside it; "
+                                            "delete (unregister) those first")
+        # A run reading the inner folder keeps the upload too: its files would go with it.
+        assert client.post("/api/runs", json={"name": "r", "dataset": "spring"}).status_code == 202
+        assert client.delete("/api/datasets/spring").status_code == 409  # the run reads it
+        assert client.post("/api/runs/r/stop").json()["status"] == "cancelled"
+        assert client.delete("/api/datasets/spring").status_code == 204
+        assert client.delete("/api/datasets/team").status_code == 204
+
+        # A registered name whose folder went, then an upload of that name: the delete removes the upload.
+        assert upload(client, dataset_files("kohya"), name="outer").status_code == 201
+        assert client.post("/api/datasets/register", json={"name": "gone", "path": "outer/10_shoes"}).status_code == 201
+        shutil.rmtree(settings.datasets_root / "outer" / "10_shoes")  # removed on the server, by hand
+        assert upload(client, dataset_files("kohya"), name="gone").status_code == 201
+        assert client.delete("/api/datasets/gone").status_code == 204
+        assert client.get("/api/datasets/gone").status_code == 404
+        assert "gone" not in leftovers(settings)
+
+
+def test_a_caption_two_images_would_share_is_refused_naming_both(client, settings):
+    files = {**dataset_files("kohya"), "10_shoes/0.PNG": png(7)}  # 0.png and 0.PNG: one caption file, 0.txt
+    assert upload(client, files).status_code == 201
+    before = (settings.datasets_root / "shoes" / "10_shoes" / "0.txt").read_bytes()
+    refused = client.put("/api/datasets/shoes/captions", json={"file": "10_shoes/0.png", "caption": "only this one"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == ("10_shoes/0.png, 10_shoes/0.PNG share the caption file 10_shoes/0.txt: a "
+                                        "caption for one would be the other's too; rename one of them so each has "
+                                        "its own")
+    assert (settings.datasets_root / "shoes" / "10_shoes" / "0.txt").read_bytes() == before
+    applied = client.post("/api/datasets/shoes/caption-template", json={"template": "shoes, [caption]"})
+    assert applied.status_code == 200 and applied.json() == {"updated": 4}  # the same caption for both is written

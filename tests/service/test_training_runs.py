@@ -91,6 +91,8 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert refused({"validation_prompts": [" "]})[0] == 422
         assert refused({"validation_prompts": ["a" * 4001]})[0] == 422  # a generation's prompt limit
         assert client.post("/api/runs", json={"name": "../x", "dataset": "shoes"}).status_code == 422
+        base = client.post("/api/runs", json={"name": "tiny", "dataset": "shoes"})  # the base model's name
+        assert base.status_code == 422 and "would pick the base, never this run's adapter" in base.json()["detail"]
         assert not (folders[0] / "r").exists()
 
         first = client.post("/api/runs", json={"name": "first", "dataset": "shoes", "settings": SHORT})

@@ -37,6 +37,10 @@ class DatasetError(ShoegenError):
     """A dataset folder that cannot be used as it is; the message names the file and the fix."""
 
 
+class SharedCaptionFile(DatasetError):
+    """Two images (one name, two extensions) whose caption would be written to one caption file."""
+
+
 class Layout(StrEnum):
     ORIGINAL = "captions.json"
     IMAGEFOLDER = "imagefolder"
@@ -303,8 +307,26 @@ def write_captions(listing: DatasetListing, captions: Mapping[Path, str]) -> Non
     elif listing.layout is Layout.IMAGEFOLDER:
         _write_imagefolder_captions(listing.root, captions)
     else:
+        _check_unshared_caption_files(listing, captions)
         for image_path, caption in captions.items():
             write_text_atomically(_kohya_caption_file(image_path), caption + "\n")
+
+
+def _check_unshared_caption_files(listing: DatasetListing, captions: Mapping[Path, str]) -> None:
+    """Images with one name and two extensions (shoe.jpg, shoe.PNG) share one caption file: writing one image's
+    caption would change the other's, so that is refused, naming both (the same caption for both is written)."""
+    images = [entry.image_path for entry in listing.entries] + list(listing.images_without_captions)
+    sharing: dict[Path, list[Path]] = {}
+    for image in images:
+        sharing.setdefault(_kohya_caption_file(image), []).append(image)
+    for image_path, caption in captions.items():
+        others = [other for other in sharing.get(_kohya_caption_file(image_path), [])
+                  if other != image_path and captions.get(other) != caption]
+        if others:
+            names = ", ".join(path.relative_to(listing.root).as_posix() for path in [image_path, *others])
+            raise SharedCaptionFile(f"{names} share the caption file "
+                                    f"{_kohya_caption_file(image_path).relative_to(listing.root).as_posix()}: a caption "
+                                    "for one would be the other's too; rename one of them so each has its own")
 
 
 def _referenced_image(root: Path, reference: object, layout: Layout) -> Path | None:

@@ -233,19 +233,34 @@ class DatasetLibrary:
         # The report is made now, while the person registering waits, not on the first listing.
         return self.info(name)
 
+    def removes_files(self, name: str) -> bool:
+        """Whether deleting `name` removes its files (an upload's) or only forgets the name (a registered folder)."""
+        return self._lookup(name).source == "upload"
+
     def delete(self, name: str) -> None:
         """Removes an uploaded dataset's folder, or unregisters a registered one; a folder copied into the root
-        by hand stays (NotDeletable)."""
+        by hand stays, and so does an upload that holds a registered dataset (NotDeletable)."""
         with self._locked():
+            everything = self._known()
             known = self._lookup(name)
             registry = self._registry()
-            if name in registry:
+            if known.source != "upload":
+                # The registry's entry only when it is what the name finds (a root folder shadows an entry).
+                if name not in registry or known.folder == self.root / name:
+                    raise NotDeletable(f"dataset {name}: a folder placed in the datasets root on the server; "
+                                       "remove it there")
                 del registry[name]
                 self._write_json(self.root / _REGISTRY, registry)
                 return
-            if known.source != "upload":
-                raise NotDeletable(f"dataset {name}: a folder placed in the datasets root on the server; "
-                                   "remove it there")
+            home = known.folder.resolve()
+            inside = sorted(other for other, item in everything.items()
+                            if other != name and item.folder.resolve().is_relative_to(home))
+            if inside:
+                raise NotDeletable(f"dataset {name}: the registered dataset{'s' if len(inside) > 1 else ''} "
+                                   f"{', '.join(inside)} {'are' if len(inside) > 1 else 'is'} a folder inside it; "
+                                   "delete (unregister) those first")
+            if registry.pop(name, None) is not None:  # an entry the upload shadowed, for a folder gone since
+                self._write_json(self.root / _REGISTRY, registry)
             # One rename takes it out of every listing; the slow removal happens after.
             doomed = known.folder.rename(self.root / f"{_DELETING_PREFIX}{uuid.uuid4().hex}")
         shutil.rmtree(doomed, ignore_errors=True)

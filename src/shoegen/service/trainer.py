@@ -251,12 +251,12 @@ class TrainingRuns:
         folder.clear_requests()
         return job
 
-    def using_dataset(self, dataset: Path) -> dict[str, str]:
-        """The runs still to read the dataset at `dataset` (queued, running or stopping, in the studio or a
-        terminal): run name -> status."""
+    def using_dataset(self, dataset: Path, *, inside: bool = False) -> dict[str, str]:
+        """The runs still to read the dataset at `dataset`, or with `inside` a folder inside it too (queued,
+        running or stopping, in the studio or a terminal): run name -> status."""
         target = dataset.resolve()
         folders = [run.folder for run in list_runs(self.models_dir)
-                   if _same_folder(run.folder.read_config_values().get("dataset_path"), target)]
+                   if _reads(run.folder.read_config_values().get("dataset_path"), target, inside)]
         return {folder.path.name: state.status for folder, state in zip(folders, self.states(folders))
                 if state.active}
 
@@ -391,11 +391,13 @@ class TrainingRuns:
         return True
 
 
-def _same_folder(path: object, target: Path) -> bool:
+def _reads(path: object, target: Path, inside: bool) -> bool:
+    """Whether a run's dataset_path is `target` (or, with `inside`, a folder inside it)."""
     try:
-        return isinstance(path, str) and Path(path).resolve() == target
+        folder = Path(path).resolve() if isinstance(path, str) else None
     except (OSError, RuntimeError, ValueError):
         return False
+    return folder is not None and (folder.is_relative_to(target) if inside else folder == target)
 
 
 def _process_alive(status_file: dict) -> bool:

@@ -76,6 +76,9 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
     """The run's TrainConfig, or a RunError naming what is wrong (422 a setting, 404 an unknown dataset or
     recipe)."""
     check_run_name(body.name)
+    if body.name == services.engine.base_model:
+        raise RunError(f"name: {body.name!r} is the base model's name, so `model_name: {body.name}` would pick the "
+                       "base, never this run's adapter; pick another name", 422)
     refused = sorted(set(body.settings) & set(SERVER_CHOSEN))
     if refused:
         raise RunError(f"{setting(refused[0])}: set by the server (the dataset is chosen by name, the run folder is "

@@ -3664,7 +3664,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description a training run that is queued, running or stopping reads it, or the folder was placed in the root by hand */
+            /** @description a training run that is queued, running or stopping reads it (or, for an upload, a folder inside it), a registered dataset lies inside the upload, or the folder was placed in the root by hand */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3771,6 +3771,13 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["DatasetItemPublic"];
                 };
+            };
+            /** @description another image shares its caption file (shoe.jpg beside shoe.png) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from shoegen.data import library as lib
 from shoegen.data import uploads
+from shoegen.data.formats import SharedCaptionFile
 from shoegen.data.library import CAPTION_TEMPLATES, DatasetInfo, DatasetLibrary
 from shoegen.data.uploads import UploadLimits
 from shoegen.service.dataset_schemas import (
@@ -38,6 +39,7 @@ _STATUS = {
     lib.FileNotInDataset: status.HTTP_404_NOT_FOUND,
     lib.DatasetNameTaken: status.HTTP_409_CONFLICT,
     lib.NotDeletable: status.HTTP_409_CONFLICT,
+    SharedCaptionFile: status.HTTP_409_CONFLICT,
     lib.OutsideRoot: status.HTTP_400_BAD_REQUEST,
     uploads.BadUpload: status.HTTP_400_BAD_REQUEST,
     uploads.UploadTooLarge: status.HTTP_413_CONTENT_TOO_LARGE,
@@ -145,7 +147,8 @@ def dataset_file(name: str, file: str, library: LibraryDep) -> FileResponse:
 
 
 @router.put("/{name}/captions", response_model=DatasetItemPublic,
-            summary="Set one image's caption, written in the dataset's own layout")
+            summary="Set one image's caption, written in the dataset's own layout",
+            responses={409: {"description": "another image shares its caption file (shoe.jpg beside shoe.png)"}})
 def set_caption(name: str, body: DatasetCaptionUpdate, library: LibraryDep) -> DatasetItemPublic:
     with http_errors():
         item = library.set_caption(name, body.file, body.caption)
@@ -163,11 +166,13 @@ def apply_caption_template(name: str, body: CaptionTemplateCreate,
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT,
                summary="Remove an uploaded dataset, or unregister a registered folder (its files stay)",
-               responses={409: {"description": "a training run that is queued, running or stopping reads it, "
-                                             "or the folder was placed in the root by hand"}})
+               responses={409: {"description": "a training run that is queued, running or stopping reads it (or, "
+                                             "for an upload, a folder inside it), a registered dataset lies inside "
+                                             "the upload, or the folder was placed in the root by hand"}})
 def delete_dataset(name: str, library: LibraryDep, services: ServicesDep) -> Response:
     with http_errors():
-        busy = services.training.using_dataset(library.folder(name))
+        # An upload's files go: so do those of a dataset registered inside it, which a run may read.
+        busy = services.training.using_dataset(library.folder(name), inside=library.removes_files(name))
         if busy:
             runs = ", ".join(f"{run!r} ({state})" for run, state in sorted(busy.items()))
             many = len(busy) > 1
