@@ -170,6 +170,9 @@ BAD_UPLOADS = {
                            "found 2 image files but no captions"),
     "no name": (lambda c: upload(c, dataset_files("kohya"), name=""), 422, "name ''"),
     "bad name": (lambda c: upload(c, dataset_files("kohya"), name="../x"), 422, "name '../x'"),
+    "name sent twice": (lambda c: c.post("/api/datasets", data={"name": ["shoes", "boots"]},
+                                         files=[("files", (n, b)) for n, b in dataset_files("kohya").items()]),
+                        400, "field name: sent twice"),
     "not multipart": (lambda c: c.post("/api/datasets", content=b"{}", headers={"content-type": "application/json"}),
                       400, "multipart/form-data"),
 }

@@ -79,6 +79,8 @@ class _PartReader:
         if self._sink is not None:
             self._sink.close()
         elif self._field is not None:
+            if self._field in self.fields:  # which one was meant cannot be known: neither is taken
+                raise MultipartError(f"field {self._field}: sent twice")
             self.fields[self._field] = _text(bytes(self._text))
 
     def _end(self) -> None:
