@@ -355,6 +355,8 @@ def test_a_delete_removes_what_the_name_finds_and_never_a_dataset_inside_another
 def test_a_caption_two_images_would_share_is_refused_naming_both(client, settings):
     files = {**dataset_files("kohya"), "10_shoes/0.PNG": png(7)}  # 0.png and 0.PNG: one caption file, 0.txt
     assert upload(client, files).status_code == 201
+    report = client.get("/api/datasets/shoes").text
+    assert "10_shoes/0.PNG, 10_shoes/0.png share the caption file 10_shoes/0.txt" in report  # said on upload too
     before = (settings.datasets_root / "shoes" / "10_shoes" / "0.txt").read_bytes()
     refused = client.put("/api/datasets/shoes/captions", json={"file": "10_shoes/0.png", "caption": "only this one"})
     assert refused.status_code == 409

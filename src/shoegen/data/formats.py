@@ -269,6 +269,14 @@ def _kohya_listing(root: Path) -> DatasetListing | None:
         listing.entries.append(Entry(image_path, caption, {}))
     if not listing.entries:
         return None
+    sharing: dict[Path, list[Path]] = {}
+    for entry in listing.entries:
+        sharing.setdefault(captions_by_stem[entry.image_path.with_suffix("")], []).append(entry.image_path)
+    for caption_file, images in sharing.items():
+        if len(images) > 1:
+            names = ", ".join(sorted(image.relative_to(root).as_posix() for image in images))
+            listing.problems.append(f"{names} share the caption file {caption_file.relative_to(root).as_posix()}: "
+                                    "each is trained with it, and a caption edit would change both; rename one")
     listing.captions_without_images = [
         path.relative_to(root).as_posix()
         for path in files
