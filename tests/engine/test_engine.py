@@ -204,6 +204,15 @@ def test_img2img_starts_from_the_init_image(engine, init_image):
     assert np.abs(light - source).mean() < np.abs(heavy - source).mean()
 
 
+def test_img2img_says_when_it_stretches_the_start_image_to_another_shape(engine, init_image):
+    assert generate(engine, num_inference_steps=2, init_image=init_image.resize((96, 96))).warnings == []
+    wide = generate(engine, num_inference_steps=2, init_image=init_image.resize((100, 37)))
+    assert wide.warnings == ["the start image (100x37) was stretched to 64x64, another shape; ask for 176x64 to keep "
+                             "its shape"]
+    kept = generate(engine, num_inference_steps=2, init_image=init_image.resize((100, 37)), width=176, height=64)
+    assert not any("start image" in note for note in kept.warnings)  # 100x37 and 176x64: one shape within 2 %
+
+
 def test_img2img_progress_counts_only_the_steps_it_runs(engine, init_image):
     assert progress_of(engine, num_inference_steps=4, init_image=init_image, strength=0.5) == [(1, 2), (2, 2)]
 

@@ -461,6 +461,7 @@ class Engine:
                 images = call(target, steps, width=size[0], height=size[1], **control)
             else:
                 init = request.init_image.convert("RGB").resize(size)
+                self._notes = [note for note in [modes.reshape_note(request.init_image.size, size)] if note]
                 target, control = self._with_controlnets(mode, request, size, init)
                 images = call(target, steps, image=[init] * count, strength=request.strength, **control)
             if request.hires_scale is not None:
