@@ -31,7 +31,8 @@ export function Modal({ open, onClose, labelledBy, className, children }: {
   );
 }
 
-export function ConfirmDialog({ open, title, message, confirmLabel, onConfirm, onCancel, busy }: {
+/** `error`: why the server refused, shown in the dialog itself (a toast would sit behind its backdrop). */
+export function ConfirmDialog({ open, title, message, confirmLabel, onConfirm, onCancel, busy, error }: {
   open: boolean;
   title: string;
   message: string;
@@ -39,11 +40,13 @@ export function ConfirmDialog({ open, title, message, confirmLabel, onConfirm, o
   onConfirm: () => void;
   onCancel: () => void;
   busy?: boolean;
+  error?: string | null;
 }) {
   return (
     <Modal open={open} onClose={onCancel} labelledBy="confirm-title" className="modal-small">
       <h2 id="confirm-title">{title}</h2>
       <p>{message}</p>
+      {error && <p className="notice notice-error" role="alert">{error}</p>}
       <div className="modal-actions">
         <button type="button" className="btn" onClick={onCancel} data-autofocus>Cancel</button>
         <button type="button" className="btn btn-danger" onClick={onConfirm} disabled={busy}>

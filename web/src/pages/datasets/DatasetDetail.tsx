@@ -34,8 +34,8 @@ export function DatasetDetail({ name, page, onPage, onDeleted }: {
       toast(uploaded ? `Dataset ${name} deleted.` : `Dataset ${name} unregistered (its folder is kept).`);
       onDeleted();
     },
-    onError: (error) => toast(toApiError(error).message, 'error'),
   });
+  const cancelDelete = () => { remove.reset(); setConfirming(false); };
   return (
     <article className="panel dataset-detail" aria-labelledby="dataset-title" data-testid="dataset-detail">
       <header className="run-detail-head">
@@ -54,8 +54,8 @@ export function DatasetDetail({ name, page, onPage, onDeleted }: {
       <CaptionTemplate dataset={data.name} />
       <CaptionsTable dataset={data.name} page={page} onPage={onPage} />
       <ConfirmDialog open={confirming} title={`Delete the dataset ${data.name}?`} busy={remove.isPending}
-        confirmLabel={uploaded ? 'Delete dataset' : 'Unregister'} onCancel={() => setConfirming(false)}
-        onConfirm={confirmDelete}
+        confirmLabel={uploaded ? 'Delete dataset' : 'Unregister'} onCancel={cancelDelete}
+        onConfirm={confirmDelete} error={remove.error ? toApiError(remove.error).message : null}
         message={uploaded ? 'Its uploaded images and captions are removed from the server. Runs trained on it keep their weights.'
           : 'The folder stays on the server; only its entry in this list goes.'} />
     </article>

@@ -111,6 +111,22 @@ describe('Datasets page', () => {
     expect(await screen.findByText(/No datasets yet/)).toBeInTheDocument();
   });
 
+  it('says in the dialog why a delete was refused', async () => {
+    const user = userEvent.setup();
+    window.location.hash = '#/datasets?name=shoes';
+    const refusal = "dataset shoes: training run 'spring' (running) still reads it; stop it or let it finish, then "
+      + 'delete the dataset';
+    mockFetch({ ...routes(), 'DELETE /api/datasets/shoes': () => json({ detail: refusal }, 409) });
+    render(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Delete…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete the dataset shoes?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Delete dataset' }));
+    expect(await within(dialog).findByRole('alert')).toHaveTextContent(refusal);
+    await user.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    await user.click(screen.getByRole('button', { name: 'Delete…' }));
+    expect(within(screen.getByRole('dialog', { name: 'Delete the dataset shoes?' })).queryByRole('alert')).toBeNull();
+  });
+
   it('uploads picked files with their paths and a name', async () => {
     const user = userEvent.setup();
     window.location.hash = '#/datasets';

@@ -57,6 +57,11 @@ describe('training settings from the field list', () => {
       { byField: { learning_rate: 'Input should be less than or equal to 1' }, rest: null });
     expect(serverFieldErrors('Some settings were rejected', [{ field: 'name', message: 'too long' }])).toEqual(
       { byField: { name: 'too long' }, rest: null });
+    // Several problems, one a line, each under its own field; an unknown setting is kept by its name.
+    expect(serverFieldErrors('settings.learning_rate: too big\nsettings.max_train_steps: too small', [])).toEqual(
+      { byField: { learning_rate: 'too big', max_train_steps: 'too small' }, rest: null });
+    const unknown = 'unknown option `settings.learning_rat`: did you mean `settings.learning_rate`? (see `GET /api/recipes` for the valid options)';
+    expect(serverFieldErrors(unknown, [])).toEqual({ byField: { learning_rat: unknown }, rest: null });
     expect(serverFieldErrors('a run named x exists already', [])).toEqual(
       { byField: {}, rest: 'a run named x exists already' });
   });

@@ -108,8 +108,9 @@ export function changedFields(fields: SettingFieldPublic[], values: SettingValue
 
 /**
  * The server's refusal of a new run, by form field: `settings.X` names an advanced setting, `name`, `dataset`,
- * `recipe` and `validation_prompts` the fields above them. It comes as a sentence ("settings.learning_rate: ...")
- * or as the usual list of field errors; whatever names no field stays in `rest`.
+ * `recipe` and `validation_prompts` the fields above them. It comes as sentences, one a line ("settings.learning_rate:
+ * ...", "unknown option `settings.x`: ..."), or as the usual list of field errors; whatever names no field stays in
+ * `rest`.
  */
 export function serverFieldErrors(message: string, fieldErrors: { field: string; message: string }[]):
   { byField: SettingErrors; rest: string | null } {
@@ -119,8 +120,12 @@ export function serverFieldErrors(message: string, fieldErrors: { field: string;
     if (key && !byField[key]) byField[key] = text;
   };
   for (const error of fieldErrors) named(error.field, error.message);
-  const sentence = /^((?:settings\.)?[a-z_]+(?:\.[a-z0-9_]+)*): (.+)$/s.exec(message);
-  if (!fieldErrors.length && sentence) named(sentence[1], sentence[2]);
+  for (const line of fieldErrors.length ? [] : message.split('\n')) {
+    const sentence = /^((?:settings\.)?[a-z_]+(?:\.[a-z0-9_]+)*): (.+)$/s.exec(line);
+    const unknown = /^unknown option `((?:settings\.)?[A-Za-z0-9_.-]+)`/.exec(line);
+    if (sentence) named(sentence[1], sentence[2]);
+    else if (unknown) named(unknown[1], line);
+  }
   const rest = Object.keys(byField).length ? null : message;
   return { byField, rest };
 }
