@@ -36,12 +36,13 @@ def generate_to_folder(engine: Engine, request: GenerationRequest, folder: Path)
     return paths
 
 
-def save_image(image: Image.Image, path: Path, file_format: str) -> Path:
-    """Write `image` to `path` in `file_format` (Pillow's name: PNG, JPEG, ...) through a temporary file in the same
-    folder, renamed over `path`: an interrupted write never leaves half an image under the final name."""
+def save_image(image: Image.Image, path: Path, file_format: str, **options) -> Path:
+    """Write `image` to `path` in `file_format` (Pillow's name: PNG, JPEG, ...; `options` Pillow's for it) through a
+    temporary file in the same folder, renamed over `path`: an interrupted write never leaves half an image under the
+    final name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with replaced_atomically(path) as temporary:
-        image.save(temporary, format=file_format)
+        image.save(temporary, format=file_format, **options)
     return path
 
 
@@ -70,6 +71,10 @@ def read_prompts(path: Path) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise ShoegenError(f"prompts file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ShoegenError(f"prompts file {path} is a folder: give a text file, one prompt a line") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ShoegenError(f"prompts file {path} cannot be read as UTF-8 text: {error}") from None
     prompts = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     if not prompts:
         raise ShoegenError(f"{path} holds no prompts (one per line; # starts a comment)")

@@ -330,3 +330,35 @@ def test_the_engine_works_on_after_a_damaged_adapter(adapter_dir):
     adapted = image(model_name="good")
     assert np.abs(adapted - base).mean() > 1  # the good adapter loads and acts
     assert np.array_equal(image(), base)  # and nothing of the damaged ones stayed in the weights
+
+
+def test_flags_that_would_change_nothing_or_name_nothing_are_refused(no_engine, capsys, tmp_path):
+    for extra, expected in [
+        (["--mask-blur", "30"], "--mask-blur acts in --mode inpaint, background and outpaint, and this is txt2img"),
+        (["--format", "4:5"], "--format acts in --mode outpaint, and this is txt2img: pick that mode"),
+        (["--masked-content", "fill", "--mode", "background", "--init-image", "x.png"],
+         "--masked-content acts in --mode inpaint, and this is background"),
+        (["--init-image", str(tmp_path / "none.png")], f"--init-image {tmp_path / 'none.png'}: file not found"),
+    ]:
+        assert no_engine(["generate", PROMPT, *TINY, *extra]) == 2, extra
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and expected in err and "dataset" not in err, (extra, err)
+    assert no_engine(["batch", str(tmp_path), *TINY]) == 2  # a folder where the prompts file goes
+    assert f"prompts file {tmp_path} is a folder" in capsys.readouterr().err
+    grid = ["grid", "--prompts", PROMPT, *TINY]
+    assert no_engine([*grid, "--models", ",,", "--output", str(tmp_path / "g.png")]) == 2
+    assert "--models ',,' names no model" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # a grid is one image per prompt and model: it has no -n
+        no_engine([*grid, "--models", "tiny", "-n", "3"])
+    capsys.readouterr()
+
+
+def test_grid_never_replaces_an_existing_file_unless_told(no_engine, capsys, tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"a photo")
+    grid = ["grid", "--prompts", PROMPT, "--models", "tiny", *TINY, "--output", str(photo)]
+    assert no_engine(grid) == 2
+    assert f"--output {photo} already exists: pass --overwrite" in capsys.readouterr().err
+    assert photo.read_bytes() == b"a photo"
+    with pytest.raises(Loaded):  # with --overwrite it goes on to render
+        no_engine([*grid, "--overwrite"])

@@ -59,9 +59,13 @@ def start_image(tmp_path_factory) -> Path:
 
 def acting_with(field: str, start_image: Path) -> list[str]:
     """The flags a field's flag acts with (typed without them, it is refused): --strength repaints a start image,
-    the hires fix's settings need --hires."""
+    the hires fix's settings need --hires, a mode's settings that mode."""
+    from shoegen.cli.generate import MODE_OPTIONS
+
     if field == "strength":
         return ["--init-image", str(start_image)]
+    if field in MODE_OPTIONS:
+        return ["--mode", MODE_OPTIONS[field][0], "--init-image", str(start_image)]
     return ["--hires", "2"] if field.startswith("hires_") and field != "hires_scale" else []
 
 

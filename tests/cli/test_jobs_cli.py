@@ -70,3 +70,16 @@ def test_a_database_url_that_cannot_work_is_one_line(capsys) -> None:
     assert main(["jobs", "list", "--database-url", "bogus://x"]) != 0
     err = capsys.readouterr().err
     assert "database URL 'bogus://x'" in err and "Traceback" not in err
+
+
+def test_a_data_folder_that_is_a_file_and_a_limit_past_the_bound_are_refused(tmp_path: Path, capsys,
+                                                                             monkeypatch) -> None:
+    monkeypatch.delenv("SHOEGEN_DATABASE_URL", raising=False)
+    afile = tmp_path / "data"
+    afile.write_text("not a folder")
+    assert main(["jobs", "list", "--data-dir", str(afile)]) == 2
+    assert capsys.readouterr().err == f"error: data folder {afile} is a file: give the folder the gallery is (or is " \
+                                      "to be) in\n"
+    with pytest.raises(SystemExit):
+        main(["jobs", "list", "--limit", "99999999999", "--data-dir", str(tmp_path / "d")])
+    assert "--limit: must be at most 1000, got 99999999999" in capsys.readouterr().err

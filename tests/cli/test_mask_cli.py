@@ -95,3 +95,17 @@ def test_mask_refuses_an_output_it_cannot_write_as_named(tmp_path, capsys, name,
     err = capsys.readouterr().err
     assert err.startswith(f"error: --output {tmp_path / name}") and expected in err
     assert not (tmp_path / name).exists()
+
+
+def test_an_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
+    photo = tmp_path / "photo.png"
+    render_shoe(draw_shoe_spec(7, 3), 64).save(photo)
+    other = tmp_path / "other.png"
+    other.write_bytes(b"another photo")
+    assert main(["mask", str(photo), "-o", str(other)]) == 2
+    assert f"--output {other} already exists: pass --overwrite" in capsys.readouterr().err
+    assert other.read_bytes() == b"another photo"
+    assert main(["mask", str(photo), "-o", str(other), "--overwrite"]) == 0
+    assert Image.open(other).size == Image.open(photo).size
+    assert main(["mask", str(tmp_path / "none.png")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"IMAGE {tmp_path / 'none.png'}: file not found")

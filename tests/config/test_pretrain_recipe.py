@@ -26,6 +26,8 @@ def test_none_shows_every_pattern():
     ({"resolution": 16}, "--resolution must be at least 32"),
     ({"caption_dropout": 1.0}, "--caption-dropout must be less than 1"),
     ({"images": "many"}, "--images must be a whole number, got many"),
+    ({"vae_learning_rate": -1}, "--vae-learning-rate must be more than 0.0, got -1"),
+    ({"unet_learning_rate": 0}, "--unet-learning-rate must be more than 0.0, got 0"),
 ])
 def test_a_bad_value_names_its_flag(values, message):
     with pytest.raises(ShoegenError, match=message):

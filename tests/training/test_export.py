@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -177,6 +178,11 @@ def test_export_errors_are_one_line_and_write_nothing(unet_run, tmp_path, capsys
     with pytest.raises(SystemExit) as exited:
         export(unet_run.output_dir, target, "ckpt")
     assert exited.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+    if Path("/proc/self").is_dir():  # a folder no file can be written in: safetensors' own error, one line
+        assert export(unet_run.output_dir, Path("/proc/x.safetensors")) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: could not write /proc/x.safetensors") and "Traceback" not in err
 
 
 @pytest.mark.parametrize("export_format", ["kohya", "diffusers"])

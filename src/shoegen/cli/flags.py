@@ -91,12 +91,13 @@ def shown_default(value) -> str:
 
 
 @functools.cache
-def whole_number(minimum: int, what: str = "a whole number"):
-    """An argparse type: an int of at least `minimum`, else argparse's usage error naming the value."""
-    return functools.partial(_whole_number, minimum=minimum, what=what)
+def whole_number(minimum: int, what: str = "a whole number", maximum: int | None = None):
+    """An argparse type: an int of at least `minimum` (and at most `maximum`), else argparse's usage error naming the
+    value."""
+    return functools.partial(_whole_number, minimum=minimum, what=what, maximum=maximum)
 
 
-def _whole_number(text: str, minimum: int, what: str) -> int:
+def _whole_number(text: str, minimum: int, what: str, maximum: int | None = None) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -104,6 +105,8 @@ def _whole_number(text: str, minimum: int, what: str) -> int:
     if value < minimum:
         bound = "0 or more" if minimum == 0 else f"at least {minimum}"
         raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+    if maximum is not None and value > maximum:
+        raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
     return value
 
 
@@ -137,6 +140,22 @@ def value_range(model: type[BaseModel], name: str) -> str:
 
 
 # --- output paths given as flags: checked before any work, so a typo fails in a second, not after a render ----------
+
+def picture_file(flag: str, path: Path):
+    """The picture a flag names, decoded (RGB); a ShoegenError naming the flag and what is wrong with the file."""
+    from shoegen.data.images import ImageError, open_rgb
+
+    try:
+        return open_rgb(path)
+    except ImageError as error:
+        raise ShoegenError(f"{flag} {path}: {error.reason}") from None
+
+
+def refuse_existing(output: Path, overwrite: bool) -> None:
+    """An existing file is never replaced unless --overwrite says so (it may be a photo, or earlier work)."""
+    if output.is_file() and not overwrite:
+        raise ShoegenError(f"--output {output} already exists: pass --overwrite to replace it, or pick another name")
+
 
 def writable_folder(folder: Path, flag: str = "--output", file: Path | None = None) -> Path:
     """`folder` (the folder of `flag`'s `file` when given), once it is proven writable: it, or the nearest of its

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from shoegen.cli.flags import (add_base_model_flags, add_engine_flags, add_field_flag, engine_settings, image_format,
-                               model_settings, writable_folder)
+                               model_settings, picture_file, refuse_existing, writable_folder)
 from shoegen.config.generation import GenerationParams, LoraWeight
 from shoegen.config.validation import build_settings
 from shoegen.errors import ShoegenError
@@ -84,8 +84,10 @@ def register(subparsers) -> None:
     grid.add_argument("--prompts", nargs="+", required=True, help="one or more prompts (rows)")
     grid.add_argument("--models", required=True, help="comma-separated model names (columns); the base model's "
                       "name gives the base without adapter")
-    grid.add_argument("--output", type=Path, default=Path("grid.png"), help="image file (default grid.png)")
-    add_generation_flags(grid, default_seed=42, with_model=False)
+    grid.add_argument("--output", type=Path, default=Path("grid.png"), help="image file (default grid.png); an "
+                      "existing one is kept unless --overwrite")
+    grid.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    add_generation_flags(grid, default_seed=42, with_model=False)  # a cell per model, one image each: no -n
     grid.set_defaults(handler=run_grid)
 
     models = subparsers.add_parser(
@@ -122,6 +124,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | None = None,
                          with_model: bool = True) -> None:
+    """The generation flags; without `with_model` (the grid, whose columns are the models) no --model and no -n."""
     add_base_model_flags(parser)
     parser.set_defaults(generation_defaults={} if default_seed is None else {"seed": default_seed})
     for name, flags in FLAGS.items():
@@ -129,7 +132,7 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_seed: int | No
             parser.add_argument(*flags, dest="loras", action="append", type=_lora, metavar="NAME[:WEIGHT]",
                                 default=argparse.SUPPRESS, help="adapter with a weight (-4 to 4, default 1); "
                                 "repeat for several")
-        elif name != "model_name" or with_model:
+        elif with_model or name not in ("model_name", "num_images"):
             add_field_flag(parser, GenerationParams, name, flags, default_seed if name == "seed" else None)
     parser.add_argument("--init-image", type=Path, help="img2img: start from this image; inpaint, background, "
                         "outpaint: the photo")
@@ -171,15 +174,14 @@ def _controlnet(text: str) -> tuple[dict, Path | None]:
 def request_from_args(args: argparse.Namespace, prompt: str):
     """The engine's request: the flags typed, the command's own defaults, and the parameters' defaults."""
     refuse_ignored_flags(args)  # before torch is imported: a second, not three
-    from shoegen.data.images import open_rgb
     from shoegen.engine.engine import GenerationRequest
 
     values = {**args.generation_defaults, **{name: getattr(args, name) for name in FLAGS if hasattr(args, name)}}
-    init_image = open_rgb(args.init_image) if args.init_image else None
-    mask_image = open_rgb(args.mask) if args.mask else None
+    init_image = picture_file("--init-image", args.init_image) if args.init_image else None
+    mask_image = picture_file("--mask", args.mask) if args.mask else None
     controls = getattr(args, "controlnets", [])
     images = {"init_image": init_image, "mask_image": mask_image, "controlnets": [unit for unit, _ in controls],
-              "control_images": [open_rgb(path) if path else None for _, path in controls]}
+              "control_images": [picture_file("--controlnet", path) if path else None for _, path in controls]}
     return build_settings(GenerationRequest, {**values, "prompt": prompt, **images}, what=None,
                           option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
 
@@ -188,17 +190,29 @@ HIRES_OPTIONS = ("hires_strength", "hires_steps", "hires_upscaler")
 """The hires fix's settings: they act only with --hires (its scale)."""
 STRENGTH_MODES = ("img2img", "inpaint")
 """The modes that repaint the start image by --strength (background and outpaint generate their new area anew)."""
+MODE_OPTIONS = {"mask_blur": ("inpaint", "background", "outpaint"), "masked_content": ("inpaint",),
+                "mask_invert": ("inpaint", "background"), "outpaint_fill": ("outpaint",), "placement": ("outpaint",),
+                "aspect_ratio": ("outpaint",)}
+"""The settings that act only in some modes, and those modes."""
 
 
 def refuse_ignored_flags(args: argparse.Namespace) -> None:
     """A flag typed that would change nothing is refused, naming what it needs: --strength without a start image to
-    repaint, the hires fix's settings without --hires. (Flags not typed are absent from `args`.)"""
+    repaint, the hires fix's settings without --hires, a mode's settings in another mode. (Flags not typed are absent
+    from `args`.)"""
     typed = {name for name in FLAGS if hasattr(args, name)}
     hires = [FLAGS[name][-1] for name in HIRES_OPTIONS if name in typed]
     if hires and "hires_scale" not in typed:
         them = "it" if len(hires) == 1 else "them"
         raise ShoegenError(f"{', '.join(hires)} {'sets' if len(hires) == 1 else 'set'} the hires fix, which runs only "
                            f"with --hires SCALE (e.g. --hires 2): add --hires, or drop {them}")
+    mode = getattr(args, "mode", None) or ("img2img" if args.init_image is not None else "txt2img")
+    for name, modes in MODE_OPTIONS.items():
+        if name in typed and mode not in modes:
+            listed = modes[0] if len(modes) == 1 else f"{', '.join(modes[:-1])} and {modes[-1]}"
+            raise ShoegenError(f"{FLAGS[name][-1]} acts in --mode {listed}, and this is {mode}: "
+                               f"{'pick that mode' if len(modes) == 1 else 'pick one of them'}, or drop "
+                               f"{FLAGS[name][-1]}")
     if "strength" in typed:
         if args.init_image is None:
             raise ShoegenError("--strength is how much of a start image is repainted: give one with --init-image "
@@ -267,9 +281,13 @@ def run_batch_command(args: argparse.Namespace) -> int:
 def run_grid(args: argparse.Namespace) -> int:
     file_format = image_format(args.output)  # first: a name that is no image fails before torch loads
     writable_folder(args.output.parent, file=args.output)
+    refuse_existing(args.output, args.overwrite)
     from shoegen.outputs import comparison_grid, save_image
 
     models = [name.strip() for name in args.models.split(",") if name.strip()]
+    if not models:
+        raise ShoegenError(f"--models {args.models!r} names no model: give comma-separated names (the base model's "
+                           "name for the base)")
     request = request_from_args(args, args.prompts[0])
     grid = comparison_grid(engine_from_args(args), args.prompts, models, request)
     print(save_image(grid, args.output, file_format))

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     listing = commands.add_parser("list", help="the newest jobs first", description="The newest jobs first: id, "
                                   "status, step/total, created (UTC), the worker holding or last holding it.")
     listing.add_argument("--status", choices=STATUSES, help="only jobs in this state")
-    listing.add_argument("--limit", type=whole_number(1), default=20, help="at most this many (default 20)")
+    listing.add_argument("--limit", type=whole_number(1, maximum=1000), default=20,
+                         help="at most this many, up to 1000 (default 20)")
     show = commands.add_parser("show", help="one job as JSON", description="One job as JSON: its state, "
                                "parameters (the start image left out), images and events.")
     show.add_argument("job_id", metavar="JOB_ID")

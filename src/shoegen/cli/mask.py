@@ -6,10 +6,10 @@ import argparse
 import os
 from pathlib import Path
 
-from shoegen.cli.flags import image_format, writable_folder
-from shoegen.data.images import open_rgb
+from shoegen.cli.flags import image_format, picture_file, refuse_existing, writable_folder
 from shoegen.data.masks import MASK_METHODS, mask_image, mask_overlay, product_mask, rembg_model_path
 from shoegen.errors import ShoegenError
+from shoegen.outputs import save_image
 
 LOSSY_FORMATS = ("JPEG", "MPO")
 """Formats that blur a mask's edges into greys: an overlay may be one, a mask may not."""
@@ -36,6 +36,7 @@ def register(subparsers) -> None:
                         help="builtin (default): no weights, for plain studio backgrounds. rembg: the rembg "
                         "package's u2net model, for any background; needs `pip install rembg` and its model file "
                         f"already on disk ({rembg_model_path()}, or U2NET_HOME); nothing is downloaded")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     parser.add_argument("--overlay", action="store_true",
                         help="write the photo with the mask tinted over it instead of the mask, for a quick look")
     parser.set_defaults(handler=run)
@@ -45,7 +46,7 @@ def default_output(image: Path, overlay: bool) -> Path:
     return image.with_name(f"{image.stem}_{'overlay' if overlay else 'mask'}.png")
 
 
-def check_output(image: Path, output: Path, overlay: bool) -> str:
+def check_output(image: Path, output: Path, overlay: bool, overwrite: bool = False) -> str:
     """The format to write `output` in, once it is known not to be the photo itself and to name a format that
     keeps what is written (checked before the mask is computed)."""
     if output.resolve() == image.resolve() or (output.exists() and image.exists() and os.path.samefile(output, image)):
@@ -53,6 +54,7 @@ def check_output(image: Path, output: Path, overlay: bool) -> str:
                            "name (or leave -o out for IMAGE_mask.png beside it).")
     if output.is_dir():
         raise ShoegenError(f"--output {output} is a folder: give the file to write, e.g. {output / 'mask.png'}")
+    refuse_existing(output, overwrite)
     file_format = image_format(output)
     if not overlay and file_format in LOSSY_FORMATS:
         raise ShoegenError(f"--output {output}: JPEG would blur the mask's black-and-white edges into greys; write a "
@@ -63,12 +65,11 @@ def check_output(image: Path, output: Path, overlay: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     output = args.output or default_output(args.image, args.overlay)
-    file_format = check_output(args.image, output, args.overlay)
-    photo = open_rgb(args.image)
+    file_format = check_output(args.image, output, args.overlay, args.overwrite)
+    photo = picture_file("IMAGE", args.image)
     mask = product_mask(photo, args.method)
     picture = mask_overlay(photo, mask) if args.overlay else mask_image(mask)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    picture.save(output, format=file_format, **LOSSLESS_OPTIONS.get(file_format, {}))
+    save_image(picture, output, file_format, **LOSSLESS_OPTIONS.get(file_format, {}))
     share = mask.mean() if mask.size else 0.0
     print(f"{output}: {'overlay' if args.overlay else 'mask'} {photo.width}x{photo.height}, "
           f"product {share:.1%} of the frame ({args.method})")

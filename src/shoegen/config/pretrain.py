@@ -23,13 +23,13 @@ class PretrainRecipe(BaseModel):
     """autoencoder training steps"""
     vae_batch_size: int = Field(8, ge=1)
     """autoencoder batch size"""
-    vae_learning_rate: float = 1.5e-3
+    vae_learning_rate: float = Field(1.5e-3, gt=0, le=1)
     """autoencoder peak learning rate (cosine decay)"""
     unet_steps: int = Field(600, ge=1)
     """UNet + text encoder training steps"""
     unet_batch_size: int = Field(64, ge=1)
     """UNet + text encoder batch size"""
-    unet_learning_rate: float = 1e-3
+    unet_learning_rate: float = Field(1e-3, gt=0, le=1)
     """UNet + text encoder peak learning rate (cosine decay)"""
     caption_dropout: float = Field(0.1, ge=0, lt=1)
     """share of captions replaced by the empty prompt (for classifier-free guidance)"""

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from shoegen.config.generation import ImageParams
 from shoegen.config.scores import CatalogueScores
+from shoegen.errors import ShoegenError
 from shoegen.files import PARTIAL_SUFFIX
 from shoegen.storage.database import create_gallery_engine
 from shoegen.storage.export import write_zip
@@ -197,7 +198,12 @@ class Gallery:
     @classmethod
     def for_data_dir(cls, data_dir: Path, *, clock: Callable[[], datetime] = _utc_now) -> Gallery:
         """The single-machine layout: `data_dir/gallery.db` (SQLite) and `data_dir/images/`."""
-        data_dir.mkdir(parents=True, exist_ok=True)
+        if data_dir.exists() and not data_dir.is_dir():
+            raise ShoegenError(f"data folder {data_dir} is a file: give the folder the gallery is (or is to be) in")
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ShoegenError(f"data folder {data_dir} cannot be made: {error.strerror or error}") from None
         url = URL.create("sqlite", database=str((data_dir / "gallery.db").resolve()))
         return cls(url, data_dir / "images", clock=clock)
 

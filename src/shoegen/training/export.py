@@ -139,4 +139,8 @@ def export_adapter(source: Path, destination: Path, export_format: str = "kohya"
                 save_file(tensors, temporary, metadata=metadata)
     except OSError as error:
         raise ShoegenError(f"could not write {destination}: {error.strerror or error}") from None
+    except Exception as error:  # safetensors' own SafetensorError wraps the OSError of its writer
+        if type(error).__name__ != "SafetensorError":
+            raise
+        raise ShoegenError(f"could not write {destination}: {error}") from None
     return destination
