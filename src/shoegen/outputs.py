@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from shoegen.config.validation import build_settings
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
-from shoegen.files import replaced_atomically
+from shoegen.files import replaced_atomically, write_text_atomically
 from shoegen.storage.png import save_png_with_parameters
 
 MANIFEST = "manifest.json"
@@ -100,7 +100,9 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"images": []}
     done = {(entry["prompt_index"], entry["seed"]) for entry in manifest["images"] if (folder / entry["file"]).is_file()}
     manifest["images"] = [e for e in manifest["images"] if (e["prompt_index"], e["seed"]) in done]
-    manifest["request"] = template.model_dump(mode="json", exclude={"prompt"})
+    request = template.model_dump(mode="json", exclude={"prompt"})
+    _check_same_batch(folder, manifest, request, prompts)
+    manifest["request"] = request
     written, skipped = [], 0
     bar = tqdm(total=len(prompts) * template.num_images, desc="Generating", unit="img", disable=not show_progress)
     for index, prompt in enumerate(prompts):
@@ -115,11 +117,32 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
             written.append(save_png_with_parameters(image.image, image.params, folder / file))
             manifest["images"].append({"prompt_index": index, "prompt": prompt, "seed": seed, "file": file,
                                        "params": image.params.to_dict()})
-            manifest_path.write_text(json.dumps(manifest, indent=2))
+            write_text_atomically(manifest_path, json.dumps(manifest, indent=2))
             bar.update(1)
     bar.close()
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    write_text_atomically(manifest_path, json.dumps(manifest, indent=2))
     return BatchSummary(folder, written, skipped)
+
+
+def _check_same_batch(folder: Path, manifest: dict, request: dict, prompts: list[str]) -> None:
+    """A rerun finishes the batch its folder holds: the same settings (more images per prompt aside) and the same
+    prompt at each line, or the images already there would be counted as done for another request."""
+    if not manifest["images"]:
+        return
+    previous = manifest.get("request") or {}
+    changed = [key for key in sorted(set(previous) | set(request))
+               if key != "num_images" and previous.get(key) != request.get(key)]
+    if changed:
+        listed = ", ".join(f"{key} {previous.get(key)!r}, now {request.get(key)!r}" for key in changed[:5])
+        raise ShoegenError(f"--output {folder} holds a batch made with other settings ({listed}): rerun it with its "
+                           "own settings to finish it, or pick another --output")
+    for entry in manifest["images"]:
+        index = entry["prompt_index"]
+        now = prompts[index] if index < len(prompts) else None
+        if entry.get("prompt") != now:
+            raise ShoegenError(f"--output {folder} holds a batch whose prompt {index + 1} was {entry.get('prompt')!r}, "
+                               f"now {now!r}: rerun it with its own prompts file to finish it, or pick another "
+                               "--output")
 
 
 def comparison_grid(engine: Engine, prompts: list[str], models: list[str], template: GenerationRequest,

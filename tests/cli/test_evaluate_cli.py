@@ -90,6 +90,8 @@ def test_evaluate_refuses_a_run_with_nothing_to_score_and_steps_below_one(evalua
     assert not (queued / "eval").exists()
     no_steps = shoegen("evaluate", str(models / "shoesA"), "--steps", "0", "--seeds", "1")
     assert no_steps.returncode == 2 and "--steps must be at least 1, got 0" in no_steps.stderr
+    too_many = shoegen("evaluate", str(models / "shoesA"), "--seeds", "1000")
+    assert too_many.returncode == 2 and "--seeds must be 1 to 64, got 1000" in too_many.stderr
 
 
 def test_run_best_whose_checkpoint_was_deleted_says_so(evaluated, tmp_path):

@@ -83,6 +83,16 @@ def test_batch_writes_a_manifest_and_a_rerun_only_adds_the_missing_images(models
         _, params = read_png_parameters(out / name)
         assert params["seed"] == 44
 
+    # A rerun with other settings, or another prompt at a line, is not taken as finishing this batch.
+    other = shoegen(*common[:-6], "--base-model", "tiny", "--steps", "3", "--width", "64", "--height", "64", "-n", "3")
+    assert other.returncode == 2 and f"--output {out} holds a batch made with other settings " \
+        "(num_inference_steps 2, now 3)" in other.stderr, other.stderr
+    prompts.write_text(f"{PROMPT}\nred leather boots\n")
+    moved = shoegen(*common, "-n", "3")
+    assert moved.returncode == 2 and "prompt 2 was 'white leather sneakers on a white background', now 'red " \
+        "leather boots'" in moved.stderr, moved.stderr
+    assert {path.name for path in out.glob("*.png")} == set(after)  # nothing written by either
+
 
 def test_grid_is_one_image_of_prompts_by_models_at_the_same_seed(models_dir, generated, tmp_path):
     output = tmp_path / "grid.png"

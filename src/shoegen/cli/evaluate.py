@@ -11,6 +11,10 @@ from shoegen.config.scores import CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRI
 from shoegen.errors import ShoegenError
 
 
+MAX_SEEDS = 64
+"""Images per prompt and model: each checkpoint generates prompts x seeds of them."""
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="score every checkpoint of a run and pick the best one",
@@ -26,8 +30,8 @@ def register(subparsers) -> None:
     parser.add_argument("run", help="run name under the models folder, or a run folder's path")
     parser.add_argument("--prompts", type=Path, help="prompts file, one per line (default: the run's validation "
                         "prompts, else 4 captions drawn from its validation folder or training data)")
-    parser.add_argument("--seeds", type=int, default=2, help="images per prompt, seeds --seed, +1, ... (default 2; "
-                        "diversity needs at least 2)")
+    parser.add_argument("--seeds", type=int, default=2, help=f"images per prompt, seeds --seed, +1, ... (default 2, "
+                        f"at most {MAX_SEEDS}; diversity needs at least 2)")
     parser.add_argument("--seed", type=int, default=1234, help="first seed (default 1234)")
     parser.add_argument("--steps", type=int, help="denoising steps per image (default: the generation default)")
     parser.add_argument("--metrics", default=",".join(METRIC_GROUPS),
@@ -54,8 +58,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from shoegen.outputs import read_prompts
     from shoegen.training.runs import find_run
 
-    if args.seeds < 1:
-        raise ShoegenError(f"--seeds must be at least 1, got {args.seeds}")
+    if not 1 <= args.seeds <= MAX_SEEDS:
+        raise ShoegenError(f"--seeds must be 1 to {MAX_SEEDS}, got {args.seeds}")
     name, models_dir = _run_and_models_dir(args)
     settings = model_settings(args)
     models_dir = models_dir or settings.models_dir
