@@ -56,6 +56,7 @@ def test_jobs_help_names_the_database_flags(capsys, command) -> None:
 def test_an_empty_list_says_so_and_a_limit_below_one_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.delenv("SHOEGEN_DATABASE_URL", raising=False)
     folder = ["--data-dir", str(tmp_path / "data")]
+    Gallery.for_data_dir(tmp_path / "data").close()  # the gallery `shoegen serve` made, with no job yet
     assert main(["jobs", "list", *folder]) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.strip() == "no jobs"
@@ -72,14 +73,21 @@ def test_a_database_url_that_cannot_work_is_one_line(capsys) -> None:
     assert "database URL 'bogus://x'" in err and "Traceback" not in err
 
 
-def test_a_data_folder_that_is_a_file_and_a_limit_past_the_bound_are_refused(tmp_path: Path, capsys,
-                                                                             monkeypatch) -> None:
+def test_a_missing_database_a_data_folder_that_is_a_file_and_a_limit_past_the_bound_are_refused(
+        tmp_path: Path, capsys, monkeypatch) -> None:
+    from shoegen.errors import ShoegenError
+
     monkeypatch.delenv("SHOEGEN_DATABASE_URL", raising=False)
+    # Reading jobs makes nothing: a folder or URL with no database is said to be wrong, not an empty queue.
+    for flags, where in ([["--data-dir", str(tmp_path / "typo")], tmp_path / "typo" / "gallery.db"],
+                         [["--database-url", f"sqlite:///{tmp_path}/nowhere/x.db"], tmp_path / "nowhere" / "x.db"]):
+        assert main(["jobs", "list", *flags]) == 2
+        assert f"error: no gallery database at {where}: `shoegen serve` makes it there" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == []
     afile = tmp_path / "data"
     afile.write_text("not a folder")
-    assert main(["jobs", "list", "--data-dir", str(afile)]) == 2
-    assert capsys.readouterr().err == f"error: data folder {afile} is a file: give the folder the gallery is (or is " \
-                                      "to be) in\n"
+    with pytest.raises(ShoegenError, match=f"data folder {afile} is a file"):
+        Gallery.for_data_dir(afile)
     with pytest.raises(SystemExit):
         main(["jobs", "list", "--limit", "99999999999", "--data-dir", str(tmp_path / "d")])
     assert "--limit: must be at most 1000, got 99999999999" in capsys.readouterr().err
