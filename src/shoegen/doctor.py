@@ -42,24 +42,26 @@ def device_report() -> list[str]:
     return lines
 
 
-def base_model_report(name: str) -> str:
+def base_model_report(name: str) -> tuple[str, bool]:
+    """The base model's line, and whether it can be loaded here (a model it names, local, cached or reachable)."""
     from shoegen.models.resolve import classify
 
     try:
         source = classify(name)
     except ShoegenError as error:
-        return f"{name}: {error}"
+        return f"{name}: {error}", False
     if source.kind == "builtin":
         built = (Path(source.location) / "model_index.json").is_file()
-        return f"{name}: built in, {'cached at ' + source.location if built else 'built on first use'}"
+        return f"{name}: built in, {'cached at ' + source.location if built else 'built on first use'}", True
     if source.kind in ("folder", "single_file"):
-        return f"{name}: local {source.kind.replace('_', ' ')} at {source.location}"
+        return f"{name}: local {source.kind.replace('_', ' ')} at {source.location}", True
     from huggingface_hub import try_to_load_from_cache
 
     cached = try_to_load_from_cache(name, "model_index.json")
     if isinstance(cached, str):
-        return f"{name}: in the Hugging Face cache ({Path(cached).parent})"
-    return f"{name}: not cached; {'hub reachable' if _hub_reachable() else 'hub NOT reachable (offline)'}"
+        return f"{name}: in the Hugging Face cache ({Path(cached).parent})", True
+    reachable = _hub_reachable()
+    return f"{name}: not cached; {'hub reachable' if reachable else 'hub NOT reachable (offline)'}", reachable
 
 
 def _hub_reachable() -> bool:
@@ -74,7 +76,8 @@ def _hub_reachable() -> bool:
         return False
 
 
-def doctor_report(base_model: str, data_dir: Path) -> str:
+def doctor_report(base_model: str, data_dir: Path) -> tuple[str, list[str]]:
+    """The report, and what in it stops generation or training here (none: all is well)."""
     from shoegen import __version__
     from shoegen.models.clip_vocab import find_bpe_table
     from shoegen.models.resolve import cache_dir
@@ -87,10 +90,15 @@ def doctor_report(base_model: str, data_dir: Path) -> str:
         existing = next(p for p in (path, *path.parents) if p.exists())
         free = shutil.disk_usage(existing).free
         lines.append(f"  {label:<16}{path}  {free / 2**30:.1f} GiB free")
+    problems = []
     try:
         vocabulary = f"found ({find_bpe_table()})"
     except ShoegenError as error:
         vocabulary = f"MISSING: {error}"
-    lines += ["", f"CLIP vocabulary for built-in bases: {vocabulary}", "", "base model:",
-              f"  {base_model_report(base_model)}"]
-    return "\n".join(lines)
+        problems.append("the CLIP vocabulary for the built-in bases is missing")
+    base_line, base_usable = base_model_report(base_model)
+    if not base_usable:
+        problems.append(f"the base model {base_model} cannot be loaded here")
+    lines += ["", f"CLIP vocabulary for built-in bases: {vocabulary}", "", "base model:", f"  {base_line}"]
+    lines += ["", "problems: " + "; ".join(problems) if problems else "no problem found"]
+    return "\n".join(lines), problems

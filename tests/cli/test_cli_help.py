@@ -105,7 +105,7 @@ def test_every_train_setting_has_a_documented_flag(capsys):
 def test_doctor_reports_versions_devices_and_the_offline_hub(capsys):
     import torch
 
-    assert main(["doctor"]) == 0
+    assert main(["doctor"]) == 1  # offline, the default SD1.5 base is not cached here: nothing could load it
     report = capsys.readouterr().out
     assert f"torch           {torch.__version__}" in report
     devices = report.split("devices:")[1].split("\n\n")[0]
@@ -114,12 +114,15 @@ def test_doctor_reports_versions_devices_and_the_offline_hub(capsys):
     assert "stable-diffusion-v1-5/stable-diffusion-v1-5" in base
     assert "not reachable" in base.lower() or "offline" in base.lower()
     assert "CLIP vocabulary for built-in bases: found" in report
+    assert report.rstrip().endswith("problems: the base model stable-diffusion-v1-5/stable-diffusion-v1-5 cannot be "
+                                    "loaded here")
 
 
 def test_doctor_on_local_bases(capsys, tiny_base, tmp_path):
     assert main(["doctor", "--base-model", "tiny"]) == 0
-    assert f"tiny: built in, cached at {tiny_base}" in capsys.readouterr().out
-    assert main(["doctor", "--base-model", str(tmp_path)]) == 0
+    report = capsys.readouterr().out
+    assert f"tiny: built in, cached at {tiny_base}" in report and report.rstrip().endswith("no problem found")
+    assert main(["doctor", "--base-model", str(tmp_path)]) == 1
     assert "not a diffusers model folder" in capsys.readouterr().out
 
 
