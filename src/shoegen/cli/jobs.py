@@ -42,20 +42,15 @@ def register(subparsers) -> None:
 
 def _open(args: argparse.Namespace):
     from shoegen.config.service import ServiceSettings
-    from shoegen.storage import Gallery
-
-    from sqlalchemy.engine import make_url
-
     from shoegen.errors import ShoegenError
+    from shoegen.storage import Gallery
 
     overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
     settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
     # Reading the jobs makes nothing: a database that is not there is a wrong folder or URL, not an empty queue.
-    url = make_url(settings.database_url) if settings.database_url else None
-    sqlite_file = Path(settings.data_dir) / "gallery.db" if url is None else \
-        (Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None)
+    sqlite_file = Gallery.sqlite_file(Path(settings.data_dir), settings.database_url)
     if sqlite_file is not None and not sqlite_file.is_file():
-        where = "--database-url" if url is not None else "the data folder (SHOEGEN_DATA_DIR or --data-dir)"
+        where = "--database-url" if settings.database_url else "the data folder (SHOEGEN_DATA_DIR or --data-dir)"
         raise ShoegenError(f"no gallery database at {sqlite_file}: `shoegen serve` makes it there; is {where} the one "
                            "it uses?")
     return Gallery.open(Path(settings.data_dir), settings.database_url)

@@ -242,7 +242,7 @@ class DatasetLibrary:
         by hand stays, and so does an upload that holds a registered dataset (NotDeletable)."""
         with self._locked():
             everything = self._known()
-            known = self._lookup(name)
+            known = self._lookup(name, everything)
             registry = self._registry()
             if known.source != "upload":
                 # The registry's entry only when it is what the name finds (a root folder shadows an entry).
@@ -319,8 +319,9 @@ class DatasetLibrary:
                 known[name] = _Known(folder, "folder", _parse_time(entry.get("created_at")) or _mtime(folder))
         return known
 
-    def _lookup(self, name: str) -> _Known:
-        known = self._known()
+    def _lookup(self, name: str, known: dict[str, _Known] | None = None) -> _Known:
+        """`name`'s dataset in `known` (the root's listing, read now when not given)."""
+        known = self._known() if known is None else known
         if name not in known:
             names = ", ".join(sorted(known)) or "none yet"
             raise DatasetNotFound(f"dataset {name}: not found (known: {names})")

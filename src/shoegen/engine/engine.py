@@ -124,11 +124,15 @@ class Engine:
     def is_loaded(self) -> bool:
         return self._pipeline is not None
 
-    def text_encoder_layers(self) -> int | None:
-        """How many layers the base's text encoder has, the largest clip_skip it takes; None before the base is
-        loaded (loading it is not this question's to do: a request is checked again once it is)."""
+    def check_clip_skip(self, clip_skip: int, name: str = "clip_skip") -> None:
+        """Refuse a Clip skip deeper than the loaded base's text encoder (`name`: how the caller's field is called).
+        Before the base is loaded nothing is refused here (loading it is not this check's to do: a request is checked
+        again once it is)."""
         pipeline = self._pipeline
-        return None if pipeline is None else pipeline.text_encoder.config.num_hidden_layers
+        layers = None if pipeline is None else pipeline.text_encoder.config.num_hidden_layers
+        if layers is not None and clip_skip > layers:
+            raise ShoegenError(f"{name} {clip_skip}: this base's text encoder has {layers} layers, so {name} can be at "
+                               f"most {layers}")
 
     def native_size(self) -> tuple[int, int]:
         """(width, height) the base was trained at, the default size of every request (loads the base)."""
@@ -379,10 +383,7 @@ class Engine:
         if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
             raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
                                f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")
-        layers = self.text_encoder_layers()
-        if layers is not None and request.clip_skip > layers:
-            raise ShoegenError(f"clip_skip {request.clip_skip}: this base's text encoder has {layers} layers, so "
-                               f"clip_skip can be at most {layers}")
+        self.check_clip_skip(request.clip_skip)
 
     def _run(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
         """The images; with `compile`, a failure to compile switches to the plain modules and runs again (the UNet

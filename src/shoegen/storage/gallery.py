@@ -23,7 +23,7 @@ from typing import IO, Any, Literal, cast
 from PIL import Image
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, delete, exists, func, select
-from sqlalchemy.engine import URL, CursorResult
+from sqlalchemy.engine import URL, CursorResult, make_url
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from shoegen.config.generation import ImageParams
@@ -51,6 +51,9 @@ RECONCILE_GRACE_SECONDS = 300.0
 # Only names the gallery itself creates are ever deleted, whatever else sits in the image folder.
 GALLERY_PNG = re.compile(r"[0-9a-f]{32}\.png")
 GALLERY_PARTIAL = re.compile(r"\.[0-9a-f]{32}\.png\.[0-9a-f]{32}" + re.escape(PARTIAL_SUFFIX))
+
+DATABASE_FILE = "gallery.db"
+"""The SQLite database's name in a data folder (the single-machine layout)."""
 
 SortOrder = Literal["newest", "score"]
 """How a listing is ordered: newest first, or best composite score first (unscored images last, newest first)."""
@@ -195,6 +198,14 @@ class Gallery:
         # Results are turned into StoredImages inside the session, so nothing needs reloading after commit.
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
 
+    @staticmethod
+    def sqlite_file(data_dir: Path, database_url: str | URL | None = None) -> Path | None:
+        """The SQLite file `open(data_dir, database_url)` uses; None for a database server's URL."""
+        if not database_url:
+            return data_dir / DATABASE_FILE
+        url = make_url(database_url)
+        return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
+
     @classmethod
     def for_data_dir(cls, data_dir: Path, *, clock: Callable[[], datetime] = _utc_now) -> Gallery:
         """The single-machine layout: `data_dir/gallery.db` (SQLite) and `data_dir/images/`."""
@@ -204,7 +215,7 @@ class Gallery:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ShoegenError(f"data folder {data_dir} cannot be made: {error.strerror or error}") from None
-        url = URL.create("sqlite", database=str((data_dir / "gallery.db").resolve()))
+        url = URL.create("sqlite", database=str((data_dir / DATABASE_FILE).resolve()))
         return cls(url, data_dir / "images", clock=clock)
 
     @classmethod

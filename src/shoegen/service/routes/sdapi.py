@@ -428,11 +428,11 @@ def set_options(body: OptionsCreate, services: ServicesDep) -> dict:
     if name is not None and name != services.engine.base_model and \
             name not in {m.name for m in services.engine.list_models()}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown model {name!r}; see GET /sdapi/v1/sd-models")
-    layers = services.engine.text_encoder_layers()
-    if clip_skip is not None and layers is not None and clip_skip > layers:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                            f"{SDAPI_CLIP_SKIP} {clip_skip}: this base's text encoder has {layers} layers, so "
-                            f"{SDAPI_CLIP_SKIP} can be at most {layers}")
+    if clip_skip is not None:
+        try:
+            services.engine.check_clip_skip(clip_skip, SDAPI_CLIP_SKIP)
+        except ShoegenError as error:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(error)) from None
     if name is not None:
         services.sdapi_checkpoint = None if name == services.engine.base_model else name
     if clip_skip is not None:
