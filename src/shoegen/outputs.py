@@ -53,12 +53,11 @@ def _variant(template: GenerationRequest, **changes) -> GenerationRequest:
 
 
 def _check_variants(template: GenerationRequest, prompts: list[str], models: list[str | None]) -> None:
-    """Every prompt (and model) with the last seed it will get, before the first image: a bad line stops the
-    run at once, naming it, instead of after hours of images."""
-    last_seed = (template.seed or 0) + template.num_images - 1
+    """Every prompt (and model) checked before the first image: a bad line stops the run at once, naming it,
+    instead of after hours of images (the template's seed and image count already keep every seed in range)."""
     for index, prompt in enumerate(prompts):
         for model in models:
-            changes = {"prompt": prompt, "seed": last_seed} | ({"model_name": model} if model else {})
+            changes = {"prompt": prompt} | ({"model_name": model} if model else {})
             try:
                 _variant(template, **changes)
             except ShoegenError as error:
@@ -95,7 +94,6 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
     if template.seed is None:
         raise ShoegenError("a batch needs a fixed --seed so that a rerun can tell what is already done")
     _check_variants(template, prompts, [None])
-    folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {"images": []}
     done = {(entry["prompt_index"], entry["seed"]) for entry in manifest["images"] if (folder / entry["file"]).is_file()}
@@ -113,6 +111,7 @@ def run_batch(engine: Engine, prompts: list[str], template: GenerationRequest, f
         for seed in todo:  # one image per call: an interruption loses at most one image
             result = engine.generate(_variant(template, prompt=prompt, seed=seed, num_images=1))
             image = result.images[0]
+            folder.mkdir(parents=True, exist_ok=True)  # once an image is made: a refused request leaves no folder
             file = f"p{index:03d}_{_slug(prompt, 30)}_s{seed}.png"
             written.append(save_png_with_parameters(image.image, image.params, folder / file))
             manifest["images"].append({"prompt_index": index, "prompt": prompt, "seed": seed, "file": file,

@@ -121,6 +121,9 @@ def locations(response) -> list[list]:
     ({"guidance_scale": -1}, "guidance_scale"),
     ({"seed": -5}, "seed"),
     ({"seed": 2**32}, "seed"),
+    ({"width": True}, "width"),
+    ({"num_inference_steps": False}, "num_inference_steps"),
+    ({"guidance_scale": True}, "guidance_scale"),
     ({"sampler": "Heun++ 9000"}, "sampler"),
     ({"strength": 0}, "strength"),
     ({"unexpected": 1}, "unexpected"),
@@ -129,6 +132,15 @@ def test_invalid_fields_are_422_naming_the_field(client, change, field):
     body = {**GENERATE, **change}
     body = {k: v for k, v in body.items() if v is not None or k == "model_name"}
     assert ["body", field] in locations(client.post("/api/generate", json=body))
+
+
+def test_every_image_of_a_request_gets_a_seed_that_can_be_asked_for_again(client):
+    """Image i gets seed + i: a first seed whose last image would pass the largest seed is refused (it wrapped to
+    seed 0, another image than its seed field says)."""
+    response = client.post("/api/generate", json={**GENERATE, "seed": 2**32 - 1, "num_images": 2})
+    assert response.status_code == 422, response.text
+    assert "gives the last one seed 4294967296, over the largest seed 4294967295: use a seed of at most 4294967294" \
+        in response.text
 
 
 def test_the_hires_fix_result_is_bound_like_a_side(client):

@@ -43,6 +43,13 @@ FLAGS = {
     "hires_steps": ("--hires-steps",),
     "hires_upscaler": ("--hires-upscaler",),
 }
+PICTURE_FLAGS = {"init_image": "--init-image", "mask_image": "--mask", "controlnets": "--controlnet"}
+"""The request's pictures, each read from the file its flag names."""
+
+
+def flag_of_field(field: str) -> str:
+    """How the command line calls a request's field, in the engine's errors: `--format` for aspect_ratio."""
+    return FLAGS[field][-1] if field in FLAGS else PICTURE_FLAGS.get(field, field)
 
 
 def register(subparsers) -> None:
@@ -223,12 +230,19 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
                                "ignores it: drop --strength")
 
 
-def engine_from_args(args: argparse.Namespace):
+def engine_for(args: argparse.Namespace, request):
+    """The engine, its base loaded, once `request` is proven to suit both: what its mode needs is checked before
+    the base loads (a second, not the load's), its size and Clip skip against the base once loaded; the errors
+    name the flags."""
     from shoegen.engine.engine import Engine
 
     settings, options = model_settings(args), engine_settings(args)
     show_engine_log(verbose=options.compile)
-    return Engine(settings.base_model, settings.models_dir, settings=options)
+    engine = Engine(settings.base_model, settings.models_dir, settings=options)
+    engine.check(request, flag_of_field)
+    engine.load()
+    engine.check(request, flag_of_field)
+    return engine
 
 
 class _EngineLines(logging.Formatter):
@@ -262,7 +276,7 @@ def run_generate(args: argparse.Namespace) -> int:
     request = request_from_args(args, args.prompt)
     from shoegen.outputs import generate_to_folder
 
-    for path in generate_to_folder(engine_from_args(args), request, folder):
+    for path in generate_to_folder(engine_for(args, request), request, folder):
         print(path)
     return 0
 
@@ -273,7 +287,7 @@ def run_batch_command(args: argparse.Namespace) -> int:
 
     prompts = read_prompts(args.prompts_file)
     request = request_from_args(args, prompts[0])
-    summary = run_batch(engine_from_args(args), prompts, request, folder)
+    summary = run_batch(engine_for(args, request), prompts, request, folder)
     print(f"{len(summary.written)} images written, {summary.skipped} already there: {summary.folder}")
     return 0
 
@@ -289,6 +303,6 @@ def run_grid(args: argparse.Namespace) -> int:
         raise ShoegenError(f"--models {args.models!r} names no model: give comma-separated names (the base model's "
                            "name for the base)")
     request = request_from_args(args, args.prompts[0])
-    grid = comparison_grid(engine_from_args(args), args.prompts, models, request)
+    grid = comparison_grid(engine_for(args, request), args.prompts, models, request)
     print(save_image(grid, args.output, file_format))
     return 0

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 from pathlib import Path
 
 from shoegen.cli.flags import ENGINE_FLAGS, add_base_model_flags, add_engine_flags
+from shoegen.errors import ShoegenError
 
 
 def register(subparsers) -> None:
@@ -51,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(ServiceSettings, {k: v for k, v in overrides.items() if v is not None}, what=None,
                               sentences=True, option=lambda field: ENGINE_FLAGS.get(field, (f"--{field}",))[-1])
     show_engine_log(verbose=settings.compile)  # the compile warm-up's seconds, or the reason it fell back
+    listening = listening_socket(settings.host, settings.port)  # first: a port in use fails before the base loads
     app = create_app(settings)
     if settings.warm_up and settings.role != "api":
         # Before the server starts: a base that cannot load is a one-paragraph error, not uvicorn's startup
@@ -59,6 +63,30 @@ def run(args: argparse.Namespace) -> int:
     print(f"Shoes AI Generator API on http://{settings.host}:{settings.port} (docs at /docs), "
           f"base model {settings.base_model}, models from {settings.models_dir}", flush=True)
     # A bounded shutdown: open event streams and waiting /api/generate calls get 10 s, then are closed.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                timeout_graceful_shutdown=10)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=10))
+    server.run(sockets=[listening])
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound to `host`:`port` before anything is loaded or announced; a ShoegenError naming
+    them, with what to do, when it cannot be (uvicorn's own bind logs the OSError and exits)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:  # a host name's address is looked up here: gaierror (an OSError) when it has none
+        listening.bind((host, port))
+    except socket.gaierror as error:
+        listening.close()
+        raise ShoegenError(f"cannot serve on {host}:{port}: --host {host} is not a known address ({error.strerror})"
+                           ) from None
+    except OSError as error:
+        listening.close()
+        advice = {errno.EADDRINUSE: f"another program listens on port {port}: stop it, or pick another --port",
+                  errno.EADDRNOTAVAIL: f"{host} is no address of this machine: use 127.0.0.1, or 0.0.0.0 for every "
+                                       "address",
+                  errno.EACCES: f"port {port} needs more privileges: pick a port above 1023"}.get(error.errno)
+        reason = error.strerror or str(error)
+        raise ShoegenError(f"cannot serve on {host}:{port}: {reason}" + (f"; {advice}" if advice else "")) from None
+    listening.set_inheritable(True)
+    return listening

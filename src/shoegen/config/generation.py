@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from shoegen.config.samplers import DEFAULT_SAMPLER, SAMPLER_NAMES, find_sampler
 from shoegen.errors import ShoegenError
@@ -33,14 +33,24 @@ MAX_LORAS = 8
 MAX_IMAGES = 10
 # The bounds of each kind of value, shared by every shape that carries one (the AUTOMATIC1111-compatible
 # routes spell the fields their own way, with their own defaults, under the same bounds).
+
+
+def _not_true_or_false(value: Any) -> Any:
+    # Pydantic reads JSON's true as 1 where a number is expected: `"width": true` is a mistake, not width 1.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {str(value).lower()}")
+    return value
+
+
+NOT_TRUE_OR_FALSE = BeforeValidator(_not_true_or_false)
 PromptText = Annotated[str, Field(max_length=MAX_PROMPT_LENGTH)]
-Steps = Annotated[int, Field(ge=1, le=150)]
-Guidance = Annotated[float, Field(ge=0.0, le=30.0, allow_inf_nan=False)]
-Side = Annotated[int, Field(ge=64, le=MAX_SIDE, multiple_of=8)]
-ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES)]
-Strength = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
-ClipSkip = Annotated[int, Field(ge=1, le=12)]
-RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED)]
+Steps = Annotated[int, Field(ge=1, le=150), NOT_TRUE_OR_FALSE]
+Guidance = Annotated[float, Field(ge=0.0, le=30.0, allow_inf_nan=False), NOT_TRUE_OR_FALSE]
+Side = Annotated[int, Field(ge=64, le=MAX_SIDE, multiple_of=8), NOT_TRUE_OR_FALSE]
+ImageCount = Annotated[int, Field(ge=1, le=MAX_IMAGES), NOT_TRUE_OR_FALSE]
+Strength = Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False), NOT_TRUE_OR_FALSE]
+ClipSkip = Annotated[int, Field(ge=1, le=12), NOT_TRUE_OR_FALSE]
+RequestSeed = Annotated[int, Field(ge=0, le=MAX_REQUEST_SEED), NOT_TRUE_OR_FALSE]
 UpscalerName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._+()-]*$")]
 Mode = Literal["txt2img", "img2img", "inpaint", "background", "outpaint"]
 MODES = get_args(Mode)
@@ -56,15 +66,17 @@ def scaled_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return tuple(max(64, round(side * scale / 8) * 8) for side in size)
 
 
-def check_size(size: tuple[int, int], hires_scale: float | None = None, what: str = "width x height") -> None:
-    """Refuse an image (or, with `hires_scale`, the hires fix's result) with a side over MAX_SIDE."""
+def check_size(size: tuple[int, int], hires_scale: float | None = None, what: str = "width x height",
+               scale: str = "hires_scale") -> None:
+    """Refuse an image (or, with `hires_scale`, the hires fix's result) with a side over MAX_SIDE (`what` and `scale`
+    name the size and the scale as the caller does)."""
     final = scaled_size(size, hires_scale) if hires_scale is not None else size
     if max(final) <= MAX_SIDE:
         return
     if hires_scale is None:
         raise ShoegenError(f"{what} {size[0]}x{size[1]} is over the {MAX_SIDE} px limit a side")
     largest = MAX_SIDE / max(size)
-    advice = (f"use a hires_scale of at most {largest:.2f}" if largest > 1 else
+    advice = (f"use a {scale} of at most {largest:.2f}" if largest > 1 else
               f"ask for a smaller {what}")
     raise ShoegenError(f"the hires fix would make {size[0]}x{size[1]} x {hires_scale:g} = {final[0]}x{final[1]}, "
                        f"over the {MAX_SIDE} px limit a side: {advice}")
@@ -169,7 +181,7 @@ class GenerationParams(GenerationSettings):
     background (keep the product of a photo, its pixels exact, and generate the scene around it from the prompt;
     the product is found automatically unless a mask is given); outpaint (extend a photo to width x height, the
     original region returned exactly). None: img2img with a start image, else txt2img."""
-    mask_blur: int = Field(4, ge=0, le=64)
+    mask_blur: Annotated[int, NOT_TRUE_OR_FALSE] = Field(4, ge=0, le=64)
     """inpaint, background, outpaint: pixels over which the repainted area fades into the kept one."""
     masked_content: MaskedContent = "original"
     """inpaint: what the masked area starts from (AUTOMATIC1111's "masked content"): original (the photo, repainted
@@ -185,7 +197,7 @@ class GenerationParams(GenerationSettings):
     placement: Literal["keep", "center"] = "keep"
     """outpaint: the photo stays as it is, in the middle of the new format (keep), or is moved so that its product
     is in the middle (center)."""
-    hires_scale: float | None = Field(None, ge=1.0, le=4.0, allow_inf_nan=False)
+    hires_scale: Annotated[float, Field(ge=1.0, le=4.0, allow_inf_nan=False), NOT_TRUE_OR_FALSE] | None = None
     """The "hires fix": generate at the size asked for, upscale by this factor, then repaint at `hires_strength`
     (e.g. 2: 1024 px from SD1.5). In inpaint, background and outpaint the second pass repaints only what the first
     one did: the kept photo comes back exactly, resized from the photo itself. None: off."""
@@ -199,6 +211,15 @@ class GenerationParams(GenerationSettings):
     controlnets: tuple[ControlNetUnit, ...] = Field((), max_length=MAX_CONTROLNETS)
     """ControlNets conditioning the generation (several at once: their effects add up), in every mode but the
     hires fix's second pass."""
+
+    @model_validator(mode="after")
+    def _seeds_within_range(self) -> GenerationParams:
+        # Image i gets seed + i, and every image's seed can be asked for again to redo it.
+        if self.seed is not None and self.seed + self.num_images - 1 > MAX_REQUEST_SEED:
+            raise ValueError(f"seed {self.seed} with {self.num_images} images gives the last one seed "
+                             f"{self.seed + self.num_images - 1}, over the largest seed {MAX_REQUEST_SEED}: use a seed "
+                             f"of at most {MAX_REQUEST_SEED + 1 - self.num_images}")
+        return self
 
     @model_validator(mode="after")
     def _within_size_limit(self) -> GenerationParams:

@@ -293,8 +293,9 @@ class Engine:
             prepared = []
             for request in requests:
                 prompt, refs = self._requested_adapters(request)
-                first_seed = request.seed if request.seed is not None else random.randint(0, MAX_REQUEST_SEED)
-                seeds = [(first_seed + i) % (MAX_REQUEST_SEED + 1) for i in range(request.num_images)]
+                first_seed = request.seed if request.seed is not None else \
+                    random.randint(0, MAX_REQUEST_SEED + 1 - request.num_images)
+                seeds = [first_seed + i for i in range(request.num_images)]
                 prepared.append((request, prompt, refs, seeds))
             self._activate(prepared[0][2])
             prompts = [prompt for _, prompt, _, seeds in prepared for _ in seeds]
@@ -322,68 +323,76 @@ class Engine:
                 results.append(GenerationResult(generated, seconds, notes, compile_seconds))
             return results
 
-    def _size(self, request: GenerationRequest, native: tuple[int, int]) -> tuple[int, int]:
+    def _size(self, request: GenerationRequest, native: tuple[int, int], name: Callable[[str], str] = str
+              ) -> tuple[int, int]:
         """The size the pipeline runs at: the request's; for a photo's mask mode without one, the photo's shape at
         about the native size (img2img keeps its square native default)."""
         if request.resolved_mode == "outpaint" and request.aspect_ratio and not (request.width and request.height):
-            return modes.format_size(request.init_image, native, request.aspect_ratio)
+            return modes.format_size(request.init_image, native, request.aspect_ratio, name("aspect_ratio"))
         if request.resolved_mode in MASK_MODES and not (request.width and request.height):
             width, height = modes.working_size(request.init_image, native)
             return request.width or width, request.height or height
         return request.width or native[0], request.height or native[1]
 
-    def check(self, request: GenerationRequest) -> None:
+    def check(self, request: GenerationRequest, name: Callable[[str], str] = str) -> None:
         """Refuse what the parameters' own bounds cannot know: what each mode needs, img2img's effective steps and,
         once the base is loaded, the depth of its text encoder. Cheap: callers that queue requests check them
-        first."""
+        first. `name` is how the caller calls a request's field (the CLI: its flag)."""
         mode = request.resolved_mode
+        the_mode = f"{name('mode')} {mode}"
         if mode != "txt2img" and request.init_image is None:
-            raise ShoegenError(f"mode {mode} needs a photo to start from (init_image)")
+            raise ShoegenError(f"{the_mode} needs a photo to start from ({name('init_image')})")
         if mode == "txt2img" and request.init_image is not None:
-            raise ShoegenError("mode txt2img takes no init_image; use img2img, inpaint, background or outpaint")
+            raise ShoegenError(f"{the_mode} takes no {name('init_image')}; use img2img, inpaint, background or "
+                               "outpaint")
         if mode == "inpaint" and request.mask_image is None:
-            raise ShoegenError("mode inpaint needs a mask: white where the photo is repainted")
+            raise ShoegenError(f"{the_mode} needs a mask ({name('mask_image')}): white where the photo is repainted")
         if mode == "outpaint" and not (request.width and request.height) and not request.aspect_ratio:
-            raise ShoegenError("mode outpaint needs the new format: an aspect_ratio (e.g. 4:5) or width and height")
+            raise ShoegenError(f"{the_mode} needs the new format: {name('aspect_ratio')} (e.g. 4:5), or "
+                               f"{name('width')} and {name('height')}")
         if request.aspect_ratio and mode != "outpaint":
-            raise ShoegenError(f"aspect_ratio is the outpaint format; mode {mode} takes width and height")
+            raise ShoegenError(f"{name('aspect_ratio')} is the outpaint format; {the_mode} takes {name('width')} and "
+                               f"{name('height')}")
         if request.mask_image is not None and mode not in ("inpaint", "background"):
-            raise ShoegenError(f"mode {mode} takes no mask (inpaint and background do)")
+            raise ShoegenError(f"{the_mode} takes no {name('mask_image')} (inpaint and background do)")
         if request.hires_scale is not None and mode == "outpaint" and request.outpaint_fill == "white":
-            raise ShoegenError("a white outpaint generates nothing for the hires fix to refine: ask for the final "
-                               "width and height (or aspect_ratio) without hires_scale")
+            raise ShoegenError(f"a white outpaint generates nothing for the hires fix to refine: ask for the final "
+                               f"{name('width')} and {name('height')} (or {name('aspect_ratio')}) without "
+                               f"{name('hires_scale')}")
         repaint_strength = request.strength if mode in ("img2img", "inpaint") else 1.0
         if mode == "inpaint" and request.masked_content == "latent_noise":
             repaint_strength = 1.0
         if int(request.num_inference_steps * repaint_strength) < 1:
             raise ShoegenError(f"{mode} runs steps x strength denoising steps: {request.num_inference_steps} x "
-                               f"{request.strength} is less than one; raise the steps or the strength")
+                               f"{request.strength} is less than one; raise {name('num_inference_steps')} or "
+                               f"{name('strength')}")
         if len(request.control_images) > len(request.controlnets):
             raise ShoegenError(f"{len(request.control_images)} control images for {len(request.controlnets)} "
                                "ControlNets")
         for index, unit in enumerate(request.controlnets):
             given = request.control_images[index] if index < len(request.control_images) else None
             if given is None and request.init_image is None:
-                raise ShoegenError(f"controlnets[{index}] ({unit.model}) needs a control image, or a photo "
-                                   "(init_image) to take it from")
+                raise ShoegenError(f"{name('controlnets')}[{index}] ({unit.model}) needs a control image, or a photo "
+                                   f"({name('init_image')}) to take it from")
+        upscaler = f"{name('hires_upscaler')} {request.hires_upscaler!r}"
         if request.hires_upscaler != LANCZOS:
             if request.hires_scale is None:
-                raise ShoegenError(f"hires_upscaler {request.hires_upscaler!r} is the hires fix's upscaler: give "
-                                   "hires_scale too")
+                raise ShoegenError(f"{upscaler} is the hires fix's upscaler: give {name('hires_scale')} too")
             if request.hires_upscaler not in upscaler_names(self.models_dir):
-                raise ShoegenError(f"hires_upscaler {request.hires_upscaler!r}: not a file of MODELS_DIR/upscalers/ "
+                raise ShoegenError(f"{upscaler}: not a file of MODELS_DIR/upscalers/ "
                                    f"(known: {', '.join(upscaler_names(self.models_dir))})")
         if request.hires_scale is not None and \
                 int((request.hires_steps or request.num_inference_steps) * request.hires_strength) < 1:
-            raise ShoegenError("the hires fix runs hires_steps x hires_strength denoising steps, less than one "
-                               "here; raise them")
+            raise ShoegenError(f"the hires fix runs {name('hires_steps')} x {name('hires_strength')} denoising steps, "
+                               "less than one here; raise them")
         if self._pipeline is None:
             return
-        check_size(self._size(request, self.native_size()), request.hires_scale)
+        check_size(self._size(request, self.native_size(), name), request.hires_scale,
+                   what=f"{name('width')} x {name('height')}", scale=name("hires_scale"))
         if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
             raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
                                f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")
-        self.check_clip_skip(request.clip_skip)
+        self.check_clip_skip(request.clip_skip, name("clip_skip"))
 
     def _run(self, pipeline, request, size, prompts, negatives, seeds, on_progress, should_cancel) -> list[Image.Image]:
         """The images; with `compile`, a failure to compile switches to the plain modules and runs again (the UNet

@@ -61,8 +61,10 @@ def reshape_note(photo: tuple[int, int], size: tuple[int, int]) -> str | None:
             f"{keep[0]}x{keep[1]} to keep its shape")
 
 
-def format_size(photo: Image.Image, native: tuple[int, int], ratio: str) -> tuple[int, int]:
-    """Outpaint's canvas for an aspect ratio "W:H": the photo at its working size, extended along one side."""
+def format_size(photo: Image.Image, native: tuple[int, int], ratio: str, name: str = "aspect_ratio"
+                ) -> tuple[int, int]:
+    """Outpaint's canvas for an aspect ratio "W:H": the photo at its working size, extended along one side
+    (`name`: what the caller calls the ratio, in the error of a canvas over the limit)."""
     width, height = working_size(photo, native)
     across, down = (int(part) for part in ratio.split(":"))
     if width * down < height * across:  # narrower than the format: wider canvas
@@ -70,7 +72,7 @@ def format_size(photo: Image.Image, native: tuple[int, int], ratio: str) -> tupl
     else:
         canvas = width, max(height, round(width * down / across / 8) * 8)
     if max(canvas) > MAX_SIDE:
-        raise ShoegenError(f"aspect_ratio {ratio} makes a {canvas[0]}x{canvas[1]} canvas around this photo's "
+        raise ShoegenError(f"{name} {ratio} makes a {canvas[0]}x{canvas[1]} canvas around this photo's "
                            f"{width}x{height}, over the {MAX_SIDE} px limit a side: choose a squarer format")
     return canvas
 
