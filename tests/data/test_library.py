@@ -110,7 +110,7 @@ def test_register_inside_the_root_only(tmp_path, make_dataset):
     (root / "team" / "escape").symlink_to(outside, target_is_directory=True)
     library = DatasetLibrary(root)
     info = library.register("spring", "team/spring")
-    assert (info.path, info.layout, info.images, info.usable, info.source) == ("team/spring", "kohya", 3, 3, "folder")
+    assert (info.path, info.layout, info.images, info.usable, info.source) == ("team/spring", "kohya", 3, 3, "registered")
     assert library.folder("spring") == (root / "team" / "spring").resolve()
     make_dataset(root / "team" / "summer", "kohya")
     assert library.register("summer", str(root / "team" / "summer")).path == "team/summer"
@@ -126,7 +126,8 @@ def test_register_inside_the_root_only(tmp_path, make_dataset):
         library.register("spring", "team")
     with pytest.raises(InvalidName):
         library.register(".hidden", "team")
-    assert [item.name for item in library.list()] == ["spring", "summer", "team"]
+    listed = {item.name: item.source for item in library.list()}
+    assert listed == {"spring": "registered", "summer": "registered", "team": "folder"}  # team: placed by hand
     library.delete("spring")
     assert (root / "team" / "spring" / "10_shoes").is_dir()  # unregistered, files kept
     with pytest.raises(NotDeletable):

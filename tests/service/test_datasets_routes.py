@@ -273,7 +273,7 @@ def test_register_a_folder_inside_the_root_only(client, settings, tmp_path):
     (root / "team" / "escape").symlink_to(outside, target_is_directory=True)
     created = client.post("/api/datasets/register", json={"name": "spring", "path": "team/spring"})
     assert created.status_code == 201, created.text
-    assert (created.json()["path"], created.json()["usable"], created.json()["source"]) == ("team/spring", 3, "folder")
+    assert (created.json()["path"], created.json()["usable"], created.json()["source"]) == ("team/spring", 3, "registered")
     for path, code, message in (("team/escape", 400, "not a folder inside"), ("../../outside", 400, "not a folder inside"),
                                 ("../../nowhere", 400, "not a folder inside"),
                                 (str(outside), 400, "not a folder inside"), ("team/none", 404, "no such folder")):

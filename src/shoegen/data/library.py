@@ -55,7 +55,9 @@ _DELETING_PREFIX = ".deleting-"
 _STALE_STAGING_SECONDS = 24 * 3600
 _SHOWN = 10
 
-Source = Literal["upload", "folder"]
+Source = Literal["upload", "registered", "folder"]
+"""upload: sent through the API (deleting it removes its files); registered: a folder listed by name (deleting it
+forgets the name, the files stay); folder: placed in the datasets root on the server (the studio cannot delete it)."""
 Status = Literal["ready", "unusable", "unreadable"]
 
 
@@ -244,11 +246,10 @@ class DatasetLibrary:
             everything = self._known()
             known = self._lookup(name, everything)
             registry = self._registry()
-            if known.source != "upload":
-                # The registry's entry only when it is what the name finds (a root folder shadows an entry).
-                if name not in registry or known.folder == self.root / name:
-                    raise NotDeletable(f"dataset {name}: a folder placed in the datasets root on the server; "
-                                       "remove it there")
+            if known.source == "folder":
+                raise NotDeletable(f"dataset {name}: a folder placed in the datasets root on the server; remove it "
+                                   "there")
+            if known.source == "registered":  # the name only (a folder in the root would shadow the entry)
                 del registry[name]
                 self._write_json(self.root / _REGISTRY, registry)
                 return
@@ -316,7 +317,7 @@ class DatasetLibrary:
             folder = (self.root / str(entry.get("path", ""))).resolve()
             # Checked again on every read: a link inside the root may have been changed since registration.
             if name not in known and folder.is_relative_to(root) and folder != root and folder.is_dir():
-                known[name] = _Known(folder, "folder", _parse_time(entry.get("created_at")) or _mtime(folder))
+                known[name] = _Known(folder, "registered", _parse_time(entry.get("created_at")) or _mtime(folder))
         return known
 
     def _lookup(self, name: str, known: dict[str, _Known] | None = None) -> _Known:

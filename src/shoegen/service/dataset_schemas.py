@@ -26,7 +26,10 @@ class DatasetPublic(BaseModel):
         description="the caption layout; null when none can be read")
     images: int = Field(description="image files in the folder")
     bytes: int = Field(description="size of the folder's files")
-    source: Literal["upload", "folder"]
+    source: Literal["upload", "registered", "folder"] = Field(
+        description="upload: sent through the API (DELETE removes its files); registered: a server folder listed by "
+        "name (DELETE forgets the name, the files stay); folder: placed in the datasets root on the server (DELETE "
+        "is refused: remove it there)")
     status: Literal["ready", "unusable", "unreadable"] = Field(
         description="ready: training can use some images; unusable: none; unreadable: no caption layout")
     usable: int = Field(description="images a training run would use")

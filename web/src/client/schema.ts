@@ -1078,9 +1078,10 @@ export type components = {
             bytes: number;
             /**
              * Source
+             * @description upload: sent through the API (DELETE removes its files); registered: a server folder listed by name (DELETE forgets the name, the files stay); folder: placed in the datasets root on the server (DELETE is refused: remove it there)
              * @enum {string}
              */
-            source: "upload" | "folder";
+            source: "upload" | "registered" | "folder";
             /**
              * Status
              * @description ready: training can use some images; unusable: none; unreadable: no caption layout
@@ -1155,9 +1156,10 @@ export type components = {
             bytes: number;
             /**
              * Source
+             * @description upload: sent through the API (DELETE removes its files); registered: a server folder listed by name (DELETE forgets the name, the files stay); folder: placed in the datasets root on the server (DELETE is refused: remove it there)
              * @enum {string}
              */
-            source: "upload" | "folder";
+            source: "upload" | "registered" | "folder";
             /**
              * Status
              * @description ready: training can use some images; unusable: none; unreadable: no caption layout
@@ -1278,9 +1280,10 @@ export type components = {
             bytes: number;
             /**
              * Source
+             * @description upload: sent through the API (DELETE removes its files); registered: a server folder listed by name (DELETE forgets the name, the files stay); folder: placed in the datasets root on the server (DELETE is refused: remove it there)
              * @enum {string}
              */
-            source: "upload" | "folder";
+            source: "upload" | "registered" | "folder";
             /**
              * Status
              * @description ready: training can use some images; unusable: none; unreadable: no caption layout

@@ -1,5 +1,6 @@
 // One dataset: its numbers, the way to train on it, its check report, its captions (editable) and a caption
-// template to rewrite them all; delete after a confirmation.
+// template to rewrite them all; delete (an upload) or unregister (a registered folder) after a confirmation. A folder
+// placed in the datasets root on the server is the server's to remove: no button offers what would be refused.
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { toApiError } from '../../api/http';
@@ -45,7 +46,11 @@ export function DatasetDetail({ name, page, onPage, onDeleted }: {
         <div className="head-actions">
           <Link to="/train" search={{ dataset: data.name }} className="btn btn-primary"
             disabled={data.usable === 0}>Train on this dataset</Link>
-          <button type="button" className="btn btn-ghost danger-text" onClick={() => setConfirming(true)}>Delete…</button>
+          {data.source === 'folder'
+            ? <span className="muted small" title="The studio lists it but does not remove server folders">
+              placed on the server: remove its folder there</span>
+            : <button type="button" className="btn btn-ghost danger-text" onClick={() => setConfirming(true)}>
+              {uploaded ? 'Delete…' : 'Unregister…'}</button>}
         </div>
       </header>
       {data.report ? <DatasetReport report={data.report} rejected={data.rejected} />
@@ -53,7 +58,8 @@ export function DatasetDetail({ name, page, onPage, onDeleted }: {
           metadata.jsonl or a .txt beside each image.</p>}
       <CaptionTemplate dataset={data.name} />
       <CaptionsTable dataset={data.name} page={page} onPage={onPage} />
-      <ConfirmDialog open={confirming} title={`Delete the dataset ${data.name}?`} busy={remove.isPending}
+      <ConfirmDialog open={confirming} busy={remove.isPending}
+        title={uploaded ? `Delete the dataset ${data.name}?` : `Unregister the dataset ${data.name}?`}
         confirmLabel={uploaded ? 'Delete dataset' : 'Unregister'} onCancel={cancelDelete}
         onConfirm={confirmDelete} error={remove.error ? toApiError(remove.error).message : null}
         message={uploaded ? 'Its uploaded images and captions are removed from the server. Runs trained on it keep their weights.'

@@ -27,7 +27,7 @@ export function DatasetList({ datasets, selected }: { datasets: DatasetPublic[];
               </span>
               <span className="run-line muted" title={`${d.usable} used for training, ${d.skipped} skipped`}>
                 {d.images} images{d.skipped ? ` (${d.skipped} skipped)` : ''} · {formatBytes(d.bytes)}
-                {' · '}{d.layout ?? 'no caption layout'}{d.source === 'folder' ? ' · server folder' : ''}
+                {' · '}{d.layout ?? 'no caption layout'}{d.source === 'upload' ? '' : ' · server folder'}
               </span>
             </Link>
           </li>

@@ -111,6 +111,29 @@ describe('Datasets page', () => {
     expect(await screen.findByText(/No datasets yet/)).toBeInTheDocument();
   });
 
+  it('unregisters a registered folder, and offers nothing for a folder placed on the server', async () => {
+    const user = userEvent.setup();
+    window.location.hash = '#/datasets?name=shoes';
+    const registered = { ...DATASET, source: 'registered', path: 'team/shoes' };
+    const { calls } = mockFetch({ ...routes(), 'GET /api/datasets': () => json({ datasets: [registered] }),
+      'GET /api/datasets/shoes': () => json({ ...registered, report: REPORT, rejected: [] }) });
+    const { unmount } = render(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Unregister…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Unregister the dataset shoes?' });
+    expect(dialog).toHaveTextContent('The folder stays on the server');
+    await user.click(within(dialog).getByRole('button', { name: 'Unregister' }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'DELETE')).toBe(true));
+    unmount();
+
+    window.location.hash = '#/datasets?name=shoes';
+    const placed = { ...DATASET, source: 'folder' };
+    mockFetch({ ...routes(), 'GET /api/datasets': () => json({ datasets: [placed] }),
+      'GET /api/datasets/shoes': () => json({ ...placed, report: REPORT, rejected: [] }) });
+    render(<App />);
+    expect(await screen.findByText(/placed on the server: remove its folder there/)).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Delete|Unregister/ })).toBeNull();
+  });
+
   it('says in the dialog why a delete was refused', async () => {
     const user = userEvent.setup();
     window.location.hash = '#/datasets?name=shoes';
