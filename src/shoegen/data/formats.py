@@ -8,7 +8,7 @@ does not pair up, so that `shoegen dataset check` and the trainer can report it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
@@ -269,14 +269,10 @@ def _kohya_listing(root: Path) -> DatasetListing | None:
         listing.entries.append(Entry(image_path, caption, {}))
     if not listing.entries:
         return None
-    sharing: dict[Path, list[Path]] = {}
-    for entry in listing.entries:
-        sharing.setdefault(captions_by_stem[entry.image_path.with_suffix("")], []).append(entry.image_path)
-    for caption_file, images in sharing.items():
-        if len(images) > 1:
-            names = ", ".join(sorted(image.relative_to(root).as_posix() for image in images))
-            listing.problems.append(f"{names} share the caption file {caption_file.relative_to(root).as_posix()}: "
-                                    "each is trained with it, and a caption edit would change both; rename one")
+    for stem, images in _sharing_a_caption_file(entry.image_path for entry in listing.entries).items():
+        names = ", ".join(sorted(image.relative_to(root).as_posix() for image in images))
+        listing.problems.append(f"{names} share the caption file {captions_by_stem[stem].relative_to(root).as_posix()}"
+                                ": each is trained with it, and a caption edit would change both; rename one")
     listing.captions_without_images = [
         path.relative_to(root).as_posix()
         for path in files
@@ -323,12 +319,10 @@ def write_captions(listing: DatasetListing, captions: Mapping[Path, str]) -> Non
 def _check_unshared_caption_files(listing: DatasetListing, captions: Mapping[Path, str]) -> None:
     """Images with one name and two extensions (shoe.jpg, shoe.PNG) share one caption file: writing one image's
     caption would change the other's, so that is refused, naming both (the same caption for both is written)."""
-    images = [entry.image_path for entry in listing.entries] + list(listing.images_without_captions)
-    sharing: dict[Path, list[Path]] = {}
-    for image in images:
-        sharing.setdefault(_kohya_caption_file(image), []).append(image)
+    sharing = _sharing_a_caption_file([*(entry.image_path for entry in listing.entries),
+                                       *listing.images_without_captions])
     for image_path, caption in captions.items():
-        others = [other for other in sharing.get(_kohya_caption_file(image_path), [])
+        others = [other for other in sharing.get(image_path.with_suffix(""), [])
                   if other != image_path and captions.get(other) != caption]
         if others:
             names = ", ".join(path.relative_to(listing.root).as_posix() for path in [image_path, *others])
@@ -381,6 +375,15 @@ def _write_imagefolder_captions(root: Path, captions: Mapping[Path, str]) -> Non
     lines += [json.dumps({"file_name": image.relative_to(root).as_posix(), "text": text}, ensure_ascii=False)
               for image, text in remaining.items()]
     write_text_atomically(path, "\n".join(lines) + "\n")
+
+
+def _sharing_a_caption_file(images: Iterable[Path]) -> dict[Path, list[Path]]:
+    """The images with one name and several extensions (shoe.jpg, shoe.PNG), by their common stem: a caption file
+    is named after the stem, so they read (and a write would change) the same one."""
+    by_stem: dict[Path, list[Path]] = {}
+    for image in images:
+        by_stem.setdefault(image.with_suffix(""), []).append(image)
+    return {stem: group for stem, group in by_stem.items() if len(group) > 1}
 
 
 def _kohya_caption_file(image_path: Path) -> Path:
