@@ -10,9 +10,13 @@ import { isLive } from './status';
 
 export const POLL_MS = 2000;
 
+// The settings' names and bounds change only with the server, but a tab can outlive a server upgrade: read again
+// when the page is opened after a while, so that it does not send settings the new server renamed.
+export const RECIPES_STALE_MS = 5 * 60_000;
+
 export function useRecipes() {
   return useQuery({ queryKey: queryKeys.recipes, queryFn: ({ signal }) => api.recipes(signal),
-    staleTime: Infinity });
+    staleTime: RECIPES_STALE_MS });
 }
 
 export function useTrainingRuns() {
