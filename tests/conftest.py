@@ -4,7 +4,9 @@ PostgreSQL cluster."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,21 @@ def tiny_base() -> Path:
     from shoegen.models.resolve import builtin_base_path
 
     return builtin_base_path("tiny")
+
+
+@pytest.fixture
+def configs_only():
+    """A base's configuration files alone (no weights) copied to a folder, the UNet's changed by `unet_changes`:
+    a base whose facts can be read, never loaded."""
+    def copy(base: Path, folder: Path, unet_changes: dict | None = None) -> Path:
+        for part in ("unet", "vae", "text_encoder"):
+            (folder / part).mkdir(parents=True)
+            shutil.copy(base / part / "config.json", folder / part / "config.json")
+        unet = json.loads((folder / "unet" / "config.json").read_text())
+        (folder / "unet" / "config.json").write_text(json.dumps({**unet, **(unet_changes or {})}))
+        (folder / "model_index.json").write_text("{}")
+        return folder
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -382,10 +382,12 @@ def test_grid_never_replaces_an_existing_file_unless_told(no_engine, capsys, tmp
     (["--mode", "img2img", "--init-image", "{photo}", "--mask", "{photo}"], "--mode img2img takes no --mask"),
     (["--hires", "2", "--hires-upscaler", "nosuch"], "--hires-upscaler 'nosuch': not a file of MODELS_DIR/upscalers/"),
     (["--seed", "4294967295", "-n", "2"], "gives the last one seed 4294967296, over the largest seed 4294967295"),
+    (["--clip-skip", "12"], "--clip-skip 12: this base's text encoder has 2 layers, so --clip-skip can be at most 2"),
 ], ids=["img2img-without-photo", "inpaint-without-mask", "outpaint-without-format", "img2img-with-mask",
-        "unknown-upscaler", "seed-past-the-last"])
-def test_what_a_mode_needs_is_refused_before_the_base_loads_naming_the_flags(no_engine, capsys, tmp_path, photo,
-                                                                              flags, expected):
+        "unknown-upscaler", "seed-past-the-last", "clip-skip-past-the-encoder"])
+def test_what_the_mode_or_base_needs_is_refused_before_the_base_loads_naming_the_flags(no_engine, tiny_base, capsys,
+                                                                                      tmp_path, photo, flags,
+                                                                                      expected):
     out = tmp_path / "out"
     assert no_engine(["generate", PROMPT, "--base-model", "tiny", "--output", str(out), "--models-dir",
                       str(tmp_path / "models"), *[flag.format(photo=photo) for flag in flags]]) == 2
@@ -394,14 +396,10 @@ def test_what_a_mode_needs_is_refused_before_the_base_loads_naming_the_flags(no_
     assert not out.exists()
 
 
-def test_what_the_loaded_base_refuses_names_the_flag_and_a_refused_batch_leaves_no_folder(tmp_path, capsys):
+def test_a_batch_refused_at_its_first_image_leaves_no_folder(tmp_path, capsys):
     from shoegen.cli.main import main
 
     models = tmp_path / "models"
-    assert main(["generate", PROMPT, *TINY, "--clip-skip", "12", "--models-dir", str(models),
-                 "--output", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert "error: --clip-skip 12: this base's text encoder has" in err and "so --clip-skip can be at most" in err
     prompts = tmp_path / "prompts.txt"
     prompts.write_text(PROMPT + "\n")
     batch = tmp_path / "batch"

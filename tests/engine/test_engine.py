@@ -298,3 +298,21 @@ def test_the_default_size_is_the_bases_native_size_and_far_sizes_are_flagged(eng
         generate(engine, width=256, height=64, num_inference_steps=1)
     assert far.warnings and "far from this base's native 64x64" in far.warnings[0]
     assert [r.message for r in caplog.records].count(far.warnings[0]) == 1  # said once, not per image
+
+
+def test_requests_are_checked_against_the_base_without_loading_it(tiny_base, configs_only, tmp_path, init_image):
+    """What an API-only replica does: it never loads the base, yet knows its native size and refuses what the base
+    cannot do, from the base's configuration files (folders of configurations alone here: no weights to load)."""
+    engine = Engine("tiny")
+    assert engine.native_size() == (64, 64)
+    with pytest.raises(ShoegenError, match="clip_skip 3: this base's text encoder has 2 layers"):
+        engine.check(request(clip_skip=3))
+    big = Engine(str(configs_only(tiny_base, tmp_path / "big", {"sample_size": 128})))  # a 1024 px base
+    assert big.native_size() == (1024, 1024)
+    with pytest.raises(ShoegenError, match="hires fix would make 1024x1024 x 4 = 4096x4096"):
+        big.check(request(width=None, height=None, hires_scale=4))
+    inpainting = Engine(str(configs_only(tiny_base, tmp_path / "inpainting", {"in_channels": 9})))
+    with pytest.raises(ShoegenError, match="is an inpainting checkpoint"):
+        inpainting.check(request())
+    inpainting.check(request(mode="background", init_image=init_image))
+    assert not engine.is_loaded and not big.is_loaded and not inpainting.is_loaded

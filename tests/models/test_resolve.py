@@ -134,3 +134,30 @@ def test_a_build_that_fails_leaves_neither_a_model_nor_its_staging_folder(tmp_pa
     with pytest.raises(KeyboardInterrupt):
         write_atomically(tmp_path / "base", build, stamp="v1")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_base_facts_come_from_the_configuration_files_and_are_the_loaded_pipelines(tiny_base, configs_only, tmp_path,
+                                                                                    monkeypatch):
+    import huggingface_hub.constants
+
+    from shoegen.models.resolve import read_base_facts
+
+    pipeline = load_pipeline(str(tiny_base))
+    loaded = (pipeline.unet.config.sample_size * pipeline.vae_scale_factor,
+              pipeline.text_encoder.config.num_hidden_layers, pipeline.unet.config.in_channels)
+    facts = read_base_facts("tiny")
+    assert (facts.native_side, facts.text_encoder_layers, facts.unet_in_channels) == loaded == (64, 2, 4)
+    # Read from the files, not known by name: a folder of configurations alone, its UNet twice as wide in latents
+    # and an inpainting one, and the same files in the hub cache under a hub id.
+    configs_only(tiny_base, tmp_path / "inpainting", {"sample_size": 16, "in_channels": 9})
+    facts = read_base_facts(str(tmp_path / "inpainting"))
+    assert (facts.native_side, facts.unet_in_channels) == (128, 9)
+    snapshot = tmp_path / "hub" / "models--acme--base" / "snapshots" / ("0" * 40)
+    configs_only(tiny_base, snapshot)
+    (tmp_path / "hub" / "models--acme--base" / "refs").mkdir()
+    (tmp_path / "hub" / "models--acme--base" / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert read_base_facts("acme/base") == read_base_facts("tiny")
+    assert read_base_facts("acme/not-cached") is None  # never fetched: loading says what is missing
+    (snapshot / "unet" / "config.json").write_text("{not json")
+    assert read_base_facts("acme/base") is None

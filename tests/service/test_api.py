@@ -284,3 +284,21 @@ def test_a_base_that_cannot_load_makes_the_model_listing_a_clear_503(tmp_path):
         response = local.get("/api/models")
     assert response.status_code == 503
     assert response.json()["detail"].startswith("the base model is not available: Could not load the hub model")
+
+
+def test_an_api_only_replica_answers_from_the_bases_configuration_without_loading_it(tmp_path):
+    """It lists the models with their native size and refuses a request the base cannot run at submission, with
+    no worker to load the base (it used to load the whole base into the API process for GET /api/models)."""
+    from fastapi.testclient import TestClient
+
+    from shoegen.config.service import ServiceSettings
+    from shoegen.service.app import create_app
+
+    settings = ServiceSettings(base_model="tiny", data_dir=tmp_path / "data", models_dir=tmp_path / "models",
+                               role="api")
+    with TestClient(create_app(settings)) as client:
+        listed = client.get("/api/models").json()
+        assert (listed["native_width"], listed["native_height"]) == (64, 64)
+        response = client.post("/api/generate", json={**GENERATE, "clip_skip": 3})
+        assert response.status_code == 422 and "text encoder has 2 layers" in response.text, response.text
+        assert client.get("/api/health").json()["base_model_loaded"] is False

@@ -231,16 +231,13 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
 
 
 def engine_for(args: argparse.Namespace, request):
-    """The engine, its base loaded, once `request` is proven to suit both: what its mode needs is checked before
-    the base loads (a second, not the load's), its size and Clip skip against the base once loaded; the errors
-    name the flags."""
+    """The engine, once `request` is proven to suit it and its base (what its mode needs, its size and Clip skip
+    against the base's configuration), before the base loads; the errors name the flags."""
     from shoegen.engine.engine import Engine
 
     settings, options = model_settings(args), engine_settings(args)
     show_engine_log(verbose=options.compile)
     engine = Engine(settings.base_model, settings.models_dir, settings=options)
-    engine.check(request, flag_of_field)
-    engine.load()
     engine.check(request, flag_of_field)
     return engine
 

@@ -29,6 +29,7 @@ from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.prompts import extract_lora_tags, token_report
 from shoegen.engine.samplers import make_scheduler
 from shoegen.errors import ShoegenError
+from shoegen.models.resolve import BaseFacts, read_base_facts
 from shoegen.models.upscalers import LANCZOS, Upscaler, load_upscaler, upscaler_names
 from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter
 
@@ -101,6 +102,7 @@ class Engine:
         self._lock = threading.Lock()
         self._load_lock = threading.Lock()
         self._pipeline = None
+        self._configured: BaseFacts | bool | None = None  # the base's configuration files' facts; False: none
         self._img2img = None
         self._inpaint = None
         self._controlnets: dict[str, object] = {}  # ControlNets by name, loaded on first use
@@ -124,20 +126,38 @@ class Engine:
     def is_loaded(self) -> bool:
         return self._pipeline is not None
 
-    def check_clip_skip(self, clip_skip: int, name: str = "clip_skip") -> None:
-        """Refuse a Clip skip deeper than the loaded base's text encoder (`name`: how the caller's field is called).
-        Before the base is loaded nothing is refused here (loading it is not this check's to do: a request is checked
-        again once it is)."""
+    def base_facts(self, load: bool = True) -> BaseFacts | None:
+        """The base's native size, text encoder depth and UNet inputs: the loaded pipeline's; before it is loaded,
+        its configuration files' (no weights read: an API-only replica never loads the base); where only loading
+        tells (a single-file checkpoint), the base is loaded when `load`, else None."""
         pipeline = self._pipeline
-        layers = None if pipeline is None else pipeline.text_encoder.config.num_hidden_layers
+        if pipeline is not None:
+            return BaseFacts(native_side=pipeline.unet.config.sample_size * pipeline.vae_scale_factor,
+                             text_encoder_layers=pipeline.text_encoder.config.num_hidden_layers,
+                             unet_in_channels=pipeline.unet.config.in_channels)
+        if self._configured is None:
+            self._configured = read_base_facts(self.base_model) or False
+        if self._configured:
+            return self._configured
+        if not load:
+            return None
+        self.load()
+        return self.base_facts()
+
+    def check_clip_skip(self, clip_skip: int, name: str = "clip_skip") -> None:
+        """Refuse a Clip skip deeper than the base's text encoder (`name`: how the caller's field is called). Where
+        only loading the base tells its depth, nothing is refused before it is loaded (a request is checked again
+        once it is)."""
+        facts = self.base_facts(load=False)
+        layers = None if facts is None else facts.text_encoder_layers
         if layers is not None and clip_skip > layers:
             raise ShoegenError(f"{name} {clip_skip}: this base's text encoder has {layers} layers, so {name} can be at "
                                f"most {layers}")
 
     def native_size(self) -> tuple[int, int]:
-        """(width, height) the base was trained at, the default size of every request (loads the base)."""
-        pipeline = self.load()
-        side = pipeline.unet.config.sample_size * pipeline.vae_scale_factor
+        """(width, height) the base was trained at, the default size of every request (from its configuration, or
+        loading it where only that tells)."""
+        side = self.base_facts().native_side
         return side, side
 
     def memory(self) -> dict[str, float]:
@@ -336,8 +356,10 @@ class Engine:
 
     def check(self, request: GenerationRequest, name: Callable[[str], str] = str) -> None:
         """Refuse what the parameters' own bounds cannot know: what each mode needs, img2img's effective steps and,
-        once the base is loaded, the depth of its text encoder. Cheap: callers that queue requests check them
-        first. `name` is how the caller calls a request's field (the CLI: its flag)."""
+        from the base's configuration (or, where only that tells, once it is loaded), the size at its native
+        default, an inpainting UNet's modes and the depth of its text encoder. Cheap, no weights loaded: callers
+        that queue requests check them first. `name` is how the caller calls a request's field (the CLI: its
+        flag)."""
         mode = request.resolved_mode
         the_mode = f"{name('mode')} {mode}"
         if mode != "txt2img" and request.init_image is None:
@@ -385,11 +407,12 @@ class Engine:
                 int((request.hires_steps or request.num_inference_steps) * request.hires_strength) < 1:
             raise ShoegenError(f"the hires fix runs {name('hires_steps')} x {name('hires_strength')} denoising steps, "
                                "less than one here; raise them")
-        if self._pipeline is None:
+        facts = self.base_facts(load=False)
+        if facts is None:
             return
-        check_size(self._size(request, self.native_size(), name), request.hires_scale,
+        check_size(self._size(request, (facts.native_side,) * 2, name), request.hires_scale,
                    what=f"{name('width')} x {name('height')}", scale=name("hires_scale"))
-        if self._pipeline.unet.config.in_channels == 9 and mode not in MASK_MODES:
+        if facts.unet_in_channels == 9 and mode not in MASK_MODES:
             raise ShoegenError(f"{self.base_model} is an inpainting checkpoint (its UNet takes the mask): it does "
                                f"inpaint, background and outpaint, not {mode}; use an ordinary SD1.x base for that")
         self.check_clip_skip(request.clip_skip, name("clip_skip"))

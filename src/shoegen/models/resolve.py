@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -115,6 +116,47 @@ def write_atomically(folder: Path, build: Callable[[Path], None], stamp: str | N
 def _is_current(folder: Path, stamp: str) -> bool:
     marker = folder / BUILTIN_MARKER_FILE
     return marker.is_file() and marker.read_text() == stamp
+
+
+@dataclass(frozen=True)
+class BaseFacts:
+    """What a request is checked against, as the base's configuration files say it."""
+
+    native_side: int
+    """Pixels a side the base was trained at: the UNet's latent size times the VAE's scale."""
+    text_encoder_layers: int
+    unet_in_channels: int
+    """4; 9 for an inpainting checkpoint (its UNet also takes the mask and the masked photo)."""
+
+
+def read_base_facts(name_or_path: str) -> BaseFacts | None:
+    """The base's facts from its configuration files alone: a process that never generates (an API-only replica)
+    checks requests and answers the native size without loading gigabytes of weights. None where only loading
+    tells: a single-file checkpoint, a hub id not in the local cache (never fetched here), a built-in not built
+    yet. A ShoegenError for a name that is no base at all."""
+    source = classify(name_or_path)
+    if source.kind == "single_file":
+        return None
+    if source.kind == "hub":
+        from huggingface_hub import try_to_load_from_cache
+
+        def config(part: str) -> Path | None:
+            found = try_to_load_from_cache(source.location, f"{part}/config.json")
+            return Path(found) if isinstance(found, str) else None
+    else:
+        def config(part: str) -> Path | None:
+            path = Path(source.location) / part / "config.json"
+            return path if path.is_file() else None
+    paths = {part: config(part) for part in ("unet", "vae", "text_encoder")}
+    if None in paths.values():
+        return None
+    try:
+        unet, vae, text_encoder = (json.loads(path.read_text(encoding="utf-8")) for path in paths.values())
+        return BaseFacts(native_side=int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1),
+                         text_encoder_layers=int(text_encoder["num_hidden_layers"]),
+                         unet_in_channels=int(unet.get("in_channels", 4)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a configuration this cannot read: loading the base says what is wrong with it
 
 
 def load_pipeline(name_or_path: str, *, single_file_config: str | None = None):
