@@ -73,7 +73,7 @@ class PostgresCluster:
 
     def start(self) -> None:
         self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-                  "--locale=C", "--no-sync")
+                  "--locale=C.UTF-8", "--no-sync")
         # The socket goes in the cluster's folder too: /var/run/postgresql may not exist or be writable.
         self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.folder / "server.log"), "-w", "-t", "60",
                   "-o", f"{SERVER_OPTIONS} -p {self.port} -k {self.folder}", "start")

@@ -76,6 +76,15 @@ def test_list_is_newest_first_with_pagination_and_total(
         gallery.list(offset=-1)
 
 
+def test_search_ignores_the_case_of_every_letter_not_only_a_to_z(
+    gallery: Gallery, small_image: Image.Image, make_params: ParamsFactory
+) -> None:
+    french = gallery.add(small_image, make_params(prompt="Escarpins ÉLÉGANTS en cuir, fond blanc"))
+    gallery.add(small_image, make_params(prompt="Elegant shoes"))
+    for word in ("élégants", "ÉLÉGANTS", "Élégants"):
+        assert [image.id for image in gallery.list(ImageFilter(search=word)).items] == [french.id]
+
+
 def test_filters_by_model_search_dates_job_and_ids(
     gallery: Gallery, clock: SettableClock, small_image: Image.Image, make_params: ParamsFactory
 ) -> None:

@@ -68,3 +68,27 @@ def test_reconcile_on_restart_after_a_crash_between_file_and_row(
         assert restarted.reconcile() == ReconcileReport(removed_rows=0, removed_files=1)
         assert restarted.list().total == 1
         assert restarted.image_path(stored.id) == stored.path
+
+
+def test_a_folder_and_a_database_that_do_not_belong_together_lose_nothing(
+    gallery: Gallery, database_url: str, new_database_url: Callable[[], str], tmp_path: Path,
+    small_image: Image.Image, make_params: ParamsFactory
+) -> None:
+    stored = [gallery.add(small_image, make_params()) for _ in range(3)]
+    for image in stored:
+        _age(image.path, 3600)
+    # A replica whose shared image folder is not mounted: the database's rows have no file in its folder.
+    with Gallery(database_url, tmp_path / "not-mounted") as replica:
+        report = replica.reconcile()
+    assert (report.removed_rows, report.removed_files) == (0, 0)
+    assert report.kept == (f"3 of the gallery's 3 images have no file in {tmp_path / 'not-mounted'}: is it the "
+                           "gallery's image folder (a share not mounted?)",)
+    # A replica pointed at another, empty database: the folder's images are in no row of it.
+    with Gallery(new_database_url(), gallery.image_dir) as replica:
+        report = replica.reconcile()
+    assert (report.removed_rows, report.removed_files) == (0, 0) and len(report.kept) == 1
+    assert "3 of the 3 images in" in report.kept[0] and "not in the gallery's database" in report.kept[0]
+    # Nothing was lost: the gallery is whole, and its own cleanup still removes what a crash left.
+    assert gallery.list().total == 3 and all(image.path.is_file() for image in stored)
+    stored[0].path.unlink()
+    assert gallery.reconcile() == ReconcileReport(removed_rows=1, removed_files=0)

@@ -164,6 +164,32 @@ def test_a_clean_stop_puts_held_jobs_back_in_the_queue(store: JobStore) -> None:
     assert store.depth() == 1 and store.get(second).status == "queued"
 
 
+def test_a_clean_stop_costs_no_attempt_ends_a_cancelled_job_and_counts_the_queue_of_its_kind(
+        store: JobStore) -> None:
+    store.submit({"run": "r"}, total_steps=4, batch_key=None, max_queued=10, kind="training")  # another queue
+    first, flagged = submit(store), submit(store)
+    for _ in range(MAX_ATTEMPTS + 1):  # restarts of the server, each in the middle of the job
+        store.claim("w1", lease_seconds=LEASE)
+        store.release("w1", [first])
+    again = store.get(first)
+    assert (again.status, again.attempts) == ("queued", 0)
+    assert events(store, first)[-1][1:] == ("queued", {"position": 1})  # the training run is not ahead of it
+    store.claim("w1", lease_seconds=LEASE, max_batch=2)
+    store.cancel(flagged)  # flagged on another replica while the server here was stopping
+    assert store.release("w1", [first, flagged]) == {first, flagged}
+    assert store.get(flagged).status == "cancelled" and store.get(first).status == "queued"
+    assert events(store, flagged)[-1][1] == "cancelled"
+
+
+def test_a_training_run_done_before_its_cancel_is_done(store: JobStore) -> None:
+    job = train_job(store, "a")
+    store.claim("trainer", lease_seconds=LEASE, kind="training")
+    store.cancel(job)  # came after the run's last step
+    assert store.complete("trainer", job, [], generation_time=1) is None  # a generation job would stop here
+    assert store.complete("trainer", job, [], generation_time=1, despite_cancel=True) == []
+    assert store.get(job).status == "done"
+
+
 def test_finished_jobs_keep_their_final_events_and_go_after_the_retention(
         store: JobStore, gallery: Gallery, small_image: Image.Image, make_params: Callable[..., ImageParams]) -> None:
     done, failed, running, queued = (submit(store, key=None) for _ in range(4))

@@ -55,7 +55,8 @@ def create_app(settings: ServiceSettings | None = None, engine: Engine | None = 
     async def lifespan(app: FastAPI):
         report = services.gallery.reconcile()
         if report.removed_rows or report.removed_files:
-            log.warning("gallery cleanup after an unclean stop: %s", report)
+            log.warning("gallery cleanup after an unclean stop: %d rows without files and %d stray files removed",
+                        report.removed_rows, report.removed_files)
         runs_worker = settings.role != "api"
         if settings.warm_up and runs_worker:
             services.engine.load()

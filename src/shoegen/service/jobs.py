@@ -274,8 +274,14 @@ class JobQueue:
             if job_id not in self._stop_ids:
                 images = [(image.image, image.params, catalogue_scores(image.image, image.params.prompt))
                           for image in result.images]
-                stored = self.store.complete(self.worker_id, job_id, images, generation_time=result.seconds,
-                                             warnings=result.warnings)
+                try:
+                    stored = self.store.complete(self.worker_id, job_id, images, generation_time=result.seconds,
+                                                 warnings=result.warnings)
+                except OSError as error:  # a full or read-only image folder: no retry on another worker helps
+                    log.error("job %s: its images could not be written: %s", job_id, error)
+                    self.store.finish(self.worker_id, [job_id], "error",
+                                      error=f"the images could not be stored: {error.strerror or error}")
+                    continue
             if stored is None:  # cancelled while batched with others that went on (or taken over: then a no-op)
                 self.store.finish(self.worker_id, [job_id], "cancelled")
 

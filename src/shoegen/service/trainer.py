@@ -343,7 +343,8 @@ class TrainingRuns:
             self.store.finish(self.worker_id, [job.id], "interrupted",
                               error="the server stopped while the run trained; resume it from its last checkpoint")
         elif process.returncode == 0 and status.get("state") == "done":
-            self.store.complete(self.worker_id, job.id, [], generation_time=time.monotonic() - started)
+            self.store.complete(self.worker_id, job.id, [], generation_time=time.monotonic() - started,
+                                despite_cancel=True)
         elif process.returncode == 0 and status.get("state") == "stopped":
             self.store.finish(self.worker_id, [job.id], "stopped")
         else:

@@ -34,6 +34,13 @@ def _configure_sqlite(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+    # SQLite's own lower() folds A-Z only, so a search for "élégant" missed "ÉLÉGANT" (PostgreSQL's ILIKE folds
+    # every letter); case-insensitive matches (ILIKE as SQLAlchemy writes it for SQLite) go through lower().
+    dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def parse_database_url(given: str | URL) -> URL:

@@ -100,6 +100,10 @@ class ReconcileReport:
     """Rows whose PNG was missing (or pointed outside the image folder)."""
     removed_files: int
     """PNGs without a row, and temporary files of interrupted writes."""
+    kept: tuple[str, ...] = ()
+    """Why rows without files or PNGs without rows were left alone: when they are most of the gallery, the image
+    folder and the database do not belong together (a share not mounted, another gallery's database), and
+    deleting them would empty a gallery a crash never touched."""
 
 
 def _utc_now() -> datetime:
@@ -423,16 +427,30 @@ class Gallery:
 
         Rows whose PNG is missing are deleted; gallery-named PNGs with no row and temporary files of
         interrupted writes are deleted once older than `grace_seconds` (younger ones may belong to an
-        add still in progress on another replica). Other files in the image folder are never touched.
+        add still in progress on another replica). Other files in the image folder are never touched. A crash
+        leaves a few of them; when they are more than half the gallery, nothing of the kind is deleted and the
+        report says why (see `ReconcileReport.kept`).
         """
         missing_ids, known_paths = self._rows_without_files()
+        orphans, partials = self._stray_files(known_paths, cutoff=time.time() - grace_seconds)
+        kept = []
+        if 2 * len(missing_ids) > len(missing_ids) + len(known_paths):
+            kept.append(f"{len(missing_ids)} of the gallery's {len(missing_ids) + len(known_paths)} images have no "
+                        f"file in {self._image_dir}: is it the gallery's image folder (a share not mounted?)")
+            missing_ids = []
+        if 2 * len(orphans) > len(orphans) + len(known_paths):
+            kept.append(f"{len(orphans)} of the {len(orphans) + len(known_paths)} images in {self._image_dir} are "
+                        "not in the gallery's database: is it the gallery's database?")
+            orphans = []
         removed_rows, _ = self._delete_rows(missing_ids)
-        removed_files = self._remove_stray_files(known_paths, cutoff=time.time() - grace_seconds)
+        removed_files = self._remove_files_found(orphans, partials)
         if removed_rows or removed_files:
             logger.info(
                 "Gallery reconcile removed %d rows without files and %d stray files.", removed_rows, removed_files
             )
-        return ReconcileReport(removed_rows=removed_rows, removed_files=removed_files)
+        for reason in kept:
+            logger.warning("Gallery reconcile deleted nothing of the kind: %s", reason)
+        return ReconcileReport(removed_rows=removed_rows, removed_files=removed_files, kept=tuple(kept))
 
     def _rows_without_files(self) -> tuple[builtins.list[str], set[Path]]:
         missing_ids: builtins.list[str] = []
@@ -447,21 +465,34 @@ class Gallery:
                     missing_ids.append(image_id)
         return missing_ids, known_paths
 
-    def _remove_stray_files(self, known_paths: set[Path], *, cutoff: float) -> int:
-        removed = 0
+    def _stray_files(self, known_paths: set[Path], *, cutoff: float) -> tuple[builtins.list[Path],
+                                                                               builtins.list[Path]]:
+        """The gallery-named PNGs with no row, and the temporary files of interrupted writes, older than
+        `cutoff`."""
+        orphans: builtins.list[Path] = []
+        partials: builtins.list[Path] = []
         for folder, _, names in os.walk(self._image_dir):
             for name in names:
                 path = Path(folder) / name
                 is_partial = GALLERY_PARTIAL.fullmatch(name) is not None
-                is_orphan = GALLERY_PNG.fullmatch(name) is not None and path.resolve() not in known_paths
-                if not (is_partial or is_orphan):
+                if not (is_partial or (GALLERY_PNG.fullmatch(name) is not None
+                                       and path.resolve() not in known_paths)):
                     continue
                 try:
-                    if path.lstat().st_mtime > cutoff:
-                        continue
-                    path.unlink()
+                    if path.lstat().st_mtime <= cutoff:
+                        (partials if is_partial else orphans).append(path)
                 except FileNotFoundError:
                     continue  # removed meanwhile by another replica's reconcile
-                logger.warning("Gallery reconcile removed %s (%s).", path, "partial write" if is_partial else "no row")
-                removed += 1
+        return orphans, partials
+
+    @staticmethod
+    def _remove_files_found(orphans: builtins.list[Path], partials: builtins.list[Path]) -> int:
+        removed = 0
+        for path, why in [(path, "no row") for path in orphans] + [(path, "partial write") for path in partials]:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue  # removed meanwhile by another replica's reconcile
+            logger.warning("Gallery reconcile removed %s (%s).", path, why)
+            removed += 1
         return removed

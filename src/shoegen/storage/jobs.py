@@ -109,6 +109,14 @@ def _state(record: JobRecord) -> JobState:
         attempts=record.attempts, events=record.events)
 
 
+def _position(session: Session, job: JobState | JobRecord) -> int:
+    """A queued job's place among the queued jobs of its kind, in the order claims take them."""
+    return session.scalar(select(func.count()).select_from(JobRecord).where(
+        JobRecord.status == "queued", JobRecord.kind == job.kind,
+        or_(JobRecord.created_at < job.created_at,
+            and_(JobRecord.created_at == job.created_at, JobRecord.id <= job.id)))) or 1
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -146,17 +154,23 @@ class JobStore:
         session.add(JobEventRecord(job_id=record.id, number=record.events, type=event_type, payload=payload,
                                    created_at=_now()))
 
+    def _room_in_queue(self, session: Session, kind: str, max_queued: int) -> int:
+        """How many jobs of `kind` are queued, counted under the queue's lock until the transaction ends (so two
+        replicas adding at once cannot pass the bound together); QueueFull when they are `max_queued`."""
+        if self._dialect == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK_KEY)))
+        queued = self._depth(session, kind)
+        if queued >= max_queued:
+            raise QueueFull(queued)
+        return queued
+
     # --- client side -----------------------------------------------------------------------------
 
     def submit(self, params: dict[str, Any], *, total_steps: int, batch_key: str | None, max_queued: int,
                kind: str = "generation") -> JobState:
         """Queue a job, or raise QueueFull when `max_queued` jobs already wait (on every replica together)."""
         with self._write() as session:
-            if self._dialect == "postgresql":
-                session.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK_KEY)))
-            queued = self._depth(session, kind)
-            if queued >= max_queued:
-                raise QueueFull(queued)
+            queued = self._room_in_queue(session, kind, max_queued)
             record = JobRecord(
                 id=uuid.uuid4().hex, kind=kind, status="queued", params=params, batch_key=batch_key, step=0,
                 total_steps=total_steps, image_ids=[], error=None, warnings=[], generation_time=None,
@@ -212,10 +226,7 @@ class JobStore:
     def position(self, job: JobState) -> int:
         """A queued job's place among the queued jobs of its kind (1: the next one to run)."""
         with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(JobRecord).where(
-                JobRecord.status == "queued", JobRecord.kind == job.kind,
-                or_(JobRecord.created_at < job.created_at,
-                    and_(JobRecord.created_at == job.created_at, JobRecord.id <= job.id)))) or 1
+            return _position(session, job)
 
     def interrupt_expired(self, kind: str = "training") -> int:
         """End the running jobs of `kind` whose lease ran out (their worker died) as `interrupted`; any replica
@@ -244,9 +255,7 @@ class JobStore:
             record = session.get(JobRecord, job_id, with_for_update=self._dialect == "postgresql")
             if record is None or record.status not in RESUMABLE:
                 return None if record is None else _state(record)
-            queued = self._depth(session, record.kind)
-            if queued >= max_queued:
-                raise QueueFull(queued)
+            queued = self._room_in_queue(session, record.kind, max_queued)
             record.status, record.cancel_requested, record.error, record.worker_id = "queued", False, None, None
             record.created_at, record.started_at, record.finished_at, record.attempts = _now(), None, None, 0
             self._publish(session, record, "queued", {"position": queued + 1})
@@ -382,17 +391,19 @@ class JobStore:
 
     def complete(self, worker_id: str, job_id: str,
                  images: Sequence[tuple[Image.Image, ImageParams, CatalogueScores | None]], *,
-                 generation_time: float, warnings: Sequence[str] = ()) -> list[StoredImage] | None:
+                 generation_time: float, warnings: Sequence[str] = (),
+                 despite_cancel: bool = False) -> list[StoredImage] | None:
         """Store the job's images in the gallery and mark it done, in one transaction: either the job is done
         with all its images, or (the lease was lost, a cancel came, the database failed) it is not done and
-        none of them was added. None when it was not done; a cancel flag is left for `finish`."""
+        none of them was added. None when it was not done; a cancel flag is left for `finish`, unless
+        `despite_cancel` (a training run whose last step came before the cancel did is done)."""
         gallery = self._gallery
         stored: list[StoredImage] = []
         done = False
         try:
             with self._write() as session:
                 held = self._held(session, worker_id, [job_id])
-                if not held or held[0].cancel_requested:
+                if not held or (held[0].cancel_requested and not despite_cancel):
                     return None
                 for image, params, scores in images:
                     record, written = gallery._write_file(image, params, job_id, scores)
@@ -413,13 +424,16 @@ class JobStore:
 
     def release(self, worker_id: str, job_ids: Sequence[str]) -> set[str]:
         """Put held jobs back in the queue (a clean stop): another worker, or this one after a restart, runs
-        them from the start."""
+        them from the start. A job a cancel flagged is ended cancelled instead. A stop is no failed attempt: the
+        attempt its claim counted is given back."""
         with self._write() as session:
             held = self._held(session, worker_id, job_ids)
             for record in held:
+                if record.cancel_requested:
+                    self._end(session, record, "cancelled", "cancelled", {})
+                    continue
                 record.status, record.worker_id, record.lease_expires_at, record.step = "queued", None, None, 0
-                # Autoflushed first, so the count includes this job.
-                position = session.scalar(select(func.count()).select_from(JobRecord).where(
-                    JobRecord.status == "queued", JobRecord.created_at <= record.created_at)) or 1
-                self._publish(session, record, "queued", {"position": position})
+                record.attempts = max(record.attempts - 1, 0)
+                session.flush()  # so the count includes this job
+                self._publish(session, record, "queued", {"position": _position(session, record)})
             return {r.id for r in held}
