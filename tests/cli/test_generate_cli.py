@@ -50,7 +50,7 @@ def test_generate_refuses_a_bad_size_with_a_short_message(models_dir, tmp_path):
     result = shoegen("generate", PROMPT, "--models-dir", str(models_dir), "--output", str(tmp_path),
                      "--base-model", "tiny", "--width", "65")
     assert result.returncode == 2
-    assert result.stderr.startswith("error: width must be a multiple of 8")
+    assert result.stderr.startswith("error: --width must be a multiple of 8")
     assert "Traceback" not in result.stderr
     assert not list(tmp_path.iterdir())
 
@@ -381,10 +381,13 @@ def test_grid_never_replaces_an_existing_file_unless_told(no_engine, capsys, tmp
      "--mode outpaint needs the new format: --format (e.g. 4:5), or --width and --height"),
     (["--mode", "img2img", "--init-image", "{photo}", "--mask", "{photo}"], "--mode img2img takes no --mask"),
     (["--hires", "2", "--hires-upscaler", "nosuch"], "--hires-upscaler 'nosuch': not a file of MODELS_DIR/upscalers/"),
-    (["--seed", "4294967295", "-n", "2"], "gives the last one seed 4294967296, over the largest seed 4294967295"),
+    (["--seed", "4294967295", "-n", "2"], "--seed 4294967295 with 2 images (--num-images) gives the last one seed "
+     "4294967296, over the largest seed 4294967295: use a --seed of at most 4294967294"),
+    (["--width", "1024", "--height", "1024", "--hires", "4"],
+     "the hires fix would make 1024x1024 x 4 = 4096x4096, over the 2048 px limit a side: use a --hires of at most 2.00"),
     (["--clip-skip", "12"], "--clip-skip 12: this base's text encoder has 2 layers, so --clip-skip can be at most 2"),
 ], ids=["img2img-without-photo", "inpaint-without-mask", "outpaint-without-format", "img2img-with-mask",
-        "unknown-upscaler", "seed-past-the-last", "clip-skip-past-the-encoder"])
+        "unknown-upscaler", "seed-past-the-last", "hires-past-the-limit", "clip-skip-past-the-encoder"])
 def test_what_the_mode_or_base_needs_is_refused_before_the_base_loads_naming_the_flags(no_engine, tiny_base, capsys,
                                                                                       tmp_path, photo, flags,
                                                                                       expected):

@@ -99,12 +99,12 @@ def test_bounds_and_defaults_agree_between_the_api_the_cli_and_the_engine(field,
 def test_a_bad_flag_value_is_one_line_naming_the_flag():
     with pytest.raises(ShoegenError) as raised:
         parse("--steps", "151")
-    assert str(raised.value) == "steps must be at most 150, got 151"
+    assert str(raised.value) == "--steps must be at most 150, got 151"
 
 
 @pytest.mark.parametrize(("flags", "message"), [
-    (["--sampler", "Euler b"], "sampler: unknown sampler 'Euler b'; available: DPM++ 2M Karras,"),
-    (["--mode", "outpaint", "--format", "abc"], "format must have the expected form (e.g. 1:1, 4:5, 16:9), got abc"),
+    (["--sampler", "Euler b"], "--sampler: unknown sampler 'Euler b'; available: DPM++ 2M Karras,"),
+    (["--mode", "outpaint", "--format", "abc"], "--format must have the expected form (e.g. 1:1, 4:5, 16:9), got abc"),
 ])
 def test_a_value_of_the_wrong_form_reads_as_one_sentence(flags, message):
     with pytest.raises(ShoegenError) as raised:

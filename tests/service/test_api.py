@@ -139,17 +139,17 @@ def test_every_image_of_a_request_gets_a_seed_that_can_be_asked_for_again(client
     seed 0, another image than its seed field says)."""
     response = client.post("/api/generate", json={**GENERATE, "seed": 2**32 - 1, "num_images": 2})
     assert response.status_code == 422, response.text
-    assert "gives the last one seed 4294967296, over the largest seed 4294967295: use a seed of at most 4294967294" \
-        in response.text
+    assert "`seed` 4294967295 with 2 images (`num_images`) gives the last one seed 4294967296, over the largest seed " \
+        "4294967295: use a `seed` of at most 4294967294" in response.text
 
 
 def test_the_hires_fix_result_is_bound_like_a_side(client):
     """2048 x 2048 with hires_scale 4 would be 8192 x 8192, hours of the one worker: refused with the way out."""
     response = client.post("/api/generate", json={**GENERATE, "width": 2048, "height": 2048, "hires_scale": 4})
     assert response.status_code == 422, response.text
-    assert "8192x8192, over the 2048 px limit a side: ask for a smaller width x height" in response.text
+    assert "8192x8192, over the 2048 px limit a side: ask for a smaller `width` x `height`" in response.text
     response = client.post("/api/generate", json={**GENERATE, "width": 1024, "height": 512, "hires_scale": 4})
-    assert "use a hires_scale of at most 2.00" in response.text
+    assert "use a `hires_scale` of at most 2.00" in response.text
 
 
 def test_a_422_does_not_echo_a_huge_input(client):

@@ -79,6 +79,9 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
                                                                "mean `settings.learning_rate`? (see `GET /api/recipes`"
                                                                " for the valid options)")
         assert "did you mean `settings.pretrained_model_name_or_path`?" in refused({"settings": {"base-model": 1}})[1]
+        # A rule across settings names them as the body does, not as the command line's flags.
+        assert refused({"settings": {"dynamo_backend": "aot_eager"}}) == (
+            422, "settings.dynamo_backend needs settings.torch_compile")
         # Only what a run's body may set is suggested: the run folder is the server's (output_dir and
         # overwrite_output_dir would be the nearest names).
         assert "did you mean" not in refused({"settings": {"output_di": 1}})[1]

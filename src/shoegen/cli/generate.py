@@ -190,7 +190,7 @@ def request_from_args(args: argparse.Namespace, prompt: str):
     images = {"init_image": init_image, "mask_image": mask_image, "controlnets": [unit for unit, _ in controls],
               "control_images": [picture_file("--controlnet", path) if path else None for _, path in controls]}
     return build_settings(GenerationRequest, {**values, "prompt": prompt, **images}, what=None,
-                          option=lambda field: FLAGS.get(field, (field,))[-1].lstrip("-"), sentences=True)
+                          option=flag_of_field, sentences=True)
 
 
 HIRES_OPTIONS = ("hires_strength", "hires_steps", "hires_upscaler")

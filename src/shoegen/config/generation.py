@@ -216,9 +216,9 @@ class GenerationParams(GenerationSettings):
     def _seeds_within_range(self) -> GenerationParams:
         # Image i gets seed + i, and every image's seed can be asked for again to redo it.
         if self.seed is not None and self.seed + self.num_images - 1 > MAX_REQUEST_SEED:
-            raise ValueError(f"seed {self.seed} with {self.num_images} images gives the last one seed "
-                             f"{self.seed + self.num_images - 1}, over the largest seed {MAX_REQUEST_SEED}: use a seed "
-                             f"of at most {MAX_REQUEST_SEED + 1 - self.num_images}")
+            raise ValueError(f"`seed` {self.seed} with {self.num_images} images (`num_images`) gives the last one "
+                             f"seed {self.seed + self.num_images - 1}, over the largest seed {MAX_REQUEST_SEED}: use "
+                             f"a `seed` of at most {MAX_REQUEST_SEED + 1 - self.num_images}")
         return self
 
     @model_validator(mode="after")
@@ -226,7 +226,8 @@ class GenerationParams(GenerationSettings):
         # Sizes left to the base's native one are checked by the engine, which knows it.
         if self.width is not None and self.height is not None and self.hires_scale is not None:
             try:
-                check_size((self.width, self.height), self.hires_scale)
+                check_size((self.width, self.height), self.hires_scale, what="`width` x `height`",
+                           scale="`hires_scale`")  # each caller names them its way: see describe_problems
             except ShoegenError as error:
                 raise ValueError(str(error)) from None
         return self

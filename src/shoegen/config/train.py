@@ -172,14 +172,15 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
+        # Settings in backticks: each caller names them its way (a flag, a run body's `settings.x`).
         if self.cache_latents_to_disk and not self.cache_latents:
-            raise ValueError("--cache_latents_to_disk needs --cache_latents")
+            raise ValueError("`cache_latents_to_disk` needs `cache_latents`")
         if self.prior_loss_weight != 1.0 and self.reg_data_dir is None:
-            raise ValueError("--prior_loss_weight needs --reg_data_dir")
+            raise ValueError("`prior_loss_weight` needs `reg_data_dir`")
         if self.dynamo_backend != "inductor" and not self.torch_compile:
-            raise ValueError("--dynamo_backend needs --torch_compile")
+            raise ValueError("`dynamo_backend` needs `torch_compile`")
         if self.torch_compile_cpp_wrapper and not (self.torch_compile and self.dynamo_backend == "inductor"):
-            raise ValueError("--torch_compile_cpp_wrapper needs --torch_compile with the inductor backend")
+            raise ValueError("`torch_compile_cpp_wrapper` needs `torch_compile` with the inductor backend")
         return self
 
     def warnings(self) -> list[str]:

@@ -4,6 +4,7 @@ each bad option the way the user wrote it (a flag, a YAML key)."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +27,10 @@ SENTENCES = {
     "string_too_long": "must have at most {max_length} characters",
     "string_too_short": "must have at least {min_length} character(s)",
 }
+
+
+FIELD_IN_MESSAGE = re.compile(r"`(\w+)`")
+"""A field named in a model validator's message: `hires_scale`."""
 
 
 def flag_of(field: str) -> str:
@@ -70,8 +75,10 @@ def describe_problems(error: ValidationError, *, option: Callable[[str], str] = 
             continue
         message = problem["msg"].removeprefix("Value error, ")
         if not name:
-            # A rule across several options (a model validator): its message names them.
-            lines.append(message)
+            # A rule across several options (a model validator): its message names them in backticks, which
+            # become the caller's names for them (`hires_scale`: the CLI's "hires").
+            fields = model.model_fields if model is not None else {}
+            lines.append(FIELD_IN_MESSAGE.sub(lambda m: option(m[1]) if m[1] in fields else m[0], message))
             continue
         if problem["type"] == "value_error" and str(problem.get("input")) in message:
             # A validator's own sentence, which already names the value ("unknown sampler 'Euler b'; ...").
