@@ -12,6 +12,7 @@ to `eval/best.json`, which makes `RUN/best` a model name everywhere.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from shoegen.config.scores import (CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, BestCheckpoint,
-                                   CheckpointScores, pick_best)
+from shoegen.config.scores import (BEST_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, NOT_BEST_METRICS,
+                                   BestCheckpoint, CheckpointScores, metric_group, pick_best)
 from shoegen.config.validation import build_settings
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
-from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos
+from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos, evenly_spread
 from shoegen.evaluation.embeddings import EmbeddingScorer
 from shoegen.evaluation.summary import summarise
 from shoegen.training.runs import RunInfo, run_dataset
@@ -47,16 +48,16 @@ class RunEvaluation:
 
 
 def evaluation_prompts(run: RunInfo, count: int = DEFAULT_PROMPTS) -> list[str]:
-    """The run's validation prompts, else `count` captions drawn evenly from its validation folder or training data."""
-    values = run.folder.read_config_values()
-    if values.get("validation_prompts"):
-        return list(values["validation_prompts"])
+    """The run's validation prompts (those set in the studio while it trained first, as training reads them), else
+    `count` distinct captions drawn evenly from its validation folder or training data."""
+    prompts = run.folder.read_validation_prompts() or run.folder.read_config_values().get("validation_prompts")
+    if prompts:
+        return list(prompts)
     captions = [entry.caption for entry in run_dataset(run, "validation_path") or run_dataset(run) if entry.caption]
     if not captions:
         raise ShoegenError(f"run {run.name!r} has no validation prompts and its dataset's captions cannot be read; "
                            "pass --prompts FILE")
-    unique = list(dict.fromkeys(captions))
-    return unique[::max(1, len(unique) // count)][:count]
+    return evenly_spread(list(dict.fromkeys(captions)), count)
 
 
 def _photos(run: RunInfo, key: str) -> list[Path]:
@@ -71,23 +72,36 @@ def _candidates(run: RunInfo, base_model: str) -> list[tuple[str | None, str, in
     models += [(entry.name, entry.name, entry.step or 0) for entry in run.checkpoints]
     if run.has_final:
         steps = {step for _, _, step in models}
-        final_step = run.folder.read_config_values().get("max_train_steps")
-        step = final_step if isinstance(final_step, int) and final_step > 0 else max(steps) + 1
+        step = run.folder.final_weights_step() or max(steps) + 1
         if step not in steps:
             models.append((run.name, run.name, step))
     return models
+
+
+def _check_metrics(metrics: Sequence[str], best_metric: str) -> None:
+    unknown = sorted(set(metrics) - set(METRIC_GROUPS))
+    if unknown:
+        raise ShoegenError(f"unknown metrics {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
+    if not metrics:
+        raise ShoegenError(f"--metrics names no group: choose one or more of {', '.join(METRIC_GROUPS)}")
+    if best_metric in NOT_BEST_METRICS:
+        raise ShoegenError(f"--best-metric {best_metric}: {NOT_BEST_METRICS[best_metric]}")
+    if best_metric not in BEST_METRICS:
+        raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(BEST_METRICS)}")
+    group = metric_group(best_metric)
+    if group not in metrics:
+        raise ShoegenError(f"--best-metric {best_metric} is measured by the {group} group, which --metrics "
+                           f"{','.join(metrics)} leaves out: add {group} to --metrics, or pick another --best-metric")
 
 
 def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
                  seed: int = DEFAULT_SEED, steps: int | None = None, metrics: Sequence[str] = METRIC_GROUPS,
                  best_metric: str = DEFAULT_BEST_METRIC, scorer: EmbeddingScorer | None = None,
                  show_progress: bool = True) -> RunEvaluation:
-    """Scores every model of `run`, writes them into the run folder and picks the best checkpoint."""
-    unknown = sorted(set(metrics) - set(METRIC_GROUPS))
-    if unknown:
-        raise ShoegenError(f"unknown metrics {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
-    if best_metric not in CHECKPOINT_METRICS:
-        raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(CHECKPOINT_METRICS)}")
+    """Scores every model of `run`, writes them into the run folder and picks the best checkpoint. What cannot
+    be measured is refused before anything is generated; when no checkpoint gets a value for `best_metric` all
+    the same, the earlier evaluation's pick is kept."""
+    _check_metrics(metrics, best_metric)
     if steps is not None and steps < 1:
         raise ShoegenError(f"--steps must be at least 1, got {steps}")
     models = _candidates(run, engine.base_model)
@@ -104,7 +118,9 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
         (reference.photos if reference else None)
     model_based = [group for group in metrics if group != "catalogue"]
     scorer = scorer or (EmbeddingScorer() if model_based else None)
-    skipped = _skipped(scorer, model_based) if scorer else {}
+    skipped = scorer.unavailable(model_based) if scorer else {}
+    if best_metric in skipped:
+        raise ShoegenError(f"--best-metric {best_metric} cannot be measured here: {skipped[best_metric]}")
     if not photos:
         skipped["reference photos"] = "the run's dataset_path cannot be read: no fill range, sharpness or memorisation"
     template = {"prompt": prompts[0], "num_images": 1} | ({"num_inference_steps": steps} if steps else {})
@@ -112,7 +128,8 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
     bar = tqdm(total=len(models) * len(prompts) * seeds, desc="Evaluating", unit="img", disable=not show_progress)
     for model_name, shown, step in models:
         folder = run.folder.eval_images_dir(step)
-        folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)  # an earlier evaluation's images, of other prompts or seeds
+        folder.mkdir(parents=True)
         rows = []
         for p, prompt in enumerate(prompts):
             row = []
@@ -124,22 +141,21 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
                 row.append(image)
                 bar.update(1)
             rows.append(row)
-        values = summarise(rows, prompts, catalogue="catalogue" in metrics, reference=reference, memory=memory,
-                           scorer=scorer if model_based else None, reference_images=reference_images)
-        results.append(CheckpointScores(model=shown, step=step, images=len(prompts) * seeds, metrics=values))
+        summary = summarise(rows, prompts, groups=metrics, reference=reference, memory=memory, scorer=scorer,
+                            reference_images=reference_images)
+        skipped |= summary.skipped
+        results.append(CheckpointScores(model=shown, step=step, images=len(prompts) * seeds, metrics=summary.metrics))
     bar.close()
+    run.folder.remove_eval_images(keep={step for _, _, step in models})  # of checkpoints deleted since
     best = pick_best([line for line in results if line.step > 0], best_metric)
-    if best is None and best_metric in skipped:
-        log.warning("no best checkpoint: %s was not measured (%s)", best_metric, skipped[best_metric])
-    run.folder.write_scores(results, best)
+    if best is None:
+        earlier = run.folder.read_best()
+        log.warning("no checkpoint has a value for %s%s; %s", best_metric,
+                    f" ({skipped[best_metric]})" if best_metric in skipped else "",
+                    f"the earlier pick, {earlier.model}, is kept" if earlier else "no best checkpoint is picked")
+    run.folder.write_scores(results, best or run.folder.read_best())
     plot_scores(results, best, run.folder.scores_plot)
     return RunEvaluation(results, best, skipped)
-
-
-def _skipped(scorer: EmbeddingScorer, groups: list[str]) -> dict[str, str]:
-    reasons = scorer.unavailable()
-    wanted = {"clip": ("clip_score", "clip_image_similarity"), "dino": ("dino_similarity", "kid", "fid")}
-    return {metric: reasons[metric] for group in groups for metric in wanted[group] if metric in reasons}
 
 
 PLOTTED = ("catalogue_score", "background", "passes_catalogue", "diversity", "clip_score")

@@ -104,3 +104,29 @@ def test_run_best_whose_checkpoint_was_deleted_says_so(evaluated, tmp_path):
                      "tiny", "--steps", "2", "--output", str(tmp_path / "out"))
     assert result.returncode == 2
     assert f"'shoesA/best' was {best['model']}" in result.stderr and "shoegen evaluate shoesA" in result.stderr
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (["--metrics", "clip"], "--best-metric catalogue_score is measured by the catalogue group, which --metrics clip "
+                            "leaves out: add catalogue to --metrics"),
+    (["--metrics", ","], "--metrics names no group: choose one or more of catalogue, clip, dino"),
+    (["--best-metric", "fill"], "--best-metric fill: fill is good inside the training photos' range"),
+    (["--best-metric", "fid"], "--best-metric fid: FID needs more images in each set"),
+    (["--metrics", "catalogue,clip", "--best-metric", "clip_score"],
+     "--best-metric clip_score cannot be measured here: CLIP model"),
+], ids=["group-left-out", "no-group", "fill", "fid", "model-missing"])
+def test_a_best_metric_that_cannot_be_measured_is_refused_before_anything_is_generated(evaluated, monkeypatch,
+                                                                                      capsys, flags, expected):
+    """The earlier evaluation (its scores, images and RUN/best) is left as it was: the run's best was deleted
+    after every image had been generated again."""
+    from shoegen.cli.main import main
+    from shoegen.engine.engine import Engine
+
+    models, _ = evaluated
+    eval_dir = models / "shoesA" / "eval"
+    before = {path: path.read_bytes() for path in eval_dir.rglob("*") if path.is_file()}
+    monkeypatch.setenv("SHOEGEN_CLIP_MODEL", str(models / "no-clip-here"))
+    monkeypatch.setattr(Engine, "generate", lambda self, request: pytest.fail("generated an image"))
+    assert main(["evaluate", str(models / "shoesA"), *FAST[:4], *flags]) == 2
+    assert expected in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in eval_dir.rglob("*") if path.is_file()} == before

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from shoegen.cli.flags import add_base_model_flags, model_settings
-from shoegen.config.scores import CHECKPOINT_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS
+from shoegen.config.scores import BEST_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, metric_group
 from shoegen.errors import ShoegenError
 
 
@@ -36,12 +36,21 @@ def register(subparsers) -> None:
     parser.add_argument("--steps", type=int, help="denoising steps per image (default: the generation default)")
     parser.add_argument("--metrics", default=",".join(METRIC_GROUPS),
                         help=f"comma-separated groups out of {', '.join(METRIC_GROUPS)} (default: all; a model "
-                        "whose weights are not at hand is skipped with a one-line notice)")
+                        "whose weights are not at hand is skipped with a one-line notice; only the groups named "
+                        "load their models). It must hold the --best-metric's group")
     parser.add_argument("--best-metric", default=DEFAULT_BEST_METRIC, metavar="METRIC",
                         help=f"the metric the best checkpoint is picked by (default {DEFAULT_BEST_METRIC}); one of "
-                        f"{', '.join(CHECKPOINT_METRICS)}")
+                        f"{_by_group(BEST_METRICS)}. FID is measured only with more images a set than an "
+                        "evaluation draws, so it is not offered: kid is the distance for small sets")
     add_base_model_flags(parser)
     parser.set_defaults(handler=run_evaluate)
+
+
+def _by_group(metrics: tuple[str, ...]) -> str:
+    groups: dict[str, list[str]] = {}
+    for metric in metrics:
+        groups.setdefault(metric_group(metric), []).append(metric)
+    return "; ".join(f"{group}: {', '.join(names)}" for group, names in groups.items())
 
 
 def _run_and_models_dir(args: argparse.Namespace) -> tuple[str, Path | None]:
@@ -81,6 +90,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         print(f"best: {evaluation.best.model} (step {evaluation.best.step}, {evaluation.best.metric} "
               f"{evaluation.best.value:.3f}) -> use it as {run.name}/best")
     else:
-        print(f"no best checkpoint: no checkpoint has a value for {args.best_metric}")
+        earlier = run.folder.read_best()
+        print(f"no best checkpoint: no checkpoint has a value for {args.best_metric}" +
+              (f"; {run.name}/best is still {earlier.model}, the earlier pick by {earlier.metric}" if earlier else ""))
     print(f"scores: {run.folder.scores_file}\nplot:   {run.folder.scores_plot}")
     return 0

@@ -142,9 +142,29 @@ def preset_metric(preset: str) -> str:
 
 CATALOGUE_METRICS = ("catalogue_score", "score", "background", "fill", "offset", "cut_off", "colour_distance",
                      "sharpness_ratio", "diversity", "memorised") + tuple(preset_metric(name) for name in PRESETS)
-MODEL_METRICS = ("clip_score", "clip_image_similarity", "dino_similarity", "kid", "fid")
+METRICS_BY_GROUP: dict[str, tuple[str, ...]] = {
+    "catalogue": CATALOGUE_METRICS,
+    "clip": ("clip_score", "clip_image_similarity"),
+    "dino": ("dino_similarity", "kid", "fid"),
+}
+"""The metrics each group of `METRIC_GROUPS` measures (the model-based groups by the model they need)."""
+MODEL_METRICS = METRICS_BY_GROUP["clip"] + METRICS_BY_GROUP["dino"]
 CHECKPOINT_METRICS = CATALOGUE_METRICS + MODEL_METRICS
-"""Every metric a checkpoint's scores may hold (`--best-metric` takes one of them)."""
+"""Every metric a checkpoint's scores may hold."""
+NOT_BEST_METRICS = {
+    "fill": "fill is good inside the training photos' range, not the higher the better (a product cut off by the "
+            "frame fills it most); the composite scores it that way: pick by catalogue_score",
+    "fid": "FID needs more images in each set than the DINOv2 features have dimensions (385 for dinov2-small), "
+           "more than an evaluation draws: pick by kid, which is made for small sets",
+}
+"""Metrics a checkpoint is never picked by, each with the reason."""
+BEST_METRICS = tuple(metric for metric in CHECKPOINT_METRICS if metric not in NOT_BEST_METRICS)
+"""What `--best-metric` takes."""
+
+
+def metric_group(metric: str) -> str:
+    """The group of `METRIC_GROUPS` that measures `metric`."""
+    return next(group for group, metrics in METRICS_BY_GROUP.items() if metric in metrics)
 
 
 class CheckpointScores(BaseModel):

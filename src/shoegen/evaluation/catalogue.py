@@ -9,10 +9,12 @@ The colour science is scikit-image's (CIELAB, CIEDE2000), the Laplacian and SSIM
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import imagehash
 import numpy as np
@@ -26,6 +28,9 @@ from skimage.metrics import structural_similarity
 from shoegen.config.scores import (DEFAULT_FILL_RANGE, FULL_COLOUR_DISTANCE, FULL_OFFSET, PRESETS, WHITE_TOLERANCE,
                                    CatalogueScores)
 from shoegen.data.masks import product_mask
+from shoegen.errors import ShoegenError
+
+log = logging.getLogger(__name__)
 
 COLOUR_NAMES: dict[str, tuple[int, int, int]] = {
     "black": (20, 20, 22), "white": (245, 245, 245), "off white": (240, 236, 222), "cream": (245, 238, 205),
@@ -48,6 +53,7 @@ _COLOUR_CLUSTERS = 3
 _CHROMATIC = 12.0
 _CHROMATIC_SHARE = 0.6
 _HASH_BITS = 64
+T = TypeVar("T")
 ANALYSIS_SIDE = 256
 """Longer side images are measured at: larger ones are scaled down first (a 512 px image costs a quarter of the
 time, and whiteness, framing and colour do not change with the scale)."""
@@ -82,6 +88,23 @@ def dominant_lab(pixels: np.ndarray) -> np.ndarray:
     return centres[candidates[shares[candidates].argmax()]]
 
 
+def evenly_spread(items: Sequence[T], count: int) -> list[T]:
+    """`count` of `items` spread evenly from the first to the last (all of them when there are no more)."""
+    if len(items) <= count:
+        return list(items)
+    return [items[round(index)] for index in np.linspace(0, len(items) - 1, count)]
+
+
+def _read_photo(path: Path) -> Image.Image | None:
+    """The photo at `path` in RGB, or None (with a warning naming it) when it cannot be read."""
+    try:
+        with Image.open(path) as opened:
+            return opened.convert("RGB")
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        log.warning("Left out %s: it cannot be read as an image (%s)", path, error)
+        return None
+
+
 def _sharpness(grey: np.ndarray, mask: np.ndarray) -> float:
     """Variance of the Laplacian over the mask (x1000, so typical values read as whole numbers)."""
     return float(laplace(grey)[mask].var() * 1000) if mask.any() else 0.0
@@ -110,10 +133,12 @@ class ReferencePhotos:
 
     @classmethod
     def from_files(cls, paths: Iterable[Path], limit: int = 64) -> ReferencePhotos:
-        """Up to `limit` photos, evenly spread over `paths`."""
-        paths = sorted(paths)
-        chosen = paths[::max(1, len(paths) // limit)][:limit]
-        return cls([Image.open(path).convert("RGB") for path in chosen])
+        """Up to `limit` photos, evenly spread over `paths` (sorted); one that cannot be read is left out with a
+        warning naming it."""
+        photos = [photo for path in evenly_spread(sorted(paths), limit) if (photo := _read_photo(path)) is not None]
+        if not photos:
+            raise ShoegenError("none of the reference photos could be read (each is named in a warning above)")
+        return cls(photos)
 
     def sharpness(self, size: tuple[int, int]) -> float:
         """The photos' median sharpness when resized to `size` (an analysis size: see `analysis_size`)."""
@@ -226,17 +251,20 @@ class MemorisationIndex:
     photos costs a few kilobytes of memory."""
 
     def __init__(self, photos: dict[str, Image.Image | Path]):
+        """A photo given as a path that cannot be read is left out, with a warning naming it."""
         if not photos:
             raise ValueError("MemorisationIndex needs at least one training photo")
         self._photos = photos
-        self._hashes = {name: self._hash(photo) for name, photo in photos.items()}
+        self._hashes = {name: hashed for name, photo in photos.items() if (hashed := self._hash(photo)) is not None}
+        if not self._hashes:
+            raise ShoegenError("none of the training photos could be read (each is named in a warning above)")
 
     @staticmethod
-    def _hash(photo: Image.Image | Path) -> imagehash.ImageHash:
+    def _hash(photo: Image.Image | Path) -> imagehash.ImageHash | None:
         if isinstance(photo, Image.Image):
             return imagehash.phash(photo)
-        with Image.open(photo) as opened:
-            return imagehash.phash(opened.convert("RGB"))
+        opened = _read_photo(photo)
+        return None if opened is None else imagehash.phash(opened)
 
     @classmethod
     def from_files(cls, paths: Iterable[Path]) -> MemorisationIndex:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,16 +30,15 @@ import torch
 from PIL import Image
 
 from shoegen.config.scorer_models import ScorerModelSettings
+from shoegen.config.scores import METRICS_BY_GROUP
 from shoegen.errors import ShoegenError
 from shoegen.models.scorers import ScorerUnavailable, load_scorer
 from shoegen.models.tiny_scorers import ScorerKind
 
 log = logging.getLogger("shoegen.evaluation")
 
-METRICS: dict[ScorerKind, tuple[str, ...]] = {
-    "clip": ("clip_score", "clip_image_similarity"),
-    "dino": ("dino_similarity", "kid", "fid"),
-}
+SCORER_KINDS: tuple[ScorerKind, ...] = ("clip", "dino")
+METRICS: dict[ScorerKind, tuple[str, ...]] = {kind: METRICS_BY_GROUP[kind] for kind in SCORER_KINDS}
 """Every model-based metric, by the model it needs."""
 MIN_KID_IMAGES = 2
 KID_SUBSET_SIZE = 1000
@@ -100,21 +99,25 @@ class EmbeddingScorer:
         self._loaded: dict[ScorerKind, tuple[Any, Any]] = {}
         self._failures: dict[ScorerKind, str] = {}
 
-    def unavailable(self) -> dict[str, str]:
-        """Each model-based metric that cannot run here, with its one-line reason (loads the models once)."""
+    def unavailable(self, kinds: Collection[ScorerKind] = SCORER_KINDS) -> dict[str, str]:
+        """Each metric of the `kinds` models that cannot run here, with its one-line reason (loads those models
+        once)."""
         reasons: dict[str, str] = {}
-        for kind, metrics in METRICS.items():
+        for kind in kinds:
+            metrics = METRICS[kind]
             try:
                 self._scorer(kind)
             except ScorerUnavailable as error:
                 reasons.update(dict.fromkeys(metrics, str(error)))
         return reasons
 
-    def embed(self, images: Sequence[Image.Image]) -> ImageEmbeddings:
-        """The CLIP and DINOv2 embeddings of `images`, each None when its model is unavailable."""
-        available = self.unavailable()
-        clip = None if "clip_score" in available else self._embed_images("clip", images)
-        dino = None if "dino_similarity" in available else self._embed_images("dino", images)
+    def embed(self, images: Sequence[Image.Image], kinds: Collection[ScorerKind] = SCORER_KINDS) -> ImageEmbeddings:
+        """The CLIP and DINOv2 embeddings of `images` (of the `kinds` models), each None when its model is
+        unavailable or not asked for."""
+        unavailable = self.unavailable(kinds)
+        clip = self._embed_images("clip", images) if "clip" in kinds and "clip_score" not in unavailable else None
+        dino = self._embed_images("dino", images) \
+            if "dino" in kinds and "dino_similarity" not in unavailable else None
         return ImageEmbeddings(len(images), clip, dino)
 
     def clip_score(self, images: ImageSet, prompts: Sequence[str]) -> list[float]:
@@ -140,13 +143,14 @@ class EmbeddingScorer:
         return distribution_distance(self._embeddings("dino", generated), self._embeddings("dino", references))
 
     def score(self, generated: Sequence[Image.Image], prompts: Sequence[str] | None = None,
-              references: ImageSet | None = None) -> ModelScores:
-        """Every model-based metric that can run: the CLIP score when `prompts` are given (one per image), the
-        similarities and the distribution distance when `references` are; the rest in `skipped`."""
-        skipped = self.unavailable()
-        ours = self.embed(generated)
+              references: ImageSet | None = None, kinds: Collection[ScorerKind] = SCORER_KINDS) -> ModelScores:
+        """Every metric of the `kinds` models that can run (only those models load): the CLIP score when
+        `prompts` are given (one per image), the similarities and the distribution distance when `references`
+        are; the rest of theirs in `skipped`."""
+        skipped = self.unavailable(kinds)
+        ours = self.embed(generated, kinds)
         theirs = None if references is None else (
-            references if isinstance(references, ImageEmbeddings) else self.embed(references))
+            references if isinstance(references, ImageEmbeddings) else self.embed(references, kinds))
         clip_scores = self.clip_score(ours, prompts) if prompts is not None and ours.clip is not None else None
         clip_i = dino = distance = None
         if theirs is not None and ours.clip is not None and theirs.clip is not None:
@@ -164,7 +168,9 @@ class EmbeddingScorer:
         if theirs is None:
             for metric in ("clip_image_similarity", "dino_similarity", "kid", "fid"):
                 skipped.setdefault(metric, "no reference photos given")
-        return ModelScores(clip_scores, clip_i, dino, distance, skipped)
+        asked = {metric for kind in kinds for metric in METRICS[kind]}
+        return ModelScores(clip_scores, clip_i, dino, distance,
+                           {metric: why for metric, why in skipped.items() if metric in asked})
 
     def _scorer(self, kind: ScorerKind) -> tuple[Any, Any]:
         if kind in self._failures:

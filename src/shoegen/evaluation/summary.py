@@ -3,14 +3,15 @@ that `shoegen evaluate` writes per checkpoint and that training logs at each val
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
 from shoegen.config.scores import PRESETS, CatalogueScores, preset_metric
 from shoegen.evaluation.catalogue import MemorisationIndex, ReferencePhotos, score_image, seed_diversity
-from shoegen.evaluation.embeddings import EmbeddingScorer, ModelScores
+from shoegen.evaluation.embeddings import METRICS, SCORER_KINDS, EmbeddingScorer, ModelScores
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -41,20 +42,32 @@ def model_metrics(result: ModelScores) -> dict[str, float | None]:
             "fid": distance.fid if distance else None}
 
 
-def summarise(rows: Sequence[Sequence[Image.Image]], prompts: Sequence[str], *, catalogue: bool = True,
+@dataclass(frozen=True)
+class Summary:
+    metrics: dict[str, float | None]
+    skipped: dict[str, str]
+    """Each model-based metric of the groups asked for that could not be measured, with its one-line reason."""
+
+
+def summarise(rows: Sequence[Sequence[Image.Image]], prompts: Sequence[str], *, groups: Collection[str],
               reference: ReferencePhotos | None = None, memory: MemorisationIndex | None = None,
               scorer: EmbeddingScorer | None = None,
-              reference_images: Sequence[Image.Image] | None = None) -> dict[str, float | None]:
-    """rows[p] holds prompt p's images (one per seed). Catalogue metrics when `catalogue`, model-based ones when a
-    `scorer` is given (those whose model cannot load come back None)."""
+              reference_images: Sequence[Image.Image] | None = None) -> Summary:
+    """rows[p] holds prompt p's images (one per seed), measured by the `groups` of `METRIC_GROUPS`: the
+    catalogue metrics, and those of the model-based groups (only their models load) when a `scorer` is given."""
     metrics: dict[str, float | None] = {}
-    if catalogue:
+    skipped: dict[str, str] = {}
+    if "catalogue" in groups:
         scores = [score_image(image, prompt, reference) for row, prompt in zip(rows, prompts) for image in row]
         memorised = [memory.nearest(image).memorised if memory else False for row in rows for image in row]
         diversity = [value for row in rows if (value := seed_diversity(row)) is not None]
         metrics |= catalogue_metrics(scores, memorised, diversity)
-    if scorer is not None:
+    kinds = [kind for kind in SCORER_KINDS if kind in groups]
+    if scorer is not None and kinds:
         images = [image for row in rows for image in row]
         image_prompts = [prompt for row, prompt in zip(rows, prompts) for _ in row]
-        metrics |= model_metrics(scorer.score(images, image_prompts, reference_images or None))
-    return metrics
+        result = scorer.score(images, image_prompts, reference_images or None, kinds=kinds)
+        metrics |= {metric: value for metric, value in model_metrics(result).items()
+                    if any(metric in METRICS[kind] for kind in kinds)}
+        skipped = result.skipped
+    return Summary(metrics, skipped)

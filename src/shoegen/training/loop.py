@@ -622,6 +622,7 @@ def finish(run: Run) -> TrainResult:
         if not run.stopped:
             lora.save_lora_weights(run.folder.final_weights_dir, accelerator.unwrap_model(run.unet),
                                    accelerator.unwrap_model(run.text_encoder), config.train_text_encoder)
+            run.folder.write_final_weights_step(run.step)
         records = run.run_log.records()
         run.run_log.close()
         run.folder.write_status("stopped" if run.stopped else "done", run.step, config.max_train_steps,

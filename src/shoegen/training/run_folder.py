@@ -85,6 +85,25 @@ class RunFolder:
         return self.final_weights_dir / LORA_WEIGHTS_NAME
 
     @property
+    def final_step_file(self) -> Path:
+        return self.final_weights_dir / "step.json"
+
+    def write_final_weights_step(self, step: int) -> None:
+        write_text_atomically(self.final_step_file, json.dumps({"step": step}) + "\n")
+
+    def final_weights_step(self) -> int | None:
+        """The step the final weights were saved at (a run resumed for more steps and stopped early keeps the
+        earlier ones): their step.json; for weights saved before it was written, status.json's step when the run
+        is done, else run.yaml's max_train_steps; None when none of them says."""
+        try:
+            step = json.loads(self.final_step_file.read_text(encoding="utf-8")).get("step")
+        except (OSError, ValueError, AttributeError):
+            status = self.read_status() or {}
+            step = status.get("step") if status.get("state") == "done" else \
+                self.read_config_values().get("max_train_steps")
+        return step if isinstance(step, int) and not isinstance(step, bool) and step > 0 else None
+
+    @property
     def validation_dir(self) -> Path:
         return self.path / "validation"
 
@@ -141,6 +160,13 @@ class RunFolder:
 
     def eval_images_dir(self, step: int) -> Path:
         return self.eval_dir / f"step-{step:06d}"
+
+    def remove_eval_images(self, keep: set[int]) -> None:
+        """Removes the evaluation images of every step not in `keep` (checkpoints deleted since)."""
+        kept = {self.eval_images_dir(step).name for step in keep}
+        for folder in self.eval_dir.glob("step-*"):
+            if folder.is_dir() and folder.name not in kept:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def write_scores(self, scores: list[CheckpointScores], best: BestCheckpoint | None) -> None:
         """Replaces the previous evaluation's scores and best checkpoint (each file written whole, then moved)."""

@@ -96,6 +96,6 @@ class ValidationScoring:
         """The measured metrics as train-log values, `score_<metric>`; metrics that could not run are left out."""
         from shoegen.evaluation.summary import summarise
 
-        metrics = summarise(rows, prompts, catalogue="catalogue" in self.groups, reference=self.reference,
-                            memory=self.memory, scorer=self.scorer, reference_images=self.reference.photos)
-        return {f"score_{name}": value for name, value in metrics.items() if value is not None}
+        summary = summarise(rows, prompts, groups=self.groups, reference=self.reference, memory=self.memory,
+                            scorer=self.scorer, reference_images=self.reference.photos)
+        return {f"score_{name}": value for name, value in summary.metrics.items() if value is not None}
