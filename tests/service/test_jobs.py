@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from live_server import API_KEY, GENERATE, sse_events, wait_for_job
+
+from shoegen.storage import Gallery, JobStore
 
 
 def submit(client: httpx.Client, **changes) -> dict:
@@ -119,3 +122,25 @@ def test_a_full_queue_answers_429_with_retry_after_and_accepted_jobs_finish(lock
         job = wait_for_job(locked_client, job_id)
         assert job["status"] == "done" and len(job["image_ids"]) == 1
     assert locked_client.get("/api/health").json()["queue"] == {"depth": 0, "running": None}
+
+
+def test_the_stream_of_a_job_queued_again_goes_on_with_its_next_attempt(server, client):
+    """A training run stopped and resumed is one job: following it shows the first attempt's end, then the
+    second attempt's events, and ends at the job's last end (it ended at the first). Driven through the shared
+    database as a worker would, with a kind of job no worker of the server takes."""
+    with Gallery.for_data_dir(server.data_dir) as gallery:
+        store = JobStore(gallery)
+        job = store.submit({}, total_steps=1, batch_key=None, max_queued=10, kind="stream-test")
+        store.claim("test-worker", lease_seconds=60, kind="stream-test")
+        store.finish("test-worker", [job.id], "stopped")
+        store.requeue(job.id, max_queued=10)
+        names: list[str] = []
+        follower = threading.Thread(target=lambda: names.extend(name for name, _ in sse_events(client, job.id)))
+        follower.start()
+        time.sleep(2)
+        assert follower.is_alive(), names  # still following the queued attempt
+        store.claim("test-worker", lease_seconds=60, kind="stream-test")
+        store.finish("test-worker", [job.id], "stopped")
+        follower.join(timeout=20)
+        assert not follower.is_alive()
+    assert names == ["queued", "started", "stopped", "queued", "started", "stopped"]

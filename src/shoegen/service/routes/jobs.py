@@ -83,7 +83,8 @@ def events_already_seen(last_event_id: str | None, sent: int) -> int:
                         "reconnects with the Last-Event-ID header (as EventSource does) gets the events after that "
                         "one; without it, the whole history. A finished job's progress events are dropped when "
                         "it ends: its replay is queued, started and its final event. The stream ends after the "
-                        "job's last event.",
+                        "job's last event; a training job resumed after it ended goes on with the next attempt's "
+                        "events.",
             responses={200: {"model": JobEventPublic, "content": {"text/event-stream": {}},
                              "description": "the event stream: each event's `event:` line is its `event` field, its "
                                             "`data:` line the other fields as JSON"}})
@@ -101,7 +102,11 @@ async def job_events(job_id: str, services: ServicesDep,
             events = await to_thread.run_sync(services.jobs.events, job_id, seen)
             for number, event in events:
                 yield sse_message(number, event)
-                if event.event in FINISHED:
+            if events and events[-1][1].event in FINISHED:
+                # The end, unless the job was queued again since (a training run resumed): an earlier attempt's
+                # end is followed by the next attempt's events.
+                now = await to_thread.run_sync(services.jobs.get, job_id)
+                if now is None or (now.status in FINISHED and now.events <= events[-1][0]):
                     return
             if events:
                 seen, idle = events[-1][0], 0.0
