@@ -115,3 +115,25 @@ def test_a_loss_curve_that_cannot_be_drawn_again_is_served_as_last_drawn(models_
         failed = client.get("/api/runs/shoesA/loss-curve")
         assert failed.status_code == 500
         assert failed.json()["detail"] == "could not draw the loss curve of run 'shoesA': No space left on device"
+
+
+def test_a_hand_edited_run_yaml_of_the_wrong_types_is_listed_not_a_500(models_dir, tmp_path):
+    """run.yaml is the user's to edit: values of the wrong type read as missing, for that run only."""
+    models = tmp_path / "models"
+    shutil.copytree(models_dir / "shoesA", models / "shoesA")
+    handmade = models / "handmade"
+    handmade.mkdir()
+    (handmade / "run.yaml").write_text("pretrained_model_name_or_path: [tiny]\nmax_train_steps: 3k\n"
+                                       "dataset_path: 7\nvalidation_prompts: red boots\n")
+    (handmade / "status.json").write_text(json.dumps({"state": "stopped", "step": "ten", "max_steps": None}))
+    settings = ServiceSettings(base_model="tiny", data_dir=tmp_path / "data", models_dir=models, warm_up=False,
+                               role="api")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/api/runs")
+        assert response.status_code == 200, response.text
+        runs = {run["name"]: run for run in response.json()["runs"]}
+        assert (runs["handmade"]["step"], runs["handmade"]["max_steps"]) == (0, 0)
+        assert runs["handmade"]["base_model"] is None and runs["handmade"]["dataset"] is None
+        assert runs["handmade"]["validation_prompts"] is None
+        assert runs["shoesA"]["max_steps"] == 8
+        assert client.get("/api/runs/handmade").status_code == 200

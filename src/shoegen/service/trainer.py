@@ -155,8 +155,8 @@ class TrainingRuns:
         status_file = folder.read_status() or {}
         summary = log_summary(folder, status_file)  # status.json's: no log is read (but an old run's, once)
         settings = folder.read_config_values()
-        max_steps = int(status_file.get("max_steps") or settings.get("max_train_steps") or 0)
-        step = int(summary.step or status_file.get("step") or 0)
+        max_steps = _steps(status_file.get("max_steps"), settings.get("max_train_steps"))
+        step = _steps(summary.step, status_file.get("step"))
         speed = summary.steps_per_second
         job = self.job(folder)
         common = {"job": job, "step": step, "max_steps": max_steps, "loss": summary.loss, "lr": summary.lr,
@@ -422,6 +422,12 @@ def _written_since(status_file: dict, moment: datetime) -> dict:
         return status_file if datetime.fromisoformat(status_file["updated_at"]) >= moment else {}
     except (KeyError, TypeError, ValueError):
         return {}
+
+
+def _steps(*values: object) -> int:
+    """The first of `values` that is a positive whole number of steps, else 0: a hand-edited run.yaml or
+    status.json may hold anything ("3k")."""
+    return next((value for value in values if isinstance(value, int) and not isinstance(value, bool) and value > 0), 0)
 
 
 def _eta(speed: float | None, step: int, max_steps: int) -> float | None:

@@ -88,9 +88,20 @@ def run_public(run: RunInfo, state: RunState) -> RunPublic:
                      position=state.position, waiting_reason=state.waiting_reason, error=state.error,
                      resumable=state.resumable, step=state.step, max_steps=state.max_steps, loss=state.loss,
                      lr=state.lr, steps_per_second=state.steps_per_second, eta_seconds=state.eta_seconds,
-                     dataset=values.get("dataset_path"), base_model=values.get("pretrained_model_name_or_path"),
-                     validation_prompts=run.folder.read_validation_prompts() or values.get("validation_prompts"),
+                     dataset=_text(values.get("dataset_path")),
+                     base_model=_text(values.get("pretrained_model_name_or_path")),
+                     validation_prompts=run.folder.read_validation_prompts()
+                     or _texts(values.get("validation_prompts")),
                      started_at=job.started_at if job else None, finished_at=job.finished_at if job else None)
+
+
+def _text(value: object) -> str | None:
+    """A run.yaml value as written, when it is text (a hand-edited file may hold anything)."""
+    return value if isinstance(value, str) else None
+
+
+def _texts(value: object) -> list[str] | None:
+    return value if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
 
 
 def _run(services: Services, name: str) -> RunInfo:
