@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -42,11 +44,24 @@ def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
         "step-000020.png", "step-000040.png", "step-000060.png"]
     resolved = (out / "run.yaml").read_text()
     assert "learning_rate: 0.003" in resolved and "pretrained_model_name_or_path: tiny" in resolved
+    assert RunFolder(out).final_weights_step() == 60  # the final weights say the step they were saved at
     # status.json keeps what listing the run needs of its log, exactly what reading the log would find.
     status = RunFolder(out).read_status()
     assert (status["state"], status["step"]) == ("done", 60)
     assert LogSummary.from_status(status) == LogSummary.of(read_log(RunFolder(out)))
     assert LogSummary.from_status(status).step == 60 and LogSummary.from_status(status).steps_per_second > 0
+
+
+def test_run_yaml_names_its_folders_from_anywhere(fast_config, sample_dataset, tmp_path, monkeypatch):
+    """Folders given relative to the terminal's working folder are written absolute: the studio's server (which
+    keeps a dataset a run still reads, and resumes the run) and `shoegen evaluate` read run.yaml from elsewhere."""
+    (tmp_path / "terminal").mkdir()
+    monkeypatch.chdir(tmp_path / "terminal")
+    train(fast_config(dataset_path=Path(os.path.relpath(sample_dataset)), output_dir=Path("relative-run"),
+                      max_train_steps=1, num_validation_images=0), show_progress=False)
+    monkeypatch.chdir(tmp_path)
+    written = RunFolder(tmp_path / "terminal" / "relative-run").read_config()
+    assert written.dataset_path == sample_dataset and written.output_dir == tmp_path / "terminal" / "relative-run"
 
 
 @pytest.mark.parametrize("regularised", [False, True], ids=["plain", "with-reg-images"])

@@ -45,6 +45,8 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _VALIDATION_SHEET_NAME = re.compile(r"^step-(\d+)\.png$")
 REQUESTS = ("stop", "save", "sample")
 """What the training process can be asked to do between two steps."""
+RUN_FOLDERS = ("dataset_path", "validation_path", "reg_data_dir", "output_dir")
+"""The settings that name folders: absolute in run.yaml."""
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -310,7 +312,11 @@ class RunFolder:
         return self.logs_dir / "worker.log"
 
     def write_config(self, config: TrainConfig) -> None:
-        config.save(self.config_file)
+        """run.yaml, with its folders made absolute: the run is read again from other working folders (the
+        studio's server lists it, resumes it and keeps the dataset it reads; `shoegen evaluate` scores it)."""
+        folders = {name: Path(os.path.abspath(value)) for name in RUN_FOLDERS
+                   if (value := getattr(config, name)) is not None}
+        config.model_copy(update=folders).save(self.config_file)
 
     def read_config(self) -> TrainConfig:
         """The run's settings as a TrainConfig; a ShoegenError naming the file when it is missing or invalid."""
