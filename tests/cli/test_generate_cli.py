@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -340,6 +341,38 @@ def test_the_engine_works_on_after_a_damaged_adapter(adapter_dir):
     adapted = image(model_name="good")
     assert np.abs(adapted - base).mean() > 1  # the good adapter loads and acts
     assert np.array_equal(image(), base)  # and nothing of the damaged ones stayed in the weights
+
+
+def test_a_run_trained_on_another_base_says_so_not_that_its_file_is_damaged(models_dir, tmp_path, capsys):
+    """A run whose adapter does not fit this base's layers (here its tensors widened, as another architecture's
+    would be): when its run.yaml names another base, the error names both bases; when it names this one, the
+    file is damaged."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+    import torch
+
+    from shoegen.cli.main import main
+
+    models = tmp_path / "models"
+    shutil.copytree(models_dir / "shoesA", models / "other")
+    weights = models / "other" / "lora_weights" / "pytorch_lora_weights.safetensors"
+    with safe_open(weights, "pt") as opened:
+        metadata = opened.metadata()
+    save_file({key: torch.cat([value, value], dim=-1) for key, value in load_file(weights).items()}, weights,
+              metadata=metadata)
+    config = models / "other" / "run.yaml"
+    config.write_text(config.read_text().replace("pretrained_model_name_or_path: tiny",
+                                                 "pretrained_model_name_or_path: my/other-base"))
+    argv = ["generate", PROMPT, "--model", "other", "--models-dir", str(models), "--output", str(tmp_path / "out"),
+            *TINY]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().split("\n")[-1] == (
+        "error: could not load the LoRA adapter 'other': it was trained on the base 'my/other-base' (its run.yaml), "
+        "whose layers differ from those of 'tiny', the base this generates with; generate it with the base "
+        "'my/other-base' (--base-model my/other-base, or a server started with it)")
+    config.write_text(config.read_text().replace("my/other-base", "tiny"))
+    assert main(argv) == 2
+    assert "the file is damaged or is not an SD1.x LoRA adapter" in capsys.readouterr().err
 
 
 def test_flags_that_would_change_nothing_or_name_nothing_are_refused(no_engine, capsys, tmp_path):

@@ -113,6 +113,19 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert client.delete("/api/runs/first").status_code == 204
         assert not (folders[0] / "first").exists()
 
+        # A recipe for another base is refused: this server's generation could not use the run's adapters.
+        assert recipes["base_model"] == "tiny"
+        assert refused({"recipe": "original"}) == (
+            422, "recipe: 'original' trains on the base 'stable-diffusion-v1-5/stable-diffusion-v1-5', and this server "
+                 "generates with 'tiny', which could not use the run's adapters: pick 'quick-test', or set "
+                 "settings.pretrained_model_name_or_path to train for another server")
+        # No recipe: TrainConfig's defaults on the server's base; a base named in the settings is the run's.
+        defaults = client.post("/api/runs", json={"name": "defaults", "dataset": "shoes", "recipe": None})
+        assert defaults.status_code == 202 and defaults.json()["base_model"] == "tiny"
+        elsewhere = client.post("/api/runs", json={"name": "elsewhere", "dataset": "shoes", "recipe": "original",
+                                                   "settings": {"pretrained_model_name_or_path": "demo"}})
+        assert elsewhere.status_code == 202 and elsewhere.json()["base_model"] == "demo"
+
 
 def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folders, capsys):
     models, data = folders

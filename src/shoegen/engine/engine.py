@@ -31,7 +31,7 @@ from shoegen.engine.samplers import make_scheduler
 from shoegen.errors import ShoegenError
 from shoegen.models.resolve import BaseFacts, read_base_facts
 from shoegen.models.upscalers import LANCZOS, Upscaler, load_upscaler, upscaler_names
-from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter
+from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter, trained_on
 
 log = logging.getLogger("shoegen.engine")
 # SD1.x latent channels → RGB, a cheap linear preview without the VAE (the community's "approx cheap" factors).
@@ -229,7 +229,17 @@ class Engine:
                 continue
             entry = find_adapter(self.models_dir, ref.name)
             adapter_name = f"a{len(self._adapters)}_{time.monotonic_ns()}"
-            self._load_adapter(pipeline, ref.name, entry.path, adapter_name)
+            try:
+                self._load_adapter(pipeline, ref.name, entry.path, adapter_name)
+            except ShoegenError:
+                base = trained_on(self.models_dir, entry)
+                if base is None or base == self.base_model:
+                    raise
+                raise ShoegenError(
+                    f"could not load the LoRA adapter {ref.name!r}: it was trained on the base {base!r} (its "
+                    f"run.yaml), whose layers differ from those of {self.base_model!r}, the base this generates "
+                    f"with; generate it with the base {base!r} (--base-model {base}, or a server started with "
+                    "it)") from None
             self._adapters[ref.name] = adapter_name
             loaded = True
         combination = tuple((self._adapters[ref.name], ref.weight) for ref in refs)

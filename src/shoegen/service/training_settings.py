@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from shoegen.config.generation import PromptText
-from shoegen.config.recipes import SERVER_CHOSEN, find_recipe, recipes, setting_fields
+from shoegen.config.recipes import SERVER_CHOSEN, Recipe, find_recipe, recipes, setting_fields
 from shoegen.config.train import KEY_ALIASES, TrainConfig
 from shoegen.config.validation import build_settings
 from shoegen.data.library import NAME_PATTERN, DatasetLibrary
@@ -26,7 +26,8 @@ class RunCreate(BaseModel):
                       description="the run's folder under MODELS_DIR and its models' prefix (RUN/checkpoint-N)")
     dataset: str = Field(description="a dataset of GET /api/datasets, by name")
     recipe: str | None = Field("quick-test", description="a recipe of GET /api/recipes whose settings start the run "
-                               "(none: TrainConfig's defaults)")
+                               "(none: TrainConfig's defaults on the server's base); its base must be the server's "
+                               "unless `settings.pretrained_model_name_or_path` names one")
     settings: dict[str, Any] = Field(default_factory=dict, description="training settings over the recipe's, by "
                                      "name (the `fields` of GET /api/recipes)")
     validation_prompts: ValidationPrompts | None = Field(None, description="the validation images' prompts "
@@ -56,6 +57,9 @@ class SettingFieldPublic(BaseModel):
 
 class RecipesPublic(BaseModel):
     recipes: list[RecipePublic]
+    base_model: str = Field(description="the base this server generates with: a run trains on it unless its "
+                            "settings name another (the recipes whose `settings.pretrained_model_name_or_path` is "
+                            "another base are refused as they are)")
     fields: list[SettingFieldPublic] = Field(description="every training setting the studio may send, by group, "
                                              "with its default, bounds and help (TrainConfig's, one place)")
 
@@ -65,11 +69,33 @@ def setting(name: str) -> str:
     return f"settings.{name}"
 
 
-def recipes_public() -> RecipesPublic:
+def recipes_public(base_model: str) -> RecipesPublic:
     return RecipesPublic(
         recipes=[RecipePublic(name=r.name, title=r.title, settings=r.settings, validation_prompts=r.validation_prompts)
                  for r in recipes()],
-        fields=[SettingFieldPublic(**vars(field)) for field in setting_fields()])
+        base_model=base_model, fields=[SettingFieldPublic(**vars(field)) for field in setting_fields()])
+
+
+BASE_SETTING = "pretrained_model_name_or_path"
+
+
+def _check_base(recipe: Recipe | None, settings: dict[str, Any], server_base: str) -> dict[str, Any]:
+    """The base settings of the run: the server's, unless the body names one. A recipe for another base (its
+    resolution and steps are that base's) is refused, naming the recipes for this one: its adapters could not be
+    used by this server's generation."""
+    if BASE_SETTING in settings:
+        return {}
+    base = recipe.settings.get(BASE_SETTING) if recipe else None
+    if recipe is None or base is None:
+        return {BASE_SETTING: server_base}
+    if base != server_base:
+        fitting = [r.name for r in recipes() if r.settings.get(BASE_SETTING) == server_base]
+        instead = f"pick {' or '.join(repr(name) for name in fitting)}" if fitting else \
+            "send no recipe (TrainConfig's defaults on it)"
+        raise RunError(f"recipe: {recipe.name!r} trains on the base {base!r}, and this server generates with "
+                       f"{server_base!r}, which could not use the run's adapters: {instead}, or set "
+                       f"{setting(BASE_SETTING)} to train for another server", 422)
+    return {}
 
 
 def run_config(body: RunCreate, services: Services) -> TrainConfig:
@@ -99,8 +125,8 @@ def run_config(body: RunCreate, services: Services) -> TrainConfig:
         (recipe.validation_prompts if recipe else None)
     if prompts is not None and not all(prompt.strip() for prompt in prompts):
         raise RunError("validation_prompts: a validation prompt is empty", 422)
-    values = {**(recipe.settings if recipe else {}), **body.settings, "dataset_path": dataset,
-              "validation_prompts": prompts or None}
+    values = {**(recipe.settings if recipe else {}), **_check_base(recipe, body.settings, services.engine.base_model),
+              **body.settings, "dataset_path": dataset, "validation_prompts": prompts or None}
     try:
         return build_settings(TrainConfig, values, what=None, option=setting, key=setting,
                               help_command="GET /api/recipes", aliases=KEY_ALIASES,

@@ -33,6 +33,15 @@ class UnknownModelError(ShoegenError):
     """A model name that is not in the listing."""
 
 
+def trained_on(models_dir: Path | None, entry: ModelEntry) -> str | None:
+    """The base a run's adapter (a checkpoint, the final weights, RUN/best) was trained on, from its run.yaml;
+    None for a loose LoRA file or when run.yaml does not say."""
+    if models_dir is None or entry.type not in ("checkpoint", "final", "best"):
+        return None
+    base = RunFolder(models_dir / entry.name.split("/")[0]).read_config_values().get("pretrained_model_name_or_path")
+    return base if isinstance(base, str) else None
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root)

@@ -149,7 +149,7 @@ export type paths = {
         };
         /**
          * Server-Sent Events: queued, started, progress, done | error | cancelled
-         * @description Each event's SSE id is its number in the job's history (1, 2, ...). A client that reconnects with the Last-Event-ID header (as EventSource does) gets the events after that one; without it, the whole history. A finished job's progress events are dropped when it ends: its replay is queued, started and its final event. The stream ends after the job's last event.
+         * @description Each event's SSE id is its number in the job's history (1, 2, ...). A client that reconnects with the Last-Event-ID header (as EventSource does) gets the events after that one; without it, the whole history. A finished job's progress events are dropped when it ends: its replay is queued, started and its final event. The stream ends after the job's last event; a training job resumed after it ended goes on with the next attempt's events.
          */
         get: operations["job_events_api_jobs__job_id__events_get"];
         put?: never;
@@ -2153,6 +2153,11 @@ export type components = {
             /** Recipes */
             recipes: components["schemas"]["RecipePublic"][];
             /**
+             * Base Model
+             * @description the base this server generates with: a run trains on it unless its settings name another (the recipes whose `settings.pretrained_model_name_or_path` is another base are refused as they are)
+             */
+            base_model: string;
+            /**
              * Fields
              * @description every training setting the studio may send, by group, with its default, bounds and help (TrainConfig's, one place)
              */
@@ -2179,7 +2184,7 @@ export type components = {
             dataset: string;
             /**
              * Recipe
-             * @description a recipe of GET /api/recipes whose settings start the run (none: TrainConfig's defaults)
+             * @description a recipe of GET /api/recipes whose settings start the run (none: TrainConfig's defaults on the server's base); its base must be the server's unless `settings.pretrained_model_name_or_path` names one
              * @default quick-test
              */
             recipe: string | null;

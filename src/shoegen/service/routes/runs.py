@@ -29,8 +29,8 @@ recipes_router = APIRouter(prefix="/api", dependencies=[Depends(require_api_key)
 
 @recipes_router.get("/recipes", response_model=RecipesPublic,
                     summary="Training recipes to start a run from, and every training setting with its bounds and help")
-def get_recipes() -> RecipesPublic:
-    return recipes_public()
+def get_recipes(services: ServicesDep) -> RecipesPublic:
+    return recipes_public(services.engine.base_model)
 
 
 class CheckpointPublic(BaseModel):

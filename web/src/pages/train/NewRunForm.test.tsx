@@ -6,15 +6,21 @@ import type { RunCreate } from '../../api/types';
 import { FIELDS, RECIPES } from './fixtures';
 import { NewRunForm } from './NewRunForm';
 
-function renderForm(onSubmit = vi.fn(async (_body: RunCreate) => undefined)) {
-  render(<NewRunForm datasets={['boots', 'shoes']} recipes={RECIPES} fields={FIELDS} initialDataset="shoes"
-    onSubmit={onSubmit} />);
+function renderForm(onSubmit = vi.fn(async (_body: RunCreate) => undefined), baseModel = 'tiny') {
+  render(<NewRunForm datasets={['boots', 'shoes']} recipes={RECIPES} baseModel={baseModel} fields={FIELDS}
+    initialDataset="shoes" onSubmit={onSubmit} />);
   return onSubmit;
 }
 
 const spin = (name: RegExp) => screen.getByRole('spinbutton', { name });
 
 describe('NewRunForm', () => {
+  it("starts from the recipe for the server's base: another base's adapters could not be used here", () => {
+    renderForm(undefined, 'stable-diffusion-v1-5/stable-diffusion-v1-5');
+    expect(screen.getByRole('combobox', { name: 'Recipe' })).toHaveValue('original');
+    expect(spin(/^Max train steps/)).toHaveValue(3000);
+  });
+
   it('builds the advanced settings from the field list, with help, bounds and group headings', () => {
     renderForm();
     expect(screen.getByRole('combobox', { name: 'Dataset' })).toHaveValue('shoes');
