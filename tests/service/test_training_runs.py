@@ -222,6 +222,59 @@ def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_
     assert steps == list(range(1, SHORT["max_train_steps"] + 1))
 
 
+LAUNCHER = """
+import subprocess, sys
+# As torch's elastic launcher under `accelerate launch` starts each training process: in a session of its own.
+child = subprocess.Popen(sys.argv[2:], start_new_session=True)
+open(sys.argv[1], "w").write(str(child.pid))
+child.wait()
+"""
+WORKER = """
+import sys, time
+from pathlib import Path
+from shoegen.service.trainer import start_training_process
+start_training_process([sys.executable, "-c", sys.argv[1], *sys.argv[2:]], Path(sys.argv[2]).with_suffix(".log"))
+time.sleep(600)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"  # a zombie is dead
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the death signal is Linux's")
+def test_a_dead_workers_training_process_dies_with_it_under_a_launcher_of_its_own(folders, tmp_path):
+    """kill -9 of a worker whose run a launcher started in a session of its own (as `accelerate launch` does for
+    several devices): the run's process goes too, instead of training on unseen beside the next run."""
+    models, data = folders
+    run = RunFolder(models / "orphan")
+    run.write_config(TrainConfig(pretrained_model_name_or_path="tiny", dataset_path=data / "datasets" / "shoes",
+                                 output_dir=run.path, resolution=64, train_batch_size=2, max_train_steps=100000,
+                                 checkpointing_steps=100000, validation_steps=100000, num_validation_images=0))
+    pid_file = tmp_path / "training.pid"
+    train = [sys.executable, "-m", "shoegen.cli.main", "train", "--config", str(run.config_file), "--quiet"]
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, LAUNCHER, str(pid_file), *train])
+    try:
+        deadline = time.monotonic() + 120
+        while not (run.train_log.is_file() and run.train_log.read_text().count("\n") >= 2):
+            assert time.monotonic() < deadline and worker.poll() is None, "the run did not start training"
+            time.sleep(0.2)
+        training = int(pid_file.read_text())
+        assert _alive(training)
+        worker.kill()
+        deadline = time.monotonic() + 20
+        while _alive(training) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(training), "the training process trains on after its worker died"
+    finally:
+        worker.kill()
+        if pid_file.is_file() and _alive(int(pid_file.read_text())):
+            subprocess.run(["kill", "-9", pid_file.read_text()])
+
+
 def test_worker_command_uses_accelerate_for_several_devices(folders):
     from shoegen.service.trainer import TrainingRuns
     from shoegen.storage import Gallery

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from shoegen.cli.flags import BASE_MODEL_FLAGS, add_field_flag
 from shoegen.config.train import TrainConfig, build_config
+from shoegen.processes import follow_parent_if_asked
 from shoegen.training.run_folder import RunFolder
 
 EXAMPLE = """\
@@ -50,6 +51,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 
 def run(args: argparse.Namespace) -> int:
+    follow_parent_if_asked()  # a studio worker's run: it ends with the worker, whatever launched it between
     from shoegen.training.loop import train
 
     config = config_from_args(args)

@@ -26,7 +26,6 @@ import hashlib
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from pathlib import Path
 from shoegen.config.train import TrainConfig
 from shoegen.data.library import NAME_PATTERN
 from shoegen.errors import ShoegenError
+from shoegen.processes import DIE_WITH_PARENT_ENV, die_with_parent
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
 from shoegen.training.logs import LogTail, log_summary
 from shoegen.training.run_folder import RunFolder
@@ -330,9 +330,7 @@ class TrainingRuns:
         folder.clear_requests()
         folder.logs_dir.mkdir(parents=True, exist_ok=True)
         started, launched = time.monotonic(), datetime.now(UTC)
-        with open(folder.worker_log, "ab") as output:
-            process = subprocess.Popen(self.command(folder), stdout=output, stderr=subprocess.STDOUT,
-                                       env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_die_with_parent)
+        process = start_training_process(self.command(folder), folder.worker_log)
         log.info("training run %s (job %s, pid %d)%s", folder.path.name, job.id, process.pid,
                  " from its latest checkpoint" if resume else "")
         held = self._follow(job, folder, process, config.max_train_steps)
@@ -415,6 +413,16 @@ def _process_alive(status_file: dict) -> bool:
     return True
 
 
+def start_training_process(command: list[str], output: Path) -> subprocess.Popen:
+    """The training process, writing to `output`; it and every process it starts (`accelerate launch`'s, each in
+    a session of its own) die with this one, so a dead worker's run never trains on, unseen, while its job reads
+    interrupted and the next run starts on the same device."""
+    with open(output, "ab") as log_file:
+        return subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", DIE_WITH_PARENT_ENV: "1"},
+                                preexec_fn=die_with_parent)
+
+
 def _written_since(status_file: dict, moment: datetime) -> dict:
     """status.json as the process started at `moment` left it; {} when that process never wrote it (it was refused
     before its run started, and an earlier attempt's "error" is not this one's)."""
@@ -442,15 +450,3 @@ def _tail(path: Path) -> str:
     lines = [line for line in text[-LOG_TAIL_CHARACTERS:].splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("error:")]
     return (errors or lines or ["(no output)"])[-1]
-
-
-def _die_with_parent() -> None:
-    """Linux: the training process is killed when its worker dies, so a dead worker's run never trains on,
-    unseen, while the job reads interrupted."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
