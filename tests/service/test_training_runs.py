@@ -126,6 +126,18 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
                                                    "settings": {"pretrained_model_name_or_path": "demo"}})
         assert elsewhere.status_code == 202 and elsewhere.json()["base_model"] == "demo"
 
+        # What the training process would refuse before its first step is refused now, in the body's terms, not
+        # after the run waited its turn.
+        status, detail = refused({"settings": {"pretrained_model_name_or_path": "/nonexistent/base"}})
+        assert status == 422 and "/nonexistent/base" in detail and "--" not in detail
+        assert refused({"settings": {"lora_target_modules": []}}) == (
+            422, "settings.lora_target_modules: List should have at least 1 item after validation, not 0 (got [])")
+        assert client.post("/api/runs/elsewhere/stop").json()["status"] == "cancelled"
+        shutil.rmtree(folders[1] / "datasets" / "shoes")
+        gone = client.post("/api/runs/elsewhere/resume")
+        assert gone.status_code == 422 and gone.json()["detail"].startswith("dataset: "), gone.text
+        assert client.get("/api/runs/elsewhere").json()["status"] == "cancelled"  # not queued again
+
 
 def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folders, capsys):
     models, data = folders
@@ -222,6 +234,20 @@ def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_
     assert steps == list(range(1, SHORT["max_train_steps"] + 1))
 
 
+def test_fp16_without_a_gpu_is_refused_where_the_run_would_train_not_on_an_api_only_replica(folders):
+    import torch
+
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this machine has a GPU: fp16 trains here")
+    body = {"name": "half", "dataset": "shoes", "settings": {"mixed_precision": "fp16"}}
+    with TestClient(create_app(settings(folders))) as client:  # this machine trains the runs
+        refused = client.post("/api/runs", json=body)
+        assert refused.status_code == 422
+        assert refused.json()["detail"].startswith("settings.mixed_precision fp16 needs a GPU (CUDA or MPS)")
+    with TestClient(create_app(settings(folders, role="api"))) as client:  # its workers' machines may have one
+        assert client.post("/api/runs", json=body).status_code == 202
+
+
 LAUNCHER = """
 import subprocess, sys
 # As torch's elastic launcher under `accelerate launch` starts each training process: in a session of its own.
@@ -313,7 +339,8 @@ def test_a_run_refused_by_its_process_says_why_not_what_an_earlier_attempt_wrote
     RunFolder(models / "again").write_status("error", 0, 30, error="an earlier attempt's failure")
     for image in (data / "datasets" / "shoes" / "images").iterdir():
         image.unlink()
-    with TestClient(create_app(settings(folders, job_lease_seconds=2))) as client:
+    # A lease long enough that a loaded machine's late heartbeat does not end the job first (it flaked at 2 s).
+    with TestClient(create_app(settings(folders, job_lease_seconds=10))) as client:
         failed = wait_for(client, "again", lambda run: run["status"] not in ("queued", "running"))
     assert failed["status"] == "error" and "earlier attempt" not in failed["error"]
     assert failed["error"].startswith("the training process exited with 2: ") and "--dataset_path" in failed["error"]

@@ -98,7 +98,7 @@ class TrainConfig(BaseModel):
     """LoRA alpha; the update is scaled by alpha / rank."""
     lora_dropout: float = Field(0.0, ge=0, lt=1)
     """Dropout on the LoRA branch."""
-    lora_target_modules: list[str] = ["to_q", "to_k", "to_v", "to_out.0"]
+    lora_target_modules: list[str] = Field(["to_q", "to_k", "to_v", "to_out.0"], min_length=1)
     """UNet modules that get LoRA layers (attention projections by default)."""
     train_text_encoder: bool = False
     """Also train LoRA layers on the text encoder (q/k/v/out projections); disables text-embedding caching."""

@@ -43,7 +43,8 @@ def build_services(settings: ServiceSettings, engine: Engine | None = None) -> S
     jobs = JobQueue(engine, store, settings.queue_size, settings.max_batch, lease_seconds=settings.job_lease_seconds,
                     retention=timedelta(days=settings.job_retention_days))
     training = TrainingRuns(store, settings.models_dir, max_queued=settings.queue_size,
-                            lease_seconds=settings.job_lease_seconds, processes=settings.train_processes)
+                            lease_seconds=settings.job_lease_seconds, processes=settings.train_processes,
+                            trains_here=settings.role != "api")
     return Services(settings, engine, store, jobs, training)
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -110,10 +111,12 @@ class TrainingRuns:
     """Start, steer and follow training runs (any replica); `start_worker` trains them (one per device)."""
 
     def __init__(self, gallery: Gallery, models_dir: Path, *, max_queued: int, lease_seconds: float,
-                 processes: int = 1):
+                 processes: int = 1, trains_here: bool = True):
         self.store, self.options = JobStore(gallery), OptionStore(gallery)
         self.models_dir, self.max_queued, self.lease_seconds = Path(models_dir), max_queued, lease_seconds
         self.processes = processes
+        self.trains_here = trains_here
+        """Whether this process's machine trains the runs (not an API-only replica): its device is checked."""
         self.worker_id = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,6 +132,7 @@ class TrainingRuns:
         if folder.path.exists():
             raise RunError(f"a run named {name!r} exists; pick another name, or resume or delete it")
         config = config.model_copy(update={"output_dir": folder.path, "resume_from_checkpoint": None})
+        self._check(config)
         try:
             folder.write_config(config)
             job = self.store.submit({"run": name}, total_steps=config.max_train_steps, batch_key=None,
@@ -239,7 +243,12 @@ class TrainingRuns:
             raise RunError(f"run {folder.path.name!r} is {state.status}: only a stopped, interrupted, failed or "
                            "cancelled run can be resumed")
         try:
-            folder.read_config()  # a folder whose run.yaml does not load would fail in the worker: say so now
+            config = folder.read_config()  # a folder whose run.yaml does not load would fail in the worker
+        except ShoegenError as error:
+            raise RunError(str(error), 422) from None
+        self._check(config.model_copy(update={"output_dir": folder.path,
+                                              "resume_from_checkpoint": "latest" if folder.checkpoints() else None}))
+        try:
             if state.job is not None:
                 job = self.store.requeue(state.job.id, self.max_queued)
             else:
@@ -250,6 +259,17 @@ class TrainingRuns:
             raise RunError(f"the training queue holds {full.queued} runs, its bound; try again later", 429) from None
         folder.clear_requests()
         return job
+
+    def _check(self, config: TrainConfig) -> None:
+        """What the training process would refuse before its first step (the dataset gone, a base path that is no
+        model, fp16 without a GPU, a resume whose checkpoint does not match), refused now with 422 in the body's
+        terms, rather than after the run has waited its turn."""
+        from shoegen.training.loop import check_settings
+
+        try:
+            check_settings(config, device=self.trains_here)
+        except ShoegenError as error:
+            raise RunError(in_body_terms(str(error)), 422) from None
 
     def using_dataset(self, dataset: Path, *, inside: bool = False) -> dict[str, str]:
         """The runs still to read the dataset at `dataset`, or with `inside` a folder inside it too (queued,
@@ -411,6 +431,17 @@ def _process_alive(status_file: dict) -> bool:
     except PermissionError:  # someone else's process: it runs
         return True
     return True
+
+
+def in_body_terms(message: str) -> str:
+    """A training refusal worded for the command line (`--learning_rate`) in a run body's terms
+    (`settings.learning_rate`; the dataset, chosen by name: `dataset`)."""
+    def name(match: re.Match) -> str:
+        field = match[1]
+        if field in ("dataset_path", "output_dir"):
+            return "dataset" if field == "dataset_path" else "the run folder"
+        return f"settings.{field}" if field in TrainConfig.model_fields else match[0]
+    return re.sub(r"--(\w+)", name, message)
 
 
 def start_training_process(command: list[str], output: Path) -> subprocess.Popen:

@@ -163,15 +163,16 @@ def _last_step(folder: RunFolder) -> int:
 
 # ---------------------------------------------------------------------------------------------- setup
 
-def check_settings(config: TrainConfig) -> ckpt.Checkpoint | None:
+def check_settings(config: TrainConfig, *, device: bool = True) -> ckpt.Checkpoint | None:
     """Refuse what training would refuse, before OUTPUT_DIR is touched: no or an empty dataset folder, a base model
-    path that is no model, fp16 where there is no GPU, an OUTPUT_DIR that is a file, a resume that cannot resume
-    (no checkpoint, no steps left, settings that differ from the run that wrote it), a run in the way. Reads only;
-    returns the checkpoint a resume starts from (None for a new run)."""
+    path that is no model, fp16 where there is no GPU (unless not `device`: checked where the run will not train,
+    an API-only replica), an OUTPUT_DIR that is a file, a resume that cannot resume (no checkpoint, no steps left,
+    settings that differ from the run that wrote it), a run in the way. Reads only; returns the checkpoint a
+    resume starts from (None for a new run)."""
     if config.dataset_path is None:
         raise ShoegenError("--dataset_path is required: the folder of training images and captions.")
     # config/train.py's policy for `auto`: fp16 only on CUDA. On the CPU the frozen fp16 base meets fp32 inputs.
-    if config.mixed_precision == "fp16" and not _has_accelerator():
+    if device and config.mixed_precision == "fp16" and not _has_accelerator():
         raise ShoegenError("--mixed_precision fp16 needs a GPU (CUDA or MPS), and this machine has none: fp16 "
                            "training does not run on the CPU. Use --mixed_precision auto (fp32 here), no, or bf16.")
     for flag, path in (("--dataset_path", config.dataset_path), ("--validation_path", config.validation_path),
