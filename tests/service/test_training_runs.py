@@ -102,6 +102,9 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert first.status_code == 202, first.text
         second = client.post("/api/runs", json={"name": "second", "dataset": "shoes"}).json()
         assert client.post("/api/runs", json={"name": "first", "dataset": "shoes"}).status_code == 409
+        (folders[0] / "loose.safetensors").write_bytes(b"a LoRA file's name")  # `model_name: loose` is taken
+        clash = client.post("/api/runs", json={"name": "loose", "dataset": "shoes"})
+        assert clash.status_code == 409 and "a LoRA file named 'loose' (loose.safetensors)" in clash.json()["detail"]
         assert (first.json()["status"], first.json()["position"]) == ("queued", 1)
         assert (second["status"], second["position"], second["max_steps"]) == ("queued", 2, 40)  # quick-test's
         assert second["waiting_reason"].startswith("1 run ahead of it; no training worker is running")

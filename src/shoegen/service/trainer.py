@@ -131,6 +131,10 @@ class TrainingRuns:
         folder = self.folder(name)
         if folder.path.exists():
             raise RunError(f"a run named {name!r} exists; pick another name, or resume or delete it")
+        loose = self.models_dir / f"{name}.safetensors"
+        if loose.exists():
+            raise RunError(f"the models folder holds a LoRA file named {name!r} ({loose.name}): `model_name: {name}` "
+                           "could pick only one of them; pick another name")
         config = config.model_copy(update={"output_dir": folder.path, "resume_from_checkpoint": None})
         self._check(config)
         try:
