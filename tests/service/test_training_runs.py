@@ -387,7 +387,44 @@ def test_the_worker_follows_its_runs_log_reading_each_byte_once(folders, monkeyp
                     handle.write(chunks.pop(0))
                 return None
 
-        assert runs._follow(job, folder, Process(), 3)
+        assert runs._follow(job, folder, Process(), 3, None)
         steps = [event.payload["step"] for event in runs.store.events(job.id) if event.type == "progress"]
     assert steps == [1, 2, 3]
     assert sum(bytes_read) == folder.train_log.stat().st_size  # each byte read once, not the whole log each time
+
+
+def test_a_resumed_runs_progress_starts_at_its_checkpoint_and_never_goes_back(folders, monkeypatch):
+    """The log of a run killed at step 6 holds steps past its checkpoint at 3; the resumed process drops them
+    when it starts, then logs 4, 5: the job's progress reads 3, 4, 5 (it read 6, then fell back)."""
+    from shoegen.service import trainer
+    from shoegen.storage import Gallery
+
+    models, data = folders
+    monkeypatch.setattr(trainer, "POLL_SECONDS", 0.01)
+    line = lambda step: json.dumps({"step": step, "loss": 0.5, "lr": 1e-4, "seconds": 0.1}) + "\n"  # noqa: E731
+    with Gallery.for_data_dir(data) as gallery:
+        runs = trainer.TrainingRuns(gallery, models, max_queued=4, lease_seconds=30)
+        folder = runs.folder("resumed")
+        folder.logs_dir.mkdir(parents=True)
+        folder.train_log.write_text("".join(line(step) for step in range(1, 7)))
+        runs.store.submit({"run": "resumed"}, total_steps=5, batch_key=None, max_queued=4, kind=trainer.KIND)
+        [job] = runs.store.claim(runs.worker_id, lease_seconds=30, kind=trainer.KIND)
+        writes = [lambda: folder.train_log.write_text("".join(line(step) for step in range(1, 4))),
+                  lambda: folder.train_log.open("a").write(line(4)), lambda: folder.train_log.open("a").write(line(5))]
+
+        class Process:  # loads (the log as it was), drops the steps after its checkpoint, trains on
+            returncode = None
+            looks = 0
+
+            def poll(self):
+                self.looks += 1
+                if self.looks > 1 and writes:
+                    writes.pop(0)()
+                elif self.looks > 1:
+                    self.returncode = 0
+                    return 0
+                return None
+
+        assert runs._follow(job, folder, Process(), 5, 3)
+        steps = [event.payload["step"] for event in runs.store.events(job.id) if event.type == "progress"]
+    assert steps == [3, 4, 5]

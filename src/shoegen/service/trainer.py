@@ -348,7 +348,8 @@ class TrainingRuns:
         except ShoegenError as error:  # the run's folder went or its run.yaml broke: the job says so
             self.store.finish(self.worker_id, [job.id], "error", error=f"the run cannot start: {error}")
             return
-        resume = "latest" if folder.checkpoints() else None
+        checkpoints = folder.checkpoints()
+        resume = "latest" if checkpoints else None
         folder.write_config(config.model_copy(update={"resume_from_checkpoint": resume,
                                                       "output_dir": folder.path}))
         folder.clear_requests()
@@ -357,7 +358,7 @@ class TrainingRuns:
         process = start_training_process(self.command(folder), folder.worker_log)
         log.info("training run %s (job %s, pid %d)%s", folder.path.name, job.id, process.pid,
                  " from its latest checkpoint" if resume else "")
-        held = self._follow(job, folder, process, config.max_train_steps)
+        held = self._follow(job, folder, process, config.max_train_steps, checkpoints[-1].step if checkpoints else None)
         if not held:
             return
         status = _written_since(folder.read_status() or {}, launched)
@@ -374,11 +375,15 @@ class TrainingRuns:
                                            f"{_tail(folder.worker_log)}"
             self.store.finish(self.worker_id, [job.id], "error", error=error)
 
-    def _follow(self, job: JobState, folder: RunFolder, process: subprocess.Popen, total: int) -> bool:
+    def _follow(self, job: JobState, folder: RunFolder, process: subprocess.Popen, total: int,
+                resumed_at: int | None) -> bool:
         """Renew the job's lease and publish its steps until the process ends; False when the job was lost
-        (another replica ended it), in which case the process is killed."""
+        (another replica ended it), in which case the process is killed. A run resumed from the checkpoint at
+        `resumed_at` starts there: what the log holds past it, the steps the new process drops, is not shown."""
         last_step, renewed, stop_asked_at = -1, time.monotonic(), None
-        log_tail = LogTail(folder.train_log)  # each look reads only what the run logged since the last
+        # Each look reads only what the run logged since the last.
+        log_tail = LogTail(folder.train_log) if resumed_at is None else \
+            LogTail.from_end(folder.train_log, resumed_at)
         while process.poll() is None:
             time.sleep(POLL_SECONDS)
             if self._stopping.is_set() and stop_asked_at is None:

@@ -166,6 +166,18 @@ class LogTail:
         self.last_step = 0
         """The step of the last complete line read; 0 before the first."""
 
+    @classmethod
+    def from_end(cls, path: Path, step: int) -> LogTail:
+        """A tail that skips what the log holds now and starts at `step`: a resumed run's process drops the steps
+        after its checkpoint (`step`) when it starts, so the log's lines past it are not the run's progress."""
+        tail = cls(path)
+        try:
+            tail.offset = path.stat().st_size
+        except OSError:
+            tail.offset = 0
+        tail.last_step = step
+        return tail
+
     def read(self) -> list[dict]:
         """The records of the complete lines appended since the last read (in file order, not merged)."""
         try:
