@@ -75,6 +75,8 @@ def test_evaluate_names_what_is_wrong(evaluated):
     assert unknown_metric.returncode == 2 and "unknown metrics vibes" in unknown_metric.stderr
     unknown_best = shoegen("evaluate", str(models / "shoesA"), "--best-metric", "beauty")
     assert unknown_best.returncode == 2 and "unknown best metric 'beauty'" in unknown_best.stderr
+    both = shoegen("evaluate", str(models / "shoesA"), "--models-dir", "elsewhere", "--steps", "0")
+    assert both.returncode == 2 and "is a run folder in" in both.stderr and "--models-dir says elsewhere" in both.stderr
     unknown_run = shoegen("evaluate", "nosuchrun", "--models-dir", str(models))
     assert unknown_run.returncode == 2 and "unknown run 'nosuchrun'" in unknown_run.stderr and "shoesA" in \
         unknown_run.stderr

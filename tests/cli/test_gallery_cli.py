@@ -30,3 +30,10 @@ def test_rescore_scores_only_unscored_images_and_skips_missing_files(tmp_path: P
 
     assert main(["gallery", "rescore", "--data-dir", str(data_dir)]) == 0  # nothing new to score
     assert "scored 0 images " in capsys.readouterr().out
+
+
+def test_rescore_of_a_folder_without_a_gallery_says_so_and_makes_none(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.delenv("SHOEGEN_DATABASE_URL", raising=False)
+    assert main(["gallery", "rescore", "--data-dir", str(tmp_path / "typo")]) == 2
+    assert f"no gallery database at {tmp_path / 'typo' / 'gallery.db'}" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()

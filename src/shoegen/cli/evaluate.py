@@ -56,9 +56,13 @@ def _by_group(metrics: tuple[str, ...]) -> str:
 def _run_and_models_dir(args: argparse.Namespace) -> tuple[str, Path | None]:
     """A path to a run folder names the run and its models folder; a bare name is looked up in --models-dir."""
     given = Path(args.run)
-    if (given / "run.yaml").is_file() and args.models_dir is None:
-        return given.resolve().name, given.resolve().parent
-    return args.run, None
+    if not (given / "run.yaml").is_file():
+        return args.run, None
+    folder = given.resolve()
+    if args.models_dir is not None and Path(args.models_dir).resolve() != folder.parent:
+        raise ShoegenError(f"{args.run} is a run folder in {folder.parent}, and --models-dir says {args.models_dir}: "
+                           "give the run's name with --models-dir, or its folder alone")
+    return folder.name, folder.parent
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

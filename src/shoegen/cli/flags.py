@@ -190,3 +190,21 @@ def image_format(path: Path, flag: str = "--output") -> str:
         raise ShoegenError(f"{flag} {path}: {suffix} is not an image format this can write; end the name with "
                            ".png (or .jpg, .webp, .tif).")
     return found
+
+
+def open_served_gallery(args: argparse.Namespace):
+    """The gallery `shoegen serve` keeps, from `--data-dir` / `--database-url` (else SHOEGEN_DATA_DIR,
+    SHOEGEN_DATABASE_URL), opened only where it exists: a SQLite file that is not there is a wrong folder or URL,
+    which would otherwise be made, empty."""
+    from shoegen.config.service import ServiceSettings
+    from shoegen.errors import ShoegenError
+    from shoegen.storage import Gallery
+
+    overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
+    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
+    sqlite_file = Gallery.sqlite_file(Path(settings.data_dir), settings.database_url)
+    if sqlite_file is not None and not sqlite_file.is_file():
+        where = "--database-url" if settings.database_url else "the data folder (SHOEGEN_DATA_DIR or --data-dir)"
+        raise ShoegenError(f"no gallery database at {sqlite_file}: `shoegen serve` makes it there; is {where} the one "
+                           "it uses?")
+    return Gallery.open(Path(settings.data_dir), settings.database_url)

@@ -28,14 +28,10 @@ def register(subparsers) -> None:
 def run_rescore(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from shoegen.config.service import ServiceSettings
+    from shoegen.cli.flags import open_served_gallery
     from shoegen.service.scoring import rescore_gallery
-    from shoegen.storage import Gallery
 
-    overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
-    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
-    with Gallery.open(Path(settings.data_dir), settings.database_url) as gallery, \
-            tqdm(unit="image", desc="scoring") as progress:
+    with open_served_gallery(args) as gallery, tqdm(unit="image", desc="scoring") as progress:
         scored = rescore_gallery(gallery, every=args.all, on_image=partial(_advance, progress))
     print(f"scored {scored} image{'' if scored == 1 else 's'} of {gallery!r}")
     return 0

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from shoegen.cli.flags import whole_number
+from shoegen.cli.flags import open_served_gallery, whole_number
 
 STATUSES = ("queued", "running", "done", "error", "cancelled", "stopped", "interrupted")
 
@@ -40,22 +40,6 @@ def register(subparsers) -> None:
     cancel.set_defaults(handler=run_cancel)
 
 
-def _open(args: argparse.Namespace):
-    from shoegen.config.service import ServiceSettings
-    from shoegen.errors import ShoegenError
-    from shoegen.storage import Gallery
-
-    overrides = {"data_dir": args.data_dir, "database_url": args.database_url}
-    settings = ServiceSettings(**{k: v for k, v in overrides.items() if v is not None})
-    # Reading the jobs makes nothing: a database that is not there is a wrong folder or URL, not an empty queue.
-    sqlite_file = Gallery.sqlite_file(Path(settings.data_dir), settings.database_url)
-    if sqlite_file is not None and not sqlite_file.is_file():
-        where = "--database-url" if settings.database_url else "the data folder (SHOEGEN_DATA_DIR or --data-dir)"
-        raise ShoegenError(f"no gallery database at {sqlite_file}: `shoegen serve` makes it there; is {where} the one "
-                           "it uses?")
-    return Gallery.open(Path(settings.data_dir), settings.database_url)
-
-
 def _found(store, job_id: str):
     from shoegen.errors import ShoegenError
 
@@ -68,7 +52,7 @@ def _found(store, job_id: str):
 def run_list(args: argparse.Namespace) -> int:
     from shoegen.storage import JobStore
 
-    with _open(args) as gallery:
+    with open_served_gallery(args) as gallery:
         jobs = JobStore(gallery).list(args.status, limit=args.limit)
     for job in jobs:
         print(f"{job.id}  {job.status:<9}  {job.step:>4}/{job.total_steps:<4}  "
@@ -81,7 +65,7 @@ def run_list(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     from shoegen.storage import JobStore
 
-    with _open(args) as gallery:
+    with open_served_gallery(args) as gallery:
         store = JobStore(gallery)
         job = _found(store, args.job_id)
         events = [{"id": event.number, "event": event.type, **event.payload} for event in store.events(job.id)]
@@ -98,7 +82,7 @@ def run_show(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     from shoegen.storage import JobStore
 
-    with _open(args) as gallery:
+    with open_served_gallery(args) as gallery:
         store = JobStore(gallery)
         _found(store, args.job_id)
         job = store.cancel(args.job_id)
