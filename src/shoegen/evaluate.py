@@ -50,9 +50,9 @@ class RunEvaluation:
 def evaluation_prompts(run: RunInfo, count: int = DEFAULT_PROMPTS) -> list[str]:
     """The run's validation prompts (those set in the studio while it trained first, as training reads them), else
     `count` distinct captions drawn evenly from its validation folder or training data."""
-    prompts = run.folder.read_validation_prompts() or run.folder.read_config_values().get("validation_prompts")
+    prompts = run.folder.validation_prompts()
     if prompts:
-        return list(prompts)
+        return prompts
     captions = [entry.caption for entry in run_dataset(run, "validation_path") or run_dataset(run) if entry.caption]
     if not captions:
         raise ShoegenError(f"run {run.name!r} has no validation prompts and its dataset's captions cannot be read; "
@@ -148,13 +148,16 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
     bar.close()
     run.folder.remove_eval_images(keep={step for _, _, step in models})  # of checkpoints deleted since
     best = pick_best([line for line in results if line.step > 0], best_metric)
+    kept = best
     if best is None:
         earlier = run.folder.read_best()
+        # Kept only while it is still one of the run's models (not a checkpoint deleted since).
+        kept = earlier if earlier is not None and earlier.model in {shown for _, shown, _ in models[1:]} else None
         log.warning("no checkpoint has a value for %s%s; %s", best_metric,
                     f" ({skipped[best_metric]})" if best_metric in skipped else "",
-                    f"the earlier pick, {earlier.model}, is kept" if earlier else "no best checkpoint is picked")
-    run.folder.write_scores(results, best or run.folder.read_best())
-    plot_scores(results, best, run.folder.scores_plot)
+                    f"the earlier pick, {kept.model}, is kept" if kept else "no best checkpoint is picked")
+    run.folder.write_scores(results, kept)
+    plot_scores(results, kept, run.folder.scores_plot)
     return RunEvaluation(results, best, skipped)
 
 

@@ -39,7 +39,8 @@ def folders(tmp_path, sample_dataset):
 
 def settings(folders, **changes) -> ServiceSettings:
     models, data = folders
-    return ServiceSettings(base_model="tiny", models_dir=models, data_dir=data, warm_up=False, **changes)
+    return ServiceSettings(**{"base_model": "tiny", "models_dir": models, "data_dir": data, "warm_up": False,
+                              **changes})
 
 
 def wait_for(client, name: str, done, timeout: float = 240.0) -> dict:
@@ -116,12 +117,13 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert client.delete("/api/runs/first").status_code == 204
         assert not (folders[0] / "first").exists()
 
-        # A recipe for another base is refused: this server's generation could not use the run's adapters.
-        assert recipes["base_model"] == "tiny"
+        # A recipe for a base of other layers is refused: this server's generation could not use the run's adapters.
+        assert (recipes["base_model"], recipes["default_recipe"]) == ("tiny", "quick-test")
         assert refused({"recipe": "original"}) == (
-            422, "recipe: 'original' trains on the base 'stable-diffusion-v1-5/stable-diffusion-v1-5', and this server "
-                 "generates with 'tiny', which could not use the run's adapters: pick 'quick-test', or set "
-                 "settings.pretrained_model_name_or_path to train for another server")
+            422, "recipe: 'original' trains on the base 'stable-diffusion-v1-5/stable-diffusion-v1-5', whose layers "
+                 "differ from those of 'tiny', the base this server generates with, which could not use the run's "
+                 "adapters: pick 'quick-test', or set settings.pretrained_model_name_or_path to train for another "
+                 "server")
         # No recipe: TrainConfig's defaults on the server's base; a base named in the settings is the run's.
         defaults = client.post("/api/runs", json={"name": "defaults", "dataset": "shoes", "recipe": None})
         assert defaults.status_code == 202 and defaults.json()["base_model"] == "tiny"
@@ -138,7 +140,7 @@ def test_settings_are_refused_by_name_and_queued_runs_say_why_they_wait(folders)
         assert client.post("/api/runs/elsewhere/stop").json()["status"] == "cancelled"
         shutil.rmtree(folders[1] / "datasets" / "shoes")
         gone = client.post("/api/runs/elsewhere/resume")
-        assert gone.status_code == 422 and gone.json()["detail"].startswith("dataset: "), gone.text
+        assert gone.status_code == 422 and gone.json()["detail"].startswith("dataset_path (run.yaml): "), gone.text
         assert client.get("/api/runs/elsewhere").json()["status"] == "cancelled"  # not queued again
 
 
@@ -235,6 +237,18 @@ def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_
     steps = [record["step"] for record in map(yaml.safe_load, (models / "cut/logs/train_log.jsonl").read_text()
                                               .splitlines()) if "loss" in record]
     assert steps == list(range(1, SHORT["max_train_steps"] + 1))
+
+
+def test_on_an_sd1_server_the_sd15_recipe_trains_on_the_servers_own_base(folders):
+    """Any SD1.x base takes SD1.5's adapters: the `original` recipe is the default there and trains on the
+    server's base, whatever its name (here a hub id other than the recipe's, not in the cache)."""
+    with TestClient(create_app(settings(folders, role="api", base_model="runwayml/stable-diffusion-v1-5"))) as client:
+        assert client.get("/api/recipes").json()["default_recipe"] == "original"
+        created = client.post("/api/runs", json={"name": "sd", "dataset": "shoes"})
+        assert created.status_code == 202, created.text
+        assert (created.json()["base_model"], created.json()["max_steps"]) == ("runwayml/stable-diffusion-v1-5", 3000)
+        quick = client.post("/api/runs", json={"name": "quick", "dataset": "shoes", "recipe": "quick-test"})
+        assert quick.status_code == 422 and "pick 'original'" in quick.json()["detail"]
 
 
 def test_fp16_without_a_gpu_is_refused_where_the_run_would_train_not_on_an_api_only_replica(folders):

@@ -52,16 +52,23 @@ def test_loss_falls_and_run_folder_is_complete(fast_config, sample_dataset):
     assert LogSummary.from_status(status).step == 60 and LogSummary.from_status(status).steps_per_second > 0
 
 
-def test_run_yaml_names_its_folders_from_anywhere(fast_config, sample_dataset, tmp_path, monkeypatch):
+def test_run_yaml_names_its_folders_from_anywhere(fast_config, sample_dataset, reg_dataset, tmp_path, monkeypatch):
     """Folders given relative to the terminal's working folder are written absolute: the studio's server (which
-    keeps a dataset a run still reads, and resumes the run) and `shoegen evaluate` read run.yaml from elsewhere."""
+    keeps a dataset a run still reads, and resumes the run) and `shoegen evaluate` read run.yaml from elsewhere,
+    and the run resumes from its run.yaml there (its checkpoint recorded the same folders)."""
     (tmp_path / "terminal").mkdir()
     monkeypatch.chdir(tmp_path / "terminal")
     train(fast_config(dataset_path=Path(os.path.relpath(sample_dataset)), output_dir=Path("relative-run"),
-                      max_train_steps=1, num_validation_images=0), show_progress=False)
+                      reg_data_dir=Path(os.path.relpath(reg_dataset)), max_train_steps=1, checkpointing_steps=1,
+                      gradient_accumulation_steps=1, num_validation_images=0), show_progress=False)
     monkeypatch.chdir(tmp_path)
-    written = RunFolder(tmp_path / "terminal" / "relative-run").read_config()
-    assert written.dataset_path == sample_dataset and written.output_dir == tmp_path / "terminal" / "relative-run"
+    run = RunFolder(tmp_path / "terminal" / "relative-run")
+    written = run.read_config()
+    assert written.dataset_path == sample_dataset and written.output_dir == run.path
+    assert written.reg_data_dir == reg_dataset
+    resumed = train(written.model_copy(update={"max_train_steps": 2, "resume_from_checkpoint": "latest"}),
+                    show_progress=False)
+    assert resumed.resumed_from == 1 and resumed.final_step == 2
 
 
 @pytest.mark.parametrize("regularised", [False, True], ids=["plain", "with-reg-images"])

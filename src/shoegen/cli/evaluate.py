@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -56,7 +57,9 @@ def _by_group(metrics: tuple[str, ...]) -> str:
 def _run_and_models_dir(args: argparse.Namespace) -> tuple[str, Path | None]:
     """A path to a run folder names the run and its models folder; a bare name is looked up in --models-dir."""
     given = Path(args.run)
-    if not (given / "run.yaml").is_file():
+    # A bare name with --models-dir is a name there, even where the working folder holds a run of that name.
+    named = args.models_dir is not None and "/" not in args.run and os.sep not in args.run
+    if named or not (given / "run.yaml").is_file():
         return args.run, None
     folder = given.resolve()
     if args.models_dir is not None and Path(args.models_dir).resolve() != folder.parent:

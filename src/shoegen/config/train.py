@@ -3,6 +3,7 @@ original system's command line), so its documented commands work; each docstring
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,10 @@ from shoegen.config.validation import build_settings
 LR_SCHEDULERS = ("constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial")
 # Other names of a setting that users write in a YAML file (after `-` → `_`): the flag's own, `--base-model`.
 KEY_ALIASES = {"base_model": "pretrained_model_name_or_path"}
+
+
+FOLDER_SETTINGS = ("dataset_path", "validation_path", "reg_data_dir", "output_dir")
+"""The settings that name folders."""
 
 
 class TrainConfig(BaseModel):
@@ -196,6 +201,13 @@ class TrainConfig(BaseModel):
                 "steps is usual) or use --lr_scheduler constant."
             )
         return found
+
+    def with_absolute_folders(self) -> TrainConfig:
+        """The same settings with the folders they name absolute (`FOLDER_SETTINGS`, from the working folder):
+        run.yaml and the checkpoints record them so, to be read again from elsewhere (the studio's server lists
+        and resumes the run and keeps the dataset it reads; `shoegen evaluate` scores it)."""
+        return self.model_copy(update={name: Path(os.path.abspath(value)) for name in FOLDER_SETTINGS
+                                       if (value := getattr(self, name)) is not None})
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)

@@ -29,7 +29,7 @@ from shoegen.engine.fusion import FoldedAdapters, can_fold, lora_layers
 from shoegen.engine.prompts import extract_lora_tags, token_report
 from shoegen.engine.samplers import make_scheduler
 from shoegen.errors import ShoegenError
-from shoegen.models.resolve import BaseFacts, read_base_facts
+from shoegen.models.resolve import BaseFacts, base_facts_of, read_base_facts, same_lora_layout
 from shoegen.models.upscalers import LANCZOS, Upscaler, load_upscaler, upscaler_names
 from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter, trained_on
 
@@ -132,9 +132,7 @@ class Engine:
         tells (a single-file checkpoint), the base is loaded when `load`, else None."""
         pipeline = self._pipeline
         if pipeline is not None:
-            return BaseFacts(native_side=pipeline.unet.config.sample_size * pipeline.vae_scale_factor,
-                             text_encoder_layers=pipeline.text_encoder.config.num_hidden_layers,
-                             unet_in_channels=pipeline.unet.config.in_channels)
+            return base_facts_of(pipeline.unet.config, pipeline.vae.config, pipeline.text_encoder.config.to_dict())
         if self._configured is None:
             self._configured = read_base_facts(self.base_model) or False
         if self._configured:
@@ -233,7 +231,7 @@ class Engine:
                 self._load_adapter(pipeline, ref.name, entry.path, adapter_name)
             except ShoegenError:
                 base = trained_on(self.models_dir, entry)
-                if base is None or base == self.base_model:
+                if base is None or same_lora_layout(base, self.base_model) is not False:
                     raise
                 raise ShoegenError(
                     f"could not load the LoRA adapter {ref.name!r}: it was trained on the base {base!r} (its "

@@ -7,7 +7,7 @@ import json
 import os
 import pickle
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +127,9 @@ class BaseFacts:
     text_encoder_layers: int
     unet_in_channels: int
     """4; 9 for an inpainting checkpoint (its UNet also takes the mask and the masked photo)."""
+    lora_layout: tuple
+    """What a LoRA adapter's layers must match: the UNet's block widths, layers a block and cross-attention
+    width, and the text encoder's width (every SD1.x base has SD1.5's)."""
 
 
 def read_base_facts(name_or_path: str) -> BaseFacts | None:
@@ -151,12 +154,33 @@ def read_base_facts(name_or_path: str) -> BaseFacts | None:
     if None in paths.values():
         return None
     try:
-        unet, vae, text_encoder = (json.loads(path.read_text(encoding="utf-8")) for path in paths.values())
-        return BaseFacts(native_side=int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1),
-                         text_encoder_layers=int(text_encoder["num_hidden_layers"]),
-                         unet_in_channels=int(unet.get("in_channels", 4)))
+        return base_facts_of(*(json.loads(path.read_text(encoding="utf-8")) for path in paths.values()))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a configuration this cannot read: loading the base says what is wrong with it
+
+
+def base_facts_of(unet: Mapping, vae: Mapping, text_encoder: Mapping) -> BaseFacts:
+    """The facts of a base from its parts' configurations (as files hold them, or a loaded pipeline's)."""
+    return BaseFacts(native_side=int(unet["sample_size"]) * 2 ** (len(vae["block_out_channels"]) - 1),
+                     text_encoder_layers=int(text_encoder["num_hidden_layers"]),
+                     unet_in_channels=int(unet.get("in_channels", 4)),
+                     lora_layout=(tuple(unet["block_out_channels"]), unet.get("layers_per_block", 2),
+                                  unet.get("cross_attention_dim", 1280), text_encoder["hidden_size"]))
+
+
+def same_lora_layout(first: str, second: str) -> bool | None:
+    """Whether a LoRA trained on one base loads on the other (an SD1.5 adapter on any SD1.x base): from their
+    configuration files; None when one of them cannot tell without loading (a single file, a hub id not in the
+    local cache), except that a built-in base (its own small architecture) is known to differ from any other."""
+    if first == second:
+        return True
+    try:
+        facts = read_base_facts(first), read_base_facts(second)
+    except ShoegenError:
+        return None  # a name that is no base: its own refusal says so where it is used
+    if facts[0] is not None and facts[1] is not None:
+        return facts[0].lora_layout == facts[1].lora_layout
+    return False if first in BUILTIN_BASES or second in BUILTIN_BASES else None
 
 
 def load_pipeline(name_or_path: str, *, single_file_config: str | None = None):

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from shoegen.config.recipes import SERVER_CHOSEN
 from shoegen.config.train import TrainConfig
 from shoegen.data.library import NAME_PATTERN
 from shoegen.errors import ShoegenError
@@ -251,7 +252,8 @@ class TrainingRuns:
         except ShoegenError as error:
             raise RunError(str(error), 422) from None
         self._check(config.model_copy(update={"output_dir": folder.path,
-                                              "resume_from_checkpoint": "latest" if folder.checkpoints() else None}))
+                                              "resume_from_checkpoint": "latest" if folder.checkpoints() else None}),
+                    resume=True)
         try:
             if state.job is not None:
                 job = self.store.requeue(state.job.id, self.max_queued)
@@ -264,16 +266,16 @@ class TrainingRuns:
         folder.clear_requests()
         return job
 
-    def _check(self, config: TrainConfig) -> None:
+    def _check(self, config: TrainConfig, *, resume: bool = False) -> None:
         """What the training process would refuse before its first step (the dataset gone, a base path that is no
-        model, fp16 without a GPU, a resume whose checkpoint does not match), refused now with 422 in the body's
-        terms, rather than after the run has waited its turn."""
+        model, fp16 without a GPU, a resume whose checkpoint does not match), refused now with 422 in the
+        request's terms, rather than after the run has waited its turn."""
         from shoegen.training.loop import check_settings
 
         try:
             check_settings(config, device=self.trains_here)
         except ShoegenError as error:
-            raise RunError(in_body_terms(str(error)), 422) from None
+            raise RunError(in_body_terms(str(error), resume=resume), 422) from None
 
     def using_dataset(self, dataset: Path, *, inside: bool = False) -> dict[str, str]:
         """The runs still to read the dataset at `dataset`, or with `inside` a folder inside it too (queued,
@@ -442,15 +444,20 @@ def _process_alive(status_file: dict) -> bool:
     return True
 
 
-def in_body_terms(message: str) -> str:
-    """A training refusal worded for the command line (`--learning_rate`) in a run body's terms
-    (`settings.learning_rate`; the dataset, chosen by name: `dataset`)."""
+def in_body_terms(message: str, *, resume: bool = False) -> str:
+    """A training refusal worded for the command line (`--learning_rate`) in the terms of the request: a run
+    body's `settings.learning_rate` (the dataset, chosen by name: `dataset`); for a resume, which takes no body,
+    and for what the server chooses, the run's run.yaml key. A `--` inside a path or a name is left alone."""
     def name(match: re.Match) -> str:
         field = match[1]
-        if field in ("dataset_path", "output_dir"):
-            return "dataset" if field == "dataset_path" else "the run folder"
-        return f"settings.{field}" if field in TrainConfig.model_fields else match[0]
-    return re.sub(r"--(\w+)", name, message)
+        if field not in TrainConfig.model_fields:
+            return match[0]
+        if resume:
+            return f"{field} (run.yaml)"
+        if field == "dataset_path":
+            return "dataset"
+        return f"{field} (set by the server)" if field in SERVER_CHOSEN else f"settings.{field}"
+    return re.sub(r"(?<![\w/.-])--(\w+)", name, message)
 
 
 def start_training_process(command: list[str], output: Path) -> subprocess.Popen:

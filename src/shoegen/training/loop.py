@@ -9,6 +9,7 @@ accelerate underneath: one process on CPU/MPS/one GPU, or `accelerate launch` fo
 from __future__ import annotations
 
 import logging
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from shoegen.config.threads import describe_threads
-from shoegen.config.train import TrainConfig
+from shoegen.config.train import FOLDER_SETTINGS, TrainConfig
 from shoegen.data.formats import read_dataset
 from shoegen.data.splits import load_training_examples
 from shoegen.errors import ShoegenError
@@ -101,6 +102,7 @@ def train(config: TrainConfig, show_progress: bool = True) -> TrainResult:
     leaves OUTPUT_DIR as it was, an earlier run's status and checkpoints included; once the run has started, an
     error or an interruption is written into its status.json."""
     started = time.perf_counter()
+    config = config.with_absolute_folders()  # as run.yaml and the checkpoints' state record them
     folder = RunFolder(config.output_dir)
     resume_from = check_settings(config)
     # Decided by every process before `load` (whose Accelerator is their rendezvous), so that they all agree on
@@ -198,7 +200,8 @@ def check_settings(config: TrainConfig, *, device: bool = True) -> ckpt.Checkpoi
                 f"{config.max_train_steps}: nothing to train. Raise --max_train_steps to train further."
             )
         state = ckpt.read_state(found)
-        changed = [name for name in RESUME_MUST_MATCH if state["config"].get(name) != _jsonable(config, name)]
+        changed = [name for name in RESUME_MUST_MATCH if _as_compared(name, state["config"].get(name))
+                   != _as_compared(name, _jsonable(config, name))]
         if changed:
             raise ShoegenError(
                 f"Cannot resume {found.path}: these settings differ from the run that wrote it: "
@@ -347,6 +350,12 @@ def _mixed_precision(requested: str) -> str:
 
 def _jsonable(config: TrainConfig, name: str):
     return config.model_dump(mode="json")[name]
+
+
+def _as_compared(name: str, value):
+    """A checkpoint's setting as a resume compares it: a folder by its absolute path (a checkpoint written before
+    the folders were recorded absolute holds it relative to the working folder it was trained from)."""
+    return os.path.abspath(value) if name in FOLDER_SETTINGS and isinstance(value, str) else value
 
 
 # -------------------------------------------------------------------------------------------- restore
@@ -547,8 +556,7 @@ def validate(run: Run) -> None:
             with accelerator.autocast():
                 values["val_loss"] = validation_loss(unet, run.noise_scheduler, latents, embeddings, config.seed)
         if config.num_validation_images:
-            prompts = (run.folder.read_validation_prompts() or config.validation_prompts
-                       or sorted({e.caption for e in run.train})[:2])
+            prompts = run.folder.validation_prompts() or sorted({e.caption for e in run.train})[:2]
             rows = validation_images(_pipeline_for_validation(run, unet, text_encoder), prompts,
                                      config.num_validation_images, config.seed, config.validation_inference_steps,
                                      (config.resolution, config.resolution))

@@ -45,8 +45,6 @@ _CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d+)$")
 _VALIDATION_SHEET_NAME = re.compile(r"^step-(\d+)\.png$")
 REQUESTS = ("stop", "save", "sample")
 """What the training process can be asked to do between two steps."""
-RUN_FOLDERS = ("dataset_path", "validation_path", "reg_data_dir", "output_dir")
-"""The settings that name folders: absolute in run.yaml."""
 
 
 def checkpoint_step(name: str) -> int | None:
@@ -282,6 +280,14 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         write_text_atomically(self.validation_prompts_file, json.dumps(prompts) + "\n")
 
+    def validation_prompts(self, values: dict | None = None) -> list[str] | None:
+        """The prompts the run's validation uses: those set while it trains, else run.yaml's (`values`: run.yaml
+        as already read); None when neither names any (a hand-edited value that is no list of prompts names
+        none)."""
+        written = (self.read_config_values() if values is None else values).get("validation_prompts")
+        return self.read_validation_prompts() or (
+            written if isinstance(written, list) and written and all(isinstance(p, str) for p in written) else None)
+
     def read_validation_prompts(self) -> list[str] | None:
         """Prompts set while the run trains (None: run.yaml's)."""
         try:
@@ -312,11 +318,8 @@ class RunFolder:
         return self.logs_dir / "worker.log"
 
     def write_config(self, config: TrainConfig) -> None:
-        """run.yaml, with its folders made absolute: the run is read again from other working folders (the
-        studio's server lists it, resumes it and keeps the dataset it reads; `shoegen evaluate` scores it)."""
-        folders = {name: Path(os.path.abspath(value)) for name in RUN_FOLDERS
-                   if (value := getattr(config, name)) is not None}
-        config.model_copy(update=folders).save(self.config_file)
+        """run.yaml, with its folders absolute (`TrainConfig.with_absolute_folders`)."""
+        config.with_absolute_folders().save(self.config_file)
 
     def read_config(self) -> TrainConfig:
         """The run's settings as a TrainConfig; a ShoegenError naming the file when it is missing or invalid."""

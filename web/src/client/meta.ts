@@ -723,9 +723,6 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
   "RunCreate": {
     "name": {
       "maxLength": 64
-    },
-    "recipe": {
-      "default": "quick-test"
     }
   },
   "Txt2ImgCreate": {

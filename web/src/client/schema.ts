@@ -2154,9 +2154,14 @@ export type components = {
             recipes: components["schemas"]["RecipePublic"][];
             /**
              * Base Model
-             * @description the base this server generates with: a run trains on it unless its settings name another (the recipes whose `settings.pretrained_model_name_or_path` is another base are refused as they are)
+             * @description the base this server generates with: a run trains on it unless its settings name another (a recipe for a base whose layers differ is refused)
              */
             base_model: string;
+            /**
+             * Default Recipe
+             * @description the recipe for the server's base, which a run's body that names none starts from (none fits: TrainConfig's defaults)
+             */
+            default_recipe: string | null;
             /**
              * Fields
              * @description every training setting the studio may send, by group, with its default, bounds and help (TrainConfig's, one place)
@@ -2184,10 +2189,9 @@ export type components = {
             dataset: string;
             /**
              * Recipe
-             * @description a recipe of GET /api/recipes whose settings start the run (none: TrainConfig's defaults on the server's base); its base must be the server's unless `settings.pretrained_model_name_or_path` names one
-             * @default quick-test
+             * @description a recipe of GET /api/recipes whose settings start the run; left out: the one for the server's base, null: TrainConfig's defaults. The run trains on the server's base unless `settings.pretrained_model_name_or_path` names another; a recipe for a base whose layers differ is refused
              */
-            recipe: string | null;
+            recipe?: string | null;
             /**
              * Settings
              * @description training settings over the recipe's, by name (the `fields` of GET /api/recipes)
@@ -3351,14 +3355,33 @@ export interface operations {
                     "application/json": components["schemas"]["RunPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run is not resumable */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run's process would refuse to start (`detail`, a string, names the run.yaml setting or the dataset that is wrong) */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                content?: never;
+            };
+            /** @description the training queue is full */
+            429: {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
             };
         };
     };

@@ -90,18 +90,13 @@ def run_public(run: RunInfo, state: RunState) -> RunPublic:
                      lr=state.lr, steps_per_second=state.steps_per_second, eta_seconds=state.eta_seconds,
                      dataset=_text(values.get("dataset_path")),
                      base_model=_text(values.get("pretrained_model_name_or_path")),
-                     validation_prompts=run.folder.read_validation_prompts()
-                     or _texts(values.get("validation_prompts")),
+                     validation_prompts=run.folder.validation_prompts(values),
                      started_at=job.started_at if job else None, finished_at=job.finished_at if job else None)
 
 
 def _text(value: object) -> str | None:
     """A run.yaml value as written, when it is text (a hand-edited file may hold anything)."""
     return value if isinstance(value, str) else None
-
-
-def _texts(value: object) -> list[str] | None:
-    return value if isinstance(value, list) and all(isinstance(item, str) for item in value) else None
 
 
 def _run(services: Services, name: str) -> RunInfo:
@@ -187,7 +182,11 @@ def sample_run(run_name: str, services: ServicesDep) -> RunPublic:
 
 
 @router.post("/{run_name}/resume", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
-             summary="Queue a stopped, interrupted or failed run again: it continues from its latest checkpoint")
+             summary="Queue a stopped, interrupted or failed run again: it continues from its latest checkpoint",
+             responses={404: {"description": "unknown run"}, 409: {"description": "the run is not resumable"},
+                        422: {"description": "the run's process would refuse to start (`detail`, a string, names "
+                                             "the run.yaml setting or the dataset that is wrong)"},
+                        429: {"description": "the training queue is full"}})
 def resume_run(run_name: str, services: ServicesDep) -> RunPublic:
     return _steer(services, run_name, services.training.resume)
 

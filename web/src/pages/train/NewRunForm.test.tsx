@@ -6,8 +6,8 @@ import type { RunCreate } from '../../api/types';
 import { FIELDS, RECIPES } from './fixtures';
 import { NewRunForm } from './NewRunForm';
 
-function renderForm(onSubmit = vi.fn(async (_body: RunCreate) => undefined), baseModel = 'tiny') {
-  render(<NewRunForm datasets={['boots', 'shoes']} recipes={RECIPES} baseModel={baseModel} fields={FIELDS}
+function renderForm(onSubmit = vi.fn(async (_body: RunCreate) => undefined), defaultRecipe = 'quick-test') {
+  render(<NewRunForm datasets={['boots', 'shoes']} recipes={RECIPES} defaultRecipe={defaultRecipe} fields={FIELDS}
     initialDataset="shoes" onSubmit={onSubmit} />);
   return onSubmit;
 }
@@ -16,7 +16,7 @@ const spin = (name: RegExp) => screen.getByRole('spinbutton', { name });
 
 describe('NewRunForm', () => {
   it("starts from the recipe for the server's base: another base's adapters could not be used here", () => {
-    renderForm(undefined, 'stable-diffusion-v1-5/stable-diffusion-v1-5');
+    renderForm(undefined, 'original');
     expect(screen.getByRole('combobox', { name: 'Recipe' })).toHaveValue('original');
     expect(spin(/^Max train steps/)).toHaveValue(3000);
   });

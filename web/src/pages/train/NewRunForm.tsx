@@ -8,16 +8,13 @@ import { cleanPrompts, PromptList } from './PromptList';
 import { fieldLabel, recipeValues, serverFieldErrors, settingsRequest, type SettingErrors, type SettingValues } from './settings';
 import { SettingsFields } from './SettingsFields';
 
-/** The server's default too: a minute on any machine, to check a dataset end to end. */
-const DEFAULT_RECIPE = 'quick-test';
-const BASE_SETTING = 'pretrained_model_name_or_path';
 const RUN_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 
 export interface NewRunFormProps {
   datasets: string[];
   recipes: RecipePublic[];
-  /** The base the server generates with: the recipe for it is offered first. */
-  baseModel: string;
+  /** The recipe for the server's base (GET /api/recipes' `default_recipe`): the form starts from it. */
+  defaultRecipe: string | null;
   fields: SettingFieldPublic[];
   initialDataset?: string;
   onSubmit: (body: RunCreate) => Promise<void>;
@@ -29,22 +26,17 @@ function suggestedName(dataset: string): string {
   return `${dataset}-${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
 }
 
-/** The recipe a run starts from: the one for the server's base (another base's adapters could not be used by its
- * generation, and the server refuses them), else the quick test. */
-function startingRecipe(recipes: RecipePublic[], baseModel: string): string {
-  return (recipes.find((r) => r.settings[BASE_SETTING] === baseModel) ?? recipes.find((r) => r.name === DEFAULT_RECIPE)
-    ?? recipes[0])?.name ?? '';
-}
-
 function recipePrompts(recipe: RecipePublic | undefined): string[] {
   return recipe?.validation_prompts ?? [];
 }
 
-export function NewRunForm({ datasets, recipes, baseModel, fields, initialDataset, onSubmit }: NewRunFormProps) {
+export function NewRunForm({ datasets, recipes, defaultRecipe, fields, initialDataset, onSubmit }: NewRunFormProps) {
   const [dataset, setDataset] = useState(initialDataset && datasets.includes(initialDataset) ? initialDataset
     : datasets[0] ?? '');
   const [name, setName] = useState('');
-  const [recipeName, setRecipeName] = useState(() => startingRecipe(recipes, baseModel));
+  // The recipe for the server's base: one for another base is refused (its generation could not use the run).
+  const [recipeName, setRecipeName] = useState(recipes.find((r) => r.name === defaultRecipe)?.name
+    ?? recipes[0]?.name ?? '');
   const recipe = recipes.find((r) => r.name === recipeName);
   const [values, setValues] = useState<SettingValues>(() => recipeValues(fields, recipe));
   const [prompts, setPrompts] = useState<string[]>(() => recipePrompts(recipe));

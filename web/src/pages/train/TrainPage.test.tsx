@@ -10,7 +10,7 @@ function routes(runs: ReturnType<typeof trainingRun>[], extra: Record<string, (c
     ...extra,
     ...BASE_ROUTES,
     'GET /api/runs': () => json({ runs }),
-    'GET /api/recipes': () => json({ recipes: RECIPES, fields: FIELDS, base_model: 'tiny' }),
+    'GET /api/recipes': () => json({ recipes: RECIPES, fields: FIELDS, base_model: 'tiny', default_recipe: 'quick-test' }),
     'GET /api/datasets': () => json({ datasets: [{ name: 'shoes', path: 'shoes', layout: 'captions.json', images: 3,
       bytes: 10, source: 'upload', status: 'ready', usable: 3, skipped: 0, created_at: '2026-12-01T10:00:00Z' }] }),
     ...Object.fromEntries(runs.map((run) => [`GET /api/runs/${run.name}`, () => json(run)])),

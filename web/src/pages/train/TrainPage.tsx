@@ -31,7 +31,7 @@ function NewRunPanel({ dataset, onStarted }: { dataset?: string; onStarted: (run
               <Link to="/datasets">Datasets page</Link> first.</p>
           )}
           <NewRunForm key={dataset ?? ''} datasets={datasets.data.map((d) => d.name)} recipes={recipes.data.recipes}
-            baseModel={recipes.data.base_model} fields={recipes.data.fields} initialDataset={dataset}
+            defaultRecipe={recipes.data.default_recipe} fields={recipes.data.fields} initialDataset={dataset}
             onSubmit={async (body) => {
               const run = await start.mutateAsync(body);
               toast(`Run ${run.name} queued.`);

@@ -19,10 +19,9 @@ export const FIELDS: SettingFieldPublic[] = [
 
 export const RECIPES: RecipePublic[] = [
   { name: 'original', title: 'The original system: SD 1.5 at 512 px', validation_prompts: null,
-    settings: { pretrained_model_name_or_path: 'stable-diffusion-v1-5/stable-diffusion-v1-5', resolution: 512,
-      max_train_steps: 3000 } },
+    settings: { resolution: 512, max_train_steps: 3000 } },
   { name: 'quick-test', title: 'A quick test: tiny base, 64 px, 40 steps', validation_prompts: ['white sneakers'],
-    settings: { pretrained_model_name_or_path: 'tiny', resolution: 64, max_train_steps: 40, learning_rate: 0.001 } },
+    settings: { resolution: 64, max_train_steps: 40, learning_rate: 0.001 } },
 ];
 
 export function trainingRun(overrides: Partial<RunPublic> = {}): RunPublic {
