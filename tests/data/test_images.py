@@ -159,3 +159,46 @@ def test_pillow_decompression_bomb_checks_become_image_errors(
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", pillow_limit)
     with pytest.raises(ImageError, match="too many pixels"):
         open_rgb(path)
+
+
+def _mask_on_a_transparent_layer(path: Path, hidden: tuple[int, int, int]) -> None:
+    """White paint (opaque) in the middle of a 32 px layer; the transparent pixels hide the colour `hidden`."""
+    layer = Image.new("RGBA", (32, 32), (*hidden, 0))
+    layer.paste((255, 255, 255, 255), (8, 8, 24, 24))
+    layer.save(path)
+
+
+@pytest.mark.parametrize("hidden", [(0, 0, 0), (255, 255, 255)], ids=["black-under", "white-under"])
+def test_a_mask_painted_on_a_transparent_layer_is_its_paint(tmp_path: Path, hidden) -> None:
+    """What is opaque is painted (AUTOMATIC1111 reads such a mask so): the repaint area is the white square,
+    whatever colour the transparent pixels hide. Flattened on white, the whole mask was white (repaint all)."""
+    from shoegen.data.images import open_mask
+
+    path = tmp_path / "mask.png"
+    _mask_on_a_transparent_layer(path, hidden)
+    mask = np.asarray(open_mask(path))
+    assert mask.shape == (32, 32)
+    assert (mask[8:24, 8:24] == 255).all() and mask.sum() == 255 * 16 * 16
+    opaque = tmp_path / "opaque.png"
+    Image.new("RGB", (32, 32), (255, 255, 255)).save(opaque)
+    assert (np.asarray(open_mask(opaque)) == 255).all()  # no transparency: its brightness
+
+
+@pytest.mark.parametrize("mask", [False, True], ids=["photo", "mask"])
+def test_an_upload_is_decoded_as_the_command_line_decodes_its_file(tmp_path: Path, mask: bool) -> None:
+    """The API's images (base64 or uploads) and the CLI's files: the same pixels, upright, for a photo taken
+    sideways and for a mask on a transparent layer."""
+    from shoegen.data.images import open_mask
+    from shoegen.service.images import decode_image_bytes
+
+    path = tmp_path / ("mask.png" if mask else "rotated.jpg")
+    if mask:
+        _mask_on_a_transparent_layer(path, (0, 0, 0))
+    else:
+        exif = Image.Exif()
+        exif[ExifTags.Base.Orientation] = 6
+        Image.new("RGB", (40, 20), (0, 0, 255)).save(path, exif=exif, quality=95)
+    from_file = open_mask(path) if mask else open_rgb(path)
+    uploaded = decode_image_bytes(path.read_bytes(), 10**6, "image", mask=mask)
+    assert uploaded.size == from_file.size == ((32, 32) if mask else (20, 40))
+    assert np.array_equal(np.asarray(uploaded), np.asarray(from_file))

@@ -141,12 +141,13 @@ def value_range(model: type[BaseModel], name: str) -> str:
 
 # --- output paths given as flags: checked before any work, so a typo fails in a second, not after a render ----------
 
-def picture_file(flag: str, path: Path):
-    """The picture a flag names, decoded (RGB); a ShoegenError naming the flag and what is wrong with the file."""
-    from shoegen.data.images import ImageError, open_rgb
+def picture_file(flag: str, path: Path, *, mask: bool = False):
+    """The picture a flag names, decoded (RGB; a `mask` as `data.images.as_mask` reads one); a ShoegenError naming
+    the flag and what is wrong with the file."""
+    from shoegen.data.images import ImageError, open_mask, open_rgb
 
     try:
-        return open_rgb(path)
+        return open_mask(path) if mask else open_rgb(path)
     except ImageError as error:
         raise ShoegenError(f"{flag} {path}: {error.reason}") from None
 

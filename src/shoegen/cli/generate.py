@@ -185,7 +185,7 @@ def request_from_args(args: argparse.Namespace, prompt: str):
 
     values = {**args.generation_defaults, **{name: getattr(args, name) for name in FLAGS if hasattr(args, name)}}
     init_image = picture_file("--init-image", args.init_image) if args.init_image else None
-    mask_image = picture_file("--mask", args.mask) if args.mask else None
+    mask_image = picture_file("--mask", args.mask, mask=True) if args.mask else None
     controls = getattr(args, "controlnets", [])
     images = {"init_image": init_image, "mask_image": mask_image, "controlnets": [unit for unit, _ in controls],
               "control_images": [picture_file("--controlnet", path) if path else None for _, path in controls]}

@@ -63,6 +63,39 @@ def open_rgb(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
 
     Raises ImageError when the file is unreadable, corrupt or truncated, has no pixels, or has more
     than `max_pixels` pixels (checked from the header, before anything is decoded)."""
+    return _to_rgb(_open_upright(path, max_pixels), path)
+
+
+def open_mask(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decodes the mask at `path` (white: repaint) as `as_mask` reads it; ImageError as `open_rgb`."""
+    return as_mask(_open_upright(path, max_pixels), path)
+
+
+def upright_rgb(image: Image.Image, source: Path) -> Image.Image:
+    """A decoded image (an upload) as `open_rgb` makes a file's: upright by its EXIF orientation, 8-bit RGB,
+    transparent areas white."""
+    return _to_rgb(_upright(image), source)
+
+
+def as_mask(image: Image.Image, source: Path) -> Image.Image:
+    """A mask (mode L, white: repaint), upright: one with transparency is its alpha channel, the painted part
+    being what is opaque (a mask drawn on a transparent layer, as AUTOMATIC1111 reads one); any other, its
+    brightness."""
+    image = _upright(image)
+    if image.mode in _MODES_WITH_ALPHA or "transparency" in image.info:
+        alpha = image.convert("RGBA").getchannel("A")
+        if alpha.getextrema() != (255, 255):
+            return alpha
+    return _to_rgb(image, source).convert("L")
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    # Only when needed: for upright photos exif_transpose would copy every pixel once more.
+    return ImageOps.exif_transpose(image) if _exif_orientation(image) != 1 else image
+
+
+def _open_upright(path: Path, max_pixels: int) -> Image.Image:
+    """All of `path` decoded and turned upright, in its own mode."""
     with _reading(path) as image:
         width, height = image.size
         if width == 0 or height == 0:
@@ -74,10 +107,7 @@ def open_rgb(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
             )
         # Decoding everything now is what exposes truncation; lazy loading would fail mid-training.
         image.load()
-        if _exif_orientation(image) != 1:
-            # Only when needed: for upright photos exif_transpose would copy every pixel once more.
-            image = ImageOps.exif_transpose(image)
-    return _to_rgb(image, path)
+        return _upright(image)
 
 
 @contextmanager

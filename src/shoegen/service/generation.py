@@ -33,7 +33,7 @@ def to_generation_request(body: GenerateCreate, services: Services) -> Generatio
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"{error}{MODELS_HINT}") from None
     limit = services.settings.max_image_pixels
     init = decode_image(body.init_image, limit) if body.init_image else None
-    mask = decode_image(body.mask_image, limit, field="mask_image") if body.mask_image else None
+    mask = decode_image(body.mask_image, limit, field="mask_image", mask=True) if body.mask_image else None
     controls = tuple(decode_image(unit.image, limit, field=f"controlnets[{index}].image") if unit.image else None
                      for index, unit in enumerate(body.controlnets))
     units = tuple(ControlNetUnit(**unit.model_dump(exclude={"image"})) for unit in body.controlnets)
