@@ -88,3 +88,16 @@ def test_a_hub_controlnet_offline_is_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ShoegenError, match="not in the local Hugging Face cache.*MODELS_DIR/controlnets/"):
         load_controlnet("lllyasviel/control_v11p_sd15_canny", tmp_path)
+
+
+@pytest.mark.parametrize("content", ["latent_nothing", "fill"])
+def test_an_inpaint_controlnet_without_an_image_sees_the_photo_not_its_filled_mask(engine, photo, content):
+    """A unit without its own image takes the photo's edges, whatever the masked area starts from (it was
+    handed the photo with its repaint area filled: the product's edges there lost, the mask's outline drawn)."""
+    image, silhouette = photo
+    mask = Image.fromarray((silhouette * 255).astype(np.uint8))  # repaint the shoe
+    unit = ControlNetUnit(model="tiny", scale=1.0)
+    common = dict(mode="inpaint", init_image=image, mask_image=mask, masked_content=content, mask_blur=0)
+    default = generate(engine, controlnets=[unit], **common)
+    given = generate(engine, controlnets=[unit], control_images=[image], **common)
+    assert np.array_equal(pixels(default), pixels(given))

@@ -96,6 +96,27 @@ def test_inpaint_changes_only_the_masked_area_and_its_fade(engine, photo):
     assert np.abs(pixels(inverted) - pixels(image)).max(axis=2)[mask].max() == 0
 
 
+@pytest.mark.parametrize("content", ["latent_nothing", "fill", "latent_noise"])
+def test_the_seam_fades_into_the_photo_whatever_the_masked_area_starts_from(content):
+    """The same generated pixels composed on a white photo: the fade across the mask's edge goes from them to
+    the photo's white, as with `original` (it faded into the grey or the flat colour that filled the area)."""
+    from shoegen.config.generation import GenerationParams
+    from shoegen.engine import modes
+
+    photo = Image.new("RGB", (64, 64), "white")
+    mask = np.zeros((64, 64), dtype=bool)
+    mask[16:48, 16:48] = True
+    generated = Image.new("RGB", (64, 64), "black")
+
+    def composed(masked_content: str) -> np.ndarray:
+        params = GenerationParams(prompt="a shoe", mode="inpaint", masked_content=masked_content, mask_blur=8)
+        planned = modes.plan("inpaint", params, photo, Image.fromarray(mask), (64, 64))
+        return np.asarray(modes.compose(generated, planned, 8))
+
+    assert np.array_equal(composed(content), composed("original"))
+    assert composed(content)[17, 32, 0] > 100  # just inside the edge: mostly the photo's white
+
+
 def test_a_mask_of_another_size_is_resized_and_said_so(engine, photo):
     image, _ = photo
     mask = Image.new("L", (32, 32), 0)

@@ -482,7 +482,7 @@ class Engine:
                 self._notes = list(planned.notes)
                 if planned.repaint is None:  # a white outpaint: nothing to generate
                     return [planned.image.copy() for _ in seeds]
-                target, control = self._with_controlnets("inpaint", request, size, planned.image)
+                target, control = self._with_controlnets("inpaint", request, size, planned.photo)
                 generated = call(target, steps, image=[planned.image] * count, mask_image=[_mask(planned)] * count,
                                  strength=planned.strength, width=size[0], height=size[1], **control)
                 images = [modes.compose(image, planned, request.mask_blur) for image in generated]

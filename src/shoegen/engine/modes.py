@@ -40,6 +40,13 @@ class Plan:
     box: tuple[int, int, int, int]
     """Where the photo lies in `image`: left, top, right, bottom (all of it but for an outpaint)."""
     notes: tuple[str, ...] = ()
+    unfilled: Image.Image | None = None
+    """The photo at the working size before masked content filled the repaint area (None: `image` itself):
+    what the seam fades into and a ControlNet without its own image sees."""
+
+    @property
+    def photo(self) -> Image.Image:
+        return self.unfilled if self.unfilled is not None else self.image
 
 
 def working_size(photo: Image.Image, native: tuple[int, int]) -> tuple[int, int]:
@@ -93,11 +100,13 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
         return _outpaint(request, photo, size)
     image = photo.convert("RGB").resize(size, Image.Resampling.LANCZOS)
     notes: list[str] = []
+    unfilled = None
     if mode == "inpaint":
         if mask is None:
             raise ShoegenError("inpaint needs a mask: white where the image is repainted")
         repaint, notes = mask_array(mask, size)
         repaint = ~repaint if request.mask_invert else repaint
+        unfilled = image
         image, strength = _masked_content(image, repaint, request)
     else:  # background
         if mask is None:
@@ -111,7 +120,7 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
         repaint, strength = ~product, 1.0
     if not repaint.any():
         raise ShoegenError(f"{mode}: the mask leaves nothing to repaint")
-    return Plan(image, repaint, ~repaint, strength, (0, 0, *size), tuple(notes))
+    return Plan(image, repaint, ~repaint, strength, (0, 0, *size), tuple(notes), unfilled)
 
 
 def _masked_content(image: Image.Image, repaint: np.ndarray, request: GenerationParams) -> tuple[Image.Image, float]:
@@ -169,7 +178,7 @@ def compose(generated: Image.Image, planned: Plan, mask_blur: int) -> Image.Imag
     """The output: the kept pixels exactly as planned, the repainted area from `generated`, faded into the kept
     area over `mask_blur` pixels on the repainted side (the kept pixels never change). For a plan that repaints
     something (a white outpaint generates nothing and is returned as planned)."""
-    original = np.asarray(planned.image, dtype=np.float32)
+    original = np.asarray(planned.photo, dtype=np.float32)  # the photo, not a fill of its repainted area
     new = np.asarray(generated.convert("RGB").resize(planned.image.size), dtype=np.float32)
     weight = planned.repaint.astype(np.float32)
     if mask_blur:
