@@ -122,7 +122,11 @@ def test_a_mask_of_another_size_is_resized_and_said_so(engine, photo):
     mask = Image.new("L", (32, 32), 0)
     mask.paste(255, (4, 4, 16, 16))
     result = engine.generate(request(mode="inpaint", init_image=image, mask_image=mask))
-    assert any("was resized" in note for note in result.warnings)
+    assert any("the mask (32x32) is not the photo's size (64x64)" in note for note in result.warnings)
+    # A mask of the photo's size is resized with it, unremarked (every `shoegen mask` output was warned about).
+    large = image.resize((128, 128))
+    same = engine.generate(request(mode="inpaint", init_image=large, mask_image=mask.resize((128, 128))))
+    assert not any("mask" in note for note in same.warnings), same.warnings
 
 
 def test_hires_fix_doubles_the_size(engine):

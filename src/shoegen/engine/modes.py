@@ -84,11 +84,14 @@ def format_size(photo: Image.Image, native: tuple[int, int], ratio: str, name: s
     return canvas
 
 
-def mask_array(mask: Image.Image, size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    """A mask picture as a bool array of `size` (white, or any bright pixel: True), resized when it is not."""
+def mask_array(mask: Image.Image, size: tuple[int, int], photo_size: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    """A mask picture as a bool array of `size` (white, or any bright pixel: True), resized as the photo is; a
+    mask of another size than the photo's is stretched to it, and said so."""
     notes = []
+    if mask.size != photo_size:
+        notes.append(f"the mask ({mask.size[0]}x{mask.size[1]}) is not the photo's size ({photo_size[0]}x"
+                     f"{photo_size[1]}): it was stretched to fit")
     if mask.size != size:
-        notes.append(f"the mask ({mask.size[0]}x{mask.size[1]}) was resized to the image's {size[0]}x{size[1]}")
         mask = mask.resize(size, Image.Resampling.NEAREST)
     return np.asarray(mask.convert("L")) >= 128, notes
 
@@ -104,7 +107,7 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
     if mode == "inpaint":
         if mask is None:
             raise ShoegenError("inpaint needs a mask: white where the image is repainted")
-        repaint, notes = mask_array(mask, size)
+        repaint, notes = mask_array(mask, size, photo.size)
         repaint = ~repaint if request.mask_invert else repaint
         unfilled = image
         image, strength = _masked_content(image, repaint, request)
@@ -112,7 +115,7 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
         if mask is None:
             product = product_mask(image)
         else:
-            product, notes = mask_array(mask, size)
+            product, notes = mask_array(mask, size, photo.size)
             product = ~product if request.mask_invert else product
         if not product.any():
             raise ShoegenError("background: no product was found in the photo (is it on a plain background?); "
