@@ -417,7 +417,8 @@ def test_grid_never_replaces_an_existing_file_unless_told(no_engine, capsys, tmp
     (["--seed", "4294967295", "-n", "2"], "--seed 4294967295 with 2 images (--num-images) gives the last one seed "
      "4294967296, over the largest seed 4294967295: use a --seed of at most 4294967294"),
     (["--width", "1024", "--height", "1024", "--hires", "4"],
-     "the hires fix would make 1024x1024 x 4 = 4096x4096, over the 2048 px limit a side: use a --hires of at most 2.00"),
+     "the hires fix would make 1024x1024 x 4 = 4096x4096, over the 2048 px limit a side: use a --hires of at most "
+     "2.00"),
     (["--clip-skip", "12"], "--clip-skip 12: this base's text encoder has 2 layers, so --clip-skip can be at most 2"),
 ], ids=["img2img-without-photo", "inpaint-without-mask", "outpaint-without-format", "img2img-with-mask",
         "unknown-upscaler", "seed-past-the-last", "hires-past-the-limit", "clip-skip-past-the-encoder"])

@@ -64,7 +64,7 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 
 @pytest.mark.parametrize(("flags", "expected"), [
     ([], "already holds a training run"),
-    (["--overwrite_output_dir", "--dataset_path", "no-such-folder"], "no-such-folder does not exist"),  # where it looked
+    (["--overwrite_output_dir", "--dataset_path", "no-such-folder"], "no-such-folder does not exist"),
     (["--overwrite_output_dir", "--dataset_path", "{empty}"], "--dataset_path:"),
     (["--overwrite_output_dir", "--base-model", "missing.safetensors"], "missing.safetensors does not exist"),
     (["--overwrite_output_dir", "--validation_path", "no-such-folder"], "--validation_path: dataset folder"),
