@@ -420,8 +420,17 @@ def test_grid_never_replaces_an_existing_file_unless_told(no_engine, capsys, tmp
      "the hires fix would make 1024x1024 x 4 = 4096x4096, over the 2048 px limit a side: use a --hires of at most "
      "2.00"),
     (["--clip-skip", "12"], "--clip-skip 12: this base's text encoder has 2 layers, so --clip-skip can be at most 2"),
+    (["--mode", "outpaint", "--init-image", "{photo}", "--format", "4:5", "--width", "96"],
+     "--format makes the canvas from the photo's shape, and --width / --height would set it too"),
+    (["--mode", "background", "--init-image", "{photo}", "--mask-invert"],
+     "--mask-invert inverts a given mask (--mask); without one, --mode background finds the product itself"),
+    (["--mode", "outpaint", "--init-image", "{photo}", "--format", "4:5", "--outpaint-fill", "white", "--controlnet",
+      "tiny:"], "a white outpaint generates nothing for a ControlNet to guide: drop --controlnet"),
+    (["--mode", "inpaint", "--init-image", "{photo}", "--mask", "{photo}", "--masked-content", "latent_noise",
+      "--strength", "0.3"], "--masked-content latent_noise repaints its area from noise, all of it: drop --strength"),
 ], ids=["img2img-without-photo", "inpaint-without-mask", "outpaint-without-format", "img2img-with-mask",
-        "unknown-upscaler", "seed-past-the-last", "hires-past-the-limit", "clip-skip-past-the-encoder"])
+        "unknown-upscaler", "seed-past-the-last", "hires-past-the-limit", "clip-skip-past-the-encoder",
+        "format-and-size", "background-invert-without-mask", "white-outpaint-controlnet", "latent-noise-strength"])
 def test_what_the_mode_or_base_needs_is_refused_before_the_base_loads_naming_the_flags(no_engine, tiny_base, capsys,
                                                                                       tmp_path, photo, flags,
                                                                                       expected):

@@ -228,6 +228,9 @@ def refuse_ignored_flags(args: argparse.Namespace) -> None:
         if mode not in STRENGTH_MODES:
             raise ShoegenError(f"--strength acts in img2img and inpaint; mode {mode} generates its new area anew and "
                                "ignores it: drop --strength")
+        if getattr(args, "masked_content", None) == "latent_noise":
+            raise ShoegenError("--masked-content latent_noise repaints its area from noise, all of it: drop "
+                               "--strength (it acts with original, fill and latent_nothing)")
 
 
 def engine_for(args: argparse.Namespace, request):

@@ -385,14 +385,21 @@ class Engine:
                                f"{name('height')}")
         if request.mask_image is not None and mode not in ("inpaint", "background"):
             raise ShoegenError(f"{the_mode} takes no {name('mask_image')} (inpaint and background do)")
+        if mode == "outpaint" and request.aspect_ratio and (request.width or request.height):
+            raise ShoegenError(f"{name('aspect_ratio')} makes the canvas from the photo's shape, and {name('width')} "
+                               f"/ {name('height')} would set it too: give {name('aspect_ratio')}, or "
+                               f"{name('width')} and {name('height')}")
+        if mode == "background" and request.mask_invert and request.mask_image is None:
+            raise ShoegenError(f"{name('mask_invert')} inverts a given mask ({name('mask_image')}); without one, "
+                               f"{the_mode} finds the product itself: give the mask, or drop {name('mask_invert')}")
+        if mode == "outpaint" and request.outpaint_fill == "white" and request.controlnets:
+            raise ShoegenError(f"a white outpaint generates nothing for a ControlNet to guide: drop "
+                               f"{name('controlnets')}, or outpaint with another fill")
         if request.hires_scale is not None and mode == "outpaint" and request.outpaint_fill == "white":
             raise ShoegenError(f"a white outpaint generates nothing for the hires fix to refine: ask for the final "
                                f"{name('width')} and {name('height')} (or {name('aspect_ratio')}) without "
                                f"{name('hires_scale')}")
-        repaint_strength = request.strength if mode in ("img2img", "inpaint") else 1.0
-        if mode == "inpaint" and request.masked_content == "latent_noise":
-            repaint_strength = 1.0
-        if int(request.num_inference_steps * repaint_strength) < 1:
+        if int(request.num_inference_steps * (_repaint_strength(request) or 1.0)) < 1:
             raise ShoegenError(f"{mode} runs steps x strength denoising steps: {request.num_inference_steps} x "
                                f"{request.strength} is less than one; raise {name('num_inference_steps')} or "
                                f"{name('strength')}")
@@ -576,8 +583,17 @@ class Engine:
         settings = request.model_dump(include=set(GenerationSettings.model_fields))
         return ImageParams(**{**settings, "prompt": prompt, "loras": [ref.model_dump() for ref in refs]},
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],
-                           strength=request.strength if mode in ("img2img", "inpaint") else None, mode=mode,
+                           strength=_repaint_strength(request), mode=mode,
                            extra=extra)
+
+
+def _repaint_strength(request: GenerationRequest) -> float | None:
+    """How much of the start image is repainted, where a mode takes a strength: img2img's and inpaint's, but 1.0
+    for an inpaint from latent noise (the area starts from noise); None elsewhere (nothing is kept to repaint)."""
+    mode = request.resolved_mode
+    if mode == "inpaint" and request.masked_content == "latent_noise":
+        return 1.0
+    return request.strength if mode in ("img2img", "inpaint") else None
 
 
 def _root_cause(error: BaseException) -> str:
