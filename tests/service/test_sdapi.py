@@ -316,7 +316,10 @@ def test_clip_stop_at_last_layers_option_is_clip_skip(client):
 def test_a1111_hires_fix_and_inpainting_fields(client, sample_dataset):
     hires = txt2img(client, enable_hr=True, hr_scale=2, denoising_strength=0.5, hr_second_pass_steps=2)
     assert decode_png(hires["images"][0]).size == (128, 128)
-    assert "Hires upscale: 2" in json.loads(hires["info"])["infotexts"][0]
+    info = json.loads(hires["info"])
+    # As A1111 writes them: the first pass's size, which the hires fix scales by 2 (PNG Info rebuilds 64 px).
+    assert "Size: 64x64," in info["infotexts"][0] and "Hires upscale: 2" in info["infotexts"][0]
+    assert (info["width"], info["height"]) == (64, 64)
 
     photo = Image.open(sorted((sample_dataset / "images").iterdir())[0]).convert("RGB").resize((64, 64))
     mask = np.zeros((64, 64), dtype=np.uint8)

@@ -347,7 +347,7 @@ class Engine:
                 for seed in seeds:
                     image = next(images)
                     generated.append(GeneratedImage(image, self._image_params(request, prompt, refs, seed,
-                                                                              image.size)))
+                                                                              image.size, size)))
                 results.append(GenerationResult(generated, seconds, notes, compile_seconds))
             return results
 
@@ -571,7 +571,7 @@ class Engine:
         return self._controlnets[name]
 
     def _image_params(self, request: GenerationRequest, prompt: str, refs: list[LoraWeight], seed: int,
-                      size: tuple[int, int]) -> ImageParams:
+                      size: tuple[int, int], first_pass: tuple[int, int]) -> ImageParams:
         extra: dict = {"base_model": self.base_model, "device": str(self.device)}
         for key, text in (("prompt", prompt), ("negative_prompt", request.negative_prompt)):
             report = token_report(self._pipeline.tokenizer, text)
@@ -580,6 +580,8 @@ class Engine:
                                              "dropped_text": report.dropped_text}
         mode = request.resolved_mode
         extra |= mode_record(request)
+        if request.hires_scale is not None:  # the size the first pass ran at, which AUTOMATIC1111 writes as Size
+            extra["mode_settings"]["first_pass_size"] = list(first_pass)
         settings = request.model_dump(include=set(GenerationSettings.model_fields))
         return ImageParams(**{**settings, "prompt": prompt, "loras": [ref.model_dump() for ref in refs]},
                            model_name=request.model_name or self.base_model, seed=seed, width=size[0], height=size[1],

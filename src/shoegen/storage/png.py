@@ -45,7 +45,8 @@ def format_a1111_parameters(params: ImageParams) -> str:
         "Sampler": params.sampler,
         "CFG scale": float(params.guidance_scale),
         "Seed": params.seed,
-        "Size": f"{params.width}x{params.height}",
+        # With the hires fix, the first pass's size (A1111's), the result being it times `Hires upscale`.
+        "Size": "x".join(map(str, mode.get("first_pass_size") or (params.width, params.height))),
         "Model": params.model_name,
         "Denoising strength": None if strength is None else float(strength),
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,
