@@ -165,7 +165,7 @@ BAD_UPLOADS = {
     "no image decodes": (lambda c: upload(c, {"a.png": b"not a png", "a.txt": b"a shoe"}), 422,
                          "no image in the upload decodes: a.png"),
     "image over the pixel bound": (lambda c: upload(c, {"a.png": png(0, (300, 300)), "a.txt": b"a shoe"}), 422,
-                                   "a.png (300x300 is 90,000 pixels, over the limit of 65,536"),
+                                   "a.png (300x300 is 90,000 pixels, over the pixel limit of 65,536"),
     "no accepted layout": (lambda c: upload(c, {"a.png": png(0), "b.png": png(1)}), 422,
                            "found 2 image files but no captions"),
     "no name": (lambda c: upload(c, dataset_files("kohya"), name=""), 422, "name ''"),

@@ -4,6 +4,7 @@ broken becomes one `ImageError` naming the file, so callers have a single thing 
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,10 @@ class ImageError(ShoegenError):
         super().__init__(f"{path}: {reason}. Re-export the file or remove it from the dataset.")
         self.path = path
         self.reason = reason
+
+
+class ImageTooLarge(ImageError):
+    """An image over the pixel limit, said by its header before anything is decoded (or a decompression bomb)."""
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,14 @@ def open_mask(path: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
     return as_mask(_open_upright(path, max_pixels), path)
 
 
-def upright_rgb(image: Image.Image, source: Path) -> Image.Image:
-    """A decoded image (an upload) as `open_rgb` makes a file's: upright by its EXIF orientation, 8-bit RGB,
-    transparent areas white."""
-    return _to_rgb(_upright(image), source)
+def decode_rgb(data: bytes, source: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """An image file's bytes (an upload, named `source` in errors) decoded as `open_rgb` decodes a file."""
+    return _to_rgb(_open_upright(source, max_pixels, data), source)
+
+
+def decode_mask(data: bytes, source: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """A mask file's bytes decoded as `open_mask` decodes a file."""
+    return as_mask(_open_upright(source, max_pixels, data), source)
 
 
 def as_mask(image: Image.Image, source: Path) -> Image.Image:
@@ -94,16 +103,16 @@ def _upright(image: Image.Image) -> Image.Image:
     return ImageOps.exif_transpose(image) if _exif_orientation(image) != 1 else image
 
 
-def _open_upright(path: Path, max_pixels: int) -> Image.Image:
-    """All of `path` decoded and turned upright, in its own mode."""
-    with _reading(path) as image:
+def _open_upright(path: Path, max_pixels: int, data: bytes | None = None) -> Image.Image:
+    """All of `path` (or `data`, the bytes of a file named `path`) decoded and turned upright, in its own mode."""
+    with _reading(path, data) as image:
         width, height = image.size
         if width == 0 or height == 0:
             raise ImageError(path, f"the image is empty ({width}x{height} pixels)")
         if width * height > max_pixels:
-            raise ImageError(
+            raise ImageTooLarge(
                 path,
-                f"{width}x{height} is {width * height:,} pixels, over the limit of {max_pixels:,}; downscale it",
+                f"{width}x{height} is {width * height:,} pixels, over the pixel limit of {max_pixels:,}; downscale it",
             )
         # Decoding everything now is what exposes truncation; lazy loading would fail mid-training.
         image.load()
@@ -111,13 +120,13 @@ def _open_upright(path: Path, max_pixels: int) -> Image.Image:
 
 
 @contextmanager
-def _reading(path: Path) -> Iterator[Image.Image]:
-    """Opens `path` with Pillow and turns every failure while the file is open into ImageError.
+def _reading(path: Path, data: bytes | None = None) -> Iterator[Image.Image]:
+    """Opens `path` (or `data`, its bytes) with Pillow and turns every failure while it is open into ImageError.
 
     The file, not the image, is closed afterwards: a loaded image keeps its pixels, where closing
     it would discard them and force a copy."""
     try:
-        with path.open("rb") as file, warnings.catch_warnings():
+        with (path.open("rb") if data is None else io.BytesIO(data)) as file, warnings.catch_warnings():
             # Pillow only warns between its limit and twice its limit; a warning would print and
             # then decode a possibly hostile file, so it is treated like the error above that range.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -127,7 +136,7 @@ def _reading(path: Path) -> Iterator[Image.Image]:
     except FileNotFoundError as error:
         raise ImageError(path, "file not found") from error
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageError(path, f"too many pixels to open safely ({error})") from error
+        raise ImageTooLarge(path, f"too many pixels to open safely ({error})") from error
     except Image.UnidentifiedImageError as error:
         raise ImageError(path, "not an image, or in a format Pillow cannot read") from error
     except Exception as error:

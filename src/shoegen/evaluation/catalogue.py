@@ -27,6 +27,7 @@ from skimage.metrics import structural_similarity
 
 from shoegen.config.scores import (DEFAULT_FILL_RANGE, FULL_COLOUR_DISTANCE, FULL_OFFSET, PRESETS, WHITE_TOLERANCE,
                                    CatalogueScores)
+from shoegen.data.images import ImageError, open_rgb
 from shoegen.data.masks import product_mask
 from shoegen.errors import ShoegenError
 
@@ -98,10 +99,9 @@ def evenly_spread(items: Sequence[T], count: int) -> list[T]:
 def _read_photo(path: Path) -> Image.Image | None:
     """The photo at `path` in RGB, or None (with a warning naming it) when it cannot be read."""
     try:
-        with Image.open(path) as opened:
-            return opened.convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        log.warning("Left out %s: it cannot be read as an image (%s)", path, error)
+        return open_rgb(path)
+    except ImageError as error:
+        log.warning("Left out %s: it cannot be read (%s)", path, error.reason)
         return None
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import warnings
-
 from pathlib import Path
 
 from fastapi import HTTPException, status
 from PIL import Image
 
-from shoegen.data.images import ImageError, as_mask, upright_rgb
+from shoegen.data.images import ImageError, ImageTooLarge, decode_mask, decode_rgb
 
 
 def decode_image(data: str, max_pixels: int, field: str = "init_image", *, mask: bool = False) -> Image.Image:
@@ -28,27 +26,12 @@ def decode_image(data: str, max_pixels: int, field: str = "init_image", *, mask:
 
 
 def decode_image_bytes(raw: bytes, max_pixels: int, field: str = "image", *, mask: bool = False) -> Image.Image:
-    """An image file's bytes (an upload), refused before decoding when its header says it is too big; decoded as
-    the command line decodes a file: upright by its EXIF orientation, RGB with transparent areas white, or (a
-    `mask`) as `data.images.as_mask` reads one."""
+    """An image file's bytes (an upload), refused before decoding when its header says it is too big (413); decoded
+    as the command line decodes a file (`data.images.decode_rgb`, or `decode_mask` for a `mask`)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(raw))
-            width, height = image.size
-            if width * height > max_pixels:
-                raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                                    f"{field}: {width}x{height} is over the {max_pixels} pixel limit")
-            image.load()
-    except HTTPException:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-                            f"{field}: over the {max_pixels} pixel limit (decompression bomb guard)") from None
-    except (OSError, SyntaxError, ValueError):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: not a readable image") from None
-    try:
-        return as_mask(image, Path(field)) if mask else upright_rgb(image, Path(field))
+        return (decode_mask if mask else decode_rgb)(raw, Path(field), max_pixels=max_pixels)
+    except ImageTooLarge as error:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"{field}: {error.reason}") from None
     except ImageError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{field}: {error.reason}") from None
 

@@ -44,7 +44,7 @@ from shoegen.errors import ShoegenError
 from shoegen.processes import DIE_WITH_PARENT_ENV, die_with_parent
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
 from shoegen.training.logs import LogTail, log_summary
-from shoegen.training.run_folder import RunFolder
+from shoegen.training.run_folder import RunFolder, step_count
 from shoegen.training.runs import list_runs
 
 log = logging.getLogger("shoegen.service")
@@ -360,7 +360,8 @@ class TrainingRuns:
         process = start_training_process(self.command(folder), folder.worker_log)
         log.info("training run %s (job %s, pid %d)%s", folder.path.name, job.id, process.pid,
                  " from its latest checkpoint" if resume else "")
-        held = self._follow(job, folder, process, config.max_train_steps, checkpoints[-1].step if checkpoints else None)
+        resumed_from = checkpoints[-1].step if checkpoints else None
+        held = self._follow(job, folder, process, config.max_train_steps, resumed_from)
         if not held:
             return
         status = _written_since(folder.read_status() or {}, launched)
@@ -480,9 +481,8 @@ def _written_since(status_file: dict, moment: datetime) -> dict:
 
 
 def _steps(*values: object) -> int:
-    """The first of `values` that is a positive whole number of steps, else 0: a hand-edited run.yaml or
-    status.json may hold anything ("3k")."""
-    return next((value for value in values if isinstance(value, int) and not isinstance(value, bool) and value > 0), 0)
+    """The first of `values` that is a positive whole number of steps (`step_count`), else 0."""
+    return next((steps for value in values if (steps := step_count(value))), 0)
 
 
 def _eta(speed: float | None, step: int, max_steps: int) -> float | None:

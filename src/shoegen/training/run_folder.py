@@ -53,6 +53,12 @@ def checkpoint_step(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def step_count(value: object) -> int | None:
+    """`value` when it is a positive whole number of steps, else None: a hand-edited run.yaml or status.json
+    may hold anything ("3k", true)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     path: Path
@@ -101,7 +107,7 @@ class RunFolder:
             status = self.read_status() or {}
             step = status.get("step") if status.get("state") == "done" else \
                 self.read_config_values().get("max_train_steps")
-        return step if isinstance(step, int) and not isinstance(step, bool) and step > 0 else None
+        return step_count(step)
 
     @property
     def validation_dir(self) -> Path:
