@@ -453,3 +453,24 @@ def test_a_batch_refused_at_its_first_image_leaves_no_folder(tmp_path, capsys):
                  "--output", str(batch)]) == 2
     assert "nosuch" in capsys.readouterr().err
     assert not batch.exists()  # it was made empty before the first image
+
+
+def test_generate_prints_what_the_engine_changed_in_the_request(tmp_path, capsys):
+    """A start image stretched to another shape (and a mask resized to its photo) reach the user on stderr, once."""
+    from shoegen.cli.main import main
+
+    wide, mask = tmp_path / "wide.png", tmp_path / "mask.png"
+    Image.new("RGB", (100, 37), "white").save(wide)
+    Image.new("L", (32, 32), 255).save(mask)
+    out = tmp_path / "out"
+    assert main(["generate", PROMPT, "--init-image", str(wide), "--mode", "img2img", "-n", "2", "--output", str(out),
+                 *TINY]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: ")]
+    assert warnings == ["warning: the start image (100x37) was stretched to 64x64, another shape; ask for 176x64 to "
+                        "keep its shape"]
+    square = tmp_path / "square.png"
+    Image.new("RGB", (64, 64), "white").save(square)
+    assert main(["generate", PROMPT, "--init-image", str(square), "--mask", str(mask), "--mode", "inpaint",
+                 "--output", str(out), "--base-model", "tiny", "--steps", "2"]) == 0
+    assert any(line.startswith("warning: the mask (32x32) is not the photo's size (64x64)")
+               for line in capsys.readouterr().err.splitlines())

@@ -111,7 +111,7 @@ class Engine:
         self._adapters: OrderedDict[str, str] = OrderedDict()  # model name → peft adapter name, LRU order
         self._folded = FoldedAdapters()
         self._branches_on = False  # peft's LoRA branches run (only for adapters that cannot be folded)
-        self._warned_sizes: set[tuple[int, int]] = set()
+        self._warned: set[str] = set()  # the warnings logged once (a batch of a thousand images warns once)
         self._notes: list[str] = []  # what the last call should tell its caller (e.g. a resized mask)
 
     # ------------------------------------------------------------------ models
@@ -336,11 +336,11 @@ class Engine:
             if compile_seconds:
                 log.info("compiled for %dx%d, %d image(s) per call: %.1f s of warm-up (once per shape)", *size,
                          len(all_seeds), compile_seconds)
-            notes = [note for note in [size_warning(size, native)] if note]
-            if notes and size not in self._warned_sizes:  # a batch of a thousand images warns once
-                self._warned_sizes.add(size)
-                log.warning(notes[0])
-            notes += [note for note in self._notes if note not in notes]
+            notes = list(dict.fromkeys(note for note in [size_warning(size, native), *self._notes] if note))
+            for note in notes:
+                if note not in self._warned:
+                    self._warned.add(note)
+                    log.warning(note)
             results = []
             for request, prompt, refs, seeds in prepared:
                 generated = []
