@@ -101,3 +101,16 @@ def test_an_inpaint_controlnet_without_an_image_sees_the_photo_not_its_filled_ma
     default = generate(engine, controlnets=[unit], **common)
     given = generate(engine, controlnets=[unit], control_images=[image], **common)
     assert np.array_equal(pixels(default), pixels(given))
+
+
+def test_a_control_image_stretched_to_another_shape_is_said(engine, photo):
+    image, _ = photo
+    unit = ControlNetUnit(model="tiny")
+    wide = image.resize((128, 64))
+    result = engine.generate(GenerationRequest(prompt=PROMPT, num_inference_steps=2, seed=11, controlnets=[unit],
+                                               control_images=[wide]))
+    assert result.warnings == ["ControlNet tiny's control image (128x64) was stretched to 64x64, another shape; ask "
+                               "for 128x64 to keep its shape"]
+    same_shape = engine.generate(GenerationRequest(prompt=PROMPT, num_inference_steps=2, seed=11, controlnets=[unit],
+                                                   control_images=[image.resize((128, 128))]))
+    assert same_shape.warnings == []

@@ -172,6 +172,14 @@ def test_a1111_errors_name_the_fields_the_client_sent(client):
          "guidance_end"),
         ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "image": "@@"}]}}},
          "alwayson_scripts.controlnet.args[0].image"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "control_mode": "ControlNet is more important"}]}}},
+         "alwayson_scripts.controlnet.args[0].control_mode \\\"ControlNet is more important\\\": each ControlNet is"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "resize_mode": 2}]}}},
+         "alwayson_scripts.controlnet.args[0].resize_mode 2: the control image is resized"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "module": "canny", "threshold_a": 50}]}}},
+         "args[0].threshold_a 50: Canny's thresholds"),
+        ({"alwayson_scripts": {"controlnet": {"args": [{**unit, "image": {"image": unit["image"], "mask": "x"}}]}}},
+         "args[0].image.mask: a ControlNet's own mask"),
     ]
     for change, name in cases:
         text = a1111_error(client, "txt2img", {**TXT2IMG, **change})
@@ -180,7 +188,8 @@ def test_a1111_errors_name_the_fields_the_client_sent(client):
     for change, name in [({"init_images": ["@@"]}, "init_images"), ({"mask": "@@"}, "mask"),
                          ({"resize_mode": 1}, "resize_mode 1: img2img resizes the start image"),
                          ({"denoising_strength": 0.1, "steps": 2}, "denoising_strength"),
-                         ({"mask_blur": 65}, "mask_blur"), ({"inpainting_fill": 4}, "inpainting_fill")]:
+                         ({"mask_blur": 65}, "mask_blur"), ({"inpainting_fill": 4}, "inpainting_fill"),
+                         ({"enable_hr": True}, "enable_hr true: the hires fix is txt2img's")]:
         text = a1111_error(client, "img2img", {**TXT2IMG, "init_images": [photo], **change})
         assert name in text and not INTERNAL_NAMES.search(text), (change, text)
 
@@ -346,6 +355,11 @@ def test_controlnet_units_in_the_extension_s_form(client, sample_dataset):
     plain = txt2img(client, steps=4)
     assert np.abs(first_pixels(off).astype(int) - first_pixels(plain).astype(int)).max() <= 1
     assert np.abs(first_pixels(controlled).astype(int) - first_pixels(plain).astype(int)).mean() > 2
+    # The extension's defaults change nothing here, and its {"image": ...} form is the image itself.
+    defaults = {**unit, "image": {"image": unit["image"]}, "control_mode": "Balanced", "resize_mode": "Crop and Resize",
+                "pixel_perfect": True, "processor_res": 512, "threshold_a": 100, "threshold_b": 200}
+    as_sent = txt2img(client, steps=4, alwayson_scripts={"controlnet": {"args": [defaults]}})
+    assert np.array_equal(first_pixels(as_sent), first_pixels(controlled))
     disabled = txt2img(client, steps=4, alwayson_scripts={"controlnet": {"args": [{**unit, "enabled": False}]}})
     assert np.array_equal(first_pixels(disabled), first_pixels(plain))
     bad = client.post("/sdapi/v1/txt2img", json={**TXT2IMG, "alwayson_scripts": {"controlnet": {"args": [

@@ -534,6 +534,9 @@ class Engine:
         images = []
         for index, unit in enumerate(units):
             given = request.control_images[index] if index < len(request.control_images) else None
+            if given is not None and (note := modes.reshape_note(given.size, size, f"ControlNet {unit.model}'s "
+                                                                                   "control image")):
+                self._notes.append(note)
             source = (given or photo or request.init_image).convert("RGB").resize(size, Image.Resampling.LANCZOS)
             images.append(modes.canny_edges(source) if unit.preprocessor == "canny" else source)  # one per batch
         single = len(units) == 1

@@ -56,15 +56,15 @@ def working_size(photo: Image.Image, native: tuple[int, int]) -> tuple[int, int]
     return tuple(max(64, round(value * scale / 8) * 8) for value in photo.size)
 
 
-def reshape_note(photo: tuple[int, int], size: tuple[int, int]) -> str | None:
-    """What to tell a caller whose start image is stretched to another shape (img2img resizes it to the size asked);
-    None when its aspect ratio is kept (within 2 %)."""
+def reshape_note(photo: tuple[int, int], size: tuple[int, int], what: str = "the start image") -> str | None:
+    """What to tell a caller whose start image (or `what` else) is stretched to another shape (img2img resizes it to
+    the size asked); None when its aspect ratio is kept (within 2 %)."""
     (width, height), (to_width, to_height) = photo, size
     if abs(width * to_height - height * to_width) <= 0.02 * width * to_height:
         return None
     scale = max(max(size) / max(photo), 64 / min(photo))  # its longer side as long, no side under 64
     keep = tuple(round(side * scale / 8) * 8 for side in photo)
-    return (f"the start image ({width}x{height}) was stretched to {to_width}x{to_height}, another shape; ask for "
+    return (f"{what} ({width}x{height}) was stretched to {to_width}x{to_height}, another shape; ask for "
             f"{keep[0]}x{keep[1]} to keep its shape")
 
 

@@ -93,7 +93,9 @@ class Txt2ImgCreate(BaseModel):
                                          "of the start image is repainted")
     alwayson_scripts: dict | None = Field(None, description="`controlnet: {args: [{model, module (canny | none), "
                                           "weight, guidance_start, guidance_end, image}]}` as the ControlNet "
-                                          "extension's clients send it; other scripts are ignored")
+                                          "extension's clients send it (its control_mode, resize_mode and Canny "
+                                          "thresholds only at values that change nothing here); other scripts "
+                                          "are ignored")
 
     @model_validator(mode="after")
     def _within_image_limit(self) -> Txt2ImgCreate:
@@ -138,6 +140,13 @@ class Img2ImgCreate(Txt2ImgCreate):
     inpainting_mask_invert: int = Field(0, ge=0, le=1, description="1: repaint outside the mask")
     inpaint_full_res: bool = Field(False, description="accepted; the whole image is always repainted at its size "
                                    "(the area outside the mask is returned unchanged either way)")
+
+    @model_validator(mode="after")
+    def _no_hires_fix(self) -> Img2ImgCreate:
+        if self.enable_hr:
+            raise ValueError("enable_hr true: the hires fix is txt2img's (AUTOMATIC1111's img2img has none); ask for "
+                             "the final width and height")
+        return self
 
 
 class GenerationResponse(BaseModel):
@@ -198,6 +207,33 @@ def _clip_skip(services: Services, body: Txt2ImgCreate) -> tuple[int, str]:
 
 
 CONTROLNET_MODULES = {"canny": "canny", "none": "none", None: "none"}
+CONTROLNET_UNIT_FIELDS: dict[str, tuple[tuple, str]] = {
+    "control_mode": ((None, 0, "Balanced", "ControlMode.BALANCED"), "each ControlNet is balanced with the prompt "
+                     "here ('My prompt is more important' and 'ControlNet is more important' are not available); "
+                     "send 0 (Balanced)"),
+    "resize_mode": ((None, 0, 1, "Just Resize", "Crop and Resize", "ResizeMode.RESIZE", "ResizeMode.INNER_FIT"),
+                    "the control image is resized to the output's size here (a warning says when that changes its "
+                    "shape); send 0 (Just Resize) or 1 (Crop and Resize)"),
+    "threshold_a": ((None, -1, 64, 100), "Canny's thresholds follow each image's gradients here (scikit-image): "
+                    "leave threshold_a out"),
+    "threshold_b": ((None, -1, 64, 200), "Canny's thresholds follow each image's gradients here (scikit-image): "
+                    "leave threshold_b out"),
+}
+"""The ControlNet extension's unit fields with no feature here: the values that change nothing, and why any other is
+refused (processor_res and pixel_perfect change nothing: the edges are found at the output's size)."""
+
+
+def _unit_problems(unit: dict, module: str | None) -> list[str]:
+    problems = []
+    for field, (unchanged, why) in CONTROLNET_UNIT_FIELDS.items():
+        if field.startswith("threshold") and module != "canny":
+            continue  # the extension too ignores a preprocessor's thresholds where it has none
+        if field in unit and unit[field] not in unchanged:
+            problems.append(f"{field} {_shown(unit[field])}: {why}")
+    image = unit.get("image")
+    if isinstance(image, dict) and image.get("mask"):
+        problems.append("image.mask: a ControlNet's own mask is not available here; send the image alone")
+    return problems
 
 
 def _controlnets(body: Txt2ImgCreate) -> tuple[list[dict], list[int]]:
@@ -211,12 +247,17 @@ def _controlnets(body: Txt2ImgCreate) -> tuple[list[dict], list[int]]:
     for index, unit in enumerate(units):
         if not unit.get("enabled", True):
             continue
+        where = f"alwayson_scripts.controlnet.args[{index}]"
         module = unit.get("module")
         if module not in CONTROLNET_MODULES:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{where}.module: {module!r}; here: canny or none")
+        if problems := _unit_problems(unit, module):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
-                                f"alwayson_scripts.controlnet.args[{index}].module: {module!r}; here: canny or none")
+                                "; ".join(f"{where}.{problem}" for problem in problems))
         model = str(unit.get("model") or "").split(" [")[0]  # A1111 lists "name [hash]"
         image = unit.get("image") or unit.get("input_image")
+        if isinstance(image, dict):  # the extension's {"image": ..., "mask": ...} form
+            image = image.get("image")
         found.append({"model": model, "preprocessor": CONTROLNET_MODULES[module], "scale": unit.get("weight", 1.0),
                       "start": unit.get("guidance_start", 0.0), "end": unit.get("guidance_end", 1.0),
                       "image": image if isinstance(image, str) else None})
