@@ -65,6 +65,12 @@ def test_outpaint_to_an_aspect_ratio(engine, photo):
                 engine.generate(request(**values))
         else:
             assert engine.generate(request(**values)).images[0].image.size == size
+    # A photo smaller than the base's size is placed at that size, as the format was measured for it.
+    small = engine.generate(request(mode="outpaint", outpaint_fill="white", init_image=image.resize((32, 32)),
+                                    aspect_ratio="16:9")).images[0].image
+    assert small.size == (112, 64)
+    enlarged = image.resize((32, 32)).resize((64, 64), Image.Resampling.LANCZOS)
+    assert np.array_equal(pixels(small)[:, 24:88], pixels(enlarged))
 
 
 def test_outpaint_can_centre_the_product(engine):
@@ -127,7 +133,17 @@ def test_a_mask_of_another_size_is_resized_and_said_so(engine, photo):
     # A mask of the photo's size is resized with it, unremarked (every `shoegen mask` output was warned about).
     large = image.resize((128, 128))
     same = engine.generate(request(mode="inpaint", init_image=large, mask_image=mask.resize((128, 128))))
-    assert not any("mask" in note for note in same.warnings), same.warnings
+    assert same.warnings == [], same.warnings
+
+
+def test_a_photo_stretched_to_another_shape_is_said(engine):
+    """A photo too narrow for the smallest side (64 px) at the base's size is stretched; the caller is told."""
+    wide = Image.new("RGB", (100, 37), "white")
+    wide.paste((200, 30, 30), (30, 5, 70, 30))
+    result = engine.generate(request(mode="background", init_image=wide))
+    assert result.images[0].image.size == (64, 64)
+    assert result.warnings == ["the photo (100x37) was stretched to 64x64, another shape; ask for 176x64 to keep its "
+                               "shape"]
 
 
 def test_hires_fix_doubles_the_size(engine):
@@ -188,6 +204,11 @@ def test_what_a_mode_needs_is_named(engine, photo, values, message):
 def test_a_plain_photo_has_no_product_for_background_replacement(engine):
     with pytest.raises(ShoegenError, match="no product was found"):
         engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white")))
+    white = Image.new("L", (64, 64), 255)  # all product: inverted, none
+    with pytest.raises(ShoegenError, match=r"^background: the mask marks no product \(white on the product, before "
+                                           r"it is inverted\)$"):
+        engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white"), mask_image=white,
+                                mask_invert=True))
 
 
 @pytest.fixture(scope="module")

@@ -102,12 +102,13 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
     if mode == "outpaint":
         return _outpaint(request, photo, size)
     image = photo.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    notes: list[str] = []
+    notes = [note for note in [reshape_note(photo.size, size, "the photo")] if note]
     unfilled = None
     if mode == "inpaint":
         if mask is None:
             raise ShoegenError("inpaint needs a mask: white where the image is repainted")
-        repaint, notes = mask_array(mask, size, photo.size)
+        repaint, mask_notes = mask_array(mask, size, photo.size)
+        notes += mask_notes
         repaint = ~repaint if request.mask_invert else repaint
         unfilled = image
         image, strength = _masked_content(image, repaint, request)
@@ -115,9 +116,13 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
         if mask is None:
             product = product_mask(image)
         else:
-            product, notes = mask_array(mask, size, photo.size)
+            product, mask_notes = mask_array(mask, size, photo.size)
+            notes += mask_notes
             product = ~product if request.mask_invert else product
         if not product.any():
+            if mask is not None:
+                raise ShoegenError("background: the mask marks no product (white on the product" +
+                                   (", before it is inverted)" if request.mask_invert else ")"))
             raise ShoegenError("background: no product was found in the photo (is it on a plain background?); "
                                "give a mask: white on the product")
         repaint, strength = ~product, 1.0
@@ -145,8 +150,12 @@ def _masked_content(image: Image.Image, repaint: np.ndarray, request: Generation
 
 def _outpaint(request: GenerationParams, photo: Image.Image, size: tuple[int, int]) -> Plan:
     photo = photo.convert("RGB")
-    scale = min(1.0, size[0] / photo.width, size[1] / photo.height)
-    if scale < 1.0:
+    # To a format, the photo is at its working size (`format_size`), enlarged if smaller; into a width and height,
+    # it keeps its own size unless that is too big.
+    scale = min(size[0] / photo.width, size[1] / photo.height)
+    if request.aspect_ratio is None:
+        scale = min(1.0, scale)
+    if scale != 1.0:
         photo = photo.resize((max(1, round(photo.width * scale)), max(1, round(photo.height * scale))),
                              Image.Resampling.LANCZOS)
     left, top = (size[0] - photo.width) // 2, (size[1] - photo.height) // 2
