@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from shoegen.config.scores import (BEST_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, NOT_BEST_METRICS,
-                                   BestCheckpoint, CheckpointScores, metric_group, pick_best)
+from shoegen.config.scores import (BEST_METRICS, DEFAULT_BEST_METRIC, EVALUATION_SEED, EVALUATION_SEEDS,
+                                   METRIC_GROUPS, NOT_BEST_METRICS, BestCheckpoint, CheckpointScores, metric_group,
+                                   pick_best)
 from shoegen.config.validation import build_settings
 from shoegen.engine.engine import Engine, GenerationRequest
 from shoegen.errors import ShoegenError
@@ -32,8 +33,6 @@ from shoegen.training.runs import RunInfo, run_dataset
 
 log = logging.getLogger(__name__)
 DEFAULT_PROMPTS = 4
-DEFAULT_SEEDS = 2
-DEFAULT_SEED = 1234
 REFERENCE_PHOTOS = 64
 """Photos the catalogue references and the model-based scores compare with (evenly drawn): the validation folder's
 when the run has one, else the training data's."""
@@ -78,36 +77,50 @@ def _candidates(run: RunInfo, base_model: str) -> list[tuple[str | None, str, in
     return models
 
 
-def _check_metrics(metrics: Sequence[str], best_metric: str) -> None:
+def _flag(setting: str) -> str:
+    return "--" + setting.replace("_", "-")
+
+
+def check_evaluable(run: RunInfo) -> None:
+    """Refuses a run with nothing to score against the base."""
+    if not run.checkpoints and not run.has_final:
+        raise ShoegenError(f"run {run.name!r} has no checkpoints and no final weights yet: there is nothing to score "
+                           "against the base. Train it first (or wait for its first checkpoint).")
+
+
+def check_metrics(metrics: Sequence[str], best_metric: str, name: Callable[[str], str] = _flag) -> None:
+    """Refuses metric groups and a best metric that cannot be asked for (before anything loads); `name` gives the
+    caller's name of the metrics and best_metric settings (the command line's flags by default)."""
     unknown = sorted(set(metrics) - set(METRIC_GROUPS))
     if unknown:
-        raise ShoegenError(f"unknown metrics {', '.join(unknown)}; choose from {', '.join(METRIC_GROUPS)}")
+        raise ShoegenError(f"{name('metrics')}: unknown groups {', '.join(unknown)}; choose from "
+                           f"{', '.join(METRIC_GROUPS)}")
     if not metrics:
-        raise ShoegenError(f"--metrics names no group: choose one or more of {', '.join(METRIC_GROUPS)}")
+        raise ShoegenError(f"{name('metrics')} names no group: choose one or more of {', '.join(METRIC_GROUPS)}")
+    best = f"{name('best_metric')} {best_metric}"
     if best_metric in NOT_BEST_METRICS:
-        raise ShoegenError(f"--best-metric {best_metric}: {NOT_BEST_METRICS[best_metric]}")
+        raise ShoegenError(f"{best}: {NOT_BEST_METRICS[best_metric]}")
     if best_metric not in BEST_METRICS:
-        raise ShoegenError(f"unknown best metric {best_metric!r}; choose from {', '.join(BEST_METRICS)}")
+        raise ShoegenError(f"{best}: not a metric to pick by; choose from {', '.join(BEST_METRICS)}")
     group = metric_group(best_metric)
     if group not in metrics:
-        raise ShoegenError(f"--best-metric {best_metric} is measured by the {group} group, which --metrics "
-                           f"{','.join(metrics)} leaves out: add {group} to --metrics, or pick another --best-metric")
+        raise ShoegenError(f"{best} is measured by the {group} group, which {name('metrics')} {','.join(metrics)} "
+                           f"leaves out: add {group} to {name('metrics')}, or pick another {name('best_metric')}")
 
 
-def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = None, seeds: int = DEFAULT_SEEDS,
-                 seed: int = DEFAULT_SEED, steps: int | None = None, metrics: Sequence[str] = METRIC_GROUPS,
+def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = None,
+                 seeds: int = EVALUATION_SEEDS, seed: int = EVALUATION_SEED, steps: int | None = None,
+                 metrics: Sequence[str] = METRIC_GROUPS,
                  best_metric: str = DEFAULT_BEST_METRIC, scorer: EmbeddingScorer | None = None,
                  show_progress: bool = True) -> RunEvaluation:
     """Scores every model of `run`, writes them into the run folder and picks the best checkpoint. What cannot
     be measured is refused before anything is generated; when no checkpoint gets a value for `best_metric` all
     the same, the earlier evaluation's pick is kept."""
-    _check_metrics(metrics, best_metric)
+    check_metrics(metrics, best_metric)
     if steps is not None and steps < 1:
         raise ShoegenError(f"--steps must be at least 1, got {steps}")
+    check_evaluable(run)
     models = _candidates(run, engine.base_model)
-    if len(models) == 1:
-        raise ShoegenError(f"run {run.name!r} has no checkpoints and no final weights yet: there is nothing to score "
-                           "against the base. Train it first (or wait for its first checkpoint).")
     prompts = prompts or evaluation_prompts(run)
     photos = _photos(run, "dataset_path")
     reference = ReferencePhotos.from_files(photos, REFERENCE_PHOTOS) if photos else None
@@ -125,7 +138,9 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
         skipped["reference photos"] = "the run's dataset_path cannot be read: no fill range, sharpness or memorisation"
     template = {"prompt": prompts[0], "num_images": 1} | ({"num_inference_steps": steps} if steps else {})
     results = []
-    bar = tqdm(total=len(models) * len(prompts) * seeds, desc="Evaluating", unit="img", disable=not show_progress)
+    total = len(models) * len(prompts) * seeds
+    bar = tqdm(total=total, desc="Evaluating", unit="img", disable=not show_progress)
+    run.folder.write_evaluation_progress(0, total)
     for model_name, shown, step in models:
         folder = run.folder.eval_images_dir(step)
         shutil.rmtree(folder, ignore_errors=True)  # an earlier evaluation's images, of other prompts or seeds
@@ -140,6 +155,7 @@ def evaluate_run(engine: Engine, run: RunInfo, *, prompts: list[str] | None = No
                 image.save(folder / f"p{p}-s{offset}.png")
                 row.append(image)
                 bar.update(1)
+                run.folder.write_evaluation_progress(bar.n, total)
             rows.append(row)
         summary = summarise(rows, prompts, groups=metrics, reference=reference, memory=memory, scorer=scorer,
                             reference_images=reference_images)

@@ -72,9 +72,9 @@ def test_run_best_is_a_model_name_for_generation(evaluated, tmp_path):
 def test_evaluate_names_what_is_wrong(evaluated):
     models, _ = evaluated
     unknown_metric = shoegen("evaluate", str(models / "shoesA"), "--metrics", "catalogue,vibes")
-    assert unknown_metric.returncode == 2 and "unknown metrics vibes" in unknown_metric.stderr
+    assert unknown_metric.returncode == 2 and "--metrics: unknown groups vibes" in unknown_metric.stderr
     unknown_best = shoegen("evaluate", str(models / "shoesA"), "--best-metric", "beauty")
-    assert unknown_best.returncode == 2 and "unknown best metric 'beauty'" in unknown_best.stderr
+    assert unknown_best.returncode == 2 and "--best-metric beauty: not a metric to pick by" in unknown_best.stderr
     both = shoegen("evaluate", str(models / "shoesA"), "--models-dir", "elsewhere", "--steps", "0")
     assert both.returncode == 2 and "is a run folder in" in both.stderr and "--models-dir says elsewhere" in both.stderr
     unknown_run = shoegen("evaluate", "nosuchrun", "--models-dir", str(models))

@@ -157,7 +157,7 @@ def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folder
         assert running["source"] == "studio" and running["steps_per_second"] > 0 and running["eta_seconds"] > 0
         waiting = client.get("/api/runs/short").json()
         assert (waiting["status"], waiting["position"]) == ("queued", 1), waiting
-        assert "waiting for 'long' to finish: one run trains at a time on each device" in waiting["waiting_reason"]
+        assert "waiting for 'long' to finish: one run trains (or is evaluated) at a time on each device" in waiting["waiting_reason"]
 
         # Generation goes on while a run trains (both slower); the run keeps training.
         generated = client.post("/api/generate", json=GENERATE)

@@ -8,12 +8,9 @@ import sys
 from pathlib import Path
 
 from shoegen.cli.flags import add_base_model_flags, model_settings
-from shoegen.config.scores import BEST_METRICS, DEFAULT_BEST_METRIC, METRIC_GROUPS, metric_group
+from shoegen.config.scores import (BEST_METRICS, DEFAULT_BEST_METRIC, EVALUATION_MAX_SEEDS, EVALUATION_SEED,
+                                   EVALUATION_SEEDS, METRIC_GROUPS, metric_group)
 from shoegen.errors import ShoegenError
-
-
-MAX_SEEDS = 64
-"""Images per prompt and model: each checkpoint generates prompts x seeds of them."""
 
 
 def register(subparsers) -> None:
@@ -31,9 +28,9 @@ def register(subparsers) -> None:
     parser.add_argument("run", help="run name under the models folder, or a run folder's path")
     parser.add_argument("--prompts", type=Path, help="prompts file, one per line (default: the run's validation "
                         "prompts, else 4 captions drawn from its validation folder or training data)")
-    parser.add_argument("--seeds", type=int, default=2, help=f"images per prompt, seeds --seed, +1, ... (default 2, "
-                        f"at most {MAX_SEEDS}; diversity needs at least 2)")
-    parser.add_argument("--seed", type=int, default=1234, help="first seed (default 1234)")
+    parser.add_argument("--seeds", type=int, default=EVALUATION_SEEDS, help=f"images per prompt, seeds --seed, +1, "
+                        f"... (default {EVALUATION_SEEDS}, at most {EVALUATION_MAX_SEEDS}; diversity needs at least 2)")
+    parser.add_argument("--seed", type=int, default=EVALUATION_SEED, help=f"first seed (default {EVALUATION_SEED})")
     parser.add_argument("--steps", type=int, help="denoising steps per image (default: the generation default)")
     parser.add_argument("--metrics", default=",".join(METRIC_GROUPS),
                         help=f"comma-separated groups out of {', '.join(METRIC_GROUPS)} (default: all; a model "
@@ -74,8 +71,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from shoegen.outputs import read_prompts
     from shoegen.training.runs import find_run
 
-    if not 1 <= args.seeds <= MAX_SEEDS:
-        raise ShoegenError(f"--seeds must be 1 to {MAX_SEEDS}, got {args.seeds}")
+    if not 1 <= args.seeds <= EVALUATION_MAX_SEEDS:
+        raise ShoegenError(f"--seeds must be 1 to {EVALUATION_MAX_SEEDS}, got {args.seeds}")
     name, models_dir = _run_and_models_dir(args)
     settings = model_settings(args)
     models_dir = models_dir or settings.models_dir

@@ -45,10 +45,12 @@ from shoegen.processes import DIE_WITH_PARENT_ENV, die_with_parent
 from shoegen.storage import Gallery, JobState, JobStore, OptionStore, QueueFull
 from shoegen.training.logs import LogTail, log_summary
 from shoegen.training.run_folder import RunFolder, step_count
-from shoegen.training.runs import list_runs
+from shoegen.training.runs import RunInfo, list_runs
 
 log = logging.getLogger("shoegen.service")
 KIND = "training"
+EVALUATION_KIND = "evaluation"
+"""An evaluation of a run's checkpoints (`shoegen evaluate`), run by the training worker: one heavy job per device."""
 WORKER_PREFIX = "training-worker:"
 """Service options named so are the training workers' heartbeats (when each was last seen)."""
 POLL_SECONDS = 0.5
@@ -91,6 +93,12 @@ class RunState:
     eta_seconds: float | None = None
     settings: dict = field(default_factory=dict, repr=False)
     """The run's settings as written (run.yaml, read once with the state); {} when it cannot be read."""
+    evaluation: JobState | None = None
+    """The studio's last evaluation of the run (its job: queued, running, done, error, cancelled, interrupted)."""
+
+    @property
+    def evaluating(self) -> bool:
+        return self.evaluation is not None and self.evaluation.status in ("queued", "running")
 
     @property
     def resumable(self) -> bool:
@@ -148,16 +156,18 @@ class TrainingRuns:
         folder.write_job(job.id)
         return job
 
-    def job(self, folder: RunFolder) -> JobState | None:
-        job_id = folder.read_job()
+    def job(self, folder: RunFolder, *, evaluation: bool = False) -> JobState | None:
+        job_id = folder.read_job(evaluation=evaluation)
         return None if job_id is None else self.store.get(job_id)
 
     def state(self, folder: RunFolder) -> RunState:
         return self.states([folder])[0]
 
     def states(self, folders: list[RunFolder]) -> list[RunState]:
-        self.store.interrupt_expired(KIND)  # a dead worker's run reads `interrupted` at once, on any replica
-        running = {job.params.get("run"): job for job in self.store.list("running", kind=KIND, limit=100)}
+        for kind in (KIND, EVALUATION_KIND):  # a dead worker's job reads `interrupted` at once, on any replica
+            self.store.interrupt_expired(kind)
+        running = {job.params.get("run"): job for kind in (KIND, EVALUATION_KIND)
+                   for job in self.store.list("running", kind=kind, limit=100)}
         return [self._state(folder, running) for folder in folders]
 
     def _state(self, folder: RunFolder, running: dict[str, JobState]) -> RunState:
@@ -169,7 +179,7 @@ class TrainingRuns:
         speed = summary.steps_per_second
         job = self.job(folder)
         common = {"job": job, "step": step, "max_steps": max_steps, "loss": summary.loss, "lr": summary.lr,
-                  "settings": settings}
+                  "settings": settings, "evaluation": self.job(folder, evaluation=True)}
         terminal = self._terminal_status(folder, status_file)
         if job is None or (job.finished and terminal == "running"):  # resumed in a terminal after the studio
             status = terminal
@@ -208,7 +218,7 @@ class TrainingRuns:
                     "`shoegen serve --workers-only` on the machine with the device")
         if running:
             names = ", ".join(repr(name) for name in sorted(running, key=str))
-            return f"{ahead}waiting for {names} to finish: one run trains at a time on each device"
+            return f"{ahead}waiting for {names} to finish: one run trains (or is evaluated) at a time on each device"
         return f"{ahead}a worker picks it up within a second"
 
     def live_workers(self) -> list[str]:
@@ -247,6 +257,7 @@ class TrainingRuns:
         if not state.resumable:
             raise RunError(f"run {folder.path.name!r} is {state.status}: only a stopped, interrupted, failed or "
                            "cancelled run can be resumed")
+        _refuse_while_evaluated(folder, state, "resume it")
         try:
             config = folder.read_config()  # a folder whose run.yaml does not load would fail in the worker
         except ShoegenError as error:
@@ -264,6 +275,31 @@ class TrainingRuns:
         except QueueFull as full:
             raise RunError(f"the training queue holds {full.queued} runs, its bound; try again later", 429) from None
         folder.clear_requests()
+        return job
+
+    def evaluate(self, run: RunInfo, settings: dict) -> JobState:
+        """Queue an evaluation of a run that is not training (`shoegen evaluate` with `settings`: seeds, seed, steps,
+        metrics, best_metric), run by the training worker after the runs queued before it."""
+        from shoegen.evaluate import check_evaluable, check_metrics
+
+        folder = run.folder
+        state = self.state(folder)
+        if state.active:
+            raise RunError(f"run {run.name!r} is {state.status}: evaluate it once it has stopped or finished (its "
+                           "checkpoints change while it trains)")
+        _refuse_while_evaluated(folder, state, "evaluate it again")
+        try:
+            check_metrics(settings["metrics"], settings["best_metric"], name=str)
+            check_evaluable(run)
+        except ShoegenError as error:
+            raise RunError(str(error), 422) from None
+        try:
+            job = self.store.submit({"run": run.name, **settings}, total_steps=0, batch_key=None,
+                                    max_queued=self.max_queued, kind=EVALUATION_KIND)
+        except QueueFull as full:
+            raise RunError(f"the evaluation queue holds {full.queued} evaluations, its bound; try again later",
+                           429) from None
+        folder.write_job(job.id, evaluation=True)
         return job
 
     def _check(self, config: TrainConfig, *, resume: bool = False) -> None:
@@ -290,6 +326,7 @@ class TrainingRuns:
         state = self.state(folder)
         if state.active:
             raise RunError(f"run {folder.path.name!r} is {state.status}: stop it before deleting it")
+        _refuse_while_evaluated(folder, state, "delete it")
         shutil.rmtree(folder.path)
 
     # ----------------------------------------------------------------- worker side
@@ -323,17 +360,19 @@ class TrainingRuns:
         while not self._stopping.is_set():
             try:
                 self._beat()
-                claimed = self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, kind=KIND)
+                claimed = self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, kind=KIND) or \
+                    self.store.claim(self.worker_id, lease_seconds=self.lease_seconds, kind=EVALUATION_KIND)
             except Exception:  # the database is away: try again, as a fresh replica would
                 log.exception("claiming a training job failed")
                 claimed = []
             if not claimed:
                 self._stopping.wait(POLL_SECONDS)
                 continue
+            job = claimed[0]
             try:
-                self._train(claimed[0])
+                (self._evaluate if job.kind == EVALUATION_KIND else self._train)(job)
             except Exception:  # the lease runs out and the job reads interrupted: resumable
-                log.exception("training job %s: the worker failed while it ran", claimed[0].id)
+                log.exception("%s job %s: the worker failed while it ran", job.kind, job.id)
 
     def command(self, folder: RunFolder) -> list[str]:
         """The training process: `shoegen train` on the run's settings, under `accelerate launch` for several
@@ -342,6 +381,55 @@ class TrainingRuns:
         if self.processes > 1:
             return [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(self.processes), *train]
         return [sys.executable, *train]
+
+    @staticmethod
+    def evaluation_command(folder: RunFolder, settings: dict) -> list[str]:
+        """The evaluation process: `shoegen evaluate` on the run's folder (its own base, from run.yaml)."""
+        command = [sys.executable, "-m", "shoegen.cli.main", "evaluate", str(folder.path),
+                   "--seeds", str(settings["seeds"]), "--seed", str(settings["seed"]),
+                   "--metrics", ",".join(settings["metrics"]), "--best-metric", settings["best_metric"]]
+        return command + (["--steps", str(settings["steps"])] if settings.get("steps") else [])
+
+    def _evaluate(self, job: JobState) -> None:
+        try:
+            folder = self.folder(str(job.params.get("run")))
+        except ShoegenError as error:
+            self.store.finish(self.worker_id, [job.id], "error", error=f"the evaluation cannot start: {error}")
+            return
+        if not folder.config_file.is_file():
+            self.store.finish(self.worker_id, [job.id], "error", error=f"the evaluation cannot start: run "
+                              f"{folder.path.name!r} is gone")
+            return
+        folder.logs_dir.mkdir(parents=True, exist_ok=True)
+        folder.evaluation_log.unlink(missing_ok=True)  # one evaluation's output: nothing is resumed
+        folder.evaluation_progress_file.unlink(missing_ok=True)
+        started = time.monotonic()
+        process = start_training_process(self.evaluation_command(folder, job.params), folder.evaluation_log)
+        log.info("evaluating run %s (job %s, pid %d)", folder.path.name, job.id, process.pid)
+        lease, cancelled = _Lease(self, job), False
+        while process.poll() is None:
+            time.sleep(POLL_SECONDS)
+            done, total = folder.read_evaluation_progress() or (0, 0)
+            held, cancel = lease.report(done, total)
+            if not held:
+                log.warning("evaluation job %s was ended elsewhere; stopping its process", job.id)
+                process.kill()
+                process.wait()
+                return
+            if (cancel or self._stopping.is_set()) and not cancelled:
+                cancelled = True
+                process.terminate()  # nothing to save: the scores are written when every image is made
+        if process.returncode == 0:
+            self.store.complete(self.worker_id, job.id, [], generation_time=time.monotonic() - started,
+                                despite_cancel=True)
+        elif self._stopping.is_set():
+            self.store.finish(self.worker_id, [job.id], "interrupted",
+                              error="the server stopped while the run was evaluated; evaluate it again")
+        elif cancelled:
+            self.store.finish(self.worker_id, [job.id], "cancelled")
+        else:
+            self.store.finish(self.worker_id, [job.id], "error", error=f"the evaluation exited with "
+                              f"{process.returncode}: {_tail(folder.evaluation_log)}")
 
     def _train(self, job: JobState) -> None:
         try:
@@ -383,7 +471,7 @@ class TrainingRuns:
         """Renew the job's lease and publish its steps until the process ends; False when the job was lost
         (another replica ended it), in which case the process is killed. A run resumed from the checkpoint at
         `resumed_at` starts there: what the log holds past it, the steps the new process drops, is not shown."""
-        last_step, renewed, stop_asked_at = -1, time.monotonic(), None
+        lease, stop_asked_at = _Lease(self, job), None
         # Each look reads only what the run logged since the last.
         log_tail = LogTail(folder.train_log) if resumed_at is None else \
             LogTail.from_end(folder.train_log, resumed_at)
@@ -395,24 +483,8 @@ class TrainingRuns:
             if stop_asked_at is not None and time.monotonic() - stop_asked_at > STOP_GRACE_SECONDS:
                 process.kill()
             log_tail.read()
-            step = log_tail.last_step
-            try:
-                if step != last_step:
-                    held, cancelled = self.store.progress(
-                        self.worker_id, [job.id], step=step, total=total, payload={"step": step, "total": total},
-                        lease_seconds=self.lease_seconds)
-                    last_step, renewed = step, time.monotonic()
-                elif time.monotonic() - renewed > self.lease_seconds / 3:
-                    held, cancelled = self.store.heartbeat(self.worker_id, [job.id],
-                                                           lease_seconds=self.lease_seconds), set()
-                    renewed = time.monotonic()
-                    self._beat()
-                else:
-                    continue
-            except Exception:  # the database is away for a moment: the lease has time left
-                log.exception("renewing training job %s failed", job.id)
-                continue
-            if job.id not in held:
+            held, cancelled = lease.report(log_tail.last_step, total)
+            if not held:
                 log.warning("training job %s was ended elsewhere; stopping its process", job.id)
                 process.kill()
                 process.wait()
@@ -420,6 +492,43 @@ class TrainingRuns:
             if cancelled:
                 folder.request("stop")
         return True
+
+
+class _Lease:
+    """A worker's hold on the job its process runs: each new step published (renewing the lease), else a heartbeat
+    every third of a lease."""
+
+    def __init__(self, runs: TrainingRuns, job: JobState):
+        self.runs, self.job = runs, job
+        self.last_step, self.renewed = -1, time.monotonic()
+
+    def report(self, step: int, total: int) -> tuple[bool, bool]:
+        """(whether the job is still held, whether it was asked to cancel)."""
+        runs, job = self.runs, self.job
+        try:
+            if step != self.last_step:
+                held, cancelled = runs.store.progress(
+                    runs.worker_id, [job.id], step=step, total=total, payload={"step": step, "total": total},
+                    lease_seconds=runs.lease_seconds)
+                self.last_step = step
+            elif time.monotonic() - self.renewed > runs.lease_seconds / 3:
+                held, cancelled = runs.store.heartbeat(runs.worker_id, [job.id],
+                                                       lease_seconds=runs.lease_seconds), set()
+                runs._beat()
+            else:
+                return True, False
+        except Exception:  # the database is away for a moment: the lease has time left
+            log.exception("renewing %s job %s failed", job.kind, job.id)
+            return True, False
+        self.renewed = time.monotonic()
+        return job.id in held, bool(cancelled)
+
+
+def _refuse_while_evaluated(folder: RunFolder, state: RunState, action: str) -> None:
+    if state.evaluating:
+        raise RunError(f"run {folder.path.name!r} is being evaluated (job {state.evaluation.id}, "
+                       f"{state.evaluation.status}): {action} once that ends, or cancel it (DELETE /api/jobs/"
+                       f"{state.evaluation.id})")
 
 
 def _reads(path: object, target: Path, inside: bool) -> bool:

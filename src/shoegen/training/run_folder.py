@@ -306,17 +306,48 @@ class RunFolder:
     def job_file(self) -> Path:
         return self.path / "job.json"
 
-    def write_job(self, job_id: str) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(self.job_file, json.dumps({"job_id": job_id}) + "\n")
+    @property
+    def evaluation_job_file(self) -> Path:
+        return self.path / "evaluation_job.json"
 
-    def read_job(self) -> str | None:
-        """The id of the studio job that trains this run; None for a run started in a terminal."""
+    def write_job(self, job_id: str, *, evaluation: bool = False) -> None:
+        """Keep the id of the studio job that trains this run (or, `evaluation`, that evaluates it)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(self.evaluation_job_file if evaluation else self.job_file,
+                              json.dumps({"job_id": job_id}) + "\n")
+
+    def read_job(self, *, evaluation: bool = False) -> str | None:
+        """The id of the studio job that trains this run (or evaluates it); None for a run started in a terminal
+        (never evaluated from the studio)."""
         try:
-            job_id = json.loads(self.job_file.read_text(encoding="utf-8")).get("job_id")
+            text = (self.evaluation_job_file if evaluation else self.job_file).read_text(encoding="utf-8")
+            job_id = json.loads(text).get("job_id")
         except (OSError, ValueError, AttributeError):
             return None
         return job_id if isinstance(job_id, str) else None
+
+    @property
+    def evaluation_log(self) -> Path:
+        """The evaluation process's output when a studio worker runs it."""
+        return self.logs_dir / "evaluate.log"
+
+    @property
+    def evaluation_progress_file(self) -> Path:
+        return self.eval_dir / "progress.json"
+
+    def write_evaluation_progress(self, done: int, total: int) -> None:
+        """How many of an evaluation's images are made, for a studio worker to follow."""
+        self.eval_dir.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(self.evaluation_progress_file, json.dumps({"done": done, "total": total}) + "\n")
+
+    def read_evaluation_progress(self) -> tuple[int, int] | None:
+        """(images made, images in all) of the evaluation writing them; None before its first."""
+        try:
+            values = json.loads(self.evaluation_progress_file.read_text(encoding="utf-8"))
+            done, total = step_count(values.get("done")) or 0, step_count(values.get("total"))
+        except (OSError, ValueError, AttributeError):
+            return None
+        return None if total is None else (done, total)
 
     @property
     def worker_log(self) -> Path:

@@ -1,6 +1,6 @@
 // Every operation the UI uses, by name. Paths, parameters and answers are checked against src/client.
 import { buildUrl, call, callBlob, callForm, type UploadOptions } from './http';
-import type { GalleryImagePublic, GalleryQuery, GenerateCreate, RunCreate, RunPublic } from './types';
+import type { EvaluationCreate, GalleryImagePublic, GalleryQuery, GenerateCreate, RunCreate, RunPublic } from './types';
 
 export const FALLBACK_SAMPLERS = ['DPM++ 2M Karras', 'DPM++ 2M', 'Euler', 'Euler a', 'DDIM', 'PNDM'];
 
@@ -46,6 +46,9 @@ export const api = {
   saveRun: (run: string) => call('post', '/api/runs/{run_name}/save', { params: { run_name: run } }),
   sampleRun: (run: string) => call('post', '/api/runs/{run_name}/sample', { params: { run_name: run } }),
   resumeRun: (run: string) => call('post', '/api/runs/{run_name}/resume', { params: { run_name: run } }),
+  /** Queue an evaluation of every checkpoint (scored, the best one picked); cancelled with cancelJob. */
+  evaluateRun: (run: string, body: EvaluationCreate) =>
+    call('post', '/api/runs/{run_name}/evaluate', { params: { run_name: run }, body }),
   setValidationPrompts: (run: string, prompts: string[]) =>
     call('put', '/api/runs/{run_name}/validation-prompts', { params: { run_name: run }, body: { prompts } }),
   deleteRun: (run: string) => call('delete', '/api/runs/{run_name}', { params: { run_name: run } }),

@@ -3,7 +3,7 @@
 import { keepPreviousData, queryOptions, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { NativeSize } from '../lib/form';
 import { api, FALLBACK_SAMPLERS } from './endpoints';
-import type { GallerySort, MarketplaceRules, PresetName } from './types';
+import type { GallerySort, MarketplaceRules, PresetName, RunPublic } from './types';
 
 export const GALLERY_PAGE_SIZE = 24;
 
@@ -94,8 +94,17 @@ export function useHealth(enabled: boolean) {
   return useQuery({ queryKey: queryKeys.health, queryFn: () => api.health().catch(() => null), enabled });
 }
 
+export const RUNS_POLL_MS = 2000;
+
+/** An evaluation that is queued or running: its run's card follows it. */
+export function isEvaluating(run: Pick<RunPublic, 'evaluation'>): boolean {
+  return run.evaluation?.status === 'queued' || run.evaluation?.status === 'running';
+}
+
+/** The runs, asked again every few seconds while one of them is being evaluated. */
 export function useRuns() {
-  return useQuery({ queryKey: queryKeys.runs, queryFn: ({ signal }) => api.runs(signal) });
+  return useQuery({ queryKey: queryKeys.runs, queryFn: ({ signal }) => api.runs(signal),
+    refetchInterval: (query) => (query.state.data?.some(isEvaluating) ? RUNS_POLL_MS : false) });
 }
 
 /** Whole captions of a run's training data (none for the base model, or when the run has none). */

@@ -145,6 +145,11 @@ export const OPERATIONS = [
     "operationId": "resume_run_api_runs__run_name__resume_post"
   },
   {
+    "method": "post",
+    "path": "/api/runs/{run_name}/evaluate",
+    "operationId": "evaluate_run_api_runs__run_name__evaluate_post"
+  },
+  {
     "method": "put",
     "path": "/api/runs/{run_name}/validation-prompts",
     "operationId": "set_validation_prompts_api_runs__run_name__validation_prompts_put"
@@ -384,6 +389,32 @@ export const FIELD_RULES: Record<string, Record<string, FieldRule>> = {
     },
     "path": {
       "maxLength": 4096
+    }
+  },
+  "EvaluationCreate": {
+    "seeds": {
+      "default": 2,
+      "minimum": 1,
+      "maximum": 64
+    },
+    "seed": {
+      "default": 1234,
+      "minimum": 0,
+      "maximum": 4294967231
+    },
+    "steps": {
+      "minimum": 1,
+      "maximum": 150
+    },
+    "metrics": {
+      "default": [
+        "catalogue",
+        "clip",
+        "dino"
+      ]
+    },
+    "best_metric": {
+      "default": "catalogue_score"
     }
   },
   "GalleryExportCreate": {

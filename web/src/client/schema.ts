@@ -401,6 +401,23 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_name}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Score every checkpoint of the run and pick the best one (`shoegen evaluate`, run by the training worker after the runs queued before it); cancel it with DELETE /api/jobs/{evaluation.job_id} */
+        post: operations["evaluate_run_api_runs__run_name__evaluate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/runs/{run_name}/validation-prompts": {
         parameters: {
             query?: never;
@@ -1338,6 +1355,73 @@ export type components = {
             /** Error */
             error: string;
         };
+        /**
+         * EvaluationCreate
+         * @description What an evaluation generates and how it picks the best checkpoint (as `shoegen evaluate`'s flags).
+         */
+        EvaluationCreate: {
+            /**
+             * Seeds
+             * @description images per prompt and model (seed diversity needs at least 2)
+             * @default 2
+             */
+            seeds: number;
+            /**
+             * Seed
+             * @description first seed
+             * @default 1234
+             */
+            seed: number;
+            /**
+             * Steps
+             * @description denoising steps per image (default: the generation default)
+             */
+            steps?: number | null;
+            /**
+             * Metrics
+             * @description groups out of catalogue, clip, dino; a model whose weights are not at hand is skipped
+             * @default [
+             *       "catalogue",
+             *       "clip",
+             *       "dino"
+             *     ]
+             */
+            metrics: string[];
+            /**
+             * Best Metric
+             * @description the metric the best checkpoint is picked by
+             * @default catalogue_score
+             */
+            best_metric: string;
+        };
+        /**
+         * EvaluationPublic
+         * @description The studio's last evaluation of a run (`shoegen evaluate` run by the training worker).
+         */
+        EvaluationPublic: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Status
+             * @description queued | running | done | error | cancelled | interrupted
+             */
+            status: string;
+            /** Images Done */
+            images_done: number;
+            /**
+             * Images Total
+             * @description every model's images (0 until the evaluation has started)
+             */
+            images_total: number;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Error */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+        };
         /** GalleryExportCreate */
         GalleryExportCreate: {
             /**
@@ -1903,7 +1987,7 @@ export type components = {
             denoising_strength: number;
             /**
              * Alwayson Scripts
-             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it; other scripts are ignored
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode, resize_mode and Canny thresholds only at values that change nothing here); other scripts are ignored
              */
             alwayson_scripts?: {
                 [key: string]: unknown;
@@ -2304,6 +2388,8 @@ export type components = {
             started_at: string | null;
             /** Finished At */
             finished_at: string | null;
+            /** @description the studio's last evaluation of the run (POST .../evaluate); None when it was never evaluated from the studio */
+            evaluation: components["schemas"]["EvaluationPublic"] | null;
         };
         /** RunsPublic */
         RunsPublic: {
@@ -2498,7 +2584,7 @@ export type components = {
             denoising_strength: number;
             /**
              * Alwayson Scripts
-             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it; other scripts are ignored
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode, resize_mode and Canny thresholds only at values that change nothing here); other scripts are ignored
              */
             alwayson_scripts?: {
                 [key: string]: unknown;
@@ -3377,6 +3463,60 @@ export interface operations {
                 content?: never;
             };
             /** @description the training queue is full */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    evaluate_run_api_runs__run_name__evaluate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description unknown run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the run is training, or is being evaluated already */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a setting is refused, or the run has no checkpoint yet */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the queue is full */
             429: {
                 headers: {
                     [name: string]: unknown;

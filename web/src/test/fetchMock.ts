@@ -200,6 +200,8 @@ export function trainingRun(name = 'shoes', overrides: Record<string, unknown> =
     best: { model: `${name}/checkpoint-4`, step: 4, metric: 'catalogue_score', value: 0.712,
       rule: 'highest catalogue_score among the checkpoints; ties go to the earlier step' },
     scores_plot_url: `/api/runs/${name}/scores-plot`,
+    status: 'done',
+    evaluation: null,
     ...overrides,
   };
 }

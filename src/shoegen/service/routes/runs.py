@@ -11,14 +11,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from shoegen.config.scores import BestCheckpoint, CheckpointScores
+from shoegen.config.generation import MAX_REQUEST_SEED, Steps
+from shoegen.config.scores import (DEFAULT_BEST_METRIC, EVALUATION_MAX_SEEDS, EVALUATION_SEED, EVALUATION_SEEDS,
+                                   METRIC_GROUPS, BestCheckpoint, CheckpointScores)
 from shoegen.errors import ShoegenError
 from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.service.training_settings import (RecipesPublic, RunCreate, ValidationPrompts, recipes_public,
                                                run_config)
 from shoegen.service.trainer import RunError, RunState
+from shoegen.storage import JobState
 from shoegen.training.logs import current_loss_curve, read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
@@ -70,6 +73,33 @@ class RunPublic(BaseModel):
                                                  "first two training captions)")
     started_at: datetime | None
     finished_at: datetime | None
+    evaluation: EvaluationPublic | None = Field(description="the studio's last evaluation of the run (POST "
+                                                ".../evaluate); None when it was never evaluated from the studio")
+
+
+class EvaluationPublic(BaseModel):
+    """The studio's last evaluation of a run (`shoegen evaluate` run by the training worker)."""
+
+    job_id: str
+    status: str = Field(description="queued | running | done | error | cancelled | interrupted")
+    images_done: int
+    images_total: int = Field(description="every model's images (0 until the evaluation has started)")
+    settings: dict[str, Any]
+    error: str | None
+    finished_at: datetime | None
+
+
+class EvaluationCreate(BaseModel):
+    """What an evaluation generates and how it picks the best checkpoint (as `shoegen evaluate`'s flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seeds: int = Field(EVALUATION_SEEDS, ge=1, le=EVALUATION_MAX_SEEDS,
+                       description="images per prompt and model (seed diversity needs at least 2)")
+    seed: int = Field(EVALUATION_SEED, ge=0, le=MAX_REQUEST_SEED - EVALUATION_MAX_SEEDS, description="first seed")
+    steps: Steps | None = Field(None, description="denoising steps per image (default: the generation default)")
+    metrics: list[str] = Field(list(METRIC_GROUPS), min_length=1, description=f"groups out of "
+                               f"{', '.join(METRIC_GROUPS)}; a model whose weights are not at hand is skipped")
+    best_metric: str = Field(DEFAULT_BEST_METRIC, description="the metric the best checkpoint is picked by")
 
 
 class RunsPublic(BaseModel):
@@ -91,7 +121,16 @@ def run_public(run: RunInfo, state: RunState) -> RunPublic:
                      dataset=_text(values.get("dataset_path")),
                      base_model=_text(values.get("pretrained_model_name_or_path")),
                      validation_prompts=run.folder.validation_prompts(values),
-                     started_at=job.started_at if job else None, finished_at=job.finished_at if job else None)
+                     started_at=job.started_at if job else None, finished_at=job.finished_at if job else None,
+                     evaluation=_evaluation(state.evaluation))
+
+
+def _evaluation(job: JobState | None) -> EvaluationPublic | None:
+    if job is None:
+        return None
+    settings = {key: value for key, value in job.params.items() if key != "run"}
+    return EvaluationPublic(job_id=job.id, status=job.status, images_done=job.step, images_total=job.total_steps,
+                            settings=settings, error=job.error, finished_at=job.finished_at)
 
 
 def _text(value: object) -> str | None:
@@ -189,6 +228,22 @@ def sample_run(run_name: str, services: ServicesDep) -> RunPublic:
                         429: {"description": "the training queue is full"}})
 def resume_run(run_name: str, services: ServicesDep) -> RunPublic:
     return _steer(services, run_name, services.training.resume)
+
+
+@router.post("/{run_name}/evaluate", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
+             summary="Score every checkpoint of the run and pick the best one (`shoegen evaluate`, run by the "
+             "training worker after the runs queued before it); cancel it with DELETE /api/jobs/{evaluation.job_id}",
+             responses={404: {"description": "unknown run"},
+                        409: {"description": "the run is training, or is being evaluated already"},
+                        422: {"description": "a setting is refused, or the run has no checkpoint yet"},
+                        429: {"description": "the queue is full"}})
+def evaluate_run(run_name: str, body: EvaluationCreate, services: ServicesDep) -> RunPublic:
+    run = _run(services, run_name)
+    try:
+        services.training.evaluate(run, body.model_dump())
+    except RunError as error:
+        raise HTTPException(error.status, str(error)) from None
+    return run_public(run, services.training.state(run.folder))
 
 
 class ValidationPromptsUpdate(BaseModel):

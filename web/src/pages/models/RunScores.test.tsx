@@ -95,10 +95,69 @@ describe('Models page: scores by step', () => {
     expect(within(model).getByRole('option', { name: 'shoes · best (step 4)' })).toBeInTheDocument();
   });
 
-  it('a run without scores says how to evaluate it', async () => {
+  it('a run without scores says what an evaluation does and how to start one', async () => {
     showModels([trainingRun('plain', { scores: [], best: null, scores_plot_url: null })]);
-    expect(await screen.findByTestId('not-evaluated')).toHaveTextContent('Not evaluated yet: run shoegen evaluate plain');
+    expect(await screen.findByTestId('not-evaluated')).toHaveTextContent('Not evaluated yet: an evaluation scores '
+      + 'every checkpoint and picks the best one (or run shoegen evaluate plain).');
+    expect(screen.getByRole('button', { name: 'Evaluate checkpoints' })).toBeEnabled();
     expect(screen.queryByTestId('score-chart')).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Use best' })).not.toBeInTheDocument();
+  });
+});
+
+describe('Models page: evaluating a run', () => {
+  const evaluation = (overrides: Record<string, unknown> = {}) => ({ job_id: 'job-e', status: 'running',
+    images_done: 3, images_total: 12, settings: {}, error: null, finished_at: null, ...overrides });
+
+  it('starts an evaluation with the images per prompt chosen and the server\'s other defaults, then follows it',
+    async () => {
+      const user = userEvent.setup();
+      window.location.hash = '#/models';
+      const plain = trainingRun('plain', { scores: [], best: null, scores_plot_url: null });
+      let runs = [plain];
+      const { calls } = mockFetch({ ...BASE_ROUTES, 'GET /api/runs': () => json({ runs }),
+        'POST /api/runs/plain/evaluate': () => {
+          runs = [{ ...plain, evaluation: evaluation({ status: 'queued', images_done: 0, images_total: 0 }) }];
+          return json(runs[0], 202);
+        } });
+      render(<App />);
+      await user.selectOptions(await screen.findByRole('combobox', { name: 'Images per prompt for plain' }), '4');
+      await user.click(screen.getByRole('button', { name: 'Evaluate checkpoints' }));
+      const posted = calls.find((call) => call.method === 'POST');
+      expect(posted?.body).toEqual({ seeds: 4, seed: 1234, metrics: ['catalogue', 'clip', 'dino'],
+        best_metric: 'catalogue_score' });
+      expect(await screen.findByTestId('evaluation-step')).toHaveTextContent('Evaluation waiting for the training '
+        + 'worker');
+      runs = [{ ...plain, evaluation: evaluation() }];
+      // Polled while it runs: the images made of all.
+      await waitFor(() => expect(screen.getByTestId('evaluation-step')).toHaveTextContent('Evaluating: 3 of 12 '
+        + 'images'), { timeout: 5000 });
+    });
+
+  it('cancels a running evaluation', async () => {
+    const user = userEvent.setup();
+    window.location.hash = '#/models';
+    const { calls } = mockFetch({ ...BASE_ROUTES,
+      'GET /api/runs': () => json({ runs: [trainingRun('shoes', { evaluation: evaluation() })] }),
+      'DELETE /api/jobs/job-e': () => json({ id: 'job-e', status: 'running' }) });
+    render(<App />);
+    await user.click(await screen.findByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(calls.some((call) => call.method === 'DELETE' && call.path === '/api/jobs/job-e'))
+      .toBe(true));
+  });
+
+  it('says why an evaluation failed, and offers none while the run trains or has no checkpoint', async () => {
+    showModels([
+      trainingRun('failed', { evaluation: evaluation({ status: 'error', error: 'CUDA out of memory' }) }),
+      trainingRun('busy', { status: 'running', scores: [], best: null }),
+      trainingRun('fresh', { status: 'stopped', checkpoints: [], has_final: false, scores: [], best: null }),
+    ]);
+    expect(await screen.findByTestId('evaluation-ended')).toHaveTextContent('The evaluation failed: CUDA out of memory');
+    expect(screen.getByRole('button', { name: 'Evaluate again' })).toBeEnabled();
+    const [busy, fresh] = screen.getAllByRole('button', { name: 'Evaluate checkpoints' });
+    expect(busy).toBeDisabled();
+    expect(busy).toHaveAttribute('title', 'The run is training: evaluate it once it has stopped or finished.');
+    expect(fresh).toBeDisabled();
+    expect(fresh).toHaveAttribute('title', 'The run has no checkpoint yet to evaluate.');
   });
 });

@@ -1,8 +1,9 @@
 // A run's evaluation on its card: the best checkpoint (with the rule that picked it and a way to generate with it)
-// and the score-versus-step chart with its metric select; a hint when `shoegen evaluate` has not run yet.
+// and the score-versus-step chart with its metric select; the evaluation's start, progress and end (RunEvaluation).
 import { lazy, Suspense, useMemo } from 'react';
 import type { RunPublic } from '../../api/types';
 import { useGenerateWith } from '../../state/generateForm';
+import { RunEvaluation } from './RunEvaluation';
 import { formatScore, metricLabel, metricsWithValues, plottedMetric, scoreRows } from './scores';
 import { useChartMetric } from './search';
 
@@ -16,8 +17,12 @@ export function RunScores({ run }: { run: RunPublic }) {
   const available = useMemo(() => metricsWithValues(run.scores), [run.scores]);
   if (!run.scores.length) {
     return (
-      <p className="muted small figure-empty" data-testid="not-evaluated">
-        Not evaluated yet: run <code>shoegen evaluate {run.name}</code></p>
+      <section className="run-scores" aria-label={`Scores of ${run.name}`}>
+        <p className="muted small figure-empty" data-testid="not-evaluated">
+          Not evaluated yet: an evaluation scores every checkpoint and picks the best one (or
+          run <code>shoegen evaluate {run.name}</code>).</p>
+        <RunEvaluation run={run} />
+      </section>
     );
   }
   const metric = plottedMetric(asked, available);
@@ -39,6 +44,7 @@ export function RunScores({ run }: { run: RunPublic }) {
             onClick={() => generateWith(bestName, bestName)}>Use best</button>
         </div>
       ) : <p className="muted small">No checkpoint has a value for the rule&apos;s metric, so none is picked.</p>}
+      <RunEvaluation run={run} />
       <Suspense fallback={<div className="score-chart-loading skeleton" aria-hidden="true" />}>
         <ScoreChart rows={rows} metric={metric} best={best} runName={run.name} />
       </Suspense>

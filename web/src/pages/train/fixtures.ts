@@ -31,6 +31,7 @@ export function trainingRun(overrides: Partial<RunPublic> = {}): RunPublic {
     status: 'running', source: 'studio', job_id: 'job-1', position: null, waiting_reason: null, error: null,
     step: 10, max_steps: 40, loss: 0.1234, lr: 0.0001, steps_per_second: 2.5, eta_seconds: 12, started_at: null,
     finished_at: null, dataset: 'shoes', base_model: 'tiny', validation_prompts: ['red sneakers'], resumable: false,
+    evaluation: null,
     ...overrides,
   };
 }

@@ -3,12 +3,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/endpoints';
 import type { RunCreate, RunPublic } from '../../api/types';
-import { queryKeys } from '../../api/queries';
+import { queryKeys, RUNS_POLL_MS } from '../../api/queries';
 import { EMPTY_LOG, mergeLog, type RunLog } from './log';
 import type { RunAction } from './RunControls';
 import { isLive } from './status';
-
-export const POLL_MS = 2000;
 
 // The settings' names and bounds change only with the server, but a tab can outlive a server upgrade: read again
 // when the page is opened after a while, so that it does not send settings the new server renamed.
@@ -23,7 +21,7 @@ export function useTrainingRuns() {
   return useQuery({
     queryKey: queryKeys.runs,
     queryFn: ({ signal }) => api.runs(signal),
-    refetchInterval: (query) => (query.state.data?.some(isLive) ? POLL_MS : false),
+    refetchInterval: (query) => (query.state.data?.some(isLive) ? RUNS_POLL_MS : false),
   });
 }
 
@@ -40,7 +38,7 @@ export function useRun(name: string) {
       }
       return run;
     },
-    refetchInterval: (query) => (query.state.data && isLive(query.state.data) ? POLL_MS : false),
+    refetchInterval: (query) => (query.state.data && isLive(query.state.data) ? RUNS_POLL_MS : false),
   });
 }
 
@@ -53,7 +51,7 @@ export function useRunLog(name: string, live: boolean) {
       const held = queryClient.getQueryData<RunLog>(queryKeys.runLog(name)) ?? EMPTY_LOG;
       return mergeLog(held, await api.runLog(name, held.lastStep, signal));
     },
-    refetchInterval: live ? POLL_MS : false,
+    refetchInterval: live ? RUNS_POLL_MS : false,
   });
 }
 
