@@ -152,3 +152,14 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dic
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def wait_for_run(client, name: str, done, timeout: float = 240.0) -> dict:
+    """GET /api/runs/{name} until `done(run)` (any client: TestClient or httpx)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/runs/{name}").json()
+        if done(run):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"run {name} did not get there in {timeout} s: {run}")

@@ -5,10 +5,10 @@ what cannot be evaluated is refused by name, and an evaluation is cancelled like
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 from fastapi.testclient import TestClient
+from live_server import wait_for_run
 
 from shoegen.config.service import ServiceSettings
 from shoegen.service.app import create_app
@@ -29,16 +29,6 @@ def server(models, tmp_path, **changes) -> TestClient:
                                                     "data_dir": tmp_path / "data", "warm_up": False, **changes})))
 
 
-def wait_for(client, name: str, done, timeout: float = 180.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{name}").json()
-        if done(run):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {name} did not get there in {timeout} s: {run}")
-
-
 def test_an_evaluation_from_the_studio_scores_every_checkpoint_and_picks_the_best(models, tmp_path):
     with server(models, tmp_path) as client:
         assert client.get("/api/runs/shoesA").json()["evaluation"] is None
@@ -46,7 +36,7 @@ def test_an_evaluation_from_the_studio_scores_every_checkpoint_and_picks_the_bes
         assert queued.status_code == 202, queued.text
         assert queued.json()["evaluation"]["status"] in ("queued", "running")
         assert queued.json()["evaluation"]["settings"] == {**FAST, "seed": 1234, "best_metric": "catalogue_score"}
-        run = wait_for(client, "shoesA", lambda run: run["evaluation"]["status"] not in ("queued", "running"))
+        run = wait_for_run(client, "shoesA", lambda run: run["evaluation"]["status"] not in ("queued", "running"))
     evaluation = run["evaluation"]
     assert evaluation["status"] == "done", evaluation
     # The base (step 0), each checkpoint (and the final weights, at a step of their own), the same images each.
@@ -104,12 +94,12 @@ def test_a_training_run_is_not_evaluated_until_it_stops(models, tmp_path, sample
 def test_a_running_evaluation_cancelled_leaves_the_earlier_scores(models, tmp_path):
     with server(models, tmp_path) as client:
         client.post("/api/runs/shoesA/evaluate", json=FAST)
-        first = wait_for(client, "shoesA", lambda run: run["evaluation"]["status"] == "done")
+        first = wait_for_run(client, "shoesA", lambda run: run["evaluation"]["status"] == "done")
         long = client.post("/api/runs/shoesA/evaluate", json={**FAST, "seeds": 64, "steps": 20}).json()
         job_id = long["evaluation"]["job_id"]
-        wait_for(client, "shoesA", lambda run: run["evaluation"]["images_done"] >= 1)
+        wait_for_run(client, "shoesA", lambda run: run["evaluation"]["images_done"] >= 1)
         assert client.delete(f"/api/jobs/{job_id}").status_code == 200
-        cancelled = wait_for(client, "shoesA", lambda run: run["evaluation"]["status"] not in ("queued", "running"))
+        cancelled = wait_for_run(client, "shoesA", lambda run: run["evaluation"]["status"] not in ("queued", "running"))
     assert cancelled["evaluation"]["status"] == "cancelled"
     assert cancelled["evaluation"]["images_done"] < cancelled["evaluation"]["images_total"]
     assert cancelled["scores"] == first["scores"] and cancelled["best"] == first["best"]

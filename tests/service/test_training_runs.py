@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from live_server import GENERATE, LiveServer
+from live_server import GENERATE, LiveServer, wait_for_run
 from safetensors.torch import load_file
 
 from shoegen.cli.main import main as shoegen
@@ -41,16 +41,6 @@ def settings(folders, **changes) -> ServiceSettings:
     models, data = folders
     return ServiceSettings(**{"base_model": "tiny", "models_dir": models, "data_dir": data, "warm_up": False,
                               **changes})
-
-
-def wait_for(client, name: str, done, timeout: float = 240.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/runs/{name}").json()
-        if done(run):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {name} did not get there in {timeout} s: {run}")
 
 
 def logged_step(run: Path) -> int:
@@ -153,7 +143,7 @@ def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folder
         assert long.status_code == 202, long.text
         short = client.post("/api/runs", json={"name": "short", "dataset": "shoes",
                                                "settings": {**SHORT, "max_train_steps": 4, "checkpointing_steps": 2}})
-        running = wait_for(client, "long", lambda run: run["status"] == "running" and run["step"] >= 3)
+        running = wait_for_run(client, "long", lambda run: run["status"] == "running" and run["step"] >= 3)
         assert running["source"] == "studio" and running["steps_per_second"] > 0 and running["eta_seconds"] > 0
         waiting = client.get("/api/runs/short").json()
         assert (waiting["status"], waiting["position"]) == ("queued", 1), waiting
@@ -170,11 +160,11 @@ def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folder
         assert "long" in listed and "running" in listed and "short" in listed and "queued" in listed
         assert shoegen(["runs", "save", "long", *cli]) == 0
         assert shoegen(["runs", "stop", "long", *cli]) == 0
-        stopped = wait_for(client, "long", lambda run: run["status"] not in ("running", "stopping"))
+        stopped = wait_for_run(client, "long", lambda run: run["status"] not in ("running", "stopping"))
         assert stopped["status"] == "stopped" and stopped["resumable"] and not stopped["has_final"]
         assert stopped["checkpoints"][-1]["step"] == stopped["step"]  # the stop wrote a checkpoint of its step
 
-        done = wait_for(client, "short", lambda run: run["status"] not in ("queued", "running"))
+        done = wait_for_run(client, "short", lambda run: run["status"] not in ("queued", "running"))
         assert done["status"] == "done" and done["has_final"], done
         models_listed = {model["name"] for model in client.get("/api/models").json()["models"]}
         assert {"short", "short/checkpoint-2", "short/checkpoint-4", stopped["checkpoints"][-1]["name"]} <= models_listed
@@ -184,10 +174,10 @@ def test_one_run_trains_at_a_time_beside_generation_and_the_cli_steers_it(folder
         assert "val_loss" not in log["records"][-1] and "loss" in log["records"][-1]
 
         assert shoegen(["runs", "resume", "long", *cli]) == 0
-        assert wait_for(client, "long", lambda run: run["status"] == "running" and run["step"] > stopped["step"])
+        assert wait_for_run(client, "long", lambda run: run["status"] == "running" and run["step"] > stopped["step"])
         client.put("/api/runs/long/validation-prompts", json={"prompts": ["a red sneaker"]})
         assert client.post("/api/runs/long/sample").status_code == 202
-        sampled = wait_for(client, "long", lambda run: run["validation_steps"])
+        sampled = wait_for_run(client, "long", lambda run: run["validation_steps"])
         assert sampled["validation_prompts"] == ["a red sneaker"]
         assert client.post("/api/runs/long/stop").status_code == 202
 
@@ -201,7 +191,7 @@ def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_
             assert client.post("/api/runs", json={"name": "cut", "dataset": "shoes", "settings": SHORT}
                                ).status_code == 202
             # How far the process got is its log (the API's step trails it by status.json's few seconds).
-            wait_for(client, "cut", lambda run: run["checkpoints"] and logged_step(models / "cut") >= 12)
+            wait_for_run(client, "cut", lambda run: run["checkpoints"] and logged_step(models / "cut") >= 12)
         server.kill()  # kill -9: the training process dies with it
         cut_at = max(record["step"] for record in map(yaml.safe_load, (models / "cut/logs/train_log.jsonl")
                                                        .read_text().splitlines()))
@@ -213,7 +203,7 @@ def test_a_killed_server_leaves_the_run_interrupted_and_its_resume_equals_a_run_
             assert interrupted["status"] == "interrupted" and interrupted["resumable"], interrupted
             assert "worker stopped" in interrupted["error"]
             assert client.post("/api/runs/cut/resume").json()["status"] in ("queued", "running")
-            done = wait_for(client, "cut", lambda run: run["status"] not in ("queued", "running"))
+            done = wait_for_run(client, "cut", lambda run: run["status"] not in ("queued", "running"))
             assert done["status"] == "done" and done["step"] == SHORT["max_train_steps"], done
 
             # The same settings trained in a terminal, never stopped, into the same models folder.
@@ -343,7 +333,7 @@ def test_a_run_that_cannot_start_says_why(folders):
         assert client.post("/api/runs", json={"name": "gone", "dataset": "shoes"}).status_code == 202
     (models / "gone" / "run.yaml").write_text("learning_rate: -1\n")  # broken before a worker takes it
     with TestClient(create_app(settings(folders, job_lease_seconds=2))) as client:
-        failed = wait_for(client, "gone", lambda run: run["status"] not in ("queued", "running"))
+        failed = wait_for_run(client, "gone", lambda run: run["status"] not in ("queued", "running"))
         assert failed["status"] == "error" and failed["resumable"]
         assert failed["error"].startswith("the run cannot start: ") and "learning_rate" in failed["error"]
 
@@ -358,7 +348,7 @@ def test_a_run_refused_by_its_process_says_why_not_what_an_earlier_attempt_wrote
         image.unlink()
     # A lease long enough that a loaded machine's late heartbeat does not end the job first (it flaked at 2 s).
     with TestClient(create_app(settings(folders, job_lease_seconds=10))) as client:
-        failed = wait_for(client, "again", lambda run: run["status"] not in ("queued", "running"))
+        failed = wait_for_run(client, "again", lambda run: run["status"] not in ("queued", "running"))
     assert failed["status"] == "error" and "earlier attempt" not in failed["error"]
     assert failed["error"].startswith("the training process exited with 2: ") and "--dataset_path" in failed["error"]
     assert RunFolder(models / "again").read_status()["error"] == "an earlier attempt's failure"  # refused: untouched

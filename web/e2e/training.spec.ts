@@ -1,6 +1,7 @@
 // Training in the studio against a real server (its own models and datasets folders): upload a folder of product
 // photos with a broken file and an empty caption, read the report, fix the caption, start a short run on the tiny
-// base, watch its loss and validation images arrive, stop it, resume it to the end, generate with a checkpoint.
+// base, watch its loss and validation images arrive, stop it, resume it to the end, generate with a checkpoint,
+// evaluate it from the Models page.
 import { expect, test } from '@playwright/test';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,7 +29,7 @@ function datasetFolder(): { root: string; folder: string } {
 
 test.describe.configure({ mode: 'serial' });
 
-test('datasets and training: upload, report, caption fix, run, stop, resume, generate', async ({ page }) => {
+test('datasets and training: upload, report, caption fix, run, stop, resume, generate, evaluate', async ({ page }) => {
   test.setTimeout(600_000);
   const problems = watchConsole(page);
   const { root, folder } = datasetFolder();
@@ -128,5 +129,19 @@ test('datasets and training: upload, report, caption fix, run, stop, resume, gen
   await card.getByRole('button', { name: /Open image 1/ }).click();
   await expect(page.getByRole('dialog', { name: 'Image details' }).getByTestId('meta-model'))
     .toContainText(`${RUN}/checkpoint-${EVERY}`);
+
+  // Evaluate it from its card on the Models page: its progress, then its scores and the best checkpoint.
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog', { name: 'Image details' })).toBeHidden();
+  await page.getByRole('link', { name: 'Models', exact: true }).click();
+  const runCard = page.getByTestId('run-card').filter({ has: page.getByRole('heading', { name: RUN }) });
+  await expect(runCard.getByTestId('not-evaluated')).toBeVisible();
+  await runCard.getByRole('combobox', { name: `Images per prompt for ${RUN}` }).selectOption('1');
+  await runCard.getByRole('button', { name: 'Evaluate checkpoints' }).click();
+  await expect(runCard.getByTestId('evaluation-step')).toBeVisible();
+  await expect(runCard.getByTestId('best-badge')).toContainText(`best: ${RUN}/`, { timeout: 240_000 });
+  await expect(runCard.getByTestId('score-chart')).toBeVisible();
+  await expect(runCard.getByRole('button', { name: 'Evaluate again' })).toBeEnabled();
+  await screenshot(page, 'models-evaluated', true);
   expect(problems).toEqual([]);
 });

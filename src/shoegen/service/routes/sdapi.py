@@ -250,7 +250,8 @@ def _controlnets(body: Txt2ImgCreate) -> tuple[list[dict], list[int]]:
         where = f"alwayson_scripts.controlnet.args[{index}]"
         module = unit.get("module")
         if module not in CONTROLNET_MODULES:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"{where}.module: {module!r}; here: canny or none")
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                                f"{where}.module: {module!r}; here: canny or none")
         if problems := _unit_problems(unit, module):
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
                                 "; ".join(f"{where}.{problem}" for problem in problems))

@@ -59,7 +59,8 @@ export function RunEvaluation({ run }: { run: RunPublic }) {
         <p className="notice notice-error small" data-testid="evaluation-ended">
           <strong>{ended}{evaluation.error ? ': ' : '.'}</strong>{evaluation.error}</p>
       )}
-      <label className="small" title="Images each checkpoint makes per prompt: more give steadier scores and take longer">
+      <label className="small"
+        title="Images each checkpoint makes per prompt: more give steadier scores and take longer">
         Images per prompt{' '}
         <select aria-label={`Images per prompt for ${run.name}`} value={seeds}
           onChange={(e) => setSeeds(Number(e.target.value))}>

@@ -114,7 +114,7 @@ describe('Models page: evaluating a run', () => {
       const user = userEvent.setup();
       window.location.hash = '#/models';
       const plain = trainingRun('plain', { scores: [], best: null, scores_plot_url: null });
-      let runs = [plain];
+      let runs: Record<string, unknown>[] = [plain];
       const { calls } = mockFetch({ ...BASE_ROUTES, 'GET /api/runs': () => json({ runs }),
         'POST /api/runs/plain/evaluate': () => {
           runs = [{ ...plain, evaluation: evaluation({ status: 'queued', images_done: 0, images_total: 0 }) }];
@@ -152,7 +152,8 @@ describe('Models page: evaluating a run', () => {
       trainingRun('busy', { status: 'running', scores: [], best: null }),
       trainingRun('fresh', { status: 'stopped', checkpoints: [], has_final: false, scores: [], best: null }),
     ]);
-    expect(await screen.findByTestId('evaluation-ended')).toHaveTextContent('The evaluation failed: CUDA out of memory');
+    expect(await screen.findByTestId('evaluation-ended'))
+      .toHaveTextContent('The evaluation failed: CUDA out of memory');
     expect(screen.getByRole('button', { name: 'Evaluate again' })).toBeEnabled();
     const [busy, fresh] = screen.getAllByRole('button', { name: 'Evaluate checkpoints' });
     expect(busy).toBeDisabled();
