@@ -1,5 +1,6 @@
 // What can be done to a run in its state: stop it (after a checkpoint), save a checkpoint or draw the validation
-// pictures now, resume it, delete it (after a confirmation), and generate with it once it is done.
+// pictures now, resume it, delete it (after a confirmation), generate with it once it is done, and evaluate its
+// checkpoints (on the Models page) once it has some and is not training.
 import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import type { RunPublic } from '../../api/types';
@@ -47,6 +48,11 @@ export function RunControls({ run, pending, onAction }: {
       )}
       {isFinished(run) && model && (
         <Link to="/generate" search={{ model }} className="btn btn-primary">Generate with this run</Link>
+      )}
+      {!isLive(run) && (run.checkpoints.length > 0 || run.has_final) && (
+        <Link to="/models" search={{}} className="btn"
+          title="On the Models page: score every checkpoint, pick the best one, compare them side by side">
+          Evaluate checkpoints…</Link>
       )}
       {!isLive(run) && (
         <button type="button" className="btn btn-ghost danger-text" disabled={busy} onClick={() => setConfirming(true)}>

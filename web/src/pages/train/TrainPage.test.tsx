@@ -94,6 +94,7 @@ describe('Train page', () => {
     render(<App />);
     const link = await screen.findByRole('link', { name: 'Generate with this run' });
     expect(link).toHaveAttribute('href', '/#/generate?model=sneakers');
+    expect(screen.getByRole('link', { name: 'Evaluate checkpoints…' })).toHaveAttribute('href', '/#/models');
     await user.click(screen.getByRole('button', { name: 'Delete…' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete the run sneakers?' });
     await user.click(within(dialog).getByRole('button', { name: 'Delete run' }));
