@@ -399,7 +399,8 @@ def test_the_worker_follows_its_runs_log_reading_each_byte_once(folders, monkeyp
 
 def test_a_resumed_runs_progress_starts_at_its_checkpoint_and_never_goes_back(folders, monkeypatch):
     """The log of a run killed at step 6 holds steps past its checkpoint at 3; the resumed process drops them
-    when it starts, then logs 4, 5: the job's progress reads 3, 4, 5 (it read 6, then fell back)."""
+    when it starts, then logs 4, 5: the job's progress reads 3, 4, 5 (it read 6, then fell back), and so does the
+    run's step while the new process loads (it read the log's 6)."""
     from shoegen.service import trainer
     from shoegen.storage import Gallery
 
@@ -413,6 +414,7 @@ def test_a_resumed_runs_progress_starts_at_its_checkpoint_and_never_goes_back(fo
         folder.train_log.write_text("".join(line(step) for step in range(1, 7)))
         runs.store.submit({"run": "resumed"}, total_steps=5, batch_key=None, max_queued=4, kind=trainer.KIND)
         [job] = runs.store.claim(runs.worker_id, lease_seconds=30, kind=trainer.KIND)
+        folder.write_job(job.id)
         writes = [lambda: folder.train_log.write_text("".join(line(step) for step in range(1, 4))),
                   lambda: folder.train_log.open("a").write(line(4)), lambda: folder.train_log.open("a").write(line(5))]
 
@@ -422,6 +424,8 @@ def test_a_resumed_runs_progress_starts_at_its_checkpoint_and_never_goes_back(fo
 
             def poll(self):
                 self.looks += 1
+                if self.looks == 2:  # loading: the run's step is the checkpoint's, not the log's last
+                    assert runs.state(folder).step == 3
                 if self.looks > 1 and writes:
                     writes.pop(0)()
                 elif self.looks > 1:

@@ -193,6 +193,9 @@ class TrainingRuns:
         if job.status == "running":
             status = "stopping" if "stop" in folder.requested() else "running"
             starting = STARTING if not summary.step and not folder.checkpoints() else None
+            # The worker's step: a resumed run's log holds the killed attempt's steps past its checkpoint until
+            # the new process drops them.
+            common["step"] = step = job.step or step
             return RunState(status=status, source="studio", steps_per_second=speed, waiting_reason=starting,
                             eta_seconds=_eta(speed, step, max_steps), **common)
         return RunState(status=job.status, source="studio", error=job.error, **common)
