@@ -46,6 +46,20 @@ def test_an_evaluation_from_the_studio_scores_every_checkpoint_and_picks_the_bes
     assert evaluation["images_total"] == len(scored) * run["scores"][0]["images"]
     assert run["best"] is not None and run["best"]["model"] in scored[1:]
     assert run["scores_plot_url"] == "/api/runs/shoesA/scores-plot"
+    assert evaluation["notices"] == []  # the catalogue scores need no model
+
+
+def test_what_an_evaluation_skipped_is_said(models, tmp_path, monkeypatch):
+    """Asked for CLIP too, with no CLIP model at hand: the catalogue scores are measured, and the evaluation says
+    what it skipped and why."""
+    missing = tmp_path / "no-clip-here"
+    monkeypatch.setenv("SHOEGEN_CLIP_MODEL", str(missing))  # the evaluation process's environment too
+    with server(models, tmp_path) as client:
+        client.post("/api/runs/shoesA/evaluate", json={**FAST, "metrics": ["catalogue", "clip"]})
+        run = wait_for_run(client, "shoesA", lambda run: run["evaluation"]["status"] not in ("queued", "running"))
+    assert run["evaluation"]["status"] == "done", run["evaluation"]
+    [notice] = run["evaluation"]["notices"]
+    assert notice.startswith(f"clip_score, clip_image_similarity skipped: CLIP model {missing}"), notice
 
 
 def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_cancelled(models, tmp_path):

@@ -424,7 +424,7 @@ class TrainingRuns:
                 process.terminate()  # nothing to save: the scores are written when every image is made
         if process.returncode == 0:
             self.store.complete(self.worker_id, job.id, [], generation_time=time.monotonic() - started,
-                                despite_cancel=True)
+                                warnings=_notices(folder.evaluation_log), despite_cancel=True)
         elif self._stopping.is_set():
             self.store.finish(self.worker_id, [job.id], "interrupted",
                               error="the server stopped while the run was evaluated; evaluate it again")
@@ -599,6 +599,15 @@ def _steps(*values: object) -> int:
 
 def _eta(speed: float | None, step: int, max_steps: int) -> float | None:
     return (max_steps - step) / speed if speed and max_steps > step else None
+
+
+def _notices(path: Path) -> list[str]:
+    """The `notice: ...` lines of a process's output (what `shoegen evaluate` skipped, and why)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line.removeprefix("notice: ") for line in lines if line.startswith("notice: ")]
 
 
 def _tail(path: Path) -> str:

@@ -1419,6 +1419,11 @@ export type components = {
             };
             /** Error */
             error: string | null;
+            /**
+             * Notices
+             * @description what a finished evaluation skipped, and why (a model whose weights are not at hand, the run's training photos unreadable)
+             */
+            notices: string[];
             /** Finished At */
             finished_at: string | null;
         };

@@ -86,6 +86,8 @@ class EvaluationPublic(BaseModel):
     images_total: int = Field(description="every model's images (0 until the evaluation has started)")
     settings: dict[str, Any]
     error: str | None
+    notices: list[str] = Field(description="what a finished evaluation skipped, and why (a model whose weights are "
+                               "not at hand, the run's training photos unreadable)")
     finished_at: datetime | None
 
 
@@ -130,7 +132,8 @@ def _evaluation(job: JobState | None) -> EvaluationPublic | None:
         return None
     settings = {key: value for key, value in job.params.items() if key != "run"}
     return EvaluationPublic(job_id=job.id, status=job.status, images_done=job.step, images_total=job.total_steps,
-                            settings=settings, error=job.error, finished_at=job.finished_at)
+                            settings=settings, error=job.error, notices=job.warnings,
+                            finished_at=job.finished_at)
 
 
 def _text(value: object) -> str | None:

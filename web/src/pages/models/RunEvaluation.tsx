@@ -59,6 +59,12 @@ export function RunEvaluation({ run }: { run: RunPublic }) {
         <p className="notice notice-error small" data-testid="evaluation-ended">
           <strong>{ended}{evaluation.error ? ': ' : '.'}</strong>{evaluation.error}</p>
       )}
+      {evaluation?.status === 'done' && evaluation.notices.length > 0 && (
+        <ul className="muted small evaluation-notices" data-testid="evaluation-notices"
+          aria-label="What the last evaluation skipped">
+          {evaluation.notices.map((notice) => <li key={notice}>{notice}</li>)}
+        </ul>
+      )}
       <label className="small"
         title="Images each checkpoint makes per prompt: more give steadier scores and take longer">
         Images per prompt{' '}

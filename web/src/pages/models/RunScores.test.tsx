@@ -107,7 +107,7 @@ describe('Models page: scores by step', () => {
 
 describe('Models page: evaluating a run', () => {
   const evaluation = (overrides: Record<string, unknown> = {}) => ({ job_id: 'job-e', status: 'running',
-    images_done: 3, images_total: 12, settings: {}, error: null, finished_at: null, ...overrides });
+    images_done: 3, images_total: 12, settings: {}, error: null, notices: [], finished_at: null, ...overrides });
 
   it('starts an evaluation with the images per prompt chosen and the server\'s other defaults, then follows it',
     async () => {
@@ -149,12 +149,14 @@ describe('Models page: evaluating a run', () => {
   it('says why an evaluation failed, and offers none while the run trains or has no checkpoint', async () => {
     showModels([
       trainingRun('failed', { evaluation: evaluation({ status: 'error', error: 'CUDA out of memory' }) }),
+      trainingRun('partial', { evaluation: evaluation({ status: 'done', notices: ['clip_score skipped: no CLIP'] }) }),
       trainingRun('busy', { status: 'running', scores: [], best: null }),
       trainingRun('fresh', { status: 'stopped', checkpoints: [], has_final: false, scores: [], best: null }),
     ]);
     expect(await screen.findByTestId('evaluation-ended'))
       .toHaveTextContent('The evaluation failed: CUDA out of memory');
-    expect(screen.getByRole('button', { name: 'Evaluate again' })).toBeEnabled();
+    expect(screen.getAllByRole('button', { name: 'Evaluate again' })[0]).toBeEnabled();
+    expect(screen.getByTestId('evaluation-notices')).toHaveTextContent('clip_score skipped: no CLIP');
     const [busy, fresh] = screen.getAllByRole('button', { name: 'Evaluate checkpoints' });
     expect(busy).toBeDisabled();
     expect(busy).toHaveAttribute('title', 'The run is training: evaluate it once it has stopped or finished.');
