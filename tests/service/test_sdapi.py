@@ -403,3 +403,13 @@ def test_hires_upscaler_models_and_the_listings(client, models_dir):
     assert {"name": "tiny", "source": "built-in"} in client.get("/api/controlnets").json()
     assert "tiny" in client.get("/controlnet/model_list").json()["model_list"]
     assert client.get("/controlnet/module_list").json() == {"module_list": ["canny", "none"]}
+
+
+def test_what_the_engine_changed_is_in_info(client):
+    """A start image of another shape is stretched to width x height; `info.warnings` says so (A1111 is silent)."""
+    wide = png_base64(Image.new("RGB", (100, 37), "white"))
+    response = client.post("/sdapi/v1/img2img", json={**TXT2IMG, "init_images": [wide]})
+    assert response.status_code == 200, response.text
+    assert json.loads(response.json()["info"])["warnings"] == [
+        "the start image (100x37) was stretched to 64x64, another shape; ask for 176x64 to keep its shape"]
+    assert json.loads(txt2img(client)["info"])["warnings"] == []

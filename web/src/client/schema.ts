@@ -1742,7 +1742,10 @@ export type components = {
             parameters: {
                 [key: string]: unknown;
             };
-            /** Info */
+            /**
+             * Info
+             * @description JSON text, as AUTOMATIC1111's: seed, all_seeds, infotexts, ...; and here gallery_ids and warnings (what the engine changed, e.g. a start image stretched to width x height)
+             */
             info: string;
         };
         /** HTTPValidationError */

@@ -152,7 +152,9 @@ class Img2ImgCreate(Txt2ImgCreate):
 class GenerationResponse(BaseModel):
     images: list[str]
     parameters: dict
-    info: str
+    info: str = Field(description="JSON text, as AUTOMATIC1111's: seed, all_seeds, infotexts, ...; and here "
+                      "gallery_ids and warnings (what the engine changed, e.g. a start image stretched to width x "
+                      "height)")
 
 
 class OptionsCreate(BaseModel):
@@ -363,7 +365,8 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
             "steps": body.steps, "cfg_scale": body.cfg_scale, "width": width,
             "height": height, "clip_skip": job.images[0].params.clip_skip,
             "sampler_name": job.images[0].params.sampler, "sd_model_name": request_body.model_name,
-            "infotexts": infotexts, "gallery_ids": [image.id for image in job.images]}
+            "infotexts": infotexts, "gallery_ids": [image.id for image in job.images],
+            "warnings": job.warnings}
     return GenerationResponse(images=[png_base64(image.path) for image in job.images],
                               parameters=body.model_dump(exclude={"init_images", "mask", "alwayson_scripts"}),
                               info=json.dumps(info))
