@@ -4,12 +4,14 @@ what cannot be evaluated is refused by name, and an evaluation is cancelled like
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 from fastapi.testclient import TestClient
 from live_server import wait_for_run
 
+from shoegen.cli.main import main as shoegen
 from shoegen.config.service import ServiceSettings
 from shoegen.service.app import create_app
 
@@ -62,7 +64,7 @@ def test_what_an_evaluation_skipped_is_said(models, tmp_path, monkeypatch):
     assert notice.startswith(f"clip_score, clip_image_similarity skipped: CLIP model {missing}"), notice
 
 
-def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_cancelled(models, tmp_path):
+def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_cancelled(models, tmp_path, capsys):
     with server(models, tmp_path, role="api") as client:  # no worker here: what is queued stays queued
         def refused(body, run: str = "shoesA") -> tuple[int, str]:
             answer = client.post(f"/api/runs/{run}/evaluate", json=body)
@@ -84,6 +86,11 @@ def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_
 
         queued = client.post("/api/runs/shoesA/evaluate", json=FAST).json()["evaluation"]
         assert queued["status"] == "queued"
+        capsys.readouterr()
+        cli = ["--models-dir", str(models), "--data-dir", str(tmp_path / "data")]
+        assert shoegen(["runs", "show", "shoesA", *cli]) == 0
+        assert json.loads(capsys.readouterr().out)["evaluation"] == {
+            "job_id": queued["job_id"], "status": "queued", "images_done": 0, "images_total": 0, "error": None}
         again = refused(FAST)
         assert again[0] == 409 and again[1].startswith(f"run 'shoesA' is being evaluated (job {queued['job_id']}, "
                                                        "queued): evaluate it again once that ends")
