@@ -205,8 +205,8 @@ def test_a_plain_photo_has_no_product_for_background_replacement(engine):
     with pytest.raises(ShoegenError, match="no product was found"):
         engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white")))
     white = Image.new("L", (64, 64), 255)  # all product: inverted, none
-    with pytest.raises(ShoegenError, match=r"^background: the mask marks no product \(white on the product, before "
-                                           r"it is inverted\)$"):
+    with pytest.raises(ShoegenError, match=r"^background: the mask marks everything as background \(with "
+                                           r"mask_invert: white on the background\)$"):
         engine.generate(request(mode="background", init_image=Image.new("RGB", (64, 64), "white"), mask_image=white,
                                 mask_invert=True))
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from live_server import wait_for_run
 
@@ -94,6 +96,9 @@ def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_
         again = refused(FAST)
         assert again[0] == 409 and again[1].startswith(f"run 'shoesA' is being evaluated (job {queued['job_id']}, "
                                                        "queued): evaluate it again once that ends")
+        # Its dataset is still read (reference photos, memorisation): it is kept from being deleted.
+        dataset = yaml.safe_load((models / "shoesA" / "run.yaml").read_text())["dataset_path"]
+        assert client.app.state.services.training.using_dataset(Path(dataset)) == {"shoesA": "being evaluated"}
         deleting = client.delete("/api/runs/shoesA")
         assert deleting.status_code == 409 and "delete it once that ends" in deleting.json()["detail"]
         assert client.delete(f"/api/jobs/{queued['job_id']}").json()["status"] == "cancelled"

@@ -274,6 +274,15 @@ def test_an_expired_training_job_is_interrupted_by_the_next_claim_and_requeued_o
     assert store.finish("alive", [other], "stopped") == {other} and store.get(other).status == "stopped"
 
 
+def test_an_expired_evaluation_job_is_interrupted_not_taken_over(store: JobStore) -> None:
+    """Its process may still be writing the run's evaluation: a second one on the same folder must not start."""
+    job = store.submit({"run": "a"}, total_steps=0, batch_key=None, max_queued=4, kind="evaluation").id
+    store.claim("dead", lease_seconds=0.05, kind="evaluation")
+    time.sleep(0.1)
+    assert store.claim("alive", lease_seconds=LEASE, kind="evaluation") == []
+    assert store.get(job).status == "interrupted" and store.get(job).attempts == 1
+
+
 def test_option_prefixes_list_only_their_names(gallery: Gallery) -> None:
     options = OptionStore(gallery)
     options.set("training-worker:1", {"seen": "x"})

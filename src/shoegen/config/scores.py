@@ -130,15 +130,15 @@ CLIP (CLIP score, CLIP-I) and DINOv2 (DINO similarity, KID/FID to the reference 
 LOWER_IS_BETTER = frozenset({"colour_distance", "offset", "cut_off", "memorised", "kid", "fid"})
 """Checkpoint metrics for which a smaller mean is better; every other one is better higher."""
 DEFAULT_BEST_METRIC = "catalogue_score"
+"""The default rule for the best checkpoint: the highest `catalogue_score`, which is the mean composite catalogue
+score of its images times the share of them that are not near copies of a training photo (so a checkpoint that
+memorises cannot win by copying). Ties go to the earlier step."""
 EVALUATION_SEEDS = 2
 """An evaluation's images per prompt and model by default (seed diversity needs at least 2)."""
 EVALUATION_MAX_SEEDS = 64
 """The most images per prompt and model: each checkpoint generates prompts x seeds of them."""
 EVALUATION_SEED = 1234
 """An evaluation's first seed by default: every model generates the same seeds."""
-"""The default rule for the best checkpoint: the highest `catalogue_score`, which is the mean composite catalogue
-score of its images times the share of them that are not near copies of a training photo (so a checkpoint that
-memorises cannot win by copying). Ties go to the earlier step."""
 
 
 def preset_metric(preset: str) -> str:

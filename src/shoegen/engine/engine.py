@@ -33,6 +33,8 @@ from shoegen.models.resolve import BaseFacts, base_facts_of, read_base_facts, sa
 from shoegen.models.upscalers import LANCZOS, Upscaler, load_upscaler, upscaler_names
 from shoegen.training.runs import ModelEntry, discover_adapters, find_adapter, trained_on
 
+MAX_WARNED = 1000
+"""Distinct warnings the engine remembers having logged (each is logged once while remembered)."""
 log = logging.getLogger("shoegen.engine")
 # SD1.x latent channels → RGB, a cheap linear preview without the VAE (the community's "approx cheap" factors).
 LATENT_RGB_FACTORS = torch.tensor([[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350],
@@ -339,6 +341,8 @@ class Engine:
             notes = list(dict.fromkeys(note for note in [size_warning(size, native), *self._notes] if note))
             for note in notes:
                 if note not in self._warned:
+                    if len(self._warned) >= MAX_WARNED:  # a server's lifetime of distinct sizes: forget the old
+                        self._warned.clear()
                     self._warned.add(note)
                     log.warning(note)
             results = []

@@ -121,8 +121,9 @@ def plan(mode: str, request: GenerationParams, photo: Image.Image, mask: Image.I
             product = ~product if request.mask_invert else product
         if not product.any():
             if mask is not None:
-                raise ShoegenError("background: the mask marks no product (white on the product" +
-                                   (", before it is inverted)" if request.mask_invert else ")"))
+                raise ShoegenError("background: the mask marks everything as background (with mask_invert: white on "
+                                   "the background)" if request.mask_invert else
+                                   "background: the mask marks no product (white on the product)")
             raise ShoegenError("background: no product was found in the photo (is it on a plain background?); "
                                "give a mask: white on the product")
         repaint, strength = ~product, 1.0

@@ -50,12 +50,16 @@ from shoegen.training.runs import RunInfo, list_runs
 log = logging.getLogger("shoegen.service")
 KIND = "training"
 EVALUATION_KIND = "evaluation"
-"""An evaluation of a run's checkpoints (`shoegen evaluate`), run by the training worker: one heavy job per device."""
+"""An evaluation of a run's checkpoints (`shoegen evaluate`), run by the training worker: one heavy job per device,
+training first."""
 WORKER_PREFIX = "training-worker:"
 """Service options named so are the training workers' heartbeats (when each was last seen)."""
 POLL_SECONDS = 0.5
 """How often the worker reads what its run appended to its log and looks for a job, and how often it sees its
 process end."""
+CANCEL_LOOK_SECONDS = 2.0
+"""How often a worker whose process publishes no new step looks whether its job was asked to cancel (an evaluation
+loading its models, a long training step)."""
 STOP_GRACE_SECONDS = 60.0
 """How long a cleanly stopping worker waits for its run to write a checkpoint and exit before killing it."""
 TERMINAL_STALE_SECONDS = 60.0
@@ -282,7 +286,7 @@ class TrainingRuns:
 
     def evaluate(self, run: RunInfo, settings: dict) -> JobState:
         """Queue an evaluation of a run that is not training (`shoegen evaluate` with `settings`: seeds, seed, steps,
-        metrics, best_metric), run by the training worker after the runs queued before it."""
+        metrics, best_metric), run by the training worker when no training run waits."""
         from shoegen.evaluate import check_evaluable, check_metrics
 
         folder = run.folder
@@ -322,8 +326,8 @@ class TrainingRuns:
         target = dataset.resolve()
         folders = [run.folder for run in list_runs(self.models_dir)
                    if _reads(run.folder.read_config_values().get("dataset_path"), target, inside)]
-        return {folder.path.name: state.status for folder, state in zip(folders, self.states(folders))
-                if state.active}
+        return {folder.path.name: "being evaluated" if state.evaluating and not state.active else state.status
+                for folder, state in zip(folders, self.states(folders)) if state.active or state.evaluating}
 
     def delete(self, folder: RunFolder) -> None:
         state = self.state(folder)
@@ -402,6 +406,11 @@ class TrainingRuns:
         if not folder.config_file.is_file():
             self.store.finish(self.worker_id, [job.id], "error", error=f"the evaluation cannot start: run "
                               f"{folder.path.name!r} is gone")
+            return
+        state = self.state(folder)
+        if state.active:  # resumed since (a terminal, another replica): its checkpoints change while it trains
+            self.store.finish(self.worker_id, [job.id], "error", error=f"the evaluation did not start: run "
+                              f"{folder.path.name!r} is {state.status}; evaluate it once it has stopped or finished")
             return
         folder.logs_dir.mkdir(parents=True, exist_ok=True)
         folder.evaluation_log.unlink(missing_ok=True)  # one evaluation's output: nothing is resumed
@@ -503,21 +512,26 @@ class _Lease:
 
     def __init__(self, runs: TrainingRuns, job: JobState):
         self.runs, self.job = runs, job
-        self.last_step, self.renewed = -1, time.monotonic()
+        self.last: tuple[int, int] | None = None
+        self.renewed = self.looked = time.monotonic()
 
     def report(self, step: int, total: int) -> tuple[bool, bool]:
         """(whether the job is still held, whether it was asked to cancel)."""
         runs, job = self.runs, self.job
         try:
-            if step != self.last_step:
+            if (step, total) != self.last:
                 held, cancelled = runs.store.progress(
                     runs.worker_id, [job.id], step=step, total=total, payload={"step": step, "total": total},
                     lease_seconds=runs.lease_seconds)
-                self.last_step = step
+                self.last = step, total
             elif time.monotonic() - self.renewed > runs.lease_seconds / 3:
                 held, cancelled = runs.store.heartbeat(runs.worker_id, [job.id],
                                                        lease_seconds=runs.lease_seconds), set()
                 runs._beat()
+            elif time.monotonic() - self.looked > CANCEL_LOOK_SECONDS:  # a cancel asked between two steps
+                self.looked = time.monotonic()
+                state = runs.store.get(job.id)
+                return True, state is not None and state.cancel_requested
             else:
                 return True, False
         except Exception:  # the database is away for a moment: the lease has time left

@@ -16,9 +16,10 @@ transaction that marks it done (one database, one transaction: no image twice, n
   number, in the same transaction: numbers are gapless per job, which is what SSE's Last-Event-ID resumes from.
 - The bound: `submit` counts queued jobs and inserts in one transaction under a lock (PostgreSQL: a transaction
   advisory lock; SQLite: BEGIN IMMEDIATE), so the bound holds across replicas.
-- Kinds: generation jobs and training jobs share the table; a worker claims one kind. A training job whose
-  worker died is not taken over but ended `interrupted` (by the next claim, or by any replica reading the
-  training queue): its run resumes from its last checkpoint when a user asks (`requeue`), never on its own.
+- Kinds: generation, training and evaluation jobs share the table; a worker claims one kind at a time. A
+  training or evaluation job whose worker died is not taken over (its process may still be writing its run's
+  folder) but ended `interrupted` (by the next claim, or by any replica reading the runs): a run resumes from its
+  last checkpoint, or is evaluated again, when a user asks (`requeue`), never on its own.
 - Retention: a job's progress events (one per denoising step) are dropped in the transaction that ends it; its
   queued, started and final events stay, so a replay of a finished job still ends with its final event. Finished
   jobs older than the retention go with their events (`purge`, the workers' housekeeping).
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from shoegen.storage.gallery import Gallery
 
 FINISHED = ("done", "error", "cancelled", "stopped", "interrupted")
+NOT_TAKEN_OVER = ("training", "evaluation")
+"""The kinds whose job runs a process of its own on a run's folder: one whose worker died ends `interrupted`."""
 """Ended states. Training jobs also end `stopped` (on request, after a checkpoint) or `interrupted` (their worker
 died: a training job is never taken over and silently restarted); `requeue` resumes them."""
 RESUMABLE = ("stopped", "interrupted", "error", "cancelled")
@@ -305,8 +308,8 @@ class JobStore:
               kind: str = "generation") -> list[JobState]:
         """Hold the oldest claimable job of `kind` and up to `max_batch - 1` queued ones with its batch key, for
         `lease_seconds`; [] when there is none. A generation job whose worker died is taken over (or, flagged for
-        cancelling or after MAX_ATTEMPTS workers died on it, ended); a training job whose worker died is ended
-        `interrupted`."""
+        cancelling or after MAX_ATTEMPTS workers died on it, ended); a training or evaluation job whose worker died
+        is ended `interrupted` (NOT_TAKEN_OVER)."""
         if len(worker_id) > MAX_WORKER_ID_LENGTH:
             raise ValueError(f"worker ids are limited to {MAX_WORKER_ID_LENGTH} characters")
         now = _now()
@@ -320,7 +323,7 @@ class JobStore:
                 first = session.scalars(self._lock_rows(oldest)).first()
                 if first is None or first.status == "queued":
                     break
-                if kind == "training":
+                if kind in NOT_TAKEN_OVER:
                     self._interrupt(session, first)
                 elif first.cancel_requested:
                     self._end(session, first, "cancelled", "cancelled", {})

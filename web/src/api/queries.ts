@@ -96,15 +96,21 @@ export function useHealth(enabled: boolean) {
 
 export const RUNS_POLL_MS = 2000;
 
+/** A run queued, training or stopping: its views follow it. */
+export function isLive(run: Pick<RunPublic, 'status'>): boolean {
+  return run.status === 'queued' || run.status === 'running' || run.status === 'stopping';
+}
+
 /** An evaluation that is queued or running: its run's card follows it. */
 export function isEvaluating(run: Pick<RunPublic, 'evaluation'>): boolean {
   return run.evaluation?.status === 'queued' || run.evaluation?.status === 'running';
 }
 
-/** The runs, asked again every few seconds while one of them is being evaluated. */
+/** The runs, asked again every few seconds while one of them trains or is being evaluated. */
 export function useRuns() {
   return useQuery({ queryKey: queryKeys.runs, queryFn: ({ signal }) => api.runs(signal),
-    refetchInterval: (query) => (query.state.data?.some(isEvaluating) ? RUNS_POLL_MS : false) });
+    refetchInterval: (query) => (query.state.data?.some((run) => isLive(run) || isEvaluating(run)) ? RUNS_POLL_MS
+      : false) });
 }
 
 /** Whole captions of a run's training data (none for the base model, or when the run has none). */

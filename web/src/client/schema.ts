@@ -410,7 +410,7 @@ export type paths = {
         };
         get?: never;
         put?: never;
-        /** Score every checkpoint of the run and pick the best one (`shoegen evaluate`, run by the training worker after the runs queued before it); cancel it with DELETE /api/jobs/{evaluation.job_id} */
+        /** Score every checkpoint of the run and pick the best one (`shoegen evaluate`, run by the training worker when no training run waits); cancel it with DELETE /api/jobs/{evaluation.job_id} */
         post: operations["evaluate_run_api_runs__run_name__evaluate_post"];
         delete?: never;
         options?: never;
@@ -1995,7 +1995,7 @@ export type components = {
             denoising_strength: number;
             /**
              * Alwayson Scripts
-             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode, resize_mode and Canny thresholds only at values that change nothing here); other scripts are ignored
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode and Canny thresholds only at values that change nothing here; resize_mode 0 or 1, the image resized to the output's size); other scripts are ignored
              */
             alwayson_scripts?: {
                 [key: string]: unknown;
@@ -2592,7 +2592,7 @@ export type components = {
             denoising_strength: number;
             /**
              * Alwayson Scripts
-             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode, resize_mode and Canny thresholds only at values that change nothing here); other scripts are ignored
+             * @description `controlnet: {args: [{model, module (canny | none), weight, guidance_start, guidance_end, image}]}` as the ControlNet extension's clients send it (its control_mode and Canny thresholds only at values that change nothing here; resize_mode 0 or 1, the image resized to the output's size); other scripts are ignored
              */
             alwayson_scripts?: {
                 [key: string]: unknown;

@@ -235,7 +235,7 @@ def resume_run(run_name: str, services: ServicesDep) -> RunPublic:
 
 @router.post("/{run_name}/evaluate", response_model=RunPublic, status_code=status.HTTP_202_ACCEPTED,
              summary="Score every checkpoint of the run and pick the best one (`shoegen evaluate`, run by the "
-             "training worker after the runs queued before it); cancel it with DELETE /api/jobs/{evaluation.job_id}",
+             "training worker when no training run waits); cancel it with DELETE /api/jobs/{evaluation.job_id}",
              responses={404: {"description": "unknown run"},
                         409: {"description": "the run is training, or is being evaluated already"},
                         422: {"description": "a setting is refused, or the run has no checkpoint yet"},

@@ -93,9 +93,9 @@ class Txt2ImgCreate(BaseModel):
                                          "of the start image is repainted")
     alwayson_scripts: dict | None = Field(None, description="`controlnet: {args: [{model, module (canny | none), "
                                           "weight, guidance_start, guidance_end, image}]}` as the ControlNet "
-                                          "extension's clients send it (its control_mode, resize_mode and Canny "
-                                          "thresholds only at values that change nothing here); other scripts "
-                                          "are ignored")
+                                          "extension's clients send it (its control_mode and Canny thresholds "
+                                          "only at values that change nothing here; resize_mode 0 or 1, the "
+                                          "image resized to the output's size); other scripts are ignored")
 
     @model_validator(mode="after")
     def _within_image_limit(self) -> Txt2ImgCreate:
@@ -221,8 +221,10 @@ CONTROLNET_UNIT_FIELDS: dict[str, tuple[tuple, str]] = {
     "threshold_b": ((None, -1, 64, 200), "Canny's thresholds follow each image's gradients here (scikit-image): "
                     "leave threshold_b out"),
 }
-"""The ControlNet extension's unit fields with no feature here: the values that change nothing, and why any other is
-refused (processor_res and pixel_perfect change nothing: the edges are found at the output's size)."""
+"""The ControlNet extension's unit fields with no feature here: the values accepted, and why any other is refused
+(processor_res and pixel_perfect change nothing: the edges are found at the output's size). resize_mode 1, the
+extension's default, is accepted: a control image of the output's shape is the same cropped or resized, one of
+another shape is resized (not cropped) and the response's warnings say so."""
 
 
 def _unit_problems(unit: dict, module: str | None) -> list[str]:

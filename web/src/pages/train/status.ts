@@ -35,10 +35,7 @@ export function statusBadge(status: string): { label: string; className: string 
   return { label: known ? STATUS_LABELS[known] : status, className: known ? STATUS_BADGE[known] : '' };
 }
 
-/** Still changing on the server: polled every couple of seconds. */
-export function isLive(run: Pick<RunPublic, 'status'>): boolean {
-  return run.status === 'queued' || run.status === 'running' || run.status === 'stopping';
-}
+export { isLive } from '../../api/queries';
 
 /** Done with final weights: ready to generate with. */
 export function isFinished(run: Pick<RunPublic, 'status' | 'has_final'>): boolean {
