@@ -88,11 +88,13 @@ def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_
 
         queued = client.post("/api/runs/shoesA/evaluate", json=FAST).json()["evaluation"]
         assert queued["status"] == "queued"
+        assert queued["waiting_reason"].startswith("no training worker is running: start `shoegen serve`")
         capsys.readouterr()
         cli = ["--models-dir", str(models), "--data-dir", str(tmp_path / "data")]
         assert shoegen(["runs", "show", "shoesA", *cli]) == 0
         assert json.loads(capsys.readouterr().out)["evaluation"] == {
-            "job_id": queued["job_id"], "status": "queued", "images_done": 0, "images_total": 0, "error": None}
+            "job_id": queued["job_id"], "status": "queued", "images_done": 0, "images_total": 0,
+            "waiting_reason": queued["waiting_reason"], "error": None}
         again = refused(FAST)
         assert again[0] == 409 and again[1].startswith(f"run 'shoesA' is being evaluated (job {queued['job_id']}, "
                                                        "queued): evaluate it again once that ends")
@@ -129,3 +131,22 @@ def test_a_running_evaluation_cancelled_leaves_the_earlier_scores(models, tmp_pa
     assert cancelled["evaluation"]["status"] == "cancelled"
     assert cancelled["evaluation"]["images_done"] < cancelled["evaluation"]["images_total"]
     assert cancelled["scores"] == first["scores"] and cancelled["best"] == first["best"]
+
+
+def test_an_evaluation_whose_run_trains_again_by_its_turn_does_not_start(models, tmp_path):
+    """Queued while the run was stopped, then the run was resumed in a terminal: the worker refuses it at its
+    turn, rather than score checkpoints that change under it."""
+    from shoegen.service.trainer import EVALUATION_KIND
+    from shoegen.training.run_folder import RunFolder
+
+    with server(models, tmp_path, role="api") as client:
+        queued = client.post("/api/runs/shoesA/evaluate", json=FAST).json()["evaluation"]
+        RunFolder(models / "shoesA").write_status("running", 5, 10)  # this process: alive, fresh
+        runs = client.app.state.services.training
+        [job] = runs.store.claim(runs.worker_id, lease_seconds=30, kind=EVALUATION_KIND)
+        assert job.id == queued["job_id"]
+        runs._evaluate(job)
+        evaluation = client.get("/api/runs/shoesA").json()["evaluation"]
+    assert evaluation["status"] == "error"
+    assert evaluation["error"] == ("the evaluation did not start: run 'shoesA' is running; evaluate it once it has "
+                                   "stopped or finished")

@@ -117,12 +117,13 @@ def run_show(args: argparse.Namespace) -> int:
     with gallery:
         folder = _folder(runs, args.name)
         state = runs.state(folder)
-    shown = {key: value for key, value in state.__dict__.items() if key not in ("job", "settings", "evaluation")}
+    shown = {key: value for key, value in state.__dict__.items()
+             if key not in ("job", "settings", "evaluation", "evaluation_waiting")}
     evaluation = state.evaluation
     shown |= {"job_id": state.job.id if state.job else None, "resumable": state.resumable,
               "evaluation": evaluation and {"job_id": evaluation.id, "status": evaluation.status,
                                             "images_done": evaluation.step, "images_total": evaluation.total_steps,
-                                            "error": evaluation.error},
+                                            "waiting_reason": state.evaluation_waiting, "error": evaluation.error},
               "checkpoints": [c.path.name for c in folder.checkpoints()], "has_final": folder.final_adapter.is_file(),
               "validation_steps": folder.validation_steps(), "folder": str(folder.path)}
     print(json.dumps(shown, indent=2, default=str))

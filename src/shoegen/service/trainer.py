@@ -99,6 +99,8 @@ class RunState:
     """The run's settings as written (run.yaml, read once with the state); {} when it cannot be read."""
     evaluation: JobState | None = None
     """The studio's last evaluation of the run (its job: queued, running, done, error, cancelled, interrupted)."""
+    evaluation_waiting: str | None = None
+    """Why a queued evaluation has not started yet."""
 
     @property
     def evaluating(self) -> bool:
@@ -182,8 +184,11 @@ class TrainingRuns:
         step = _steps(summary.step, status_file.get("step"))
         speed = summary.steps_per_second
         job = self.job(folder)
+        evaluation = self.job(folder, evaluation=True)
         common = {"job": job, "step": step, "max_steps": max_steps, "loss": summary.loss, "lr": summary.lr,
-                  "settings": settings, "evaluation": self.job(folder, evaluation=True)}
+                  "settings": settings, "evaluation": evaluation,
+                  "evaluation_waiting": self._evaluation_waiting(running) if evaluation is not None and
+                  evaluation.status == "queued" else None}
         terminal = self._terminal_status(folder, status_file)
         if job is None or (job.finished and terminal == "running"):  # resumed in a terminal after the studio
             status = terminal
@@ -227,6 +232,12 @@ class TrainingRuns:
             names = ", ".join(repr(name) for name in sorted(running, key=str))
             return f"{ahead}waiting for {names} to finish: one run trains (or is evaluated) at a time on each device"
         return f"{ahead}a worker picks it up within a second"
+
+    def _evaluation_waiting(self, running: dict[str, JobState]) -> str:
+        """A queued evaluation's wait: the training runs queued go first, then the evaluations in their order."""
+        runs = self.store.depth(KIND)
+        first = f"{runs} queued training run{'s' if runs > 1 else ''} go first; " if runs else ""
+        return first + self._waiting_reason(1, running)
 
     def live_workers(self) -> list[str]:
         """Training workers seen within three leases, on any replica."""

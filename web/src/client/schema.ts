@@ -1413,6 +1413,11 @@ export type components = {
              * @description every model's images (0 until the evaluation has started)
              */
             images_total: number;
+            /**
+             * Waiting Reason
+             * @description why a queued evaluation has not started yet
+             */
+            waiting_reason: string | null;
             /** Settings */
             settings: {
                 [key: string]: unknown;

@@ -21,7 +21,6 @@ from shoegen.service.deps import Services, ServicesDep, require_api_key
 from shoegen.service.training_settings import (RecipesPublic, RunCreate, ValidationPrompts, recipes_public,
                                                run_config)
 from shoegen.service.trainer import RunError, RunState
-from shoegen.storage import JobState
 from shoegen.training.logs import current_loss_curve, read_log
 from shoegen.training.runs import RunInfo, find_run, list_runs, training_captions
 
@@ -84,6 +83,7 @@ class EvaluationPublic(BaseModel):
     status: str = Field(description="queued | running | done | error | cancelled | interrupted")
     images_done: int
     images_total: int = Field(description="every model's images (0 until the evaluation has started)")
+    waiting_reason: str | None = Field(description="why a queued evaluation has not started yet")
     settings: dict[str, Any]
     error: str | None
     notices: list[str] = Field(description="what a finished evaluation skipped, and why (a model whose weights are "
@@ -124,16 +124,17 @@ def run_public(run: RunInfo, state: RunState) -> RunPublic:
                      base_model=_text(values.get("pretrained_model_name_or_path")),
                      validation_prompts=run.folder.validation_prompts(values),
                      started_at=job.started_at if job else None, finished_at=job.finished_at if job else None,
-                     evaluation=_evaluation(state.evaluation))
+                     evaluation=_evaluation(state))
 
 
-def _evaluation(job: JobState | None) -> EvaluationPublic | None:
+def _evaluation(state: RunState) -> EvaluationPublic | None:
+    job = state.evaluation
     if job is None:
         return None
     settings = {key: value for key, value in job.params.items() if key != "run"}
     return EvaluationPublic(job_id=job.id, status=job.status, images_done=job.step, images_total=job.total_steps,
-                            settings=settings, error=job.error, notices=job.warnings,
-                            finished_at=job.finished_at)
+                            waiting_reason=state.evaluation_waiting, settings=settings, error=job.error,
+                            notices=job.warnings, finished_at=job.finished_at)
 
 
 def _text(value: object) -> str | None:

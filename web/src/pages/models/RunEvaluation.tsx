@@ -39,7 +39,8 @@ export function RunEvaluation({ run }: { run: RunPublic }) {
         <ProgressBar value={done} max={evaluation.status === 'queued' ? 0 : total}
           label={`Evaluation progress of ${run.name}`} />
         <span className="muted small" data-testid="evaluation-step">
-          {evaluation.status === 'queued' ? 'Evaluation waiting for the training worker…'
+          {evaluation.status === 'queued' ? `Evaluation queued: ${evaluation.waiting_reason ?? 'waiting for the '
+            + 'training worker'}`
             : total ? `Evaluating: ${done} of ${total} images` : 'Evaluation starting: loading the base model…'}
         </span>
         <button type="button" className="btn btn-small" disabled={cancel.isPending}

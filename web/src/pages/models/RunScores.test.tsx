@@ -107,7 +107,8 @@ describe('Models page: scores by step', () => {
 
 describe('Models page: evaluating a run', () => {
   const evaluation = (overrides: Record<string, unknown> = {}) => ({ job_id: 'job-e', status: 'running',
-    images_done: 3, images_total: 12, settings: {}, error: null, notices: [], finished_at: null, ...overrides });
+    images_done: 3, images_total: 12, waiting_reason: null, settings: {}, error: null, notices: [], finished_at: null,
+    ...overrides });
 
   it('starts an evaluation with the images per prompt chosen and the server\'s other defaults, then follows it',
     async () => {
@@ -117,7 +118,8 @@ describe('Models page: evaluating a run', () => {
       let runs: Record<string, unknown>[] = [plain];
       const { calls } = mockFetch({ ...BASE_ROUTES, 'GET /api/runs': () => json({ runs }),
         'POST /api/runs/plain/evaluate': () => {
-          runs = [{ ...plain, evaluation: evaluation({ status: 'queued', images_done: 0, images_total: 0 }) }];
+          runs = [{ ...plain, evaluation: evaluation({ status: 'queued', images_done: 0, images_total: 0,
+            waiting_reason: 'waiting for \'boots\' to finish' }) }];
           return json(runs[0], 202);
         } });
       render(<App />);
@@ -126,8 +128,8 @@ describe('Models page: evaluating a run', () => {
       const posted = calls.find((call) => call.method === 'POST');
       expect(posted?.body).toEqual({ seeds: 4, seed: 1234, metrics: ['catalogue', 'clip', 'dino'],
         best_metric: 'catalogue_score' });
-      expect(await screen.findByTestId('evaluation-step')).toHaveTextContent('Evaluation waiting for the training '
-        + 'worker');
+      expect(await screen.findByTestId('evaluation-step')).toHaveTextContent('Evaluation queued: waiting for \'boots\' '
+        + 'to finish');
       runs = [{ ...plain, evaluation: evaluation() }];
       // Polled while it runs: the images made of all.
       await waitFor(() => expect(screen.getByTestId('evaluation-step')).toHaveTextContent('Evaluating: 3 of 12 '
