@@ -102,7 +102,9 @@ def test_what_cannot_be_evaluated_is_refused_by_name_and_a_queued_evaluation_is_
         dataset = yaml.safe_load((models / "shoesA" / "run.yaml").read_text())["dataset_path"]
         assert client.app.state.services.training.using_dataset(Path(dataset)) == {"shoesA": "being evaluated"}
         deleting = client.delete("/api/runs/shoesA")
-        assert deleting.status_code == 409 and "delete it once that ends" in deleting.json()["detail"]
+        assert deleting.status_code == 409 and deleting.json()["detail"].endswith(
+            f"delete it once that ends, or cancel it (Cancel on its card on the Models page, or DELETE /api/jobs/"
+            f"{queued['job_id']})")
         assert client.delete(f"/api/jobs/{queued['job_id']}").json()["status"] == "cancelled"
         assert client.get("/api/runs/shoesA").json()["evaluation"]["status"] == "cancelled"
         assert client.delete("/api/runs/shoesA").status_code == 204

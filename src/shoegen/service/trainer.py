@@ -555,8 +555,8 @@ class _Lease:
 def _refuse_while_evaluated(folder: RunFolder, state: RunState, action: str) -> None:
     if state.evaluating:
         raise RunError(f"run {folder.path.name!r} is being evaluated (job {state.evaluation.id}, "
-                       f"{state.evaluation.status}): {action} once that ends, or cancel it (DELETE /api/jobs/"
-                       f"{state.evaluation.id})")
+                       f"{state.evaluation.status}): {action} once that ends, or cancel it (Cancel on its card on "
+                       f"the Models page, or DELETE /api/jobs/{state.evaluation.id})")
 
 
 def _reads(path: object, target: Path, inside: bool) -> bool:
