@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { toApiError } from '../../api/http';
 import { api } from '../../api/endpoints';
-import { queryKeys } from '../../api/queries';
+import { queryKeys, useRuns } from '../../api/queries';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { useSetSettingsOpen } from '../../state/dialogs';
 import { useToast } from '../../state/toasts';
@@ -12,7 +12,7 @@ import { NewRunForm } from './NewRunForm';
 import { RunDetail } from './RunDetail';
 import { RunList } from './RunList';
 import { useTrainSearch } from './search';
-import { useRecipes, useStartRun, useTrainingRuns } from './useTraining';
+import { useRecipes, useStartRun } from './useTraining';
 
 function NewRunPanel({ dataset, onStarted }: { dataset?: string; onStarted: (run: string) => void }) {
   const recipes = useRecipes();
@@ -46,7 +46,7 @@ function NewRunPanel({ dataset, onStarted }: { dataset?: string; onStarted: (run
 
 export function TrainPage() {
   const { run, dataset, showRun } = useTrainSearch();
-  const runs = useTrainingRuns();
+  const runs = useRuns();
   const setSettingsOpen = useSetSettingsOpen();
   return (
     <div className="train-page">

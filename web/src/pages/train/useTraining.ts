@@ -1,4 +1,4 @@
-// The Training page's server state: recipes and fields, the runs (polled while one is moving), one run, its log
+// The Training page's server state: recipes and fields, one run (polled while it moves), its log
 // (fetched incrementally into the cache), and the actions on a run.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/endpoints';
@@ -15,14 +15,6 @@ export const RECIPES_STALE_MS = 5 * 60_000;
 export function useRecipes() {
   return useQuery({ queryKey: queryKeys.recipes, queryFn: ({ signal }) => api.recipes(signal),
     staleTime: RECIPES_STALE_MS });
-}
-
-export function useTrainingRuns() {
-  return useQuery({
-    queryKey: queryKeys.runs,
-    queryFn: ({ signal }) => api.runs(signal),
-    refetchInterval: (query) => (query.state.data?.some(isLive) ? RUNS_POLL_MS : false),
-  });
 }
 
 export function useRun(name: string) {
