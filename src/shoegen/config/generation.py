@@ -260,6 +260,13 @@ class ImageParams(GenerationSettings):
             raise ValueError(f"extra must be JSON-serializable: {error}") from None
         return self
 
+    @property
+    def first_pass_size(self) -> tuple[int, int]:
+        """The size the first pass ran at, AUTOMATIC1111's Size: with the hires fix, the result's size over its
+        scale (the record's `mode_settings.first_pass_size`); else the image's size."""
+        size = (self.extra.get("mode_settings") or {}).get("first_pass_size")
+        return (size[0], size[1]) if size else (self.width, self.height)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; `from_dict` reads it back."""
         return self.model_dump(mode="json")

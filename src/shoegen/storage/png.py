@@ -46,7 +46,7 @@ def format_a1111_parameters(params: ImageParams) -> str:
         "CFG scale": float(params.guidance_scale),
         "Seed": params.seed,
         # With the hires fix, the first pass's size (A1111's), the result being it times `Hires upscale`.
-        "Size": "x".join(map(str, mode.get("first_pass_size") or (params.width, params.height))),
+        "Size": "x".join(map(str, params.first_pass_size)),
         "Model": params.model_name,
         "Denoising strength": None if strength is None else float(strength),
         "Clip skip": params.clip_skip if params.clip_skip > 1 else None,

@@ -361,12 +361,10 @@ async def _generate(services: Services, body: Txt2ImgCreate, **mode):
     infotexts = [format_a1111_parameters(image.params) for image in job.images]
     seeds = [image.params.seed for image in job.images]
     params = job.images[0].params
-    # A1111's width and height are the first pass's with the hires fix (the images are them times hr_scale).
-    width, height = (params.extra.get("mode_settings") or {}).get("first_pass_size") or (params.width, params.height)
+    width, height = params.first_pass_size  # A1111's: the first pass's with the hires fix
     info = {"prompt": body.prompt, "negative_prompt": body.negative_prompt, "seed": seeds[0], "all_seeds": seeds,
-            "steps": body.steps, "cfg_scale": body.cfg_scale, "width": width,
-            "height": height, "clip_skip": job.images[0].params.clip_skip,
-            "sampler_name": job.images[0].params.sampler, "sd_model_name": request_body.model_name,
+            "steps": body.steps, "cfg_scale": body.cfg_scale, "width": width, "height": height,
+            "clip_skip": params.clip_skip, "sampler_name": params.sampler, "sd_model_name": request_body.model_name,
             "infotexts": infotexts, "gallery_ids": [image.id for image in job.images],
             "warnings": job.warnings}
     return GenerationResponse(images=[png_base64(image.path) for image in job.images],
